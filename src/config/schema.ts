@@ -1,0 +1,222 @@
+/**
+ * The one configuration schema (DESIGN §2.7): source of the TypeScript types, the runtime
+ * validation (validate.ts) and the JSON Schema (json-schema.ts → schema/sightline.schema.json).
+ * Option names and defaults follow compat-semantics §1; the route half lives in route-schema.ts.
+ * All objects are strict (unknown keys are rejected); durations are whole milliseconds.
+ * Every default carries its reason on the line above it.
+ */
+import { z } from 'zod';
+import {
+  actionSchema,
+  certificateSchema,
+  count,
+  durationMs,
+  ipListSchema,
+  matchSchema,
+  portRangeSchema,
+  portsSchema,
+  proxyProtocolOutSchema,
+  routeSchema,
+  routeSecuritySchema,
+  routesSchema,
+  targetSchema,
+  tlsSchema,
+  websocketSchema,
+} from './route-schema.js';
+
+export {
+  actionSchema,
+  certificateSchema,
+  matchSchema,
+  portRangeSchema,
+  portsSchema,
+  routeSchema,
+  routeSecuritySchema,
+  routesSchema,
+  targetSchema,
+  tlsSchema,
+  websocketSchema,
+};
+
+const positiveMs = (): z.ZodNumber => durationMs().min(1, 'must be at least 1 ms');
+
+export const lifecycleSchema = z.strictObject({
+  // Reference grace for a plain-TCP pair with one side gone; measured from when that side went away.
+  halfZombieGrace: durationMs().default(30_000),
+  // TLS peers may pause far longer (the seed guide's 30-second-drop fix raised this to 5 min).
+  halfZombieGraceTls: durationMs().default(300_000),
+  // Reference limit for "client sent bytes, backend sent none" on plain TCP.
+  stuckThreshold: durationMs().default(60_000),
+  // Encrypted backends may legitimately think for longer (seed guide: 5 min for TLS).
+  stuckThresholdTls: durationMs().default(300_000),
+  // `extended` connections get a logged warning and 10 min more before the idle kill (compat §3).
+  extendedWarningGrace: durationMs().default(600_000),
+  // Byte counters are sampled once a second: fine enough for idle times, free on the hot path.
+  activitySampleInterval: positiveMs().default(1_000),
+});
+
+export const securityDefaultsSchema = z.strictObject({
+  // Every limit finite by default (DESIGN §2.8); 10 000 is the reference's global cap. 0 = unlimited.
+  maxConnections: count().default(10_000),
+  ipAllowList: ipListSchema.optional(),
+  ipBlockList: ipListSchema.optional(),
+});
+
+export const defaultsSchema = z.strictObject({
+  target: targetSchema.optional(),
+  // Always present so `defaults.security.maxConnections` is set after parsing.
+  security: securityDefaultsSchema.prefault({}),
+});
+
+export const adminSchema = z.strictObject({
+  // Loopback: the admin API shows client addresses and must never be public by accident.
+  host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  // 9464 is the conventional port of an OpenTelemetry Prometheus exporter; 0 = ephemeral.
+  port: z.number().int('a port must be a whole number').min(0).max(65535, 'a port must be between 0 and 65535').default(9464),
+  token: z.string().min(1, 'must not be empty').optional(),
+  // Observability-first: /metrics and /healthz are on unless switched off.
+  enabled: z.boolean().default(true),
+});
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const telemetrySchema = z.strictObject({
+  metrics: z
+    // Metrics are the product; they cost nothing per chunk (DESIGN §2.3).
+    .strictObject({ enabled: z.boolean().default(true) })
+    // Section optional; present after parsing.
+    .prefault({}),
+  tracing: z
+    .strictObject({
+      // Tracing needs a collector (OTEL_* variables); off until one is configured.
+      enabled: z.boolean().default(false),
+      // 10 min segments make hour-long WebSockets visible while keeping span memory bounded.
+      segmentLength: positiveMs().default(600_000),
+    })
+    // Section optional; present after parsing.
+    .prefault({}),
+  logging: z
+    .strictObject({
+      // Lifecycle warnings and access lines without debug noise.
+      level: z.enum(logLevels).default('info'),
+      // 'stdout' (default: containers collect it), 'stderr', or a file path.
+      destination: z.string().min(1, 'must not be empty').default('stdout'),
+    })
+    // Section optional; present after parsing.
+    .prefault({}),
+  patterns: z
+    // The disconnect-pattern detector answers "why every 30 s?"; cheap, so on by default.
+    .strictObject({ enabled: z.boolean().default(true) })
+    // Section optional; present after parsing.
+    .prefault({}),
+});
+
+export const optionsSchema = z.strictObject({
+  routes: routesSchema,
+  // No default: absent means every interface (IPv4 and IPv6), as the reference listens.
+  listenHost: z
+    .string()
+    .min(1, 'must not be empty')
+    .optional()
+    .describe('Address the route listeners bind to (e.g. 127.0.0.1); absent = all interfaces.'),
+  // 4 h idle base, the reference default; 0 also means this default (compat §1).
+  inactivityTimeout: durationMs().default(14_400_000).describe('Idle timeout base in ms (0 = the default).'),
+  // The reference default: keep-alive connections get the multiplied timeout and the 7-day cap.
+  keepAliveTreatment: z
+    .enum(['standard', 'extended', 'immortal'])
+    .default('extended')
+    .describe("Idle handling of keep-alive connections: 'standard', 'extended' (multiplied timeout) or 'immortal'."),
+  // 4 h × 6 = 24 h idle for `extended` keep-alive connections (reference default).
+  keepAliveInactivityMultiplier: z.number().positive('must be greater than 0').default(6)
+    .describe("Idle-timeout multiplier for 'extended' keep-alive connections."),
+  // 24 h age cap for connections that are not extended keep-alive (reference default).
+  maxConnectionLifetime: durationMs().default(86_400_000)
+    .describe("Age cap in ms for connections that are not 'extended' keep-alive."),
+  // 7-day age cap for `extended` keep-alive connections (reference default).
+  extendedKeepAliveLifetime: durationMs().default(604_800_000)
+    .describe("Age cap in ms for 'extended' keep-alive connections."),
+  // 1 h socket-level idle timeout, ignored for keep-alive connections (reference default).
+  socketTimeout: durationMs().default(3_600_000)
+    .describe('Socket-level idle timeout in ms; ignored for keep-alive connections.'),
+  // 60 s for the first bytes (ClientHello) on SNI ports: the low end of the reference's range.
+  initialDataTimeout: durationMs().default(60_000)
+    .describe('How long to wait in ms for the first bytes (ClientHello) on ports that route on SNI.'),
+  // 30 s to connect to a backend, the reference default (and above typical SYN retry budgets).
+  connectionTimeout: durationMs().default(30_000).describe('Backend connect timeout in ms.'),
+  // TCP keep-alive on both sockets, the reference default; it makes every connection keep-alive.
+  keepAlive: z.boolean().default(true)
+    .describe('TCP keep-alive on both sockets; makes every connection keep-alive.'),
+  // First keep-alive probe after 10 s idle, the reference default.
+  keepAliveInitialDelay: durationMs().default(10_000)
+    .describe('TCP keep-alive idle time in ms before the first probe.'),
+  // Proxies should not add Nagle delay to interactive traffic.
+  noDelay: z.boolean().default(true).describe('TCP_NODELAY on both sockets.'),
+  // 10 MiB buffered from a client while its backend connects, then the connection is closed.
+  maxPendingDataSize: count().default(10_485_760)
+    .describe('Bytes buffered from a client while its backend connects.'),
+  // 100 concurrent connections per client IP (reference default); 0 = unlimited.
+  maxConnectionsPerIP: count().default(100).describe('Concurrent connections per client IP (0 = unlimited).'),
+  // 300 new connections per IP per sliding minute (reference default); 0 = unlimited.
+  connectionRateLimitPerMinute: count().default(300)
+    .describe('New connections per client IP per sliding minute (0 = unlimited).'),
+  // Idle sweeping stays on: idle connections are the leak it exists to stop.
+  disableInactivityCheck: z.boolean().default(false).describe('Turn idle sweeping off entirely.'),
+  // 30 s for connections to finish on stop(), the reference default (and Kubernetes' grace period).
+  gracefulShutdownTimeout: durationMs().default(30_000)
+    .describe('How long stop() waits in ms for connections to finish.'),
+  // PROXY headers are only trusted when asked for (and only from proxyIPs).
+  acceptProxyProtocol: z.boolean().default(false)
+    .describe('Accept PROXY protocol v1/v2 headers from proxyIPs.'),
+  // No address is trusted to send PROXY headers until listed.
+  proxyIPs: ipListSchema.default([]).describe('Addresses trusted to send PROXY protocol headers.'),
+  // Backends get the raw connection unless they are known to parse PROXY headers.
+  sendProxyProtocol: proxyProtocolOutSchema.default(false)
+    .describe('Send a PROXY protocol header to backends (true = v1).'),
+  // Aggregated summaries by default; one line per connection is opt-in (reference default).
+  enableDetailedLogging: z.boolean().default(false)
+    .describe('One log line per connection instead of aggregated summaries.'),
+  // 10 s lifecycle sweep: the reference's zombie-sweep cadence; idle kills land within one interval.
+  inactivityCheckInterval: positiveMs().default(10_000)
+    .describe('Period in ms of the sweep that drives idle, lifetime and zombie checks.'),
+  // 16 KiB, the TLS record size limit: real ClientHellos fit; bounds the buffer held to route on SNI.
+  maxClientHelloSize: count().min(1, 'must be at least 1 byte').default(16_384)
+    .describe('Most bytes buffered while waiting for a complete ClientHello to route on SNI.'),
+  // Section optional; present after parsing.
+  lifecycle: lifecycleSchema.prefault({}),
+  // Section optional; present after parsing.
+  defaults: defaultsSchema.prefault({}),
+  // Section optional; present after parsing.
+  admin: adminSchema.prefault({}),
+  // Section optional; present after parsing.
+  telemetry: telemetrySchema.prefault({}),
+});
+
+/** What users write (library options object, YAML or JSON file). */
+export type SightlineOptions = z.input<typeof optionsSchema>;
+/** After validation: every default filled in, every route named, deep-frozen. */
+export type ResolvedOptions = z.output<typeof optionsSchema>;
+/** One route as users write it. */
+export type RouteConfig = z.input<typeof routeSchema>;
+/** One route after validation; `name` is always set (`route-<index>` when none was given). */
+export type ResolvedRoute = z.output<typeof routesSchema>[number];
+
+export type PortRange = z.output<typeof portRangeSchema>;
+export type PortSpec = z.output<typeof portsSchema>;
+export type Match = z.output<typeof matchSchema>;
+export type Target = z.output<typeof targetSchema>;
+export type CertificateOptions = z.output<typeof certificateSchema>;
+export type TlsOptions = z.output<typeof tlsSchema>;
+export type TlsMode = TlsOptions['mode'];
+export type WebSocketOptions = z.output<typeof websocketSchema>;
+export type Action = z.output<typeof actionSchema>;
+export type RouteSecurity = z.output<typeof routeSecuritySchema>;
+export type KeepAliveTreatment = ResolvedOptions['keepAliveTreatment'];
+export type LifecycleOptions = z.output<typeof lifecycleSchema>;
+export type SecurityDefaults = z.output<typeof securityDefaultsSchema>;
+export type DefaultsOptions = z.output<typeof defaultsSchema>;
+export type AdminOptions = z.output<typeof adminSchema>;
+export type TelemetryOptions = z.output<typeof telemetrySchema>;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Defaults for `action.websocket` when a terminated route does not set the section. */
+export const websocketDefaults: Readonly<WebSocketOptions> = Object.freeze(websocketSchema.parse({}));

@@ -1,0 +1,86 @@
+/**
+ * Every diagnostics_channel the data path publishes on, named in one place (DESIGN §1: the core
+ * publishes, telemetry subscribes; the data path imports no telemetry). Payloads are the live
+ * connection record plus a few event-specific fields; subscribers must not keep or mutate them.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import type { CloseReason, EndKind, Initiator, Phase } from './close-reasons.js';
+
+export const CHANNEL_NAMES = {
+  accept: 'sightline:connection:accept',
+  reject: 'sightline:connection:reject',
+  route: 'sightline:connection:route',
+  backendConnected: 'sightline:connection:backend-connected',
+  close: 'sightline:connection:close',
+  lifecycle: 'sightline:connection:lifecycle',
+  proxy: 'sightline:proxy',
+} as const;
+
+/** What every event carries about its connection (a read-only view of the record). */
+export interface ConnectionView {
+  /** Which SightlineProxy instance (several can share a process, e.g. in tests). */
+  readonly proxyId: number;
+  readonly id: number;
+  readonly listenPort: number;
+  readonly remoteIP: string;
+  readonly remotePort: number;
+  readonly routeName: string | null;
+  readonly serverName: string | null;
+  readonly isTLS: boolean;
+  readonly phase: Phase;
+  readonly incomingStartTime: number;
+}
+
+export interface AcceptEvent {
+  readonly conn: ConnectionView;
+}
+export interface RouteEvent {
+  readonly conn: ConnectionView;
+  readonly routeName: string;
+  readonly target: string;
+  readonly alpn: readonly string[];
+  readonly tlsVersions: readonly string[];
+}
+export interface BackendConnectedEvent {
+  readonly conn: ConnectionView;
+  readonly target: string;
+  readonly connectMs: number;
+}
+export interface CloseEvent {
+  readonly conn: ConnectionView;
+  readonly reason: CloseReason;
+  readonly initiator: Initiator;
+  /** The side whose socket ended first (FIN, RST or error), null when the proxy decided first. */
+  readonly firstSide: 'client' | 'backend' | null;
+  /** How the deciding event ended it: FIN, RST, another socket error, or a local decision. */
+  readonly endKind: EndKind;
+  /** Phase the connection was in when its fate was decided. */
+  readonly phase: Phase;
+  readonly durationMs: number;
+  readonly idleAtCloseMs: number;
+  readonly bytesFromClient: number;
+  readonly bytesToClient: number;
+  readonly target: string | null;
+  readonly error: string | null;
+}
+/** Lifecycle moments that are not a close: idle warning, half-close, drain, ... (issue 3+). */
+export interface LifecycleEvent {
+  readonly conn: ConnectionView;
+  readonly kind: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+/** Proxy-level moments: started, stopping, stopped, routes updated. */
+export interface ProxyEvent {
+  readonly kind: 'started' | 'draining' | 'stopped' | 'routes-updated';
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+export const channels = {
+  accept: diagnostics.channel(CHANNEL_NAMES.accept),
+  reject: diagnostics.channel(CHANNEL_NAMES.reject),
+  route: diagnostics.channel(CHANNEL_NAMES.route),
+  backendConnected: diagnostics.channel(CHANNEL_NAMES.backendConnected),
+  close: diagnostics.channel(CHANNEL_NAMES.close),
+  lifecycle: diagnostics.channel(CHANNEL_NAMES.lifecycle),
+  proxy: diagnostics.channel(CHANNEL_NAMES.proxy),
+} as const;

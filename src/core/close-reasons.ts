@@ -1,0 +1,109 @@
+/**
+ * The one closed set of reasons a connection can end with (DESIGN §2.2).
+ * It is the single source for the access-log field, the metric label and the span attribute.
+ * Each entry says who is taken to have caused it when nothing more specific is known and whether
+ * the close is abnormal (abnormal closes are always exported as traces and counted apart).
+ */
+export const CloseReason = {
+  /** Client sent FIN first; both directions then finished normally. */
+  ClientClosed: 'client_closed',
+  /** Backend sent FIN first; both directions then finished normally. */
+  BackendClosed: 'backend_closed',
+  /** Client aborted with RST (ECONNRESET). */
+  ClientReset: 'client_reset',
+  /** Backend aborted with RST (ECONNRESET). */
+  BackendReset: 'backend_reset',
+  /** Other socket error on the client side (EPIPE, ETIMEDOUT from TCP keep-alive, ...). */
+  ClientError: 'client_error',
+  /** Other socket error on the backend side. */
+  BackendError: 'backend_error',
+  /** Backend refused, unreachable or DNS failure while connecting. */
+  BackendConnectFailed: 'backend_connect_failed',
+  /** Backend did not accept within `connectionTimeout`. */
+  BackendConnectTimeout: 'backend_connect_timeout',
+  /** No first bytes (ClientHello / PROXY header) within `initialDataTimeout`. */
+  InitialDataTimeout: 'initial_data_timeout',
+  /** Client closed before sending the bytes routing needed. */
+  ClosedBeforeData: 'closed_before_data',
+  /** First bytes are a TLS handshake record that is not a well-formed ClientHello. */
+  ClientHelloInvalid: 'client_hello_invalid',
+  /** ClientHello larger than `maxClientHelloSize`. */
+  ClientHelloTooLarge: 'client_hello_too_large',
+  /** Port needs TLS to route and the first bytes are not TLS. */
+  NotTls: 'not_tls',
+  /** PROXY protocol header malformed (from a trusted `proxyIPs` peer). */
+  ProxyProtocolInvalid: 'proxy_protocol_invalid',
+  /** Bytes held before the tunnel exists went over `maxPendingDataSize`. */
+  PendingDataLimit: 'pending_data_limit',
+  /** No route matched and no `defaults.target`. */
+  NoRoute: 'no_route',
+  /** Route target function threw or returned nothing usable. */
+  TargetResolutionFailed: 'target_resolution_failed',
+  /** Connection idle past its effective inactivity timeout. */
+  Inactivity: 'inactivity',
+  /** Connection older than its age cap (`maxConnectionLifetime` / `extendedKeepAliveLifetime`). */
+  Lifetime: 'lifetime',
+  /** Socket idle past `socketTimeout` (never applied to keep-alive connections). */
+  SocketTimeout: 'socket_timeout',
+  /** One side gone, the other still open and silent past the half-zombie grace. */
+  HalfZombie: 'half_zombie',
+  /** Client sent bytes, backend sent none, past the stuck threshold. */
+  Stuck: 'stuck',
+  /** Client IP on a global block list or missing from a global allow list. */
+  IpBlocked: 'ip_blocked',
+  /** Client IP refused by the route's `security` lists. */
+  RouteIpBlocked: 'route_ip_blocked',
+  /** Global `defaults.security.maxConnections` reached. */
+  GlobalConnectionLimit: 'global_connection_limit',
+  /** Global `maxConnectionsPerIP` reached. */
+  IpConnectionLimit: 'ip_connection_limit',
+  /** `connectionRateLimitPerMinute` exceeded for the client IP. */
+  RateLimited: 'rate_limited',
+  /** Route `security.maxConnections` reached. */
+  RouteConnectionLimit: 'route_connection_limit',
+  /** Route `security.maxConnectionsPerIP` reached. */
+  RouteIpConnectionLimit: 'route_ip_connection_limit',
+  /** Closed by `stop()` after `gracefulShutdownTimeout`. */
+  Shutdown: 'shutdown',
+  /** Socket handed to a `socket-handler` route; it ended under the handler's control. */
+  HandlerClosed: 'handler_closed',
+  /** A bug: an exception escaped a handler. Counted; the proxy keeps running. */
+  InternalError: 'internal_error',
+} as const;
+
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+export const ALL_CLOSE_REASONS: readonly CloseReason[] = Object.freeze(Object.values(CloseReason));
+
+/** Reasons that are part of normal traffic; everything else is abnormal. */
+const NORMAL: ReadonlySet<CloseReason> = new Set<CloseReason>([
+  CloseReason.ClientClosed,
+  CloseReason.BackendClosed,
+  CloseReason.HandlerClosed,
+]);
+
+export function isAbnormal(reason: CloseReason): boolean {
+  return !NORMAL.has(reason);
+}
+
+/** Who caused the end: a peer, or the proxy's own decision (timeouts, limits, routing). */
+export const Initiator = { Client: 'client', Backend: 'backend', Proxy: 'proxy' } as const;
+export type Initiator = (typeof Initiator)[keyof typeof Initiator];
+
+/** How the side that went first ended. */
+export const EndKind = { Fin: 'fin', Rst: 'rst', Error: 'error', Local: 'local' } as const;
+export type EndKind = (typeof EndKind)[keyof typeof EndKind];
+
+/** Where in its life the connection was when it closed (DESIGN §1, one connection one way). */
+export const Phase = {
+  Admission: 'admission',
+  ProxyHeader: 'proxy_header',
+  Peek: 'peek',
+  Routing: 'routing',
+  Connecting: 'connecting',
+  Tunnel: 'tunnel',
+  Handler: 'handler',
+  Draining: 'draining',
+  Closed: 'closed',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];

@@ -1,0 +1,189 @@
+/**
+ * The connection record and its state machine (DESIGN §1 L3): one client socket, at most one
+ * backend socket, one phase at a time, and exactly one close reason decided once.
+ *
+ * Socket listeners live in peek.ts / pump.ts as module-level functions that reach this record
+ * through the `kConn` back-pointer (DESIGN §2.5), so no closure is allocated per connection.
+ */
+import type { Socket } from 'node:net';
+import {
+  CloseReason,
+  EndKind,
+  Initiator,
+  Phase,
+  type CloseReason as Reason,
+  type EndKind as Kind,
+  type Initiator as Who,
+} from '../core/close-reasons.js';
+import { channels, type CloseEvent, type ConnectionView } from '../core/channels.js';
+import type { WheelEntry } from '../core/timer-wheel.js';
+import type { CompiledRoute } from '../routing/route-table.js';
+import type { ProxyContext } from './context.js';
+
+export const kConn = Symbol('sightline.conn');
+export type ConnSocket = Socket & { [kConn]?: Connection };
+
+/** Flag bits: FIN received per side, socket fully closed per side, our write side ended per side. */
+export const F = {
+  ClientFin: 1,
+  BackendFin: 2,
+  ClientGone: 4,
+  BackendGone: 8,
+  ClientWriteEnded: 16,
+  BackendWriteEnded: 32,
+  Finalized: 64,
+} as const;
+
+/** What the wheel deadline of a connection currently means. */
+export const Deadline = { None: 0, InitialData: 1, Connect: 2 } as const;
+type DeadlineKind = (typeof Deadline)[keyof typeof Deadline];
+
+export class Connection implements WheelEntry, ConnectionView {
+  readonly id: number;
+  readonly ctx: ProxyContext;
+  readonly client: ConnSocket;
+  backend: ConnSocket | null = null;
+  readonly listenPort: number;
+  remoteIP: string;
+  remotePort: number;
+  readonly incomingStartTime: number;
+  route: CompiledRoute | null = null;
+  serverName: string | null = null;
+  isTLS = false;
+  hasKeepAlive: boolean;
+  phase: Phase = Phase.Admission;
+  target: string | null = null;
+  flags = 0;
+  deadlineKind: DeadlineKind = Deadline.None;
+  /** Bytes held in user space before the tunnel exists (peeked, replayed on connect). */
+  pending: Buffer | null = null;
+  /** Parser state while peeking (PROXY header / ClientHello); dropped once routed. */
+  peekState: unknown = null;
+  connectStart = 0;
+  backendConnectedAt = 0;
+  /** Last time bytes moved, sampled from socket counters by the registry sweep. */
+  lastActivity: number;
+  lastSampleBytes = 0;
+  /** When the first side ended (FIN / close), for the half-zombie grace. 0 = both open. */
+  halfClosedAt = 0;
+  reason: Reason | null = null;
+  initiator: Who = Initiator.Proxy;
+  firstSide: 'client' | 'backend' | null = null;
+  endKind: Kind = EndKind.Local;
+  closePhase: Phase = Phase.Admission;
+  errorCode: string | null = null;
+
+  constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, remoteIP: string) {
+    this.ctx = ctx;
+    this.id = id;
+    this.client = client as ConnSocket;
+    this.client[kConn] = this;
+    this.listenPort = listenPort;
+    this.remoteIP = remoteIP;
+    this.remotePort = client.remotePort ?? 0;
+    this.incomingStartTime = ctx.clock.now();
+    this.lastActivity = this.incomingStartTime;
+    this.hasKeepAlive = ctx.options.keepAlive;
+  }
+
+  get proxyId(): number {
+    return this.ctx.proxyId;
+  }
+  get routeName(): string | null {
+    return this.route?.name ?? null;
+  }
+  /** Seed compatibility: bytes received from the client. */
+  get bytesReceived(): number {
+    return this.client.bytesRead;
+  }
+  /** Seed compatibility: bytes sent to the client. */
+  get bytesSent(): number {
+    return this.client.bytesWritten;
+  }
+  get closed(): boolean {
+    return (this.flags & F.Finalized) !== 0;
+  }
+
+  /** The wheel deadline passed: the first bytes or the backend did not come in time. */
+  onDeadline(): void {
+    const kind = this.deadlineKind;
+    this.deadlineKind = Deadline.None;
+    if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
+    else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
+  }
+
+  armDeadline(kind: DeadlineKind, afterMs: number): void {
+    this.deadlineKind = kind;
+    this.ctx.wheel.schedule(this, this.ctx.clock.now() + afterMs);
+  }
+
+  disarmDeadline(): void {
+    this.deadlineKind = Deadline.None;
+    this.ctx.wheel.cancel(this);
+  }
+
+  /** Note that `side`'s socket ended (FIN); the first such side is kept for the close record. */
+  noteFirstEnd(side: 'client' | 'backend'): void {
+    if (this.firstSide === null && this.reason === null) this.firstSide = side;
+    if (this.halfClosedAt === 0) this.halfClosedAt = this.ctx.clock.now();
+  }
+
+  /** Fix the close reason; the first decision wins. Returns false when already decided. */
+  decide(reason: Reason, initiator: Who, kind: Kind = EndKind.Local, error?: Error): boolean {
+    if (this.reason !== null) return false;
+    this.reason = reason;
+    this.initiator = initiator;
+    if (this.firstSide === null && initiator !== Initiator.Proxy) this.firstSide = initiator;
+    this.endKind = kind;
+    this.closePhase = this.phase;
+    if (error !== undefined) this.errorCode = (error as NodeJS.ErrnoException).code ?? error.message;
+    return true;
+  }
+
+  /** The proxy ends the connection: decide the reason (if not yet) and destroy both sockets. */
+  close(reason: Reason, initiator: Who = Initiator.Proxy, kind: Kind = EndKind.Local, error?: Error): void {
+    this.decide(reason, initiator, kind, error);
+    this.disarmDeadline();
+    if (!this.client.destroyed) this.client.destroy();
+    if (this.backend !== null && !this.backend.destroyed) this.backend.destroy();
+    // A socket that never finished connecting may not emit 'close' synchronously; finalize
+    // is driven by the 'close' listeners, which every socket gets.
+  }
+
+  /** Called by the 'close' listeners; completes the record once every socket is gone. */
+  maybeFinalize(): void {
+    if ((this.flags & F.Finalized) !== 0) return;
+    if ((this.flags & F.ClientGone) === 0) return;
+    if (this.backend !== null && (this.flags & F.BackendGone) === 0) return;
+    this.flags |= F.Finalized;
+    this.disarmDeadline();
+    if (this.reason === null) {
+      // Both directions finished with FINs: the side that ended first closed it.
+      const side = this.firstSide ?? 'client';
+      this.decide(side === 'backend' ? CloseReason.BackendClosed : CloseReason.ClientClosed, side, EndKind.Fin);
+    }
+    const ev = this.#closeEvent();
+    this.phase = Phase.Closed;
+    this.ctx.registry.remove(this, ev);
+    if (channels.close.hasSubscribers) channels.close.publish(ev);
+  }
+
+  #closeEvent(): CloseEvent {
+    const now = this.ctx.clock.now();
+    this.ctx.registry.sampleOne(this, now);
+    return {
+      conn: this,
+      reason: this.reason ?? CloseReason.InternalError,
+      initiator: this.initiator,
+      firstSide: this.firstSide,
+      endKind: this.endKind,
+      phase: this.closePhase,
+      durationMs: now - this.incomingStartTime,
+      idleAtCloseMs: Math.max(0, now - this.lastActivity),
+      bytesFromClient: this.client.bytesRead,
+      bytesToClient: this.client.bytesWritten,
+      target: this.target,
+      error: this.errorCode,
+    };
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * What every connection of one proxy shares: options, clock, wheel, registry, the current route
+ * table. Built once by the composition root (server.ts); the data path reads it, never imports
+ * the root.
+ */
+import type { Clock } from '../core/clock.js';
+import type { TimerWheel } from '../core/timer-wheel.js';
+import type { ResolvedOptions } from '../config/schema.js';
+import type { CompiledRoute, RouteTable, TlsMode } from '../routing/route-table.js';
+import type { Connection } from './connection.js';
+import type { IpMatcher } from '../routing/ip-matcher.js';
+import type { ConnectionRegistry } from './registry.js';
+
+export interface ProxyContext {
+  readonly proxyId: number;
+  readonly clock: Clock;
+  readonly wheel: TimerWheel;
+  readonly registry: ConnectionRegistry;
+  options: ResolvedOptions;
+  /** Swapped atomically by updateRoutes(); connections keep the route they were given. */
+  table: RouteTable;
+  /** `defaults.target` as a route, used when nothing else matches. */
+  defaultRoute: CompiledRoute | null;
+  /** Peers allowed to send a PROXY protocol header. */
+  proxyIPs: IpMatcher;
+  draining: boolean;
+  /** Modes that read the traffic (terminate, re-encrypt) are registered here by L4 (proxy/). */
+  readonly modeHandlers: Partial<Record<TlsMode, (conn: Connection, route: CompiledRoute) => void>>;
+}

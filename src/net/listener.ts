@@ -1,0 +1,59 @@
+/**
+ * One listener per port. Accept → record → admission → PROXY header / peek / route (DESIGN §1).
+ * Sockets start paused (`pauseOnConnect`): nothing is read until a phase needs bytes, so a
+ * plain-TCP route never buffers in user space while its backend connects.
+ */
+import net from 'node:net';
+import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
+import { channels } from '../core/channels.js';
+import { normalizeIp } from '../routing/ip-matcher.js';
+import { Connection } from './connection.js';
+import type { ProxyContext } from './context.js';
+import { routeOrPeek } from './peek.js';
+import { onClientClose, onClientEnd, onClientError } from './pump.js';
+
+/** Admission hook: returns a close reason to refuse the connection, or null to admit it. */
+export type AdmissionCheck = (c: Connection) => CloseReason | null;
+
+export interface ListenerOptions {
+  readonly host?: string | undefined;
+  readonly backlog?: number;
+}
+
+export function createListener(ctx: ProxyContext, port: number, admit: AdmissionCheck | null): net.Server {
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+    onConnection(ctx, port, socket, admit);
+  });
+  // Errors on the listening socket itself (EMFILE on accept, ...) must not crash the process.
+  server.on('error', () => {});
+  return server;
+}
+
+function onConnection(ctx: ProxyContext, port: number, socket: net.Socket, admit: AdmissionCheck | null): void {
+  const addr = socket.remoteAddress;
+  if (addr === undefined) {
+    // Already reset by the peer between accept and now.
+    socket.destroy();
+    ctx.registry.count(CloseReason.ClientReset, Initiator.Client);
+    return;
+  }
+  const c = new Connection(ctx, socket, ctx.registry.nextId(), port, normalizeIp(addr));
+  socket.on('error', onClientError);
+  socket.on('close', onClientClose);
+  socket.on('end', onClientEnd);
+  const o = ctx.options;
+  socket.setNoDelay(o.noDelay);
+  if (o.keepAlive) socket.setKeepAlive(true, o.keepAliveInitialDelay);
+  ctx.registry.add(c);
+  if (channels.accept.hasSubscribers) channels.accept.publish({ conn: c });
+  try {
+    const refused = ctx.draining ? CloseReason.Shutdown : admit === null ? null : admit(c);
+    if (refused !== null) {
+      c.close(refused, Initiator.Proxy, EndKind.Local);
+      return;
+    }
+    routeOrPeek(c);
+  } catch (err) {
+    c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);
+  }
+}

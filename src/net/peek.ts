@@ -1,0 +1,140 @@
+/**
+ * Reading what routing needs before a backend exists: an optional PROXY protocol header (only
+ * from trusted `proxyIPs`), then the TLS ClientHello, under one `initialDataTimeout` deadline and
+ * a cap on the bytes held. Every outcome is a route or exactly one close reason.
+ */
+import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
+import { ClientHelloParser } from '../protocol/client-hello.js';
+import { parseProxyHeader } from '../protocol/proxy-protocol.js';
+import { normalizeIp } from '../routing/ip-matcher.js';
+import { NEED_HELLO, type CompiledRoute } from '../routing/route-table.js';
+import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
+import { dispatch } from './dispatch.js';
+
+interface PeekState {
+  /** Bytes of a PROXY header still being read; null once past it. */
+  proxyBuf: Buffer | null;
+  hello: ClientHelloParser | null;
+  held: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Route at accept when no byte is needed, else start peeking. */
+export function routeOrPeek(c: Connection): void {
+  const ctx = c.ctx;
+  if (ctx.options.acceptProxyProtocol && ctx.proxyIPs.matches(c.remoteIP)) {
+    startPeek(c, true);
+    return;
+  }
+  const r = ctx.table.matchAtAccept(c.listenPort, c.remoteIP);
+  if (r === NEED_HELLO) startPeek(c, false);
+  else routeOrReject(c, r, CloseReason.NoRoute);
+}
+
+function startPeek(c: Connection, proxyHeader: boolean): void {
+  const state: PeekState = {
+    proxyBuf: proxyHeader ? EMPTY : null,
+    hello: proxyHeader ? null : new ClientHelloParser(c.ctx.options.maxClientHelloSize),
+    held: 0,
+  };
+  c.peekState = state;
+  c.phase = proxyHeader ? Phase.ProxyHeader : Phase.Peek;
+  c.client.on('data', onPeekData);
+  c.client.resume();
+  c.armDeadline(Deadline.InitialData, c.ctx.options.initialDataTimeout);
+}
+
+function onPeekData(this: ConnSocket, chunk: Buffer): void {
+  const c = this[kConn]!;
+  try {
+    peekData(c, c.peekState as PeekState, chunk);
+  } catch (err) {
+    c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);
+  }
+}
+
+function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
+  st.held += chunk.length;
+  if (st.held > c.ctx.options.maxPendingDataSize) {
+    c.close(CloseReason.PendingDataLimit, Initiator.Client);
+    return;
+  }
+  if (st.proxyBuf !== null) {
+    const buf = st.proxyBuf.length === 0 ? chunk : Buffer.concat([st.proxyBuf, chunk]);
+    const r = parseProxyHeader(buf);
+    if (r.status === 'need-more') {
+      st.proxyBuf = buf;
+      return;
+    }
+    if (r.status !== 'done') {
+      const detail = r.status === 'absent' ? 'trusted peer sent no PROXY header' : r.detail;
+      c.close(CloseReason.ProxyProtocolInvalid, Initiator.Client, EndKind.Local, new Error(detail));
+      return;
+    }
+    st.proxyBuf = null;
+    const h = r.header;
+    if (h.command === 'PROXY' && h.sourceAddress !== null) {
+      c.remoteIP = normalizeIp(h.sourceAddress);
+      c.remotePort = h.sourcePort ?? 0;
+    }
+    const rest = buf.subarray(h.length);
+    const route = c.ctx.table.matchAtAccept(c.listenPort, c.remoteIP);
+    if (route !== NEED_HELLO) {
+      finishPeek(c, rest.length > 0 ? rest : null);
+      routeOrReject(c, route, CloseReason.NoRoute);
+      return;
+    }
+    c.phase = Phase.Peek;
+    st.hello = new ClientHelloParser(c.ctx.options.maxClientHelloSize);
+    if (rest.length === 0) return;
+    chunk = rest;
+  }
+  const parser = st.hello!;
+  const r = parser.push(chunk);
+  switch (r.status) {
+    case 'need-more':
+      return;
+    case 'done': {
+      const h = r.hello;
+      c.isTLS = true;
+      c.serverName = h.serverName;
+      finishPeek(c, parser.buffered);
+      const route = c.ctx.table.match(c.listenPort, c.remoteIP, h);
+      routeOrReject(c, route, CloseReason.NoRoute, h.alpn, h.versions);
+      return;
+    }
+    case 'not-tls': {
+      finishPeek(c, parser.buffered);
+      routeOrReject(c, c.ctx.table.match(c.listenPort, c.remoteIP, null), CloseReason.NotTls);
+      return;
+    }
+    case 'invalid':
+      c.close(CloseReason.ClientHelloInvalid, Initiator.Client, EndKind.Local, new Error(r.detail));
+      return;
+    case 'too-large':
+      c.close(CloseReason.ClientHelloTooLarge, Initiator.Client);
+      return;
+  }
+}
+
+function finishPeek(c: Connection, pending: Buffer | null): void {
+  c.client.removeListener('data', onPeekData);
+  c.client.pause();
+  c.disarmDeadline();
+  c.peekState = null;
+  c.pending = pending !== null && pending.length > 0 ? pending : null;
+}
+
+/** Use the route, else `defaults.target`, else close with `reason`. */
+function routeOrReject(
+  c: Connection,
+  route: CompiledRoute | null,
+  reason: CloseReason,
+  alpn?: readonly string[],
+  versions?: readonly string[],
+): void {
+  const r = route ?? c.ctx.defaultRoute;
+  if (r === null) c.close(reason, Initiator.Proxy);
+  else dispatch(c, r, alpn, versions);
+}

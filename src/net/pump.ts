@@ -1,0 +1,174 @@
+/**
+ * The byte pump: module-level listeners that move chunks between the two sockets of a connection
+ * with backpressure (pause the reader when the writer's buffer is full, resume on 'drain') and
+ * honour TCP half-close (a FIN is passed on, the other direction keeps flowing). Per chunk it does
+ * what piping needs and nothing else (DESIGN §2.3).
+ *
+ * The same file holds the 'end' / 'error' / 'close' listeners of both sides, which turn socket
+ * events into the one close reason of the record.
+ */
+import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
+import { channels } from '../core/channels.js';
+import { encodeProxyV1, encodeProxyV2 } from '../protocol/proxy-protocol.js';
+import { normalizeIp } from '../routing/ip-matcher.js';
+import { F, kConn, type Connection, type ConnSocket } from './connection.js';
+
+// ---- data + backpressure -------------------------------------------------------------------
+
+function onClientData(this: ConnSocket, chunk: Buffer): void {
+  const b = this[kConn]!.backend!;
+  if (!b.write(chunk)) this.pause();
+}
+function onBackendData(this: ConnSocket, chunk: Buffer): void {
+  if (!this[kConn]!.client.write(chunk)) this.pause();
+}
+function onBackendDrain(this: ConnSocket): void {
+  this[kConn]!.client.resume();
+}
+function onClientDrain(this: ConnSocket): void {
+  this[kConn]!.backend?.resume();
+}
+
+// ---- FIN ------------------------------------------------------------------------------------
+
+export function onClientEnd(this: ConnSocket): void {
+  const c = this[kConn];
+  if (c === undefined) return;
+  c.flags |= F.ClientFin;
+  c.noteFirstEnd('client');
+  switch (c.phase) {
+    case Phase.Tunnel:
+      endBackendWrite(c);
+      break;
+    case Phase.Connecting:
+    case Phase.Handler:
+      break; // passed on once connected / the handler owns the socket
+    default:
+      c.close(CloseReason.ClosedBeforeData, Initiator.Client, EndKind.Fin);
+  }
+}
+
+function onBackendEnd(this: ConnSocket): void {
+  const c = this[kConn]!;
+  c.flags |= F.BackendFin;
+  c.noteFirstEnd('backend');
+  if (!c.client.destroyed) {
+    c.client.end();
+    c.flags |= F.ClientWriteEnded;
+  }
+}
+
+function endBackendWrite(c: Connection): void {
+  const b = c.backend;
+  if (b !== null && !b.destroyed) {
+    b.end();
+    c.flags |= F.BackendWriteEnded;
+  }
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+export function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+  const c = this[kConn];
+  if (c === undefined) return;
+  if (err.code === 'ECONNRESET') c.decide(CloseReason.ClientReset, Initiator.Client, EndKind.Rst, err);
+  else c.decide(CloseReason.ClientError, Initiator.Client, EndKind.Error, err);
+}
+
+export function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+  const c = this[kConn]!;
+  if (c.phase === Phase.Connecting) {
+    c.decide(CloseReason.BackendConnectFailed, Initiator.Backend, EndKind.Error, err);
+  } else if (err.code === 'ECONNRESET') {
+    c.decide(CloseReason.BackendReset, Initiator.Backend, EndKind.Rst, err);
+  } else {
+    c.decide(CloseReason.BackendError, Initiator.Backend, EndKind.Error, err);
+  }
+}
+
+// ---- close ----------------------------------------------------------------------------------
+
+export function onClientClose(this: ConnSocket): void {
+  const c = this[kConn];
+  if (c === undefined) return;
+  c.flags |= F.ClientGone;
+  if (c.reason === null) {
+    if (c.phase === Phase.Handler) c.decide(CloseReason.HandlerClosed, Initiator.Client, EndKind.Fin);
+    else if ((c.flags & F.ClientFin) === 0) c.decide(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
+  }
+  const b = c.backend;
+  if (b !== null && (c.flags & F.BackendGone) === 0) {
+    if (c.reason === CloseReason.ClientReset) resetPeer(b);
+    // The backend may still be flushing its last bytes after both FINs; let it finish.
+    else if ((c.flags & (F.BackendFin | F.BackendWriteEnded)) !== (F.BackendFin | F.BackendWriteEnded)) b.destroy();
+  }
+  c.maybeFinalize();
+}
+
+export function onBackendClose(this: ConnSocket): void {
+  const c = this[kConn]!;
+  c.flags |= F.BackendGone;
+  if (c.reason === null && (c.flags & F.BackendFin) === 0) {
+    c.decide(CloseReason.BackendClosed, Initiator.Backend, EndKind.Fin);
+  }
+  const cl = c.client;
+  if ((c.flags & F.ClientGone) === 0) {
+    if (c.reason === CloseReason.BackendReset) resetPeer(cl);
+    else if ((c.flags & (F.ClientFin | F.ClientWriteEnded)) !== (F.ClientFin | F.ClientWriteEnded)) cl.destroy();
+  }
+  c.maybeFinalize();
+}
+
+/** Pass an abort on as an abort: the peer sees RST, as it would without the proxy. */
+function resetPeer(s: ConnSocket): void {
+  if (s.destroyed) return;
+  try {
+    s.resetAndDestroy();
+  } catch {
+    s.destroy();
+  }
+}
+
+// ---- tunnel start ---------------------------------------------------------------------------
+
+/** The backend has connected: send PROXY header and replayed bytes, then pump both ways. */
+export function onBackendConnect(this: ConnSocket): void {
+  const c = this[kConn]!;
+  const b = c.backend!;
+  const ctx = c.ctx;
+  c.disarmDeadline();
+  c.phase = Phase.Tunnel;
+  c.backendConnectedAt = ctx.clock.now();
+  const proxyHeader = c.route?.config.action.sendProxyProtocol ?? ctx.options.sendProxyProtocol;
+  if (proxyHeader !== false && proxyHeader !== undefined) b.write(proxyHeaderFor(c, proxyHeader));
+  if (c.pending !== null) {
+    b.write(c.pending);
+    c.pending = null;
+  }
+  const cl = c.client;
+  cl.on('data', onClientData);
+  cl.on('drain', onClientDrain);
+  b.on('data', onBackendData);
+  b.on('end', onBackendEnd);
+  b.on('drain', onBackendDrain);
+  if ((c.flags & F.ClientFin) !== 0) endBackendWrite(c);
+  else cl.resume();
+  if (channels.backendConnected.hasSubscribers) {
+    channels.backendConnected.publish({ conn: c, target: c.target ?? '', connectMs: c.backendConnectedAt - c.connectStart });
+  }
+}
+
+function proxyHeaderFor(c: Connection, version: true | 'v1' | 'v2'): Buffer {
+  const src = { address: c.remoteIP, port: c.remotePort };
+  const dst = { address: normalizeIp(c.client.localAddress ?? '0.0.0.0'), port: c.client.localPort ?? c.listenPort };
+  return version === 'v2' ? encodeProxyV2(src, dst) : encodeProxyV1(src, dst);
+}
+
+/** Bytes held in user space for this connection right now (the backpressure bound's subject). */
+export function bufferedBytes(c: Connection): number {
+  const cl = c.client;
+  const b = c.backend;
+  let n = cl.writableLength + cl.readableLength + (c.pending?.length ?? 0);
+  if (b !== null) n += b.writableLength + b.readableLength;
+  return n;
+}

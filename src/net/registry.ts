@@ -1,0 +1,99 @@
+/**
+ * The live connections of one proxy, counts per route, and termination statistics by reason and
+ * initiator (including rejections at accept, which the reference never recorded). The sweep
+ * samples socket byte counters to learn activity: no per-chunk work on the data path.
+ */
+import type { CloseReason, Initiator } from '../core/close-reasons.js';
+import type { CloseEvent } from '../core/channels.js';
+import type { Connection } from './connection.js';
+
+export interface TerminationStats {
+  /** reason → initiator → count */
+  readonly byReason: Record<string, Record<string, number>>;
+  readonly total: number;
+}
+
+export class ConnectionRegistry {
+  readonly #conns = new Map<number, Connection>();
+  readonly #byRoute = new Map<string, number>();
+  readonly #terminations = new Map<CloseReason, Map<Initiator, number>>();
+  #terminated = 0;
+  #accepted = 0;
+  #nextId = 1;
+
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  get size(): number {
+    return this.#conns.size;
+  }
+  get accepted(): number {
+    return this.#accepted;
+  }
+
+  add(conn: Connection): void {
+    this.#conns.set(conn.id, conn);
+    this.#accepted++;
+  }
+
+  /** Count the connection under its route (once routed). */
+  assignRoute(conn: Connection): void {
+    const name = conn.routeName;
+    if (name !== null) this.#byRoute.set(name, (this.#byRoute.get(name) ?? 0) + 1);
+  }
+
+  remove(conn: Connection, ev: CloseEvent): void {
+    if (!this.#conns.delete(conn.id)) return;
+    const name = conn.routeName;
+    if (name !== null) {
+      const n = (this.#byRoute.get(name) ?? 1) - 1;
+      if (n <= 0) this.#byRoute.delete(name);
+      else this.#byRoute.set(name, n);
+    }
+    this.count(ev.reason, ev.initiator);
+  }
+
+  /** Count a termination (also used for rejections that never became a full record). */
+  count(reason: CloseReason, initiator: Initiator): void {
+    let m = this.#terminations.get(reason);
+    if (m === undefined) this.#terminations.set(reason, (m = new Map()));
+    m.set(initiator, (m.get(initiator) ?? 0) + 1);
+    this.#terminated++;
+  }
+
+  get(id: number): Connection | undefined {
+    return this.#conns.get(id);
+  }
+
+  /** Live map: callers must not mutate it (getConnections() hands out a copy). */
+  get live(): ReadonlyMap<number, Connection> {
+    return this.#conns;
+  }
+
+  byRoute(): Map<string, number> {
+    return new Map(this.#byRoute);
+  }
+
+  terminationStats(): TerminationStats {
+    const byReason: Record<string, Record<string, number>> = {};
+    for (const [reason, m] of this.#terminations) byReason[reason] = Object.fromEntries(m);
+    return { byReason, total: this.#terminated };
+  }
+
+  /** Refresh one connection's `lastActivity` from its socket byte counters. */
+  sampleOne(conn: Connection, now: number): void {
+    const c = conn.client;
+    const b = conn.backend;
+    const bytes = c.bytesRead + c.bytesWritten + (b === null ? 0 : b.bytesRead + b.bytesWritten);
+    if (bytes !== conn.lastSampleBytes) {
+      conn.lastSampleBytes = bytes;
+      conn.lastActivity = now;
+    }
+  }
+
+  /** Sample every live connection; the lifecycle sweep (issue 3) builds on this. */
+  sampleAll(now: number): void {
+    for (const conn of this.#conns.values()) this.sampleOne(conn, now);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Backend side: resolve the route's target (host list round-robin, functions of the connection
+ * context, `port: 'preserve'`) and connect with TCP options and a deadline on the shared wheel.
+ */
+import net from 'node:net';
+import { CloseReason, Initiator, Phase } from '../core/close-reasons.js';
+import type { CompiledRoute } from '../routing/route-table.js';
+import type { TargetContext } from '../config/types.js';
+import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
+import { onBackendClose, onBackendConnect, onBackendError } from './pump.js';
+
+export interface ResolvedTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+function targetContext(c: Connection, route: CompiledRoute): TargetContext {
+  return {
+    connectionId: c.id,
+    port: c.listenPort,
+    clientIp: c.remoteIP,
+    serverName: c.serverName,
+    routeName: route.name,
+    isTls: c.isTLS,
+  };
+}
+
+/** The target for this connection, or an error message when the route cannot give one. */
+export function resolveTarget(c: Connection, route: CompiledRoute): ResolvedTarget | string {
+  const t = route.config.action.target;
+  if (t === undefined) return `route "${route.name}" has no target`;
+  let ctx: TargetContext | undefined;
+  let host: unknown = t.host;
+  if (typeof host === 'function') host = host((ctx = targetContext(c, route)));
+  if (Array.isArray(host)) {
+    if (host.length === 0) return 'target host list is empty';
+    host = host[route.rrCursor++ % host.length];
+    if (route.rrCursor >= Number.MAX_SAFE_INTEGER) route.rrCursor = 0;
+  }
+  if (typeof host !== 'string' || host === '') return 'target host is not a non-empty string';
+  let port: unknown = t.port;
+  if (port === 'preserve') port = c.listenPort;
+  else if (typeof port === 'function') port = port(ctx ?? targetContext(c, route));
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    return `target port ${String(port)} is not a valid port`;
+  }
+  return { host, port };
+}
+
+export function connectUpstream(c: Connection, route: CompiledRoute): void {
+  let target: ResolvedTarget | string;
+  try {
+    target = resolveTarget(c, route);
+  } catch (err) {
+    target = `target function threw: ${(err as Error).message}`;
+  }
+  if (typeof target === 'string') {
+    c.close(CloseReason.TargetResolutionFailed, Initiator.Proxy, 'local', new Error(target));
+    return;
+  }
+  const o = c.ctx.options;
+  c.target = `${target.host}:${target.port}`;
+  c.phase = Phase.Connecting;
+  c.connectStart = c.ctx.clock.now();
+  const b = net.connect({
+    host: target.host,
+    port: target.port,
+    allowHalfOpen: true,
+    noDelay: o.noDelay,
+    keepAlive: o.keepAlive,
+    keepAliveInitialDelay: o.keepAliveInitialDelay,
+  }) as ConnSocket;
+  b[kConn] = c;
+  c.backend = b;
+  b.on('error', onBackendError);
+  b.on('close', onBackendClose);
+  b.once('connect', onBackendConnect);
+  c.armDeadline(Deadline.Connect, o.connectionTimeout);
+}

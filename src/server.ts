@@ -1,0 +1,207 @@
+/**
+ * Composition root (DESIGN §1 L7): validates options once, builds the shared context, starts
+ * one listener per port, drives the sweep, and drains on stop(). Public names follow the seed
+ * (`SightlineProxy` ≈ the reference's class, `getStats()`, `connectionManager.getConnections()`).
+ */
+import type net from 'node:net';
+import { once } from 'node:events';
+import { channels } from './core/channels.js';
+import { CloseReason, Initiator } from './core/close-reasons.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { SightlineError } from './core/errors.js';
+import { TimerWheel } from './core/timer-wheel.js';
+import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
+import { validateOptions, validateRoutes } from './config/validate.js';
+import { IpMatcher } from './routing/ip-matcher.js';
+import { CompiledRoute, RouteTable } from './routing/route-table.js';
+import type { Connection } from './net/connection.js';
+import type { ProxyContext } from './net/context.js';
+import { createListener } from './net/listener.js';
+import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
+
+let nextProxyId = 1;
+
+export interface SightlineDeps {
+  /** Injected clock (tests); defaults to a monotonic epoch clock. */
+  readonly clock?: Clock;
+  /** Drive the wheel and sweep from real intervals (false: tests call `tick()`). */
+  readonly autoTick?: boolean;
+}
+
+export interface ProxyStats {
+  getActiveConnections(): number;
+  getConnectionsByRoute(): Map<string, number>;
+  getTerminationStats(): TerminationStats;
+  getAcceptedConnections(): number;
+}
+
+export class SightlineProxy {
+  readonly #ctx: ProxyContext;
+  readonly #servers = new Map<number, net.Server>();
+  #sweep: NodeJS.Timeout | null = null;
+  #started = false;
+  #stopping: Promise<void> | null = null;
+
+  readonly connectionManager: { getConnections(): Map<number, Connection> };
+
+  constructor(options: SightlineOptions, deps: SightlineDeps = {}) {
+    const resolved = validateOptions(options);
+    const clock = deps.clock ?? systemClock;
+    const registry = new ConnectionRegistry();
+    this.#ctx = {
+      proxyId: nextProxyId++,
+      clock,
+      wheel: new TimerWheel(clock, { resolutionMs: 50, autoTick: deps.autoTick ?? true }),
+      registry,
+      options: resolved,
+      table: new RouteTable(resolved.routes),
+      defaultRoute: defaultRouteOf(resolved),
+      proxyIPs: new IpMatcher(resolved.proxyIPs),
+      draining: false,
+      modeHandlers: {},
+    };
+    this.#autoTick = deps.autoTick ?? true;
+    this.connectionManager = { getConnections: () => new Map(registry.live) };
+  }
+
+  readonly #autoTick: boolean;
+
+  /** Distinguishes this instance's events from other proxies' in one process. */
+  get id(): number {
+    return this.#ctx.proxyId;
+  }
+
+  get options(): ResolvedOptions {
+    return this.#ctx.options;
+  }
+
+  /** Ports with a listener, in ascending order. */
+  get listeningPorts(): number[] {
+    return [...this.#servers.keys()].sort((a, b) => a - b);
+  }
+
+  /** Advance timers and sweeps by hand (with an injected clock and `autoTick: false`). */
+  tick(): void {
+    const now = this.#ctx.clock.now();
+    this.#ctx.wheel.tick(now);
+    this.#ctx.registry.sampleAll(now);
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) throw new SightlineError('SL_ERR_ALREADY_STARTED');
+    this.#started = true;
+    this.#ctx.draining = false;
+    try {
+      for (const port of this.#ctx.table.ports) await this.#listen(port);
+    } catch (err) {
+      await this.#closeServers();
+      this.#started = false;
+      throw err;
+    }
+    if (this.#autoTick) {
+      this.#sweep = setInterval(() => this.#ctx.registry.sampleAll(this.#ctx.clock.now()), this.#ctx.options.lifecycle.activitySampleInterval);
+      this.#sweep.unref();
+    }
+    publishProxy('started', { proxyId: this.#ctx.proxyId, ports: this.listeningPorts });
+  }
+
+  /** Stop accepting, let connections finish until `gracefulShutdownTimeout`, close the rest. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop().finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (!this.#started) return;
+    const ctx = this.#ctx;
+    ctx.draining = true;
+    publishProxy('draining', { proxyId: ctx.proxyId, open: ctx.registry.size });
+    const closing = this.#closeServers();
+    await waitUntil(() => ctx.registry.size === 0, ctx.options.gracefulShutdownTimeout);
+    for (const c of [...ctx.registry.live.values()]) c.close(CloseReason.Shutdown, Initiator.Proxy);
+    await waitUntil(() => ctx.registry.size === 0, 2000);
+    await closing;
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
+    ctx.wheel.close();
+    this.#started = false;
+    publishProxy('stopped', { proxyId: ctx.proxyId });
+  }
+
+  /**
+   * Swap the route table atomically. New ports get listeners, ports no route uses any more stop
+   * accepting; live connections keep the route they were given.
+   */
+  async updateRoutes(routes: readonly RouteConfig[]): Promise<void> {
+    const resolved = validateRoutes(routes);
+    const table = new RouteTable(resolved);
+    const wanted = new Set(table.ports);
+    const ctx = this.#ctx;
+    if (this.#started) {
+      for (const p of wanted) if (!this.#servers.has(p)) await this.#listen(p);
+    }
+    ctx.options = Object.freeze({ ...ctx.options, routes: resolved });
+    ctx.table = table;
+    if (this.#started) {
+      for (const [p, s] of this.#servers) {
+        if (!wanted.has(p)) {
+          this.#servers.delete(p);
+          s.close();
+        }
+      }
+    }
+    publishProxy('routes-updated', { proxyId: ctx.proxyId, routes: table.routes.map((r) => r.name) });
+  }
+
+  getStats(): ProxyStats {
+    const reg = this.#ctx.registry;
+    return {
+      getActiveConnections: () => reg.size,
+      getConnectionsByRoute: () => reg.byRoute(),
+      getTerminationStats: () => reg.terminationStats(),
+      getAcceptedConnections: () => reg.accepted,
+    };
+  }
+
+  async #listen(port: number): Promise<void> {
+    const server = createListener(this.#ctx, port, null);
+    const host = this.#ctx.options.listenHost;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(new SightlineError('SL_ERR_LISTEN', `port ${port}${host ? ` on ${host}` : ''}: ${err.code ?? err.message}`, { cause: err }));
+      };
+      server.once('error', onError);
+      server.listen({ port, host, backlog: 4096 }, () => {
+        server.removeListener('error', onError);
+        resolve();
+      });
+    });
+    this.#servers.set(port, server);
+  }
+
+  async #closeServers(): Promise<void> {
+    const all = [...this.#servers.values()];
+    this.#servers.clear();
+    await Promise.all(all.map((s) => (s.listening ? once(s.close(), 'close').catch(() => {}) : Promise.resolve())));
+  }
+}
+
+function defaultRouteOf(o: ResolvedOptions): CompiledRoute | null {
+  const target = o.defaults.target;
+  if (target === undefined) return null;
+  return new CompiledRoute(
+    Object.freeze({ name: 'default', priority: 0, enabled: true, match: { ports: [] }, action: { type: 'forward', target } }) as unknown as ResolvedOptions['routes'][number],
+    -1,
+  );
+}
+
+function publishProxy(kind: 'started' | 'draining' | 'stopped' | 'routes-updated', detail: Record<string, unknown>): void {
+  if (channels.proxy.hasSubscribers) channels.proxy.publish({ kind, detail });
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}

@@ -1,0 +1,24 @@
+/** Start a SightlineProxy on free loopback ports for a test, with its close events captured. */
+import { SightlineProxy, type SightlineDeps } from '../../src/server.js';
+import type { SightlineOptions } from '../../src/config/schema.js';
+import { CloseEvents } from './net.js';
+
+export interface RunningProxy {
+  readonly proxy: SightlineProxy;
+  readonly events: CloseEvents;
+  stop(): Promise<void>;
+}
+
+export async function startProxy(options: SightlineOptions, deps?: SightlineDeps): Promise<RunningProxy> {
+  const proxy = new SightlineProxy({ listenHost: '127.0.0.1', ...options }, deps);
+  const events = new CloseEvents().forProxy(proxy.id);
+  await proxy.start();
+  return {
+    proxy,
+    events,
+    stop: async () => {
+      await proxy.stop();
+      events.dispose();
+    },
+  };
+}
