@@ -9,7 +9,7 @@ import { channels } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { SightlineError } from './core/errors.js';
-import { TimerWheel } from './core/timer-wheel.js';
+import { TimerWheel, clampTimer } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
 import { IpMatcher } from './routing/ip-matcher.js';
@@ -18,6 +18,9 @@ import type { Connection } from './net/connection.js';
 import type { ProxyContext } from './net/context.js';
 import { createListener } from './net/listener.js';
 import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
+import { sweep } from './net/sweep.js';
+import { effectiveTimeouts } from './net/timeouts.js';
+import { Admission } from './security/admission.js';
 
 let nextProxyId = 1;
 
@@ -39,6 +42,7 @@ export class SightlineProxy {
   readonly #ctx: ProxyContext;
   readonly #servers = new Map<number, net.Server>();
   #sweep: NodeJS.Timeout | null = null;
+  #lastCheck = 0;
   #started = false;
   #stopping: Promise<void> | null = null;
 
@@ -59,6 +63,8 @@ export class SightlineProxy {
       proxyIPs: new IpMatcher(resolved.proxyIPs),
       draining: false,
       modeHandlers: {},
+      admission: new Admission(resolved),
+      timeouts: { keepAlive: effectiveTimeouts(resolved, true), plain: effectiveTimeouts(resolved, false) },
     };
     this.#autoTick = deps.autoTick ?? true;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
@@ -80,11 +86,28 @@ export class SightlineProxy {
     return [...this.#servers.keys()].sort((a, b) => a - b);
   }
 
-  /** Advance timers and sweeps by hand (with an injected clock and `autoTick: false`). */
-  tick(): void {
+  /**
+   * Run deadlines and one full lifecycle sweep now (tests drive this with an injected clock and
+   * `autoTick: false`). Returns how many connections the sweep closed.
+   */
+  tick(): number {
     const now = this.#ctx.clock.now();
     this.#ctx.wheel.tick(now);
-    this.#ctx.registry.sampleAll(now);
+    this.#lastCheck = now;
+    this.#ctx.admission.expire(now);
+    return sweep(this.#ctx, now, true);
+  }
+
+  /** The interval driver: sample activity every tick, apply the rules every `inactivityCheckInterval`. */
+  #onSweep(): void {
+    const ctx = this.#ctx;
+    const now = ctx.clock.now();
+    const check = now - this.#lastCheck >= ctx.options.inactivityCheckInterval;
+    if (check) {
+      this.#lastCheck = now;
+      ctx.admission.expire(now);
+    }
+    sweep(ctx, now, check);
   }
 
   async start(): Promise<void> {
@@ -99,7 +122,9 @@ export class SightlineProxy {
       throw err;
     }
     if (this.#autoTick) {
-      this.#sweep = setInterval(() => this.#ctx.registry.sampleAll(this.#ctx.clock.now()), this.#ctx.options.lifecycle.activitySampleInterval);
+      const o = this.#ctx.options;
+      this.#lastCheck = this.#ctx.clock.now();
+      this.#sweep = setInterval(() => this.#onSweep(), clampTimer(Math.min(o.lifecycle.activitySampleInterval, o.inactivityCheckInterval || Infinity)));
       this.#sweep.unref();
     }
     publishProxy('started', { proxyId: this.#ctx.proxyId, ports: this.listeningPorts });
@@ -166,7 +191,7 @@ export class SightlineProxy {
   }
 
   async #listen(port: number): Promise<void> {
-    const server = createListener(this.#ctx, port, null);
+    const server = createListener(this.#ctx, port);
     const host = this.#ctx.options.listenHost;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {

@@ -13,7 +13,8 @@ export interface Clock {
 const origin = performance.timeOrigin;
 
 export const systemClock: Clock = {
-  now: () => origin + performance.now(),
+  // Whole milliseconds like Date.now() (the seed's records are compared with it), never backwards.
+  now: () => Math.floor(origin + performance.now()),
 };
 
 /** A clock that moves only when told to. */

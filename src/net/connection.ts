@@ -19,6 +19,8 @@ import { channels, type CloseEvent, type ConnectionView } from '../core/channels
 import type { WheelEntry } from '../core/timer-wheel.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { ProxyContext } from './context.js';
+import type { EffectiveTimeouts } from './timeouts.js';
+import { clampTimer } from '../core/timer-wheel.js';
 
 export const kConn = Symbol('sightline.conn');
 export type ConnSocket = Socket & { [kConn]?: Connection };
@@ -32,6 +34,10 @@ export const F = {
   ClientWriteEnded: 16,
   BackendWriteEnded: 32,
   Finalized: 64,
+  /** Counted in the per-IP admission state (released at close). */
+  IpCounted: 128,
+  /** Counted in the route's per-IP admission state (released at close). */
+  RouteCounted: 256,
 } as const;
 
 /** What the wheel deadline of a connection currently means. */
@@ -51,6 +57,10 @@ export class Connection implements WheelEntry, ConnectionView {
   serverName: string | null = null;
   isTLS = false;
   hasKeepAlive: boolean;
+  /** Shared per proxy: the effective idle timeout, age cap and treatment of this connection. */
+  timeouts: EffectiveTimeouts;
+  /** When the `extended` idle warning was given (0 = not warned). */
+  warnedAt = 0;
   phase: Phase = Phase.Admission;
   target: string | null = null;
   flags = 0;
@@ -84,6 +94,7 @@ export class Connection implements WheelEntry, ConnectionView {
     this.incomingStartTime = ctx.clock.now();
     this.lastActivity = this.incomingStartTime;
     this.hasKeepAlive = ctx.options.keepAlive;
+    this.timeouts = this.hasKeepAlive ? ctx.timeouts.keepAlive : ctx.timeouts.plain;
   }
 
   get proxyId(): number {
@@ -100,6 +111,21 @@ export class Connection implements WheelEntry, ConnectionView {
   get bytesSent(): number {
     return this.client.bytesWritten;
   }
+  /** Idle time after which the connection is warned (`extended`) or killed; null = never. */
+  get effectiveIdleTimeout(): number | null {
+    return this.timeouts.idleMs;
+  }
+  /** Age after which the connection is killed; null = never. */
+  get effectiveLifetime(): number | null {
+    return this.timeouts.ageCapMs;
+  }
+  get keepAliveTreatment(): string {
+    return this.timeouts.treatment;
+  }
+  /** Milliseconds since bytes last moved (as of the last sample). */
+  get idleFor(): number {
+    return Math.max(0, this.ctx.clock.now() - this.lastActivity);
+  }
   get closed(): boolean {
     return (this.flags & F.Finalized) !== 0;
   }
@@ -114,7 +140,7 @@ export class Connection implements WheelEntry, ConnectionView {
 
   armDeadline(kind: DeadlineKind, afterMs: number): void {
     this.deadlineKind = kind;
-    this.ctx.wheel.schedule(this, this.ctx.clock.now() + afterMs);
+    this.ctx.wheel.schedule(this, this.ctx.clock.now() + clampTimer(afterMs));
   }
 
   disarmDeadline(): void {
@@ -157,6 +183,9 @@ export class Connection implements WheelEntry, ConnectionView {
     if (this.backend !== null && (this.flags & F.BackendGone) === 0) return;
     this.flags |= F.Finalized;
     this.disarmDeadline();
+    const now = this.ctx.clock.now();
+    if ((this.flags & F.IpCounted) !== 0) this.ctx.admission.releaseAccept(this, now);
+    if ((this.flags & F.RouteCounted) !== 0 && this.route !== null) this.ctx.admission.releaseRoute(this, this.route);
     if (this.reason === null) {
       // Both directions finished with FINs: the side that ended first closed it.
       const side = this.firstSide ?? 'client';

@@ -9,7 +9,9 @@ import type { ResolvedOptions } from '../config/schema.js';
 import type { CompiledRoute, RouteTable, TlsMode } from '../routing/route-table.js';
 import type { Connection } from './connection.js';
 import type { IpMatcher } from '../routing/ip-matcher.js';
+import type { Admission } from '../security/admission.js';
 import type { ConnectionRegistry } from './registry.js';
+import type { EffectiveTimeouts } from './timeouts.js';
 
 export interface ProxyContext {
   readonly proxyId: number;
@@ -24,6 +26,9 @@ export interface ProxyContext {
   /** Peers allowed to send a PROXY protocol header. */
   proxyIPs: IpMatcher;
   draining: boolean;
+  readonly admission: Admission;
+  /** Effective timeouts for keep-alive and other connections (recomputed when options change). */
+  timeouts: { readonly keepAlive: EffectiveTimeouts; readonly plain: EffectiveTimeouts };
   /** Modes that read the traffic (terminate, re-encrypt) are registered here by L4 (proxy/). */
   readonly modeHandlers: Partial<Record<TlsMode, (conn: Connection, route: CompiledRoute) => void>>;
 }

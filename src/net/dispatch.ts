@@ -6,7 +6,7 @@
 import { CloseReason, Initiator, Phase } from '../core/close-reasons.js';
 import { channels } from '../core/channels.js';
 import type { CompiledRoute } from '../routing/route-table.js';
-import type { Connection } from './connection.js';
+import { F, type Connection } from './connection.js';
 import { connectUpstream } from './upstream.js';
 
 export function dispatch(c: Connection, route: CompiledRoute, alpn: readonly string[] = [], versions: readonly string[] = []): void {
@@ -14,6 +14,12 @@ export function dispatch(c: Connection, route: CompiledRoute, alpn: readonly str
   c.phase = Phase.Routing;
   if (route.tlsMode === 'passthrough') c.isTLS = true;
   c.ctx.registry.assignRoute(c);
+  const refused = c.ctx.admission.atRoute(c, route, c.ctx.registry.countOnRoute(route.name));
+  if (refused !== null) {
+    c.close(refused, Initiator.Proxy);
+    return;
+  }
+  c.flags |= F.RouteCounted;
   if (channels.route.hasSubscribers) {
     const t = route.config.action.target;
     const target = t === undefined ? '' : `${typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'fn'}:${typeof t.port === 'function' ? 'fn' : t.port}`;

@@ -7,29 +7,21 @@ import net from 'node:net';
 import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
 import { channels } from '../core/channels.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
-import { Connection } from './connection.js';
+import { Connection, F } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { routeOrPeek } from './peek.js';
 import { onClientClose, onClientEnd, onClientError } from './pump.js';
 
-/** Admission hook: returns a close reason to refuse the connection, or null to admit it. */
-export type AdmissionCheck = (c: Connection) => CloseReason | null;
-
-export interface ListenerOptions {
-  readonly host?: string | undefined;
-  readonly backlog?: number;
-}
-
-export function createListener(ctx: ProxyContext, port: number, admit: AdmissionCheck | null): net.Server {
+export function createListener(ctx: ProxyContext, port: number): net.Server {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-    onConnection(ctx, port, socket, admit);
+    onConnection(ctx, port, socket);
   });
   // Errors on the listening socket itself (EMFILE on accept, ...) must not crash the process.
   server.on('error', () => {});
   return server;
 }
 
-function onConnection(ctx: ProxyContext, port: number, socket: net.Socket, admit: AdmissionCheck | null): void {
+function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void {
   const addr = socket.remoteAddress;
   if (addr === undefined) {
     // Already reset by the peer between accept and now.
@@ -47,11 +39,12 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket, admit
   ctx.registry.add(c);
   if (channels.accept.hasSubscribers) channels.accept.publish({ conn: c });
   try {
-    const refused = ctx.draining ? CloseReason.Shutdown : admit === null ? null : admit(c);
+    const refused = ctx.draining ? CloseReason.Shutdown : ctx.admission.atAccept(c, ctx.registry.size, c.incomingStartTime);
     if (refused !== null) {
       c.close(refused, Initiator.Proxy, EndKind.Local);
       return;
     }
+    c.flags |= F.IpCounted;
     routeOrPeek(c);
   } catch (err) {
     c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);

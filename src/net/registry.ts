@@ -71,6 +71,10 @@ export class ConnectionRegistry {
     return this.#conns;
   }
 
+  countOnRoute(name: string): number {
+    return this.#byRoute.get(name) ?? 0;
+  }
+
   byRoute(): Map<string, number> {
     return new Map(this.#byRoute);
   }
@@ -83,17 +87,13 @@ export class ConnectionRegistry {
 
   /** Refresh one connection's `lastActivity` from its socket byte counters. */
   sampleOne(conn: Connection, now: number): void {
-    const c = conn.client;
+    // Every byte forwarded was read from one of the two sockets: reads alone show activity both ways.
     const b = conn.backend;
-    const bytes = c.bytesRead + c.bytesWritten + (b === null ? 0 : b.bytesRead + b.bytesWritten);
+    const bytes = conn.client.bytesRead + (b === null ? 0 : b.bytesRead);
     if (bytes !== conn.lastSampleBytes) {
       conn.lastSampleBytes = bytes;
       conn.lastActivity = now;
     }
   }
 
-  /** Sample every live connection; the lifecycle sweep (issue 3) builds on this. */
-  sampleAll(now: number): void {
-    for (const conn of this.#conns.values()) this.sampleOne(conn, now);
-  }
 }

@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// Sightline adapter for the shared proxy-bench harness (../shared/bench, PROXY_CMD contract).
+//
+//   node bench/sightline-bench.mjs --routes-json FILE [--telemetry on|off] [--print-config]
+//
+// FILE is the harness's {routes_json}:
+//   { mode, listen: {host, port}, target: {host, port}, routes: {name: "host:port"}, default }
+//
+//   l4  -> one plain-TCP route on listen.port to target (routed at accept, no byte read first)
+//   sni -> one passthrough route per SNI name (match.domains: [name]) and defaults.target for
+//          unknown names / no SNI; the ClientHello is peeked, never terminated
+//
+// Starts SightlineProxy from ../dist (build first: `npm run build`) in this process and stays in
+// the foreground; SIGTERM / SIGINT -> proxy.stop() (short drain) -> exit 0.
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const USAGE = 'usage: node sightline-bench.mjs --routes-json FILE [--telemetry on|off] [--print-config]';
+
+function die(msg, code = 2) {
+  process.stderr.write(`sightline-bench: ${msg}\n`);
+  process.exit(code);
+}
+
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      'routes-json': { type: 'string' },
+      telemetry: { type: 'string', default: 'off' },
+      'print-config': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (e) {
+  die(`${e.message}\n${USAGE}`);
+}
+if (args.help) {
+  process.stdout.write(USAGE + '\n');
+  process.exit(0);
+}
+const routesFile = args['routes-json'] ?? process.env.BENCH_ROUTES_JSON;
+if (!routesFile) die(`--routes-json is required\n${USAGE}`);
+if (args.telemetry !== 'on' && args.telemetry !== 'off') die(`--telemetry must be 'on' or 'off', got ${JSON.stringify(args.telemetry)}`);
+const telemetryOn = args.telemetry === 'on';
+
+/** "host:port" (IPv6 hosts may contain ':'; the port is after the last one). */
+function hostPort(s, what) {
+  if (typeof s !== 'string') die(`${what}: expected "host:port", got ${JSON.stringify(s)}`);
+  const i = s.lastIndexOf(':');
+  const host = s.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(s.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) die(`${what}: bad "host:port" ${JSON.stringify(s)}`);
+  return { host, port };
+}
+
+/** Build the Sightline options object for one harness instance. */
+export function buildConfig(spec, { telemetry }) {
+  const { mode, listen } = spec;
+  if (!listen || !Number.isInteger(listen.port)) die('routes json: listen.port missing');
+  const port = listen.port;
+  let routes;
+  let defaultTarget;
+  if (mode === 'l4') {
+    if (!spec.target) die('routes json: l4 mode needs target');
+    routes = [
+      {
+        name: 'bench-l4',
+        match: { ports: port },
+        action: { type: 'forward', target: { host: spec.target.host, port: spec.target.port } },
+      },
+    ];
+  } else if (mode === 'sni') {
+    const entries = Object.entries(spec.routes ?? {});
+    if (entries.length === 0) die('routes json: sni mode needs at least one route');
+    routes = entries.map(([name, dest]) => ({
+      name: `sni-${name}`,
+      match: { ports: port, domains: [name] },
+      action: { type: 'forward', target: hostPort(dest, `routes.${name}`), tls: { mode: 'passthrough' } },
+    }));
+    if (spec.default) defaultTarget = hostPort(spec.default, 'default');
+  } else {
+    die(`mode ${JSON.stringify(mode)} is not supported by this adapter (l4, sni)`);
+  }
+  return {
+    listenHost: listen.host,
+    routes,
+    // Benchmarks open thousands of connections from 127.0.0.1: no per-IP caps or rate limits.
+    maxConnectionsPerIP: 0,
+    connectionRateLimitPerMinute: 0,
+    // Quick SIGTERM: the harness SIGKILLs after 3 s.
+    gracefulShutdownTimeout: 500,
+    defaults: {
+      ...(defaultTarget ? { target: defaultTarget } : {}),
+      security: { maxConnections: 100000 },
+    },
+    // The admin listener would bind a fixed port (9464) in every instance; the harness runs several.
+    admin: { enabled: false },
+    telemetry: {
+      metrics: { enabled: telemetry },
+      tracing: { enabled: telemetry },
+      logging: { level: telemetry ? 'info' : 'silent', destination: 'stderr' },
+    },
+  };
+}
+
+let spec;
+try {
+  spec = JSON.parse(fs.readFileSync(routesFile, 'utf8'));
+} catch (e) {
+  die(`cannot read routes json ${routesFile}: ${e.message}`);
+}
+const config = buildConfig(spec, { telemetry: telemetryOn });
+if (args['print-config']) {
+  process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+  process.exit(0);
+}
+
+let SightlineProxy;
+try {
+  ({ SightlineProxy } = await import(new URL('../dist/index.js', import.meta.url).href));
+} catch (e) {
+  die(`cannot load ../dist/index.js (run \`npm run build\` first): ${e.message}`, 1);
+}
+
+let proxy;
+try {
+  proxy = new SightlineProxy(config);
+  await proxy.start();
+} catch (e) {
+  const issues = Array.isArray(e?.issues) ? '\n' + e.issues.map((i) => `  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`).join('\n') : '';
+  die(`failed to start: ${e?.message ?? e}${issues}`, 1);
+}
+process.stderr.write(`sightline-bench: ${spec.mode} listening on ${spec.listen.host}:${spec.listen.port} (${config.routes.length} route(s), telemetry ${args.telemetry}, pid ${process.pid})\n`);
+
+let stopping = false;
+async function shutdown(sig) {
+  if (stopping) return;
+  stopping = true;
+  // Never hang past the harness's 3 s SIGKILL grace.
+  setTimeout(() => process.exit(0), 2500).unref();
+  try {
+    await proxy.stop();
+  } catch (e) {
+    process.stderr.write(`sightline-bench: stop after ${sig} failed: ${e?.message ?? e}\n`);
+  }
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
