@@ -72,7 +72,7 @@ async function proxyTo(backendPort: number, extra: Partial<SightlineOptions>) {
 async function openClient(port: number): Promise<{ ws: WebSocket; closedAt: () => number | null; pingsSeen: () => number }> {
   const { cert } = await testCert();
   // SNI 'localhost' routes the connection; the certificate also covers 127.0.0.1.
-  const ws = new WebSocket(`wss://${HOST}:${port}/`, { ca: cert, servername: 'localhost' } as ConstructorParameters<typeof WebSocket>[1]);
+  const ws = new WebSocket(`wss://${HOST}:${port}/`, { ca: cert, servername: 'localhost' } as unknown as import('ws').ClientOptions);
   let closedAt: number | null = null;
   let pings = 0;
   ws.on('close', () => (closedAt = Date.now()));
