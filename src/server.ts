@@ -18,11 +18,19 @@ import type { Connection } from './net/connection.js';
 import type { ProxyContext } from './net/context.js';
 import { createListener } from './net/listener.js';
 import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
-import { sweep } from './net/sweep.js';
+import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
 
 let nextProxyId = 1;
+
+/** The sweep driver's tick: a pass over every connection is spread over period / tick ticks. */
+const SWEEP_TICK_MS = 50;
+
+function sweepPeriod(o: ResolvedOptions): number {
+  const check = o.inactivityCheckInterval > 0 ? o.inactivityCheckInterval : Infinity;
+  return clampTimer(Math.max(1, Math.min(o.lifecycle.activitySampleInterval, check)));
+}
 
 export interface SightlineDeps {
   /** Injected clock (tests); defaults to a monotonic epoch clock. */
@@ -42,7 +50,8 @@ export class SightlineProxy {
   readonly #ctx: ProxyContext;
   readonly #servers = new Map<number, net.Server>();
   #sweep: NodeJS.Timeout | null = null;
-  #lastCheck = 0;
+  readonly #sweeper: Sweeper;
+  #lastExpire = 0;
   #started = false;
   #stopping: Promise<void> | null = null;
 
@@ -67,6 +76,7 @@ export class SightlineProxy {
       timeouts: { keepAlive: effectiveTimeouts(resolved, true), plain: effectiveTimeouts(resolved, false) },
     };
     this.#autoTick = deps.autoTick ?? true;
+    this.#sweeper = new Sweeper(this.#ctx);
     this.connectionManager = { getConnections: () => new Map(registry.live) };
   }
 
@@ -93,21 +103,24 @@ export class SightlineProxy {
   tick(): number {
     const now = this.#ctx.clock.now();
     this.#ctx.wheel.tick(now);
-    this.#lastCheck = now;
     this.#ctx.admission.expire(now);
-    return sweep(this.#ctx, now, true);
+    return this.#sweeper.full(now);
   }
 
-  /** The interval driver: sample activity every tick, apply the rules every `inactivityCheckInterval`. */
-  #onSweep(): void {
+  /**
+   * The interval driver. Every connection is sampled and checked once per sweep period
+   * (`min(activitySampleInterval, inactivityCheckInterval)`), a share of them on each tick.
+   */
+  sweepTick(): number {
     const ctx = this.#ctx;
     const now = ctx.clock.now();
-    const check = now - this.#lastCheck >= ctx.options.inactivityCheckInterval;
-    if (check) {
-      this.#lastCheck = now;
+    const period = sweepPeriod(ctx.options);
+    const killed = this.#sweeper.step(now, Math.ceil((ctx.registry.size * SWEEP_TICK_MS) / period));
+    if (now - this.#lastExpire >= 10_000) {
+      this.#lastExpire = now;
       ctx.admission.expire(now);
     }
-    sweep(ctx, now, check);
+    return killed;
   }
 
   async start(): Promise<void> {
@@ -122,9 +135,8 @@ export class SightlineProxy {
       throw err;
     }
     if (this.#autoTick) {
-      const o = this.#ctx.options;
-      this.#lastCheck = this.#ctx.clock.now();
-      this.#sweep = setInterval(() => this.#onSweep(), clampTimer(Math.min(o.lifecycle.activitySampleInterval, o.inactivityCheckInterval || Infinity)));
+      this.#lastExpire = this.#ctx.clock.now();
+      this.#sweep = setInterval(() => this.sweepTick(), Math.min(SWEEP_TICK_MS, sweepPeriod(this.#ctx.options)));
       this.#sweep.unref();
     }
     publishProxy('started', { proxyId: this.#ctx.proxyId, ports: this.listeningPorts });

@@ -73,7 +73,9 @@ export class Connection implements WheelEntry, ConnectionView {
   backendConnectedAt = 0;
   /** Last time bytes moved, sampled from socket counters by the registry sweep. */
   lastActivity: number;
-  lastSampleBytes = 0;
+  /** Byte counters as of the last sample (socket `bytesRead` is a native call: read it once). */
+  clientBytesSeen = 0;
+  backendBytesSeen = 0;
   /** When the first side ended (FIN / close), for the half-zombie grace. 0 = both open. */
   halfClosedAt = 0;
   reason: Reason | null = null;

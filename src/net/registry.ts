@@ -85,13 +85,18 @@ export class ConnectionRegistry {
     return { byReason, total: this.#terminated };
   }
 
-  /** Refresh one connection's `lastActivity` from its socket byte counters. */
+  /**
+   * Refresh one connection's `lastActivity` from its socket byte counters. Every byte forwarded
+   * was read from one of the two sockets, so reads alone show activity in both directions; each
+   * counter is a native call, read once per sample.
+   */
   sampleOne(conn: Connection, now: number): void {
-    // Every byte forwarded was read from one of the two sockets: reads alone show activity both ways.
+    const rc = conn.client.bytesRead;
     const b = conn.backend;
-    const bytes = conn.client.bytesRead + (b === null ? 0 : b.bytesRead);
-    if (bytes !== conn.lastSampleBytes) {
-      conn.lastSampleBytes = bytes;
+    const rb = b === null ? 0 : b.bytesRead;
+    if (rc !== conn.clientBytesSeen || rb !== conn.backendBytesSeen) {
+      conn.clientBytesSeen = rc;
+      conn.backendBytesSeen = rb;
       conn.lastActivity = now;
     }
   }

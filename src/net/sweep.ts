@@ -1,7 +1,11 @@
 /**
- * The lifecycle sweep (DESIGN §2.3–2.4): one pass over the registry samples socket byte counters
+ * The lifecycle sweep (DESIGN §2.3–2.4): visits connections, samples socket byte counters
  * (activity, no per-chunk work) and applies every lifecycle rule: age cap, half-zombie, stuck,
  * socket timeout, idle timeout with the `extended` warning-then-grace path.
+ *
+ * A full pass is spread over the driver's ticks (a live Map iterator resumes where the last tick
+ * stopped), so each tick visits only its share and one tick's cost stays small however many
+ * connections are open; every connection is still visited once per sweep period.
  *
  * Half-close vs half-zombie: after one side ends (FIN or close) the connection is a legitimate
  * half-close while bytes keep moving in the open direction or the other FIN arrives; it becomes
@@ -13,18 +17,44 @@ import { channels } from '../core/channels.js';
 import { F, type Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
 
-/** Sample every connection; with `check`, apply the lifecycle rules too. Returns kills. */
-export function sweep(ctx: ProxyContext, now: number, check: boolean): number {
-  const reg = ctx.registry;
-  let killed = 0;
-  for (const c of reg.live.values()) {
-    reg.sampleOne(c, now);
-    if (check && (c.phase === Phase.Tunnel || c.phase === Phase.Handler) && checkOne(c, now)) killed++;
+export class Sweeper {
+  readonly #ctx: ProxyContext;
+  #it: Iterator<Connection> | null = null;
+
+  constructor(ctx: ProxyContext) {
+    this.#ctx = ctx;
   }
-  return killed;
+
+  /** Visit up to `count` connections, continuing the current pass. Returns how many it closed. */
+  step(now: number, count: number): number {
+    let killed = 0;
+    for (let i = 0; i < count; i++) {
+      this.#it ??= this.#ctx.registry.live.values();
+      const r = this.#it.next();
+      if (r.done === true) {
+        this.#it = null;
+        break;
+      }
+      if (visit(this.#ctx, r.value, now)) killed++;
+    }
+    return killed;
+  }
+
+  /** One whole pass now (tests, `proxy.tick()`). */
+  full(now: number): number {
+    this.#it = null;
+    let killed = 0;
+    for (const c of [...this.#ctx.registry.live.values()]) if (visit(this.#ctx, c, now)) killed++;
+    return killed;
+  }
 }
 
-/** Apply the rules to one connection; true when it was closed. */
+function visit(ctx: ProxyContext, c: Connection, now: number): boolean {
+  ctx.registry.sampleOne(c, now);
+  return (c.phase === Phase.Tunnel || c.phase === Phase.Handler) && checkOne(c, now);
+}
+
+/** Apply the rules to one freshly sampled connection; true when it was closed. */
 export function checkOne(c: Connection, now: number): boolean {
   const t = c.timeouts;
   const lc = c.ctx.options.lifecycle;
@@ -33,8 +63,7 @@ export function checkOne(c: Connection, now: number): boolean {
     c.close(CloseReason.Lifetime);
     return true;
   }
-  const b = c.backend;
-  if (b !== null) {
+  if (c.backend !== null) {
     if (c.halfClosedAt !== 0 && (c.flags & (F.ClientGone | F.BackendGone)) !== (F.ClientGone | F.BackendGone)) {
       const grace = c.isTLS ? lc.halfZombieGraceTls : lc.halfZombieGrace;
       if (grace > 0 && now - Math.max(c.halfClosedAt, c.lastActivity) >= grace) {
@@ -44,7 +73,7 @@ export function checkOne(c: Connection, now: number): boolean {
     }
     const stuck = c.isTLS ? lc.stuckThresholdTls : lc.stuckThreshold;
     // Stuck: the client spoke, the backend never answered, and nothing has moved since.
-    if (stuck > 0 && b.bytesRead === 0 && c.client.bytesRead > 0 && idle >= stuck) {
+    if (stuck > 0 && c.backendBytesSeen === 0 && c.clientBytesSeen > 0 && idle >= stuck) {
       c.close(CloseReason.Stuck);
       return true;
     }
