@@ -21,6 +21,8 @@ import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
 import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
+import { createLogger, subscribeLogs, type LogSubscription } from './telemetry/logger.js';
+import type { Logger } from 'pino';
 
 let nextProxyId = 1;
 
@@ -37,6 +39,8 @@ export interface SightlineDeps {
   readonly clock?: Clock;
   /** Drive the wheel and sweep from real intervals (false: tests call `tick()`). */
   readonly autoTick?: boolean;
+  /** A pino logger to use instead of the one `telemetry.logging` describes (null: no logs). */
+  readonly logger?: Logger | null;
 }
 
 export interface ProxyStats {
@@ -51,6 +55,8 @@ export class SightlineProxy {
   readonly #servers = new Map<number, net.Server>();
   #sweep: NodeJS.Timeout | null = null;
   readonly #sweeper: Sweeper;
+  readonly #logger: Logger | null;
+  #logs: LogSubscription | null = null;
   #lastExpire = 0;
   #started = false;
   #stopping: Promise<void> | null = null;
@@ -77,6 +83,8 @@ export class SightlineProxy {
     };
     this.#autoTick = deps.autoTick ?? true;
     this.#sweeper = new Sweeper(this.#ctx);
+    const logging = resolved.telemetry.logging;
+    this.#logger = deps.logger !== undefined ? deps.logger : logging.level === 'silent' ? null : createLogger(logging);
     this.connectionManager = { getConnections: () => new Map(registry.live) };
   }
 
@@ -127,11 +135,14 @@ export class SightlineProxy {
     if (this.#started) throw new SightlineError('SL_ERR_ALREADY_STARTED');
     this.#started = true;
     this.#ctx.draining = false;
+    if (this.#logger !== null) this.#logs ??= subscribeLogs(this.#logger, this.#ctx.proxyId, this.#ctx.options.enableDetailedLogging);
     try {
       for (const port of this.#ctx.table.ports) await this.#listen(port);
     } catch (err) {
       await this.#closeServers();
       this.#started = false;
+      this.#logs?.close();
+      this.#logs = null;
       throw err;
     }
     if (this.#autoTick) {
@@ -165,6 +176,8 @@ export class SightlineProxy {
     ctx.wheel.close();
     this.#started = false;
     publishProxy('stopped', { proxyId: ctx.proxyId });
+    this.#logs?.close();
+    this.#logs = null;
   }
 
   /**

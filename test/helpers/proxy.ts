@@ -10,7 +10,8 @@ export interface RunningProxy {
 }
 
 export async function startProxy(options: SightlineOptions, deps?: SightlineDeps): Promise<RunningProxy> {
-  const proxy = new SightlineProxy({ listenHost: '127.0.0.1', ...options }, deps);
+  // Tests stay quiet unless they pass a logger of their own.
+  const proxy = new SightlineProxy({ listenHost: '127.0.0.1', ...options }, { logger: null, ...deps });
   const events = new CloseEvents().forProxy(proxy.id);
   await proxy.start();
   return {

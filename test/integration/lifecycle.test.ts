@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import diagnostics from 'node:diagnostics_channel';
 import type net from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { ManualClock } from '../../src/core/clock.js';
 import { CHANNEL_NAMES, type LifecycleEvent } from '../../src/core/channels.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
@@ -26,14 +28,26 @@ interface Rig {
   open(): number;
 }
 
-async function rig(options: Partial<SightlineOptions>, backend?: TestServer, tls = false): Promise<Rig> {
+/** A pino logger whose lines are parsed back into objects. */
+function memoryLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+async function rig(options: Partial<SightlineOptions>, backend?: TestServer, tls = false, logger: pino.Logger | null = null): Promise<Rig> {
   const be = backend ?? (await echoServer());
   const port = await freePort();
   const clock = new ManualClock(Date.now());
   const action = { type: 'forward' as const, target: { host: HOST, port: be.port }, ...(tls ? { tls: { mode: 'passthrough' as const } } : {}) };
   const p = await startProxy(
     { gracefulShutdownTimeout: 200, ...options, routes: [{ name: 'r', match: { ports: port, ...(tls ? { domains: 'ok.test' } : {}) }, action }] } as SightlineOptions,
-    { clock, autoTick: false },
+    { clock, autoTick: false, logger },
   );
   cleanup.push(() => be.close(), () => p.stop());
   return {
@@ -87,7 +101,8 @@ describe('keep-alive treatments', () => {
   });
 
   it('extended: warns when the idle timeout passes, kills after the grace (inactivity × multiplier)', async () => {
-    const r = await rig({ keepAliveTreatment: 'extended', inactivityTimeout: 100, keepAliveInactivityMultiplier: 10, lifecycle: { extendedWarningGrace: 500 } });
+    const log = memoryLogger();
+    const r = await rig({ keepAliveTreatment: 'extended', inactivityTimeout: 100, keepAliveInactivityMultiplier: 10, lifecycle: { extendedWarningGrace: 500 } }, undefined, false, log.logger);
     const warnings = lifecycleEvents(r.p.proxy.id);
     const s = await connect(r.port);
     await echoRound(s);
@@ -97,6 +112,9 @@ describe('keep-alive treatments', () => {
     await r.step(1);
     expect(warnings.map((w) => w.kind)).toEqual(['idle-warning']);
     expect(warnings[0]!.detail).toMatchObject({ idleTimeoutMs: 1000, graceMs: 500 });
+    // ... and logged as a warning record naming the connection and the route.
+    const logged = log.lines.find((l) => l.event === 'idle-warning');
+    expect(logged).toMatchObject({ level: 40, route: 'r', idleTimeoutMs: 1000, graceMs: 500 });
     expect(r.open()).toBe(1);
     await r.step(499);
     expect(r.open()).toBe(1);
