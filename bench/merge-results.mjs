@@ -38,5 +38,7 @@ const out = path.resolve(a.out);
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify(merged, null, 2) + '\n');
 const { renderMarkdown } = await import(pathToFileURL(path.join(path.resolve(a['bench-dir']), 'lib/report.mjs')).href);
-fs.writeFileSync(out.replace(/\.json$/, '') + '.md', renderMarkdown(merged));
+let md = renderMarkdown(merged);
+if (merged.note) md = md.replace(/\n/, `\n\nBuild: ${merged.note}\n`);
+fs.writeFileSync(out.replace(/\.json$/, '') + '.md', md);
 process.stderr.write(`merged ${inputs.length} file(s) -> ${out} (+ .md)\n`);

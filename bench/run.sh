@@ -16,7 +16,9 @@
 #   SHARED_BENCH         harness to copy (default: <repo>/../shared/bench); it is never written to
 #   SIGHTLINE_TELEMETRY  on|off, passed to the adapter's --telemetry (default off)
 #   SIGHTLINE_NODE_ARGS  extra node flags for the proxy process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+#   SIGHTLINE_LABEL      proxy name in tables (default sightline; select it with --proxies ...,put)
 #   KEEP_WORK=1          keep the temp copy of the harness (its path is printed)
+#   SIGHTLINE_BUILD=1    run `npm run build` first (otherwise only when dist/ is missing)
 #   FORCE=1              run the workloads of the default plan even if the selftest fails
 set -euo pipefail
 
@@ -68,8 +70,8 @@ if [ $have_proxies -eq 0 ] && [ $passthrough -eq 0 -o "${cmds[0]}" = selftest ];
 fi
 
 # ---- build, copy the harness ----------------------------------------------------------------
-if [ ! -f "$ROOT/dist/index.js" ]; then
-  note "dist/ missing: building"
+if [ ! -f "$ROOT/dist/index.js" ] || [ "${SIGHTLINE_BUILD:-0}" = 1 ]; then
+  note "building dist/ (npm run build)"
   (cd "$ROOT" && npm run build >&2)
 fi
 
@@ -87,12 +89,32 @@ if [ -n "$want_ws" ] && [ "$want_ws" = "$have_ws" ] && [ ! -e "$WORK/bench/node_
   cp -r "$ROOT/node_modules/ws" "$WORK/bench/node_modules/ws"
 fi
 
+# ---- snapshot of the build ---------------------------------------------------------------------
+# Others rebuild dist/ while benchmarks run; every proxy instance of this run loads the same code
+# from a copy (the adapter keeps importing ../dist/index.js relative to itself).
+SNAP="$WORK/sightline"
+mkdir -p "$SNAP/bench"
+cp -r "$ROOT/dist" "$SNAP/dist"
+cp "$ROOT/package.json" "$SNAP/package.json"
+ln -s "$ROOT/node_modules" "$SNAP/node_modules"
+cp "$HERE/sightline-bench.mjs" "$SNAP/bench/sightline-bench.mjs"
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')
+dist_time=$(date -r "$ROOT/dist/index.js" '+%Y-%m-%dT%H:%M:%S%z')
+newest_src=$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/index.js" 2>/dev/null | head -3 | sed "s#$ROOT/##" | tr '\n' ' ')
+BUILD_NOTE="sightline HEAD $commit, $dirty uncommitted file(s) under src/, dist built $dist_time${newest_src:+ (src newer than dist: $newest_src)}"
+note "$BUILD_NOTE"
+
 # ---- the PROXY_CMD contract -------------------------------------------------------------------
 TELEMETRY=${SIGHTLINE_TELEMETRY:-off}
-ADAPTER="$HERE/sightline-bench.mjs"
+ADAPTER="$SNAP/bench/sightline-bench.mjs"
 # `exec` so the measured process tree is node itself, and SIGTERM reaches it directly.
-PROXY_CMD_TPL="exec '$NODE_BIN' ${SIGHTLINE_NODE_ARGS:-} '$ADAPTER' --routes-json '{routes_json}' --telemetry $TELEMETRY"
-export PROXY_NAME=sightline
+# The deployment setting the CLI uses too (bin/sightline.js): a 64 MB initial old space keeps V8
+# from re-marking a small heap on every 64 MB of socket buffers (see README, "Throughput and GC").
+# SIGHTLINE_NODE_ARGS (even empty) replaces it.
+SIGHTLINE_DEFAULT_NODE_ARGS="--initial-old-space-size=64"
+PROXY_CMD_TPL="exec '$NODE_BIN' ${SIGHTLINE_NODE_ARGS-$SIGHTLINE_DEFAULT_NODE_ARGS} '$ADAPTER' --routes-json '{routes_json}' --telemetry $TELEMETRY"
+export PROXY_NAME=${SIGHTLINE_LABEL:-sightline}
 export PROXY_CMD_L4="$PROXY_CMD_TPL"
 export PROXY_CMD_SNI="$PROXY_CMD_TPL"
 export PROXY_MODES=l4,sni
@@ -145,6 +167,6 @@ done
 wait || true
 
 if [ ${#parts[@]} -eq 0 ]; then note "no results"; exit 1; fi
-"$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" "${parts[@]}"
+"$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" --note "$BUILD_NOTE; telemetry $TELEMETRY; node args ${SIGHTLINE_NODE_ARGS-$SIGHTLINE_DEFAULT_NODE_ARGS}" "${parts[@]}"
 note "wrote $out, ${out%.json}.md, $LOG"
 exit $failed

@@ -21,7 +21,7 @@ import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
 import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
-import { createLogger, subscribeLogs, type LogSubscription } from './telemetry/logger.js';
+import type { LogSubscription } from './telemetry/logger.js';
 import type { Logger } from 'pino';
 
 let nextProxyId = 1;
@@ -55,7 +55,8 @@ export class SightlineProxy {
   readonly #servers = new Map<number, net.Server>();
   #sweep: NodeJS.Timeout | null = null;
   readonly #sweeper: Sweeper;
-  readonly #logger: Logger | null;
+  /** undefined: build one from `telemetry.logging` at start(); null: no logs. */
+  #logger: Logger | null | undefined;
   #logs: LogSubscription | null = null;
   #lastExpire = 0;
   #started = false;
@@ -83,8 +84,7 @@ export class SightlineProxy {
     };
     this.#autoTick = deps.autoTick ?? true;
     this.#sweeper = new Sweeper(this.#ctx);
-    const logging = resolved.telemetry.logging;
-    this.#logger = deps.logger !== undefined ? deps.logger : logging.level === 'silent' ? null : createLogger(logging);
+    this.#logger = deps.logger;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
   }
 
@@ -135,7 +135,7 @@ export class SightlineProxy {
     if (this.#started) throw new SightlineError('SL_ERR_ALREADY_STARTED');
     this.#started = true;
     this.#ctx.draining = false;
-    if (this.#logger !== null) this.#logs ??= subscribeLogs(this.#logger, this.#ctx.proxyId, this.#ctx.options.enableDetailedLogging);
+    await this.#startLogs();
     try {
       for (const port of this.#ctx.table.ports) await this.#listen(port);
     } catch (err) {
@@ -213,6 +213,15 @@ export class SightlineProxy {
       getTerminationStats: () => reg.terminationStats(),
       getAcceptedConnections: () => reg.accepted,
     };
+  }
+
+  /** pino is loaded only when logs are wanted (it is ~1 MB of live heap). */
+  async #startLogs(): Promise<void> {
+    const logging = this.#ctx.options.telemetry.logging;
+    if (this.#logs !== null || this.#logger === null || (this.#logger === undefined && logging.level === 'silent')) return;
+    const { createLogger, subscribeLogs } = await import('./telemetry/logger.js');
+    this.#logger ??= createLogger(logging);
+    this.#logs = subscribeLogs(this.#logger, this.#ctx.proxyId, this.#ctx.options.enableDetailedLogging);
   }
 
   async #listen(port: number): Promise<void> {

@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { SightlineError } from '../core/errors.js';
 import type { ResolvedOptions } from './schema.js';
 import { validateOptions } from './validate.js';
@@ -38,7 +37,10 @@ function parseJson(text: string, path: string): unknown {
   }
 }
 
-function parseYaml(text: string, path: string): unknown {
+async function parseYaml(text: string, path: string): Promise<unknown> {
+  // Loaded on first use: a library user who never reads a file never pays its heap (see the
+  // throughput note in bench/README.md: a proxy's live heap decides how often V8 marks it).
+  const { parseDocument } = await import('yaml');
   const doc = parseDocument(text, { prettyErrors: true });
   const first = doc.errors[0];
   if (first) {
@@ -53,7 +55,7 @@ function parseYaml(text: string, path: string): unknown {
 }
 
 /** Parses configuration text: JSON.parse for `.json` files (precise errors), YAML otherwise. */
-export function parseConfigText(text: string, path: string): unknown {
+export async function parseConfigText(text: string, path: string): Promise<unknown> {
   if (text.trim() === '') throw readError(path, 'the file is empty');
   return extname(path).toLowerCase() === '.json' ? parseJson(text, path) : parseYaml(text, path);
 }
@@ -86,6 +88,6 @@ export async function loadConfigFile(path: string): Promise<ResolvedOptions> {
     const detail = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw readError(path, `cannot read the file (${detail})`, err);
   }
-  const data = parseConfigText(text, path);
+  const data = await parseConfigText(text, path);
   return validateOptions(resolveFilePaths(data, dirname(resolve(path))), path);
 }
