@@ -193,10 +193,11 @@ export class Connection implements WheelEntry, ConnectionView {
       const side = this.firstSide ?? 'client';
       this.decide(side === 'backend' ? CloseReason.BackendClosed : CloseReason.ClientClosed, side, EndKind.Fin);
     }
-    const ev = this.#closeEvent();
+    // The event (and the native byte-counter reads it needs) only when someone listens.
+    const ev = channels.close.hasSubscribers ? this.#closeEvent() : null;
     this.phase = Phase.Closed;
-    this.ctx.registry.remove(this, ev);
-    if (channels.close.hasSubscribers) channels.close.publish(ev);
+    this.ctx.registry.remove(this, this.reason ?? CloseReason.InternalError, this.initiator);
+    if (ev !== null) channels.close.publish(ev);
   }
 
   #closeEvent(): CloseEvent {

@@ -4,7 +4,6 @@
  * samples socket byte counters to learn activity: no per-chunk work on the data path.
  */
 import type { CloseReason, Initiator } from '../core/close-reasons.js';
-import type { CloseEvent } from '../core/channels.js';
 import type { Connection } from './connection.js';
 
 export interface TerminationStats {
@@ -43,7 +42,7 @@ export class ConnectionRegistry {
     if (name !== null) this.#byRoute.set(name, (this.#byRoute.get(name) ?? 0) + 1);
   }
 
-  remove(conn: Connection, ev: CloseEvent): void {
+  remove(conn: Connection, reason: CloseReason, initiator: Initiator): void {
     if (!this.#conns.delete(conn.id)) return;
     const name = conn.routeName;
     if (name !== null) {
@@ -51,7 +50,7 @@ export class ConnectionRegistry {
       if (n <= 0) this.#byRoute.delete(name);
       else this.#byRoute.set(name, n);
     }
-    this.count(ev.reason, ev.initiator);
+    this.count(reason, initiator);
   }
 
   /** Count a termination (also used for rejections that never became a full record). */
