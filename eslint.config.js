@@ -1,31 +1,44 @@
 // Lint: TypeScript rules plus the layer rule of DESIGN §1 (a module imports only from its own
-// layer or a lower one; the data path L0–L4 never imports telemetry or admin code).
+// layer or a lower one; the data path L0–L4 never imports telemetry or admin code). Relative
+// imports name their target directory, so `no-restricted-imports` patterns per layer enforce it
+// without a module resolver.
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
-import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 const LAYERS = [
-  ['src/core'],
-  ['src/config', 'src/protocol'],
-  ['src/routing', 'src/security'],
-  ['src/net'],
-  ['src/proxy'],
-  ['src/telemetry'],
-  ['src/admin'],
-  ['src/cli', 'src/server.ts', 'src/index.ts'],
+  ['core'],
+  ['config', 'protocol'],
+  ['routing', 'security'],
+  ['net'],
+  ['proxy'],
+  ['telemetry'],
+  ['admin'],
+  ['cli', 'server.ts', 'index.ts'],
 ];
 
-const zones = [];
-LAYERS.forEach((dirs, level) => {
+/** Import patterns that reach a module of `name` (a directory or a root file). */
+const reach = (name) => (name.endsWith('.ts') ? [`**/${name.replace(/\.ts$/, '.js')}`, `./${name.replace(/\.ts$/, '.js')}`] : [`**/${name}/*`, `../${name}/*`, `./${name}/*`]);
+
+const layerConfigs = LAYERS.flatMap((names, level) => {
   const higher = LAYERS.slice(level + 1).flat();
-  if (higher.length === 0) return;
-  for (const target of dirs) {
-    zones.push({
-      target: `./${target}`,
-      from: higher.map((h) => `./${h}`),
-      message: `DESIGN §1: ${target} (layer ${level}) may not import from a higher layer.`,
-    });
-  }
+  if (higher.length === 0) return [];
+  return names
+    .filter((n) => !n.endsWith('.ts'))
+    .map((dir) => ({
+      files: [`src/${dir}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: higher.flatMap(reach),
+                message: `DESIGN §1: src/${dir} (layer ${level}) may not import from a higher layer (${higher.join(', ')}).`,
+              },
+            ],
+          },
+        ],
+      },
+    }));
 });
 
 export default tseslint.config(
@@ -33,10 +46,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
     rules: {
-      'import-x/no-restricted-paths': ['error', { zones }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-restricted-syntax': [
@@ -46,6 +56,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...layerConfigs,
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
