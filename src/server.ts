@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { channels } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { SightlineError } from './core/errors.js';
+import { ConfigError, SightlineError } from './core/errors.js';
 import { TimerWheel, clampTimer } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
@@ -86,6 +86,7 @@ export class SightlineProxy {
     this.#sweeper = new Sweeper(this.#ctx);
     this.#logger = deps.logger;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
+    assertModesAvailable(this.#ctx.table, this.#ctx.modeHandlers);
   }
 
   readonly #autoTick: boolean;
@@ -187,6 +188,7 @@ export class SightlineProxy {
   async updateRoutes(routes: readonly RouteConfig[]): Promise<void> {
     const resolved = validateRoutes(routes);
     const table = new RouteTable(resolved);
+    assertModesAvailable(table, this.#ctx.modeHandlers);
     const wanted = new Set(table.ports);
     const ctx = this.#ctx;
     if (this.#started) {
@@ -245,6 +247,14 @@ export class SightlineProxy {
     this.#servers.clear();
     await Promise.all(all.map((s) => (s.listening ? once(s.close(), 'close').catch(() => {}) : Promise.resolve())));
   }
+}
+
+/** A route whose TLS mode has no handler must fail loudly, never fall back to a tunnel. */
+function assertModesAvailable(table: RouteTable, handlers: ProxyContext['modeHandlers']): void {
+  const issues = table.routes
+    .filter((r) => (r.tlsMode === 'terminate' || r.tlsMode === 'terminate-and-reencrypt') && handlers[r.tlsMode] === undefined)
+    .map((r) => ({ path: `routes[${r.index}].action.tls.mode`, message: `'${r.tlsMode}' is not available in this version`, hint: "use 'passthrough'" }));
+  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 function defaultRouteOf(o: ResolvedOptions): CompiledRoute | null {
