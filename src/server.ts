@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { channels } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { ConfigError, SightlineError } from './core/errors.js';
+import { SightlineError } from './core/errors.js';
 import { TimerWheel, clampTimer } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
@@ -21,6 +21,7 @@ import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
 import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
+import { registerTlsModes } from './proxy/tls-terminate.js';
 import type { LogSubscription } from './telemetry/logger.js';
 import type { Logger } from 'pino';
 
@@ -86,7 +87,7 @@ export class SightlineProxy {
     this.#sweeper = new Sweeper(this.#ctx);
     this.#logger = deps.logger;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
-    assertModesAvailable(this.#ctx.table, this.#ctx.modeHandlers);
+    registerTlsModes(this.#ctx);
   }
 
   readonly #autoTick: boolean;
@@ -188,7 +189,6 @@ export class SightlineProxy {
   async updateRoutes(routes: readonly RouteConfig[]): Promise<void> {
     const resolved = validateRoutes(routes);
     const table = new RouteTable(resolved);
-    assertModesAvailable(table, this.#ctx.modeHandlers);
     const wanted = new Set(table.ports);
     const ctx = this.#ctx;
     if (this.#started) {
@@ -247,14 +247,6 @@ export class SightlineProxy {
     this.#servers.clear();
     await Promise.all(all.map((s) => (s.listening ? once(s.close(), 'close').catch(() => {}) : Promise.resolve())));
   }
-}
-
-/** A route whose TLS mode has no handler must fail loudly, never fall back to a tunnel. */
-function assertModesAvailable(table: RouteTable, handlers: ProxyContext['modeHandlers']): void {
-  const issues = table.routes
-    .filter((r) => (r.tlsMode === 'terminate' || r.tlsMode === 'terminate-and-reencrypt') && handlers[r.tlsMode] === undefined)
-    .map((r) => ({ path: `routes[${r.index}].action.tls.mode`, message: `'${r.tlsMode}' is not available in this version`, hint: "use 'passthrough'" }));
-  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 function defaultRouteOf(o: ResolvedOptions): CompiledRoute | null {

@@ -39,6 +39,16 @@ export const CloseReason = {
   NoRoute: 'no_route',
   /** Route target function threw or returned nothing usable. */
   TargetResolutionFailed: 'target_resolution_failed',
+  /** TLS handshake (terminating routes) not finished within `tls.handshakeTimeout`. */
+  TlsHandshakeTimeout: 'tls_handshake_timeout',
+  /** A terminating route has no usable certificate for this connection. */
+  TlsNoCertificate: 'tls_no_certificate',
+  /** The client's TLS handshake failed (bad record, no shared cipher or version, ...). */
+  TlsProtocolError: 'tls_protocol_error',
+  /** The client went away in the middle of the TLS handshake. */
+  TlsClientAbort: 'tls_client_abort',
+  /** Re-encrypting: the backend's TLS handshake failed or its certificate was not trusted. */
+  BackendTlsError: 'backend_tls_error',
   /** Connection idle past its effective inactivity timeout. */
   Inactivity: 'inactivity',
   /** Connection older than its age cap (`maxConnectionLifetime` / `extendedKeepAliveLifetime`). */
@@ -100,6 +110,7 @@ export const Phase = {
   ProxyHeader: 'proxy_header',
   Peek: 'peek',
   Routing: 'routing',
+  TlsHandshake: 'tls_handshake',
   Connecting: 'connecting',
   Tunnel: 'tunnel',
   Handler: 'handler',

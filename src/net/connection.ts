@@ -41,13 +41,14 @@ export const F = {
 } as const;
 
 /** What the wheel deadline of a connection currently means. */
-export const Deadline = { None: 0, InitialData: 1, Connect: 2 } as const;
+export const Deadline = { None: 0, InitialData: 1, Connect: 2, Handshake: 3 } as const;
 type DeadlineKind = (typeof Deadline)[keyof typeof Deadline];
 
 export class Connection implements WheelEntry, ConnectionView {
   readonly id: number;
   readonly ctx: ProxyContext;
-  readonly client: ConnSocket;
+  /** The client side: the accepted socket, or the TLS socket over it once a route terminates TLS. */
+  client: ConnSocket;
   backend: ConnSocket | null = null;
   readonly listenPort: number;
   remoteIP: string;
@@ -138,6 +139,7 @@ export class Connection implements WheelEntry, ConnectionView {
     this.deadlineKind = Deadline.None;
     if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
     else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
+    else if (kind === Deadline.Handshake) this.close(CloseReason.TlsHandshakeTimeout);
   }
 
   armDeadline(kind: DeadlineKind, afterMs: number): void {

@@ -78,13 +78,25 @@ export function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): voi
 export function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn]!;
   if (c.phase === Phase.Connecting) {
-    c.decide(CloseReason.BackendConnectFailed, Initiator.Backend, EndKind.Error, err);
+    const tlsFailure = err.code !== undefined && (TLS_VERIFY_CODES.has(err.code) || err.code.startsWith('ERR_SSL') || err.code.startsWith('ERR_TLS'));
+    c.decide(tlsFailure ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed, Initiator.Backend, EndKind.Error, err);
   } else if (err.code === 'ECONNRESET') {
     c.decide(CloseReason.BackendReset, Initiator.Backend, EndKind.Rst, err);
   } else {
     c.decide(CloseReason.BackendError, Initiator.Backend, EndKind.Error, err);
   }
 }
+
+/** OpenSSL verification failures reported when a re-encrypting backend is not trusted. */
+const TLS_VERIFY_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+]);
 
 // ---- close ----------------------------------------------------------------------------------
 
@@ -94,6 +106,7 @@ export function onClientClose(this: ConnSocket): void {
   c.flags |= F.ClientGone;
   if (c.reason === null) {
     if (c.phase === Phase.Handler) c.decide(CloseReason.HandlerClosed, Initiator.Client, EndKind.Fin);
+    else if (c.phase === Phase.TlsHandshake) c.decide(CloseReason.TlsClientAbort, Initiator.Client, EndKind.Fin);
     else if ((c.flags & F.ClientFin) === 0) c.decide(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
   }
   const b = c.backend;

@@ -2,7 +2,9 @@
  * Backend side: resolve the route's target (host list round-robin, functions of the connection
  * context, `port: 'preserve'`) and connect with TCP options and a deadline on the shared wheel.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { CloseReason, Initiator, Phase } from '../core/close-reasons.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { TargetContext } from '../config/types.js';
@@ -47,6 +49,17 @@ export function resolveTarget(c: Connection, route: CompiledRoute): ResolvedTarg
   return { host, port };
 }
 
+const caCache = new WeakMap<CompiledRoute, string | undefined>();
+
+/** The CA a re-encrypting route trusts for its backend (PEM text or file), read once per route. */
+function backendCa(route: CompiledRoute): string | undefined {
+  if (caCache.has(route)) return caCache.get(route);
+  const t = route.config.action.tls;
+  const ca = t?.ca ?? (t?.caFile !== undefined ? readFileSync(t.caFile, 'utf8') : undefined);
+  caCache.set(route, ca);
+  return ca;
+}
+
 export function connectUpstream(c: Connection, route: CompiledRoute): void {
   let target: ResolvedTarget | string;
   try {
@@ -62,18 +75,32 @@ export function connectUpstream(c: Connection, route: CompiledRoute): void {
   c.target = `${target.host}:${target.port}`;
   c.phase = Phase.Connecting;
   c.connectStart = c.ctx.clock.now();
-  const b = net.connect({
+  const common = {
     host: target.host,
     port: target.port,
     allowHalfOpen: true,
     noDelay: o.noDelay,
     keepAlive: o.keepAlive,
     keepAliveInitialDelay: o.keepAliveInitialDelay,
-  }) as ConnSocket;
+  };
+  const reencrypt = route.tlsMode === 'terminate-and-reencrypt' ? route.config.action.tls : undefined;
+  const b = (
+    reencrypt === undefined
+      ? net.connect(common)
+      : tls.connect({
+          ...common,
+          // The configured name, else the target's name, else the client's SNI (targets given by IP).
+          servername: reencrypt.servername ?? (net.isIP(target.host) === 0 ? target.host : (c.serverName ?? undefined)),
+          ca: backendCa(route),
+          rejectUnauthorized: reencrypt.rejectUnauthorized,
+          minVersion: reencrypt.minVersion,
+          maxVersion: reencrypt.maxVersion,
+        })
+  ) as ConnSocket;
   b[kConn] = c;
   c.backend = b;
   b.on('error', onBackendError);
   b.on('close', onBackendClose);
-  b.once('connect', onBackendConnect);
+  b.once(reencrypt === undefined ? 'connect' : 'secureConnect', onBackendConnect);
   c.armDeadline(Deadline.Connect, o.connectionTimeout);
 }

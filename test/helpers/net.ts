@@ -173,6 +173,7 @@ export function closed(s: net.Socket, timeoutMs = 5000): Promise<{ hadError: boo
     // A half-open client (allowHalfOpen) answers the peer's FIN with its own, as most clients do.
     if (s.readableEnded) s.end();
     else s.once('end', () => s.end());
+    s.resume(); // drain whatever the peer sent, or 'end' never comes
     const t = setTimeout(() => reject(new Error('timeout waiting for close')), timeoutMs);
     s.once('close', (hadError) => {
       clearTimeout(t);
@@ -261,4 +262,36 @@ export async function captureClientHello(servername?: string, alpn?: string[]): 
   c.destroy();
   await srv.close();
   return hello;
+}
+
+type Pems = { key: string; cert: string };
+async function generate(cn: string, opts: Record<string, unknown>): Promise<Pems> {
+  const selfsigned = (await import('selfsigned')).default as unknown as {
+    generate(attrs: unknown, opts: unknown): Promise<{ private: string; cert: string }>;
+  };
+  const p = await selfsigned.generate([{ name: 'commonName', value: cn }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', ...opts });
+  return { key: p.private, cert: p.cert };
+}
+
+/** A self-signed certificate for exactly `name` (distinct per name, to tell which one was served). */
+export function certFor(name: string): Promise<Pems> {
+  return generate(name, { extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: name }] }] });
+}
+
+/** A private CA and a leaf for `name` (and 127.0.0.1) signed by it. */
+export async function privateCa(name: string): Promise<{ ca: Pems; leaf: Pems }> {
+  const ca = await generate('Sightline Test CA', {
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    ],
+  });
+  const leaf = await generate(name, {
+    ca: { key: ca.key, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: name }, { type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
+  return { ca, leaf };
 }

@@ -58,14 +58,3 @@ describe('updateRoutes', () => {
   });
 });
 
-describe('modes not available', () => {
-  it('a terminate route fails loudly at construction instead of silently tunnelling', async () => {
-    const { SightlineProxy } = await import('../../src/server.js');
-    expect(
-      () =>
-        new SightlineProxy({
-          routes: [{ name: 't', match: { ports: 9443, domains: 'a.test' }, action: { type: 'forward', target: { host: HOST, port: 1 }, tls: { mode: 'terminate', certificate: 'auto' } } }],
-        }),
-    ).toThrow(/routes\[0\]\.action\.tls\.mode: 'terminate' is not available/);
-  });
-});
