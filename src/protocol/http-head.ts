@@ -1,0 +1,392 @@
+/**
+ * HTTP/1.1 message heads (RFC 9112), parsed strictly for a proxy that frames bodies itself.
+ * Stateless: call again with all bytes received so far. Only the head is decoded (latin1); the
+ * body is never touched. Anything ambiguous about message framing is rejected (smuggling).
+ */
+
+export interface HeadLimits {
+  maxHeaderBytes: number;
+  maxHeaderCount: number;
+}
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  version: '1.0' | '1.1';
+  /** Names as received (original case), in order. */
+  headers: Array<[name: string, value: string]>;
+  /** Bytes of the head including the final CRLFCRLF (and one tolerated leading CRLF). */
+  headerBytes: number;
+  /** Host header value, lowercased, port kept. */
+  host: string | null;
+  /** Body length; 0 when the request has neither Content-Length nor Transfer-Encoding. */
+  contentLength: number | null;
+  chunked: boolean;
+  keepAlive: boolean;
+  /** Upgrade header value when Connection lists "upgrade" (HTTP/1.1 only). */
+  upgrade: string | null;
+  expectContinue: boolean;
+}
+
+export interface ResponseHead {
+  version: '1.0' | '1.1';
+  status: number;
+  reason: string;
+  headers: Array<[string, string]>;
+  headerBytes: number;
+  /** null with chunked false: the body runs until the connection closes. */
+  contentLength: number | null;
+  chunked: boolean;
+  keepAlive: boolean;
+}
+
+export type HeadErrorCode = 'too-large' | 'too-many-headers' | 'bad-request' | 'smuggling' | 'unsupported-version';
+
+export interface HeadError {
+  status: 'error';
+  code: HeadErrorCode;
+  detail: string;
+  httpStatus: 400 | 431 | 505;
+}
+
+export type HeadResult<T> = { status: 'need-more' } | { status: 'done'; head: T } | HeadError;
+
+/** Lowercase names of hop-by-hop fields a proxy must not forward (RFC 9110 §7.6.1). */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization',
+]);
+
+const HTTP_STATUS: Readonly<Record<HeadErrorCode, 400 | 431 | 505>> = {
+  'too-large': 431, 'too-many-headers': 431, 'bad-request': 400, smuggling: 400, 'unsupported-version': 505,
+};
+
+const NEED_MORE: { status: 'need-more' } = Object.freeze({ status: 'need-more' });
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HT = 0x09;
+
+/** tchar (RFC 9110 §5.6.2) lookup. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+
+const VERSION_SHAPE = /^HTTP\/[0-9]\.[0-9]$/;
+const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
+const AUTHORITY_FORM = /^(?:\[[0-9a-fA-F:.]+\]|[^\s/?#@[\]:]+):[0-9]{1,5}$/;
+const HOST_VALUE = /^(?:\[[0-9a-f:.]+\]|[a-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+function fail(code: HeadErrorCode, detail: string): HeadError {
+  return { status: 'error', code, detail, httpStatus: HTTP_STATUS[code] };
+}
+
+function isError(v: unknown): v is HeadError {
+  return typeof v === 'object' && v !== null && (v as { status?: unknown }).status === 'error';
+}
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === SP || s.charCodeAt(a) === HT)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === SP || s.charCodeAt(b - 1) === HT)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** Comma-separated list elements, OWS-trimmed, empty elements dropped (RFC 9110 §5.6.1). */
+function listElements(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(',')) {
+    const t = trimOws(part);
+    if (t !== '') out.push(t);
+  }
+  return out;
+}
+
+interface HeadSpan {
+  start: number;
+  end: number;
+}
+
+/**
+ * Finds the head: [start, end) where end is just past CRLFCRLF. Rejects bare LF, too many lines
+ * and oversize heads as early as possible.
+ */
+function findHead(buf: Buffer, limits: HeadLimits, isRequest: boolean): HeadSpan | HeadError | null {
+  const max = limits.maxHeaderBytes;
+  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
+  const start = isRequest && buf.length >= 2 && buf[0] === CR && buf[1] === LF ? 2 : 0;
+  let pos = start;
+  let lines = 0;
+  for (;;) {
+    const lf = buf.indexOf(LF, pos);
+    if (lf === -1 || lf >= max) break;
+    if (lf === 0 || buf[lf - 1] !== CR) return fail('bad-request', 'bare LF line ending');
+    if (lf - 1 === pos) {
+      if (lines === 0) return fail('bad-request', 'empty start line');
+      return { start, end: lf + 1 };
+    }
+    if (++lines > limits.maxHeaderCount + 1) return fail('too-many-headers', `more than ${limits.maxHeaderCount} header fields`);
+    pos = lf + 1;
+  }
+  if (buf.length > max) return fail('too-large', `head exceeds ${max} bytes`);
+  if (isRequest && lines === 0 && !methodPrefixOk(buf, start)) {
+    if (!(buf.length === 1 && buf[0] === CR)) return fail('bad-request', 'invalid method token');
+  }
+  return null;
+}
+
+/** Incomplete request line: the bytes before the first SP must be tchars (rejects TLS, binary). */
+function methodPrefixOk(buf: Buffer, start: number): boolean {
+  for (let i = start; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c === SP) return i > start;
+    if (c === CR) return false;
+    if (c >= 128 || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+interface Fields {
+  headers: Array<[string, string]>;
+  host: string | null;
+  hostCount: number;
+  contentLength: number | null;
+  transferEncoding: string[] | null;
+  connection: Set<string>;
+  upgrade: string | null;
+  expectContinue: boolean;
+}
+
+/** Header lines (lines[1..]); the count limit was enforced by findHead. */
+function parseFields(lines: string[]): Fields | HeadError {
+  const f: Fields = { headers: [], host: null, hostCount: 0, contentLength: null, transferEncoding: null, connection: new Set(), upgrade: null, expectContinue: false };
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const c0 = line.charCodeAt(0);
+    if (c0 === SP || c0 === HT) return fail('bad-request', 'obsolete line folding');
+    const colon = line.indexOf(':');
+    if (colon <= 0) return fail('bad-request', 'header line without a field name and colon');
+    const name = line.slice(0, colon);
+    if (!isToken(name)) {
+      const last = name.charCodeAt(name.length - 1);
+      return fail('bad-request', last === SP || last === HT ? 'whitespace between field name and colon' : 'invalid field name');
+    }
+    const value = trimOws(line.slice(colon + 1));
+    for (let j = 0; j < value.length; j++) {
+      const c = value.charCodeAt(j);
+      if ((c < SP && c !== HT) || c === 0x7f) return fail('bad-request', 'control character in field value');
+    }
+    f.headers.push([name, value]);
+    const err = applyField(f, name.toLowerCase(), value);
+    if (err !== null) return err;
+  }
+  return f;
+}
+
+function applyField(f: Fields, lower: string, value: string): HeadError | null {
+  switch (lower) {
+    case 'content-length': {
+      const n = contentLength(f.contentLength, value);
+      if (isError(n)) return n;
+      f.contentLength = n;
+      return null;
+    }
+    case 'transfer-encoding':
+      (f.transferEncoding ??= []).push(...listElements(value.toLowerCase()));
+      return null;
+    case 'host':
+      f.hostCount++;
+      f.host = value.toLowerCase();
+      return null;
+    case 'connection':
+      for (const t of listElements(value.toLowerCase())) f.connection.add(t);
+      return null;
+    case 'upgrade':
+      f.upgrade = value;
+      return null;
+    case 'expect':
+      if (value.toLowerCase() === '100-continue') f.expectContinue = true;
+      return null;
+    default:
+      return null;
+  }
+}
+
+function contentLength(prev: number | null, value: string): number | HeadError {
+  let result = prev;
+  const parts = value.split(',');
+  for (const raw of parts) {
+    const part = trimOws(raw);
+    if (part === '') return fail('bad-request', 'empty Content-Length');
+    let n = 0;
+    for (let i = 0; i < part.length; i++) {
+      const d = part.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) return fail('bad-request', 'non-digit Content-Length');
+      n = n * 10 + d;
+      if (n > Number.MAX_SAFE_INTEGER) return fail('bad-request', 'Content-Length too large');
+    }
+    if (result !== null && result !== n) return fail('smuggling', 'conflicting Content-Length values');
+    result = n;
+  }
+  return result ?? fail('bad-request', 'empty Content-Length');
+}
+
+type TeVerdict = 'chunked' | 'not-chunked-final' | HeadError;
+
+function transferEncoding(codings: string[]): TeVerdict {
+  if (codings.length === 0) return fail('bad-request', 'empty Transfer-Encoding');
+  let chunkedCount = 0;
+  for (const c of codings) {
+    const semi = c.indexOf(';');
+    const name = semi === -1 ? c : trimOws(c.slice(0, semi));
+    if (!isToken(name)) return fail('bad-request', 'invalid transfer-coding');
+    if (name === 'chunked') {
+      if (semi !== -1) return fail('smuggling', 'chunked transfer-coding with parameters');
+      chunkedCount++;
+    }
+  }
+  if (chunkedCount > 1) return fail('smuggling', 'chunked applied more than once');
+  return codings[codings.length - 1] === 'chunked' ? 'chunked' : 'not-chunked-final';
+}
+
+function parseVersion(v: string): '1.0' | '1.1' | HeadError {
+  if (v === 'HTTP/1.1') return '1.1';
+  if (v === 'HTTP/1.0') return '1.0';
+  if (VERSION_SHAPE.test(v)) return fail('unsupported-version', `unsupported version ${v}`);
+  return fail('bad-request', 'malformed HTTP version');
+}
+
+function keepAliveFor(version: '1.0' | '1.1', connection: Set<string>): boolean {
+  if (connection.has('close')) return false;
+  return version === '1.1' || connection.has('keep-alive');
+}
+
+function checkTarget(method: string, target: string): string | null {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= SP || c >= 0x7f) return 'invalid character in request-target';
+  }
+  if (method === 'CONNECT') return AUTHORITY_FORM.test(target) ? null : 'CONNECT target must be host:port';
+  if (target === '*') return method === 'OPTIONS' ? null : 'asterisk-form only allowed with OPTIONS';
+  if (target.charCodeAt(0) === 0x2f || ABSOLUTE_FORM.test(target)) return null;
+  return 'invalid request-target form';
+}
+
+function headLines(buf: Buffer, span: HeadSpan): string[] {
+  return buf.toString('latin1', span.start, span.end - 4).split('\r\n');
+}
+
+export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<RequestHead> {
+  const span = findHead(buf, limits, true);
+  if (span === null) return NEED_MORE;
+  if (isError(span)) return span;
+  const lines = headLines(buf, span);
+  const parts = lines[0]!.split(' ');
+  if (parts.length !== 3) return fail('bad-request', 'request line must be method SP target SP version');
+  const [method = '', target = '', versionText = ''] = parts;
+  if (!isToken(method)) return fail('bad-request', 'invalid method token');
+  if (target === '') return fail('bad-request', 'empty request-target');
+  const version = parseVersion(versionText);
+  if (isError(version)) return version;
+  const targetError = checkTarget(method, target);
+  if (targetError !== null) return fail('bad-request', targetError);
+
+  const f = parseFields(lines);
+  if (isError(f)) return f;
+  if (f.hostCount > 1) return fail('bad-request', 'more than one Host header');
+  if (version === '1.1' && f.hostCount === 0) return fail('bad-request', 'HTTP/1.1 request without Host');
+  if (f.host !== null && !HOST_VALUE.test(f.host)) return fail('bad-request', 'invalid Host value');
+
+  let chunked = false;
+  if (f.transferEncoding !== null) {
+    if (f.contentLength !== null) return fail('smuggling', 'both Content-Length and Transfer-Encoding');
+    if (version === '1.0') return fail('smuggling', 'Transfer-Encoding in an HTTP/1.0 request');
+    const te = transferEncoding(f.transferEncoding);
+    if (isError(te)) return te;
+    if (te !== 'chunked') return fail('smuggling', 'Transfer-Encoding must end with chunked');
+    chunked = true;
+  }
+  const is11 = version === '1.1';
+  const head: RequestHead = {
+    method, target, version, headers: f.headers, headerBytes: span.end, host: f.host,
+    contentLength: chunked ? null : (f.contentLength ?? 0), chunked, keepAlive: keepAliveFor(version, f.connection),
+    upgrade: is11 && f.connection.has('upgrade') ? f.upgrade : null, expectContinue: is11 && f.expectContinue,
+  };
+  return { status: 'done', head };
+}
+
+/**
+ * `requestMethod` is the method of the request this answers. HEAD requests, 1xx, 204 and 304
+ * responses, and 2xx answers to CONNECT (the connection becomes a tunnel) have no body.
+ */
+export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string): HeadResult<ResponseHead> {
+  const span = findHead(buf, limits, false);
+  if (span === null) return NEED_MORE;
+  if (isError(span)) return span;
+  const lines = headLines(buf, span);
+  const line = lines[0]!;
+  const sp = line.indexOf(' ');
+  if (sp === -1) return fail('bad-request', 'malformed status line');
+  const version = parseVersion(line.slice(0, sp));
+  if (isError(version)) return version;
+  const codeText = line.slice(sp + 1, sp + 4);
+  if (!/^[1-9][0-9]{2}$/.test(codeText)) return fail('bad-request', 'malformed status code');
+  const rest = line.slice(sp + 4);
+  if (rest !== '' && rest.charCodeAt(0) !== SP) return fail('bad-request', 'malformed status line');
+  const reason = rest.slice(1);
+  for (let i = 0; i < reason.length; i++) {
+    const c = reason.charCodeAt(i);
+    if ((c < SP && c !== HT) || c === 0x7f) return fail('bad-request', 'control character in reason phrase');
+  }
+  const status = Number(codeText);
+
+  const f = parseFields(lines);
+  if (isError(f)) return f;
+  if (f.transferEncoding !== null && f.contentLength !== null) {
+    return fail('smuggling', 'both Content-Length and Transfer-Encoding');
+  }
+  let keepAlive = keepAliveFor(version, f.connection);
+  const noBody =
+    requestMethod === 'HEAD' ||
+    status < 200 ||
+    status === 204 ||
+    status === 304 ||
+    (requestMethod === 'CONNECT' && status < 300);
+  let contentLength: number | null = f.contentLength;
+  let chunked = false;
+  if (f.transferEncoding !== null) {
+    const te = transferEncoding(f.transferEncoding);
+    if (isError(te)) return te;
+    // RFC 9112 §6.3: a response whose final coding is not chunked (or HTTP/1.0 with
+    // Transfer-Encoding) is delimited by closing the connection.
+    chunked = te === 'chunked' && version === '1.1';
+    contentLength = null;
+  }
+  if (noBody) {
+    contentLength = 0;
+    chunked = false;
+  } else if (!chunked && contentLength === null) {
+    keepAlive = false;
+  }
+  return {
+    status: 'done',
+    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, chunked, keepAlive },
+  };
+}
+
+/** HOP_BY_HOP plus every field name listed in the Connection header(s), lowercased. */
+export function hopByHopFor(headers: ReadonlyArray<readonly [string, string]>): Set<string> {
+  const out = new Set(HOP_BY_HOP);
+  for (const [name, value] of headers) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      for (const t of listElements(value.toLowerCase())) out.add(t);
+    }
+  }
+  return out;
+}
