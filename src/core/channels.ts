@@ -8,7 +8,6 @@ import type { CloseReason, EndKind, Initiator, Phase } from './close-reasons.js'
 
 export const CHANNEL_NAMES = {
   accept: 'sightline:connection:accept',
-  reject: 'sightline:connection:reject',
   route: 'sightline:connection:route',
   backendConnected: 'sightline:connection:backend-connected',
   close: 'sightline:connection:close',
@@ -77,7 +76,6 @@ export interface ProxyEvent {
 
 export const channels = {
   accept: diagnostics.channel(CHANNEL_NAMES.accept),
-  reject: diagnostics.channel(CHANNEL_NAMES.reject),
   route: diagnostics.channel(CHANNEL_NAMES.route),
   backendConnected: diagnostics.channel(CHANNEL_NAMES.backendConnected),
   close: diagnostics.channel(CHANNEL_NAMES.close),

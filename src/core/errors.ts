@@ -16,7 +16,6 @@ export const ErrorCodes = {
   SL_ERR_CONFIG_INVALID: { message: 'configuration is invalid', closeReason: null, exitCode: 2 },
   SL_ERR_CONFIG_READ: { message: 'configuration file cannot be read or parsed', closeReason: null, exitCode: 2 },
   SL_ERR_LISTEN: { message: 'cannot listen on a configured port', closeReason: null, exitCode: 2 },
-  SL_ERR_NOT_STARTED: { message: 'proxy is not started', closeReason: null, exitCode: 2 },
   SL_ERR_ALREADY_STARTED: { message: 'proxy is already started', closeReason: null, exitCode: 2 },
   SL_ERR_TARGET: { message: 'route target could not be resolved', closeReason: CloseReason.TargetResolutionFailed, exitCode: 1 },
   SL_ERR_CLIENT_HELLO: { message: 'malformed TLS ClientHello', closeReason: CloseReason.ClientHelloInvalid, exitCode: 1 },

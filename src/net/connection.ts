@@ -17,6 +17,7 @@ import {
 } from '../core/close-reasons.js';
 import { channels, type CloseEvent, type ConnectionView } from '../core/channels.js';
 import type { WheelEntry } from '../core/timer-wheel.js';
+import { SightlineError } from '../core/errors.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { ProxyContext } from './context.js';
 import type { EffectiveTimeouts } from './timeouts.js';
@@ -166,7 +167,8 @@ export class Connection implements WheelEntry, ConnectionView {
     if (this.firstSide === null && initiator !== Initiator.Proxy) this.firstSide = initiator;
     this.endKind = kind;
     this.closePhase = this.phase;
-    if (error !== undefined) this.errorCode = (error as NodeJS.ErrnoException).code ?? error.message;
+    // Socket errors are known by their code (ECONNRESET); our own errors by their full message.
+    if (error !== undefined) this.errorCode = error instanceof SightlineError ? error.message : ((error as NodeJS.ErrnoException).code ?? error.message);
     return true;
   }
 

@@ -4,6 +4,7 @@
  * a cap on the bytes held. Every outcome is a route or exactly one close reason.
  */
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
+import { SightlineError } from '../core/errors.js';
 import { ClientHelloParser } from '../protocol/client-hello.js';
 import { parseProxyHeader } from '../protocol/proxy-protocol.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
@@ -69,7 +70,7 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
     }
     if (r.status !== 'done') {
       const detail = r.status === 'absent' ? 'trusted peer sent no PROXY header' : r.detail;
-      c.close(CloseReason.ProxyProtocolInvalid, Initiator.Client, EndKind.Local, new Error(detail));
+      c.close(CloseReason.ProxyProtocolInvalid, Initiator.Client, EndKind.Local, new SightlineError('SL_ERR_PROXY_HEADER', detail));
       return;
     }
     st.proxyBuf = null;
@@ -110,7 +111,7 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
       return;
     }
     case 'invalid':
-      c.close(CloseReason.ClientHelloInvalid, Initiator.Client, EndKind.Local, new Error(r.detail));
+      c.close(CloseReason.ClientHelloInvalid, Initiator.Client, EndKind.Local, new SightlineError('SL_ERR_CLIENT_HELLO', r.detail));
       return;
     case 'too-large':
       c.close(CloseReason.ClientHelloTooLarge, Initiator.Client);

@@ -61,10 +61,6 @@ export class ConnectionRegistry {
     this.#terminated++;
   }
 
-  get(id: number): Connection | undefined {
-    return this.#conns.get(id);
-  }
-
   /** Live map: callers must not mutate it (getConnections() hands out a copy). */
   get live(): ReadonlyMap<number, Connection> {
     return this.#conns;

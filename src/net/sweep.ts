@@ -55,7 +55,7 @@ function visit(ctx: ProxyContext, c: Connection, now: number): boolean {
 }
 
 /** Apply the rules to one freshly sampled connection; true when it was closed. */
-export function checkOne(c: Connection, now: number): boolean {
+function checkOne(c: Connection, now: number): boolean {
   const t = c.timeouts;
   const lc = c.ctx.options.lifecycle;
   const idle = now - c.lastActivity;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { CloseReason, Initiator, Phase } from '../core/close-reasons.js';
+import { SightlineError } from '../core/errors.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { TargetContext } from '../config/types.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
@@ -28,7 +29,7 @@ function targetContext(c: Connection, route: CompiledRoute): TargetContext {
 }
 
 /** The target for this connection, or an error message when the route cannot give one. */
-export function resolveTarget(c: Connection, route: CompiledRoute): ResolvedTarget | string {
+function resolveTarget(c: Connection, route: CompiledRoute): ResolvedTarget | string {
   const t = route.config.action.target;
   if (t === undefined) return `route "${route.name}" has no target`;
   let ctx: TargetContext | undefined;
@@ -68,7 +69,7 @@ export function connectUpstream(c: Connection, route: CompiledRoute): void {
     target = `target function threw: ${(err as Error).message}`;
   }
   if (typeof target === 'string') {
-    c.close(CloseReason.TargetResolutionFailed, Initiator.Proxy, 'local', new Error(target));
+    c.close(CloseReason.TargetResolutionFailed, Initiator.Proxy, 'local', new SightlineError('SL_ERR_TARGET', target));
     return;
   }
   const o = c.ctx.options;

@@ -18,7 +18,7 @@ import { connectUpstream } from '../net/upstream.js';
 const contexts = new WeakMap<CompiledRoute, tls.SecureContext | Error>();
 
 /** The route's certificate as a SecureContext (built once per route), or why there is none. */
-export function secureContextFor(route: CompiledRoute): tls.SecureContext | Error {
+function secureContextFor(route: CompiledRoute): tls.SecureContext | Error {
   let sc = contexts.get(route);
   if (sc === undefined) {
     sc = buildContext(route);

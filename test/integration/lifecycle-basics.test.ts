@@ -55,6 +55,7 @@ describe('other close reasons', () => {
     const ev = await p.events.next();
     expect(ev.reason).toBe('target_resolution_failed');
     expect(ev.error).toContain('lookup service down');
+    expect(ev.error).toMatch(/^route target could not be resolved: /); // SL_ERR_TARGET's message
     expect(p.events.events).toHaveLength(2);
     await p.stop();
   });

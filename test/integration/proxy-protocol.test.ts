@@ -96,7 +96,9 @@ describe('PROXY protocol', () => {
     const s = await connect(port!);
     s.write('PROXY TCP4 not-an-ip 1.2.3.4 1 2\r\n');
     await closed(s);
-    expect((await p.events.next()).reason).toBe('proxy_protocol_invalid');
+    const ev = await p.events.next();
+    expect(ev.reason).toBe('proxy_protocol_invalid');
+    expect(ev.error).toMatch(/^malformed PROXY protocol header: /); // SL_ERR_PROXY_HEADER's message
     await p.stop();
     await backend.close();
   });

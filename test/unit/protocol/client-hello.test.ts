@@ -320,14 +320,14 @@ describe('ClientHelloParser: hellos captured from real clients', () => {
     expect(done(parseClientHello(wire))).toMatchObject({ serverName: null, alpn: ['http/1.1'] });
   });
 
-  it.skipIf(!hasOpenssl)('openssl s_client with -servername and -alpn', async () => {
+  it.skipIf(!hasOpenssl)(`openssl s_client with -servername and -alpn${hasOpenssl ? '' : ' (skipped: no openssl binary on PATH)'}`, async () => {
     const wire = await captureOpensslHello(['-servername', 'openssl.example.test', '-alpn', 'h2,http/1.1']);
     const h = done(parseClientHello(wire));
     expect(h).toMatchObject({ serverName: 'openssl.example.test', alpn: ['h2', 'http/1.1'] });
     expect(h.versions[0]).toBe('TLSv1.3');
   });
 
-  it.skipIf(!hasOpenssl)('openssl s_client -tls1_2', async () => {
+  it.skipIf(!hasOpenssl)(`openssl s_client -tls1_2${hasOpenssl ? '' : ' (skipped: no openssl binary on PATH)'}`, async () => {
     const wire = await captureOpensslHello(['-servername', 'old.example.test', '-tls1_2']);
     expect(done(parseClientHello(wire))).toMatchObject({ serverName: 'old.example.test', versions: ['TLSv1.2'] });
   });
