@@ -9,6 +9,8 @@
 //   l4  -> one plain-TCP route on listen.port to target (routed at accept, no byte read first)
 //   sni -> one passthrough route per SNI name (match.domains: [name]) and defaults.target for
 //          unknown names / no SNI; the ClientHello is peeked, never terminated
+//   http -> one plain HTTP/1.1 route (protocol: 'http') on listen.port to target: requests parsed,
+//          X-Forwarded-* added, keep-alive upstream pool
 //
 // Starts SightlineProxy from ../dist (build first: `npm run build`) in this process and stays in
 // the foreground; SIGTERM / SIGINT -> proxy.stop() (short drain) -> exit 0.
@@ -79,8 +81,17 @@ export function buildConfig(spec, { telemetry }) {
       action: { type: 'forward', target: hostPort(dest, `routes.${name}`), tls: { mode: 'passthrough' } },
     }));
     if (spec.default) defaultTarget = hostPort(spec.default, 'default');
+  } else if (mode === 'http') {
+    if (!spec.target) die('routes json: http mode needs target');
+    routes = [
+      {
+        name: 'bench-http',
+        match: { ports: port },
+        action: { type: 'forward', protocol: 'http', target: { host: spec.target.host, port: spec.target.port } },
+      },
+    ];
   } else {
-    die(`mode ${JSON.stringify(mode)} is not supported by this adapter (l4, sni)`);
+    die(`mode ${JSON.stringify(mode)} is not supported by this adapter (l4, sni, http)`);
   }
   return {
     listenHost: listen.host,

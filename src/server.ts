@@ -22,6 +22,8 @@ import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
 import { registerTlsModes } from './proxy/tls-terminate.js';
+import { registerHttpMode } from './proxy/http-mode.js';
+import type { PoolStats, UpstreamPools } from './proxy/upstream-pool.js';
 import type { LogSubscription } from './telemetry/logger.js';
 import type { Logger } from 'pino';
 
@@ -80,6 +82,8 @@ export class SightlineProxy {
       proxyIPs: new IpMatcher(resolved.proxyIPs),
       draining: false,
       modeHandlers: {},
+      httpHandler: null,
+      services: [],
       admission: new Admission(resolved),
       timeouts: { keepAlive: effectiveTimeouts(resolved, true), plain: effectiveTimeouts(resolved, false) },
     };
@@ -88,6 +92,14 @@ export class SightlineProxy {
     this.#logger = deps.logger;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
     registerTlsModes(this.#ctx);
+    this.#pools = registerHttpMode(this.#ctx);
+  }
+
+  readonly #pools: UpstreamPools;
+
+  /** Upstream keep-alive pools of HTTP routes: sockets open, idle, reused (tests, admin). */
+  getUpstreamPoolStats(): PoolStats {
+    return this.#pools.stats();
   }
 
   readonly #autoTick: boolean;
@@ -114,6 +126,7 @@ export class SightlineProxy {
     const now = this.#ctx.clock.now();
     this.#ctx.wheel.tick(now);
     this.#ctx.admission.expire(now);
+    for (const svc of this.#ctx.services) svc.sweep(now);
     return this.#sweeper.full(now);
   }
 
@@ -126,6 +139,7 @@ export class SightlineProxy {
     const now = ctx.clock.now();
     const period = sweepPeriod(ctx.options);
     const killed = this.#sweeper.step(now, Math.ceil((ctx.registry.size * SWEEP_TICK_MS) / period));
+    for (const svc of ctx.services) svc.sweep(now);
     if (now - this.#lastExpire >= 10_000) {
       this.#lastExpire = now;
       ctx.admission.expire(now);
@@ -137,6 +151,7 @@ export class SightlineProxy {
     if (this.#started) throw new SightlineError('SL_ERR_ALREADY_STARTED');
     this.#started = true;
     this.#ctx.draining = false;
+    for (const svc of this.#ctx.services) svc.open();
     await this.#startLogs();
     try {
       for (const port of this.#ctx.table.ports) await this.#listen(port);
@@ -169,10 +184,14 @@ export class SightlineProxy {
     ctx.draining = true;
     publishProxy('draining', { proxyId: ctx.proxyId, open: ctx.registry.size });
     const closing = this.#closeServers();
+    // HTTP connections idle between requests close now, busy ones after their response;
+    // WebSockets get close frames (1001).
+    for (const c of [...ctx.registry.live.values()]) c.hooks?.drain(c);
     await waitUntil(() => ctx.registry.size === 0, ctx.options.gracefulShutdownTimeout);
     for (const c of [...ctx.registry.live.values()]) c.close(CloseReason.Shutdown, Initiator.Proxy);
     await waitUntil(() => ctx.registry.size === 0, 2000);
     await closing;
+    for (const svc of ctx.services) svc.close();
     if (this.#sweep !== null) clearInterval(this.#sweep);
     this.#sweep = null;
     ctx.wheel.close();

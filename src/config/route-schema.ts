@@ -139,8 +139,18 @@ export const actionSchema = z
     websocket: websocketSchema.optional(),
     sendProxyProtocol: proxyProtocolOutSchema.optional(),
     socketHandler: fn<SocketHandler>().optional(),
+    // No default here: a terminated route, or one matching on path or headers, speaks HTTP;
+    // anything else is a byte tunnel (decided when the route is compiled).
+    protocol: z.enum(['tcp', 'http']).optional(),
   })
   .superRefine((a, ctx) => {
+    if (a.protocol === 'http' && a.tls?.mode === 'passthrough') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protocol'],
+        message: "protocol 'http' cannot be read on a passthrough route (the bytes stay encrypted); use tls.mode 'terminate'",
+      });
+    }
     if (a.type === 'forward' && a.target === undefined) {
       ctx.addIssue({ code: 'custom', path: ['target'], message: "a 'forward' action needs target: { host, port }" });
     }
@@ -174,6 +184,14 @@ export const routeSchema = z.strictObject({
   action: actionSchema,
   // Always present after parsing (all limits 0 = unlimited) so the limiter never tests for it.
   security: routeSecuritySchema.prefault({}),
+}).superRefine((r, ctx) => {
+  const http = r.action.protocol ?? (r.action.tls?.mode === 'terminate' || r.action.tls?.mode === 'terminate-and-reencrypt' || r.match.path !== undefined || r.match.headers !== undefined ? 'http' : 'tcp');
+  if (http === 'http') return;
+  for (const key of ['path', 'headers'] as const) {
+    if (r.match[key] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['match', key], message: `match.${key} needs an HTTP route (action.protocol 'http' on a plain or terminated route)` });
+    }
+  }
 });
 
 type ParsedRoute = z.output<typeof routeSchema>;

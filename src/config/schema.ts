@@ -78,6 +78,41 @@ export const adminSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+export const httpUpstreamSchema = z.strictObject({
+  // Per backend (host:port of a route): enough for a busy backend, finite so one slow backend
+  // cannot take every file descriptor.
+  maxSockets: count().min(1, 'must be at least 1').default(256),
+  // Idle keep-alive sockets kept per backend; more are closed when released.
+  maxIdleSockets: count().default(64),
+  // 4 s, below Node's 5 s server keepAliveTimeout, so the proxy closes an idle upstream socket
+  // before the backend does (undici's default for the same race).
+  idleTimeout: positiveMs().default(4_000),
+  // 0 = no age cap. A socket that carries an upgraded stream is never recycled by age.
+  maxLifetime: durationMs().default(0),
+  // A request waits this long for a free upstream socket when maxSockets are busy, then 503.
+  queueTimeout: durationMs().default(10_000),
+});
+
+export const httpSchema = z.strictObject({
+  // 16 KiB heads (Node's and HAProxy's default buffer); larger is refused with 431.
+  maxHeaderSize: count().min(256, 'must be at least 256 bytes').default(16_384),
+  // 100 header fields (Apache's LimitRequestFields); more is refused with 431.
+  maxHeaderCount: count().min(1, 'must be at least 1').default(100),
+  // 10 s for a whole request head once its first byte arrived (HAProxy's advice for
+  // `timeout http-request`): the slowloris defence. Never applies to upgraded streams.
+  requestHeadersTimeout: positiveMs().default(10_000),
+  // 75 s idle between requests on a client connection: above the 60 s idle timeout of common
+  // load balancers in front of a proxy, so they close first (nginx's default keepalive_timeout).
+  keepAliveTimeout: positiveMs().default(75_000),
+  // 60 s for the backend to start answering (nginx proxy_read_timeout); then 504. Only the wait
+  // for a response head: bodies and upgraded streams are governed by the idle timeout.
+  responseTimeout: positiveMs().default(60_000),
+  // Backends see the client's address, scheme and host unless switched off.
+  xForwarded: z.boolean().default(true),
+  // Section optional; present after parsing.
+  upstream: httpUpstreamSchema.prefault({}),
+});
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const telemetrySchema = z.strictObject({
@@ -184,6 +219,8 @@ export const optionsSchema = z.strictObject({
   // Section optional; present after parsing.
   lifecycle: lifecycleSchema.prefault({}),
   // Section optional; present after parsing.
+  http: httpSchema.prefault({}),
+  // Section optional; present after parsing.
   defaults: defaultsSchema.prefault({}),
   // Section optional; present after parsing.
   admin: adminSchema.prefault({}),
@@ -217,6 +254,7 @@ export type DefaultsOptions = z.output<typeof defaultsSchema>;
 export type AdminOptions = z.output<typeof adminSchema>;
 export type TelemetryOptions = z.output<typeof telemetrySchema>;
 export type LogLevel = (typeof logLevels)[number];
+export type HttpOptions = z.output<typeof httpSchema>;
 
 /** Defaults for `action.websocket` when a terminated route does not set the section. */
 export const websocketDefaults: Readonly<WebSocketOptions> = Object.freeze(websocketSchema.parse({}));

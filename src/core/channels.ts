@@ -12,6 +12,7 @@ export const CHANNEL_NAMES = {
   backendConnected: 'sightline:connection:backend-connected',
   close: 'sightline:connection:close',
   lifecycle: 'sightline:connection:lifecycle',
+  httpRequest: 'sightline:http:request',
   proxy: 'sightline:proxy',
 } as const;
 
@@ -61,6 +62,43 @@ export interface CloseEvent {
   readonly bytesToClient: number;
   readonly target: string | null;
   readonly error: string | null;
+  /** HTTP connections: requests carried. */
+  readonly http?: { readonly requests: number };
+  /** Upgraded WebSocket connections: how the WebSocket ended. */
+  readonly websocket?: WebSocketCloseInfo;
+}
+
+export interface WebSocketCloseInfo {
+  /** The close code of the first close frame, 1005 for a close frame without one, 1006 for none. */
+  readonly closeCode: number;
+  /** Whether any close frame was seen (false: the TCP connection simply ended, "1006"). */
+  readonly closeFrame: boolean;
+  /** Who sent the first close frame (the proxy itself on heartbeat timeout, limits, shutdown). */
+  readonly closedBy: 'client' | 'backend' | 'proxy' | null;
+  /** Pings the proxy sent and pongs it got back (heartbeat). */
+  readonly pingsSent: number;
+  readonly pongsReceived: number;
+}
+
+/** One HTTP request/response exchange on an HTTP route (published when it ends). */
+export interface HttpRequestEvent {
+  readonly conn: ConnectionView;
+  readonly routeName: string | null;
+  readonly method: string;
+  /** Status sent to the client (the backend's, or the proxy's own 4xx/5xx); 0 when none was sent. */
+  readonly status: number;
+  /** '1xx'..'5xx', or 'none' when the client got no response. */
+  readonly statusClass: string;
+  /** `http_completed`, or why the exchange failed (the same closed set as connection closes). */
+  readonly reason: CloseReason;
+  readonly target: string | null;
+  readonly durationMs: number;
+  /** The upstream socket had carried an earlier request (keep-alive reuse). */
+  readonly reusedUpstream: boolean;
+  /** The exchange became a WebSocket (101). */
+  readonly upgraded: boolean;
+  /** What went wrong, in words, when the exchange failed. */
+  readonly error: string | null;
 }
 /** Lifecycle moments that are not a close: idle warning, half-close, drain, ... (issue 3+). */
 export interface LifecycleEvent {
@@ -80,5 +118,6 @@ export const channels = {
   backendConnected: diagnostics.channel(CHANNEL_NAMES.backendConnected),
   close: diagnostics.channel(CHANNEL_NAMES.close),
   lifecycle: diagnostics.channel(CHANNEL_NAMES.lifecycle),
+  httpRequest: diagnostics.channel(CHANNEL_NAMES.httpRequest),
   proxy: diagnostics.channel(CHANNEL_NAMES.proxy),
 } as const;

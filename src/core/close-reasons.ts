@@ -77,6 +77,36 @@ export const CloseReason = {
   Shutdown: 'shutdown',
   /** Socket handed to a `socket-handler` route; it ended under the handler's control. */
   HandlerClosed: 'handler_closed',
+  // ---- HTTP (per request outcomes, and the reasons an HTTP connection can end with) ----
+  /** A request got its whole response (any status; the status class is recorded beside it). */
+  HttpCompleted: 'http_completed',
+  /** A malformed request head (400), or an HTTP version other than 1.0/1.1 (505). */
+  HttpBadRequest: 'http_bad_request',
+  /** Conflicting or duplicated Content-Length / Transfer-Encoding: a smuggling attempt (400). */
+  HttpRequestSmuggling: 'http_request_smuggling',
+  /** A request head over `http.maxHeaderSize` bytes or `http.maxHeaderCount` fields (431). */
+  HttpHeadersTooLarge: 'http_headers_too_large',
+  /** A request head not complete within `http.requestHeadersTimeout` of its first byte (408). */
+  HttpHeadersTimeout: 'http_headers_timeout',
+  /** A client connection idle between requests past `http.keepAliveTimeout`. */
+  HttpKeepAliveTimeout: 'http_keep_alive_timeout',
+  /** The backend did not start its response within `http.responseTimeout` (504). */
+  HttpResponseTimeout: 'http_response_timeout',
+  /** The backend's response head was malformed, or it ended before a response (502). */
+  HttpBadResponse: 'http_bad_response',
+  /** Every upstream socket of the backend was busy for `http.upstream.queueTimeout` (503). */
+  HttpUpstreamBusy: 'http_upstream_busy',
+  // ---- WebSocket (after an upgrade on an HTTP route) ----
+  /** The WebSocket ended with a close frame (its code is recorded); the initiator sent it first. */
+  WsClosed: 'ws_closed',
+  /** The WebSocket's TCP connection ended without a close frame (what browsers report as 1006). */
+  WsAbnormalClose: 'ws_abnormal_close',
+  /** A peer sent frames that break RFC 6455 (the proxy sends close 1002). */
+  WsProtocolError: 'ws_protocol_error',
+  /** A message over the route's `websocket.maxPayloadSize` (the proxy sends close 1009). */
+  WsMessageTooLarge: 'ws_message_too_large',
+  /** The client did not answer the proxy's ping within `websocket.pingTimeout`. */
+  HeartbeatTimeout: 'heartbeat_timeout',
   /** A bug: an exception escaped a handler. Counted; the proxy keeps running. */
   InternalError: 'internal_error',
 } as const;
@@ -90,6 +120,9 @@ const NORMAL: ReadonlySet<CloseReason> = new Set<CloseReason>([
   CloseReason.ClientClosed,
   CloseReason.BackendClosed,
   CloseReason.HandlerClosed,
+  CloseReason.HttpCompleted,
+  CloseReason.HttpKeepAliveTimeout,
+  CloseReason.WsClosed,
 ]);
 
 export function isAbnormal(reason: CloseReason): boolean {
@@ -113,6 +146,8 @@ export const Phase = {
   TlsHandshake: 'tls_handshake',
   Connecting: 'connecting',
   Tunnel: 'tunnel',
+  /** Reading HTTP/1.1 requests and relaying responses (terminated or plain HTTP routes). */
+  Http: 'http',
   Handler: 'handler',
   Draining: 'draining',
   Closed: 'closed',

@@ -42,8 +42,23 @@ export const F = {
 } as const;
 
 /** What the wheel deadline of a connection currently means. */
-export const Deadline = { None: 0, InitialData: 1, Connect: 2, Handshake: 3 } as const;
+export const Deadline = { None: 0, InitialData: 1, Connect: 2, Handshake: 3, Mode: 4 } as const;
 type DeadlineKind = (typeof Deadline)[keyof typeof Deadline];
+
+/**
+ * What a mode that reads the traffic (HTTP, WebSocket: L4 proxy/) adds to the record. One shared
+ * object per mode, not a closure per connection; its state lives in `modeState`.
+ */
+export interface ModeHooks {
+  /** The `Deadline.Mode` deadline passed. */
+  deadline(c: Connection): void;
+  /** The proxy is draining: finish what is in flight, then close (idempotent). */
+  drain(c: Connection): void;
+  /** A reason about to be decided; the mode may name it better (WebSocket close frames, 1006). */
+  refine?(c: Connection, reason: Reason, initiator: Who): { reason: Reason; initiator: Who };
+  /** Extra close-event fields. */
+  describe?(c: Connection): Pick<CloseEvent, 'http' | 'websocket'>;
+}
 
 export class Connection implements WheelEntry, ConnectionView {
   readonly id: number;
@@ -71,6 +86,9 @@ export class Connection implements WheelEntry, ConnectionView {
   pending: Buffer | null = null;
   /** Parser state while peeking (PROXY header / ClientHello); dropped once routed. */
   peekState: unknown = null;
+  /** The reading mode's hooks and state (HTTP session, WebSocket relay); null for tunnels. */
+  hooks: ModeHooks | null = null;
+  modeState: unknown = null;
   connectStart = 0;
   backendConnectedAt = 0;
   /** Last time bytes moved, sampled from socket counters by the registry sweep. */
@@ -141,6 +159,7 @@ export class Connection implements WheelEntry, ConnectionView {
     if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
     else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
     else if (kind === Deadline.Handshake) this.close(CloseReason.TlsHandshakeTimeout);
+    else if (kind === Deadline.Mode) this.hooks?.deadline(this);
   }
 
   armDeadline(kind: DeadlineKind, afterMs: number): void {
@@ -162,6 +181,7 @@ export class Connection implements WheelEntry, ConnectionView {
   /** Fix the close reason; the first decision wins. Returns false when already decided. */
   decide(reason: Reason, initiator: Who, kind: Kind = EndKind.Local, error?: Error): boolean {
     if (this.reason !== null) return false;
+    if (this.hooks?.refine !== undefined) ({ reason, initiator } = this.hooks.refine(this, reason, initiator));
     this.reason = reason;
     this.initiator = initiator;
     if (this.firstSide === null && initiator !== Initiator.Proxy) this.firstSide = initiator;
@@ -220,6 +240,7 @@ export class Connection implements WheelEntry, ConnectionView {
       bytesToClient: this.client.bytesWritten,
       target: this.target,
       error: this.errorCode,
+      ...this.hooks?.describe?.(this),
     };
   }
 }

@@ -31,4 +31,17 @@ export interface ProxyContext {
   timeouts: { readonly keepAlive: EffectiveTimeouts; readonly plain: EffectiveTimeouts };
   /** Modes that read the traffic (terminate, re-encrypt) are registered here by L4 (proxy/). */
   readonly modeHandlers: Partial<Record<TlsMode, (conn: Connection, route: CompiledRoute) => void>>;
+  /** Reads HTTP/1.1 on the (plain or decrypted) client stream of an HTTP route; set by L4. */
+  httpHandler: ((conn: Connection, route: CompiledRoute) => void) | null;
+  /** Background parts of modes (upstream pools): swept with the connections, closed on stop. */
+  readonly services: BackgroundService[];
+}
+
+export interface BackgroundService {
+  /** Called on every sweep tick; the service decides how much work that is. */
+  sweep(now: number): void;
+  /** Close everything it holds (idempotent). */
+  close(): void;
+  /** The proxy (re)starts after a stop. */
+  open(): void;
 }

@@ -35,6 +35,10 @@ export function dispatch(c: Connection, route: CompiledRoute, alpn: readonly str
     mode(c, route);
     return;
   }
+  if (route.protocol === 'http' && c.ctx.httpHandler !== null) {
+    c.ctx.httpHandler(c, route);
+    return;
+  }
   connectUpstream(c, route);
 }
 

@@ -42,7 +42,8 @@ export function onClientEnd(this: ConnSocket): void {
       break;
     case Phase.Connecting:
     case Phase.Handler:
-      break; // passed on once connected / the handler owns the socket
+    case Phase.Http:
+      break; // passed on once connected / the handler or the HTTP session owns the socket
     default:
       c.close(CloseReason.ClosedBeforeData, Initiator.Client, EndKind.Fin);
   }
@@ -78,13 +79,19 @@ export function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): voi
 export function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn]!;
   if (c.phase === Phase.Connecting) {
-    const tlsFailure = err.code !== undefined && (TLS_VERIFY_CODES.has(err.code) || err.code.startsWith('ERR_SSL') || err.code.startsWith('ERR_TLS'));
-    c.decide(tlsFailure ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed, Initiator.Backend, EndKind.Error, err);
+    c.decide(connectFailure(err), Initiator.Backend, EndKind.Error, err);
   } else if (err.code === 'ECONNRESET') {
     c.decide(CloseReason.BackendReset, Initiator.Backend, EndKind.Rst, err);
   } else {
     c.decide(CloseReason.BackendError, Initiator.Backend, EndKind.Error, err);
   }
+}
+
+/** Why a backend connect failed: refused / unreachable, or a TLS handshake / trust failure. */
+export function connectFailure(err: NodeJS.ErrnoException): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed {
+  const code = err.code;
+  const tls = code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
+  return tls ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed;
 }
 
 /** OpenSSL verification failures reported when a re-encrypting backend is not trusted. */
@@ -158,17 +165,29 @@ export function onBackendConnect(this: ConnSocket): void {
     b.write(c.pending);
     c.pending = null;
   }
-  const cl = c.client;
-  cl.on('data', onClientData);
-  cl.on('drain', onClientDrain);
-  b.on('data', onBackendData);
-  b.on('end', onBackendEnd);
-  b.on('drain', onBackendDrain);
+  attachTunnel(c);
   if ((c.flags & F.ClientFin) !== 0) endBackendWrite(c);
-  else cl.resume();
+  else c.client.resume();
   if (channels.backendConnected.hasSubscribers) {
     channels.backendConnected.publish({ conn: c, target: c.target ?? '', connectMs: c.backendConnectedAt - c.connectStart });
   }
+}
+
+type DataListener = (this: ConnSocket, chunk: Buffer) => void;
+
+/**
+ * Pump both ways between the connection's two sockets: data (plain, or a mode's relay that
+ * watches the bytes), backpressure and the backend's FIN. The backend's 'error' / 'close'
+ * listeners are set where the socket is made.
+ */
+export function attachTunnel(c: Connection, clientData: DataListener = onClientData, backendData: DataListener = onBackendData): void {
+  const cl = c.client;
+  const b = c.backend!;
+  cl.on('data', clientData);
+  cl.on('drain', onClientDrain);
+  b.on('data', backendData);
+  b.on('end', onBackendEnd);
+  b.on('drain', onBackendDrain);
 }
 
 function proxyHeaderFor(c: Connection, version: true | 'v1' | 'v2'): Buffer {

@@ -51,7 +51,7 @@ export class Sweeper {
 
 function visit(ctx: ProxyContext, c: Connection, now: number): boolean {
   ctx.registry.sampleOne(c, now);
-  return (c.phase === Phase.Tunnel || c.phase === Phase.Handler) && checkOne(c, now);
+  return (c.phase === Phase.Tunnel || c.phase === Phase.Handler || c.phase === Phase.Http) && checkOne(c, now);
 }
 
 /** Apply the rules to one freshly sampled connection; true when it was closed. */

@@ -10,6 +10,7 @@ import { SightlineError } from '../core/errors.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { TargetContext } from '../config/types.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
+import type { ProxyContext } from './context.js';
 import { onBackendClose, onBackendConnect, onBackendError } from './pump.js';
 
 export interface ResolvedTarget {
@@ -29,7 +30,15 @@ function targetContext(c: Connection, route: CompiledRoute): TargetContext {
 }
 
 /** The target for this connection, or an error message when the route cannot give one. */
-function resolveTarget(c: Connection, route: CompiledRoute): ResolvedTarget | string {
+export function resolveTarget(c: Connection, route: CompiledRoute): ResolvedTarget | string {
+  try {
+    return resolveTargetOrThrow(c, route);
+  } catch (err) {
+    return `target function threw: ${(err as Error).message}`;
+  }
+}
+
+function resolveTargetOrThrow(c: Connection, route: CompiledRoute): ResolvedTarget | string {
   const t = route.config.action.target;
   if (t === undefined) return `route "${route.name}" has no target`;
   let ctx: TargetContext | undefined;
@@ -61,21 +70,16 @@ function backendCa(route: CompiledRoute): string | undefined {
   return ca;
 }
 
-export function connectUpstream(c: Connection, route: CompiledRoute): void {
-  let target: ResolvedTarget | string;
-  try {
-    target = resolveTarget(c, route);
-  } catch (err) {
-    target = `target function threw: ${(err as Error).message}`;
-  }
-  if (typeof target === 'string') {
-    c.close(CloseReason.TargetResolutionFailed, Initiator.Proxy, 'local', new SightlineError('SL_ERR_TARGET', target));
-    return;
-  }
-  const o = c.ctx.options;
-  c.target = `${target.host}:${target.port}`;
-  c.phase = Phase.Connecting;
-  c.connectStart = c.ctx.clock.now();
+/**
+ * Open a socket to the target: TCP, or TLS for re-encrypting routes (verification on unless the
+ * route opts out). `ready` is the event that says the socket can carry bytes.
+ */
+export function openBackendSocket(
+  o: ProxyContext['options'],
+  route: CompiledRoute,
+  target: ResolvedTarget,
+  clientServerName: string | null,
+): { socket: ConnSocket; ready: 'connect' | 'secureConnect' } {
   const common = {
     host: target.host,
     port: target.port,
@@ -91,17 +95,31 @@ export function connectUpstream(c: Connection, route: CompiledRoute): void {
       : tls.connect({
           ...common,
           // The configured name, else the target's name, else the client's SNI (targets given by IP).
-          servername: reencrypt.servername ?? (net.isIP(target.host) === 0 ? target.host : (c.serverName ?? undefined)),
+          servername: reencrypt.servername ?? (net.isIP(target.host) === 0 ? target.host : (clientServerName ?? undefined)),
           ca: backendCa(route),
           rejectUnauthorized: reencrypt.rejectUnauthorized,
           minVersion: reencrypt.minVersion,
           maxVersion: reencrypt.maxVersion,
         })
   ) as ConnSocket;
+  return { socket: b, ready: reencrypt === undefined ? 'connect' : 'secureConnect' };
+}
+
+export function connectUpstream(c: Connection, route: CompiledRoute): void {
+  const target = resolveTarget(c, route);
+  if (typeof target === 'string') {
+    c.close(CloseReason.TargetResolutionFailed, Initiator.Proxy, 'local', new SightlineError('SL_ERR_TARGET', target));
+    return;
+  }
+  const o = c.ctx.options;
+  c.target = `${target.host}:${target.port}`;
+  c.phase = Phase.Connecting;
+  c.connectStart = c.ctx.clock.now();
+  const { socket: b, ready } = openBackendSocket(o, route, target, c.serverName);
   b[kConn] = c;
   c.backend = b;
   b.on('error', onBackendError);
   b.on('close', onBackendClose);
-  b.once(reencrypt === undefined ? 'connect' : 'secureConnect', onBackendConnect);
+  b.once(ready, onBackendConnect);
   c.armDeadline(Deadline.Connect, o.connectionTimeout);
 }

@@ -191,7 +191,7 @@ export class LengthFramer {
     return this.#remaining;
   }
 
-  push(buf: Buffer): { consumed: number; done: boolean } {
+  push(buf: Buffer): FrameResult {
     const consumed = Math.min(this.#remaining, buf.length);
     this.#remaining -= consumed;
     return { consumed, done: this.#remaining === 0 };

@@ -26,6 +26,13 @@ export interface RequestHead {
   /** Upgrade header value when Connection lists "upgrade" (HTTP/1.1 only). */
   upgrade: string | null;
   expectContinue: boolean;
+  /** Connection header tokens, lowercased (fields named there are hop-by-hop too). */
+  connectionTokens: readonly string[];
+  /**
+   * A hop-by-hop field other than Connection and Transfer-Encoding is present, or Connection
+   * says more than `keep-alive`: the head cannot be passed on byte for byte.
+   */
+  extraHopByHop: boolean;
 }
 
 export interface ResponseHead {
@@ -38,6 +45,10 @@ export interface ResponseHead {
   contentLength: number | null;
   chunked: boolean;
   keepAlive: boolean;
+  /** Connection header tokens, lowercased (fields named there are hop-by-hop too). */
+  connectionTokens: readonly string[];
+  /** As RequestHead.extraHopByHop. */
+  extraHopByHop: boolean;
 }
 
 export type HeadErrorCode = 'too-large' | 'too-many-headers' | 'bad-request' | 'smuggling' | 'unsupported-version';
@@ -100,6 +111,10 @@ function trimOws(s: string): string {
 
 /** Comma-separated list elements, OWS-trimmed, empty elements dropped (RFC 9110 §5.6.1). */
 function listElements(value: string): string[] {
+  if (!value.includes(',')) {
+    const t = trimOws(value);
+    return t === '' ? [] : [t];
+  }
   const out: string[] = [];
   for (const part of value.split(',')) {
     const t = trimOws(part);
@@ -158,35 +173,69 @@ interface Fields {
   hostCount: number;
   contentLength: number | null;
   transferEncoding: string[] | null;
-  connection: Set<string>;
+  /** Connection header tokens, lowercased; the shared empty list when there is none. */
+  connection: string[];
   upgrade: string | null;
   expectContinue: boolean;
+  extraHopByHop: boolean;
 }
 
-/** Header lines (lines[1..]); the count limit was enforced by findHead. */
-function parseFields(lines: string[]): Fields | HeadError {
-  const f: Fields = { headers: [], host: null, hostCount: 0, contentLength: null, transferEncoding: null, connection: new Set(), upgrade: null, expectContinue: false };
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const c0 = line.charCodeAt(0);
+const NO_TOKENS: string[] = [];
+Object.freeze(NO_TOKENS);
+
+/** Lengths of the field names applyField acts on, or that may be hop-by-hop: others are never lowercased. */
+const INTERESTING_LENGTH = new Uint8Array(32);
+for (const n of ['content-length', 'transfer-encoding', 'host', 'connection', 'upgrade', 'expect', ...HOP_BY_HOP]) INTERESTING_LENGTH[n.length] = 1;
+
+/**
+ * Header fields of the head text [pos, stop) (stop: the start of the final empty line); the
+ * count limit and CRLF line endings were enforced by findHead. Names and values are slices of
+ * the one decoded head string.
+ */
+function parseFields(text: string, pos: number, stop: number): Fields | HeadError {
+  const f: Fields = { headers: [], host: null, hostCount: 0, contentLength: null, transferEncoding: null, connection: NO_TOKENS, upgrade: null, expectContinue: false, extraHopByHop: false };
+  while (pos < stop) {
+    const eol = text.indexOf('\n', pos) - 1; // the CR
+    const c0 = text.charCodeAt(pos);
     if (c0 === SP || c0 === HT) return fail('bad-request', 'obsolete line folding');
-    const colon = line.indexOf(':');
-    if (colon <= 0) return fail('bad-request', 'header line without a field name and colon');
-    const name = line.slice(0, colon);
-    if (!isToken(name)) {
-      const last = name.charCodeAt(name.length - 1);
-      return fail('bad-request', last === SP || last === HT ? 'whitespace between field name and colon' : 'invalid field name');
+    const colon = text.indexOf(':', pos);
+    if (colon <= pos || colon > eol) return fail('bad-request', 'header line without a field name and colon');
+    for (let i = pos; i < colon; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || TCHAR[c] !== 1) {
+        const last = text.charCodeAt(colon - 1);
+        return fail('bad-request', last === SP || last === HT ? 'whitespace between field name and colon' : 'invalid field name');
+      }
     }
-    const value = trimOws(line.slice(colon + 1));
-    for (let j = 0; j < value.length; j++) {
-      const c = value.charCodeAt(j);
+    let a = colon + 1;
+    let b = eol;
+    while (a < b && (text.charCodeAt(a) === SP || text.charCodeAt(a) === HT)) a++;
+    while (b > a && (text.charCodeAt(b - 1) === SP || text.charCodeAt(b - 1) === HT)) b--;
+    for (let j = a; j < b; j++) {
+      const c = text.charCodeAt(j);
       if ((c < SP && c !== HT) || c === 0x7f) return fail('bad-request', 'control character in field value');
     }
+    const name = text.slice(pos, colon);
+    const value = text.slice(a, b);
     f.headers.push([name, value]);
-    const err = applyField(f, name.toLowerCase(), value);
-    if (err !== null) return err;
+    const n = colon - pos;
+    if (n < 32 && INTERESTING_LENGTH[n] === 1) {
+      const lower = name.toLowerCase();
+      if (lower !== 'connection' && lower !== 'transfer-encoding' && HOP_BY_HOP.has(lower)) f.extraHopByHop = true;
+      const err = applyField(f, lower, value);
+      if (err !== null) return err;
+    }
+    pos = eol + 2;
   }
+  for (const t of f.connection) if (t !== 'keep-alive') f.extraHopByHop = true;
   return f;
+}
+
+/** The head decoded once (latin1), its start line, and where the header fields begin. */
+function startLine(buf: Buffer, span: HeadSpan): { text: string; line: string; fields: number; stop: number } {
+  const text = buf.toString('latin1', span.start, span.end);
+  const lf = text.indexOf('\n');
+  return { text, line: text.slice(0, lf - 1), fields: lf + 1, stop: text.length - 2 };
 }
 
 function applyField(f: Fields, lower: string, value: string): HeadError | null {
@@ -205,7 +254,7 @@ function applyField(f: Fields, lower: string, value: string): HeadError | null {
       f.host = value.toLowerCase();
       return null;
     case 'connection':
-      for (const t of listElements(value.toLowerCase())) f.connection.add(t);
+      f.connection = f.connection === NO_TOKENS ? listElements(value.toLowerCase()) : f.connection.concat(listElements(value.toLowerCase()));
       return null;
     case 'upgrade':
       f.upgrade = value;
@@ -220,7 +269,7 @@ function applyField(f: Fields, lower: string, value: string): HeadError | null {
 
 function contentLength(prev: number | null, value: string): number | HeadError {
   let result = prev;
-  const parts = value.split(',');
+  const parts = value.includes(',') ? value.split(',') : [value];
   for (const raw of parts) {
     const part = trimOws(raw);
     if (part === '') return fail('bad-request', 'empty Content-Length');
@@ -262,9 +311,9 @@ function parseVersion(v: string): '1.0' | '1.1' | HeadError {
   return fail('bad-request', 'malformed HTTP version');
 }
 
-function keepAliveFor(version: '1.0' | '1.1', connection: Set<string>): boolean {
-  if (connection.has('close')) return false;
-  return version === '1.1' || connection.has('keep-alive');
+function keepAliveFor(version: '1.0' | '1.1', connection: readonly string[]): boolean {
+  if (connection.includes('close')) return false;
+  return version === '1.1' || connection.includes('keep-alive');
 }
 
 function checkTarget(method: string, target: string): string | null {
@@ -278,16 +327,12 @@ function checkTarget(method: string, target: string): string | null {
   return 'invalid request-target form';
 }
 
-function headLines(buf: Buffer, span: HeadSpan): string[] {
-  return buf.toString('latin1', span.start, span.end - 4).split('\r\n');
-}
-
 export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<RequestHead> {
   const span = findHead(buf, limits, true);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
-  const lines = headLines(buf, span);
-  const parts = lines[0]!.split(' ');
+  const first = startLine(buf, span);
+  const parts = first.line.split(' ');
   if (parts.length !== 3) return fail('bad-request', 'request line must be method SP target SP version');
   const [method = '', target = '', versionText = ''] = parts;
   if (!isToken(method)) return fail('bad-request', 'invalid method token');
@@ -297,7 +342,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<Re
   const targetError = checkTarget(method, target);
   if (targetError !== null) return fail('bad-request', targetError);
 
-  const f = parseFields(lines);
+  const f = parseFields(first.text, first.fields, first.stop);
   if (isError(f)) return f;
   if (f.hostCount > 1) return fail('bad-request', 'more than one Host header');
   if (version === '1.1' && f.hostCount === 0) return fail('bad-request', 'HTTP/1.1 request without Host');
@@ -316,7 +361,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<Re
   const head: RequestHead = {
     method, target, version, headers: f.headers, headerBytes: span.end, host: f.host,
     contentLength: chunked ? null : (f.contentLength ?? 0), chunked, keepAlive: keepAliveFor(version, f.connection),
-    upgrade: is11 && f.connection.has('upgrade') ? f.upgrade : null, expectContinue: is11 && f.expectContinue,
+    upgrade: is11 && f.connection.includes('upgrade') ? f.upgrade : null, expectContinue: is11 && f.expectContinue,
+    connectionTokens: f.connection, extraHopByHop: f.extraHopByHop,
   };
   return { status: 'done', head };
 }
@@ -329,8 +375,8 @@ export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod
   const span = findHead(buf, limits, false);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
-  const lines = headLines(buf, span);
-  const line = lines[0]!;
+  const first = startLine(buf, span);
+  const line = first.line;
   const sp = line.indexOf(' ');
   if (sp === -1) return fail('bad-request', 'malformed status line');
   const version = parseVersion(line.slice(0, sp));
@@ -346,7 +392,7 @@ export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod
   }
   const status = Number(codeText);
 
-  const f = parseFields(lines);
+  const f = parseFields(first.text, first.fields, first.stop);
   if (isError(f)) return f;
   if (f.transferEncoding !== null && f.contentLength !== null) {
     return fail('smuggling', 'both Content-Length and Transfer-Encoding');
@@ -376,9 +422,24 @@ export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod
   }
   return {
     status: 'done',
-    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, chunked, keepAlive },
+    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, chunked, keepAlive, connectionTokens: f.connection, extraHopByHop: f.extraHopByHop },
   };
 }
+
+/**
+ * Is `name` (any case) hop-by-hop for a message whose Connection header listed `tokens`?
+ * Names are lowercased only when their length can match, so most fields cost a length check.
+ */
+export function isHopByHop(name: string, tokens: readonly string[]): boolean {
+  const n = name.length;
+  if (n < 32 && HOP_LENGTH[n] === 1 && HOP_BY_HOP.has(name.toLowerCase())) return true;
+  if (tokens.length === 0) return false;
+  for (const t of tokens) if (t.length === n && t === name.toLowerCase()) return true;
+  return false;
+}
+
+const HOP_LENGTH = new Uint8Array(32);
+for (const n of HOP_BY_HOP) HOP_LENGTH[n.length] = 1;
 
 /** HOP_BY_HOP plus every field name listed in the Connection header(s), lowercased. */
 export function hopByHopFor(headers: ReadonlyArray<readonly [string, string]>): Set<string> {

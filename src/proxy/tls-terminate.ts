@@ -15,6 +15,7 @@ import type { ProxyContext } from '../net/context.js';
 import { onClientClose, onClientEnd } from '../net/pump.js';
 import { connectUpstream } from '../net/upstream.js';
 
+const HTTP1_ALPN = ['http/1.1'];
 const contexts = new WeakMap<CompiledRoute, tls.SecureContext | Error>();
 
 /** The route's certificate as a SecureContext (built once per route), or why there is none. */
@@ -62,7 +63,9 @@ function terminate(c: Connection, route: CompiledRoute): void {
     raw.unshift(c.pending); // the TLS socket feeds buffered bytes to OpenSSL first
     c.pending = null;
   }
-  const t = new tls.TLSSocket(raw, { isServer: true, secureContext: sc }) as tls.TLSSocket & ConnSocket;
+  // HTTP routes speak HTTP/1.1 only: say so in ALPN, so a client offering h2 falls back.
+  const alpn = route.protocol === 'http' ? HTTP1_ALPN : undefined;
+  const t = new tls.TLSSocket(raw, { isServer: true, secureContext: sc, ALPNProtocols: alpn }) as tls.TLSSocket & ConnSocket;
   t[kConn] = c;
   // From here on the TLS socket is the client side: closing the connection destroys it, and its
   // 'close' (a peer that leaves mid-handshake shows up only here) completes the record.
@@ -96,5 +99,7 @@ function onTlsSecure(this: tls.TLSSocket & ConnSocket): void {
   const c = this[kConn]!;
   c.disarmDeadline();
   const route = c.route!;
-  connectUpstream(c, route);
+  const http = route.protocol === 'http' ? c.ctx.httpHandler : null;
+  if (http !== null) http(c, route);
+  else connectUpstream(c, route);
 }

@@ -3,6 +3,7 @@
  * matches any run of characters (`*.example.com`, `example.*`, `*`). A connection with no name
  * (no SNI, no Host) never matches a route that lists domains.
  */
+import { globRegExp } from './glob.js';
 
 export function normalizeHost(name: string): string {
   const lower = name.toLowerCase();
@@ -19,10 +20,8 @@ export class DomainMatcher {
     for (const raw of patterns) {
       const p = normalizeHost(raw.trim());
       if (p === '*') any = true;
-      else if (p.includes('*')) {
-        const src = p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-        this.#wild.push(new RegExp(`^${src}$`));
-      } else this.#exact.add(p);
+      else if (p.includes('*')) this.#wild.push(globRegExp(p));
+      else this.#exact.add(p);
     }
     this.#any = any;
   }

@@ -4,6 +4,7 @@
  * matched as the IPv4 address it carries, on both the rule and the address side.
  */
 import net from 'node:net';
+import { globRegExp } from './glob.js';
 
 const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
@@ -29,8 +30,7 @@ export class IpMatcher {
         continue;
       }
       if (p.includes('*')) {
-        const src = p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[0-9a-fA-F:.]*');
-        this.#globs.push(new RegExp(`^${src}$`, 'i'));
+        this.#globs.push(globRegExp(p, '[0-9a-fA-F:.]', 'i'));
         continue;
       }
       const slash = p.indexOf('/');

@@ -6,6 +6,7 @@
  */
 import type { ResolvedRoute } from '../config/schema.js';
 import { DomainMatcher } from './domain-matcher.js';
+import { globMatcher } from './glob.js';
 import { IpMatcher } from './ip-matcher.js';
 import { expandPorts } from './ports.js';
 
@@ -17,6 +18,22 @@ export interface HelloFacts {
   readonly versions: readonly string[];
 }
 
+/** What one HTTP request head offers to routing. */
+export interface HttpFacts {
+  /** Host header without port, normalised (lowercase, no trailing dot); null when absent. */
+  readonly host: string | null;
+  /** Path of the request target, without the query. */
+  readonly path: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+}
+
+export type RouteProtocol = 'tcp' | 'http';
+
+/** Is this a mode where Sightline holds the plaintext (and may read HTTP)? */
+export function isTerminating(mode: TlsMode): boolean {
+  return mode === 'terminate' || mode === 'terminate-and-reencrypt';
+}
+
 export class CompiledRoute {
   readonly name: string;
   readonly priority: number;
@@ -26,9 +43,13 @@ export class CompiledRoute {
   readonly tlsMode: TlsMode;
   /** Routing on this route depends on the ClientHello (it lists domains or TLS versions). */
   readonly needsHello: boolean;
+  /** 'http': the route reads HTTP/1.1 (terminated, or plain HTTP); 'tcp': a byte tunnel. */
+  readonly protocol: RouteProtocol;
   readonly #domains: DomainMatcher | null;
   readonly #clientIp: IpMatcher | null;
   readonly #tlsVersions: ReadonlySet<string> | null;
+  readonly #path: ((p: string) => boolean) | null;
+  readonly #headers: ReadonlyArray<readonly [string, (v: string) => boolean]>;
   /** Round-robin cursor over the target host list; the only mutable field. */
   rrCursor = 0;
 
@@ -45,8 +66,37 @@ export class CompiledRoute {
     this.#clientIp = ips.length > 0 ? new IpMatcher(ips) : null;
     const versions = config.match.tlsVersion ?? [];
     this.#tlsVersions = versions.length > 0 ? new Set(versions) : null;
-    this.needsHello = this.#domains !== null || this.#tlsVersions !== null;
     this.tlsMode = config.action.tls?.mode ?? 'plain';
+    const m = config.match;
+    this.protocol =
+      config.action.protocol ?? (isTerminating(this.tlsMode) || m.path !== undefined || m.headers !== undefined ? 'http' : 'tcp');
+    // On plain HTTP, domains are matched against the Host header, not a ClientHello.
+    const hostRouted = this.protocol === 'http' && this.tlsMode === 'plain';
+    this.needsHello = (this.#domains !== null && !hostRouted) || this.#tlsVersions !== null;
+    this.#path = m.path === undefined ? null : globMatcher(m.path);
+    this.#headers = Object.entries(m.headers ?? {}).map(([k, v]) => [k.toLowerCase(), globMatcher(v)] as const);
+  }
+
+  /** Routes that a request on this connection may be sent to: same port, same kind of transport. */
+  sameTransport(other: CompiledRoute): boolean {
+    return this.protocol === 'http' && isTerminating(this.tlsMode) === isTerminating(other.tlsMode);
+  }
+
+  /** Host (falling back to SNI on terminated connections), path and headers of one request. */
+  matchesRequest(req: HttpFacts, serverName: string | null): boolean {
+    if (this.#domains !== null && !this.#domains.matches(req.host ?? serverName)) return false;
+    if (this.#path !== null && !this.#path(req.path)) return false;
+    for (const [name, test] of this.#headers) {
+      let ok = false;
+      for (const [n, v] of req.headers) {
+        if (n.length === name.length && n.toLowerCase() === name && test(v)) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) return false;
+    }
+    return true;
   }
 
   matchesIp(ip: string): boolean {
@@ -54,7 +104,8 @@ export class CompiledRoute {
   }
 
   matchesHello(hello: HelloFacts | null): boolean {
-    if (this.#domains !== null && !this.#domains.matches(hello?.serverName ?? null)) return false;
+    const hostRouted = this.protocol === 'http' && this.tlsMode === 'plain';
+    if (this.#domains !== null && !hostRouted && !this.#domains.matches(hello?.serverName ?? null)) return false;
     if (this.#tlsVersions !== null) {
       if (hello === null) return false;
       let ok = false;
@@ -106,6 +157,18 @@ export class RouteTable {
       if (!r.matchesIp(ip)) continue;
       if (r.needsHello) return NEED_HELLO;
       return r;
+    }
+    return null;
+  }
+
+  /**
+   * Second stage on an HTTP connection: the first route (by priority) on the connection's port
+   * with the same transport as the route the connection was given, whose client IPs, Host,
+   * path and headers match this request.
+   */
+  matchRequest(port: number, ip: string, entry: CompiledRoute, req: HttpFacts, serverName: string | null): CompiledRoute | null {
+    for (const r of this.routesOn(port)) {
+      if (r.sameTransport(entry) && r.matchesIp(ip) && r.matchesRequest(req, serverName)) return r;
     }
     return null;
   }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import diagnostics from 'node:diagnostics_channel';
 import { createHash } from 'node:crypto';
-import { CHANNEL_NAMES, type CloseEvent } from '../../src/core/channels.js';
+import { CHANNEL_NAMES, type CloseEvent, type HttpRequestEvent } from '../../src/core/channels.js';
 
 export const HOST = '127.0.0.1';
 
@@ -188,12 +188,14 @@ export function sha256(b: Buffer | Buffer[]): string {
   return h.digest('hex');
 }
 
-/** Capture close events of one proxy from the diagnostics channel. */
-export class CloseEvents {
-  readonly events: CloseEvent[] = [];
-  readonly #waiters: Array<{ pred: (e: CloseEvent) => boolean; resolve: (e: CloseEvent) => void }> = [];
+/** Capture the events of one proxy from a diagnostics channel. */
+export class ChannelEvents<E extends { readonly conn: { readonly proxyId: number } }> {
+  readonly events: E[] = [];
+  readonly #channel: string;
+  readonly #describe: (e: E) => string;
+  readonly #waiters: Array<{ pred: (e: E) => boolean; resolve: (e: E) => void }> = [];
   readonly #onMessage = (msg: unknown): void => {
-    const e = msg as CloseEvent;
+    const e = msg as E;
     if (this.proxyId !== null && e.conn.proxyId !== this.proxyId) return;
     this.events.push(e);
     for (const w of [...this.#waiters]) {
@@ -205,31 +207,47 @@ export class CloseEvents {
   };
   proxyId: number | null = null;
 
-  constructor() {
-    diagnostics.subscribe(CHANNEL_NAMES.close, this.#onMessage);
+  constructor(channel: string, describe: (e: E) => string) {
+    this.#channel = channel;
+    this.#describe = describe;
+    diagnostics.subscribe(channel, this.#onMessage);
   }
   forProxy(id: number): this {
     this.proxyId = id;
     return this;
   }
-  /** The first (past or future) close event matching `pred`. */
-  next(pred: (e: CloseEvent) => boolean = () => true, timeoutMs = 5000): Promise<CloseEvent> {
+  /** The first (past or future) event matching `pred`. */
+  next(pred: (e: E) => boolean = () => true, timeoutMs = 5000): Promise<E> {
     const seen = this.events.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const w = { pred, resolve: (e: CloseEvent) => (clearTimeout(t), resolve(e)) };
+      const w = { pred, resolve: (e: E) => (clearTimeout(t), resolve(e)) };
       const t = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(w), 1);
-        reject(new Error(`no matching close event; seen: ${this.events.map((x) => x.reason).join(',') || 'none'}`));
+        reject(new Error(`no matching ${this.#channel} event; seen: ${this.events.map(this.#describe).join(',') || 'none'}`));
       }, timeoutMs);
       this.#waiters.push(w);
     });
   }
+  dispose(): void {
+    diagnostics.unsubscribe(this.#channel, this.#onMessage);
+  }
+}
+
+/** Close events of one proxy. */
+export class CloseEvents extends ChannelEvents<CloseEvent> {
+  constructor() {
+    super(CHANNEL_NAMES.close, (e) => e.reason);
+  }
   reasons(): string[] {
     return this.events.map((e) => e.reason);
   }
-  dispose(): void {
-    diagnostics.unsubscribe(CHANNEL_NAMES.close, this.#onMessage);
+}
+
+/** HTTP request events (one per exchange) of one proxy. */
+export class RequestEvents extends ChannelEvents<HttpRequestEvent> {
+  constructor() {
+    super(CHANNEL_NAMES.httpRequest, (e) => `${e.status}/${e.reason}`);
   }
 }
 

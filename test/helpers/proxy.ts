@@ -1,11 +1,13 @@
 /** Start a SightlineProxy on free loopback ports for a test, with its close events captured. */
 import { SightlineProxy, type SightlineDeps } from '../../src/server.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
-import { CloseEvents } from './net.js';
+import { CloseEvents, RequestEvents } from './net.js';
 
 export interface RunningProxy {
   readonly proxy: SightlineProxy;
   readonly events: CloseEvents;
+  /** HTTP exchanges (sightline:http:request). */
+  readonly requests: RequestEvents;
   stop(): Promise<void>;
 }
 
@@ -13,13 +15,16 @@ export async function startProxy(options: SightlineOptions, deps?: SightlineDeps
   // Tests stay quiet unless they pass a logger of their own.
   const proxy = new SightlineProxy({ listenHost: '127.0.0.1', ...options }, { logger: null, ...deps });
   const events = new CloseEvents().forProxy(proxy.id);
+  const requests = new RequestEvents().forProxy(proxy.id);
   await proxy.start();
   return {
     proxy,
     events,
+    requests,
     stop: async () => {
       await proxy.stop();
       events.dispose();
+      requests.dispose();
     },
   };
 }

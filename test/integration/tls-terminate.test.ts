@@ -31,8 +31,8 @@ describe('TLS termination', () => {
     cleanup.push(() => echo.close());
     const port = await freePort();
     const p = await proxy([
-      { name: 'a', match: { ports: port, domains: 'a.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: a } } },
-      { name: 'b', match: { ports: port, domains: 'b.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: b } } },
+      { name: 'a', match: { ports: port, domains: 'a.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: a }, protocol: 'tcp' } },
+      { name: 'b', match: { ports: port, domains: 'b.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: b }, protocol: 'tcp' } },
     ]);
     for (const [name, pem] of [['a.test', a], ['b.test', b]] as const) {
       const s = await tlsClient(port, name, pem.cert);
@@ -63,12 +63,12 @@ describe('TLS termination', () => {
       {
         name: 'trusted',
         match: { ports: trusted, domains: 'front.test' },
-        action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, ca: ca.cert, servername: 'backend.test' } },
+        action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, ca: ca.cert, servername: 'backend.test' }, protocol: 'tcp' },
       },
       {
         name: 'untrusted',
         match: { ports: untrusted, domains: 'front.test' },
-        action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, servername: 'backend.test' } },
+        action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, servername: 'backend.test' }, protocol: 'tcp' },
       },
     ]);
     const s = await tlsClient(trusted, 'front.test', front.cert);

@@ -1,0 +1,646 @@
+/**
+ * HTTP/1.1 on a client connection (DESIGN §1 L4): plain HTTP routes, and terminated routes once
+ * TLS is off. One request at a time per client connection (pipelined requests wait, read but
+ * unparsed, until the response before them is complete), each routed on its own by Host, path and
+ * headers, sent on a pooled keep-alive upstream socket, its response relayed back by framing
+ * without copying the body.
+ *
+ * Every exchange ends with one reason from the close-reason set (`http_completed`, or why it
+ * failed), published on the `sightline:http:request` channel with the status class. Failures
+ * before a response was sent get the proxy's own 4xx/5xx; after that the connection is aborted.
+ *
+ * Timers (one wheel slot per connection, `Deadline.Mode`): keep-alive idle between requests,
+ * request head completion, upstream connect or queue wait, response head. None of them exists
+ * once the exchange became a WebSocket (websocket.ts takes the connection over).
+ */
+import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } from '../core/close-reasons.js';
+import { channels } from '../core/channels.js';
+import { SightlineError, type ErrorCode } from '../core/errors.js';
+import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
+import { parseRequestHead, parseResponseHead, type HeadError, type RequestHead, type ResponseHead } from '../protocol/http-head.js';
+import { forwardRequestHead, forwardResponseHead, proxyResponse, responseHeadPassesAsIs } from '../protocol/http-rewrite.js';
+import { normalizeHost } from '../routing/domain-matcher.js';
+import type { CompiledRoute, HttpFacts } from '../routing/route-table.js';
+import { isTerminating } from '../routing/route-table.js';
+import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
+import { connectFailure, onClientClose } from '../net/pump.js';
+import { resolveTarget, type ResolvedTarget } from '../net/upstream.js';
+import type { Upstream, UpstreamHandler, UpstreamPools } from './upstream-pool.js';
+import { startWebSocket } from './websocket.js';
+
+/** Request side of the session. */
+const Req = { Idle: 0, Head: 1, Wait: 2, Body: 3, Sent: 4, Closing: 5 } as const;
+type ReqState = (typeof Req)[keyof typeof Req];
+
+/** What the one wheel slot currently means. */
+const Timer = { None: 0, Idle: 1, Head: 2, Connect: 3, Queue: 4, Response: 5 } as const;
+type TimerKind = (typeof Timer)[keyof typeof Timer];
+
+type Framer = ChunkedFramer | LengthFramer;
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Methods a request may be retried with on a fresh socket when a reused one was dead. */
+const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+export class HttpSession {
+  readonly pools: UpstreamPools;
+  /** The route the connection was given (it chose the certificate); requests re-route. */
+  readonly entry: CompiledRoute;
+  state: ReqState = Req.Idle;
+  timer: TimerKind = Timer.None;
+  /** When the current timer is due, and when the wheel entry fires (0: not on the wheel). */
+  timerAt = 0;
+  wheelAt = 0;
+  /** Client bytes read but not consumed yet (a partial head, or pipelined requests). */
+  buf: Buffer | null = null;
+  /** How far `buf` was already searched for the end of a head. */
+  scanned = 0;
+  requests = 0;
+  /** Close the client connection once the current exchange is over. */
+  closeAfter = false;
+  /** Why the client connection closes after this exchange (when closeAfter). */
+  closeReason: Reason = CloseReason.ClientClosed;
+  closeInitiator: Initiator = Initiator.Client;
+  // ---- the current exchange ----
+  head: RequestHead | null = null;
+  route: CompiledRoute | null = null;
+  target: ResolvedTarget | null = null;
+  upHead = '';
+  upgrade: string | null = null;
+  reqBody: Framer | null = null;
+  up: Upstream | null = null;
+  reused = false;
+  retried = false;
+  startedAt = 0;
+  /** Response bytes held until the head is complete. */
+  ubuf: Buffer | null = null;
+  resBody: Framer | null = null;
+  /** 0 until a response head went to the client. */
+  status = 0;
+  /** The response body runs until the backend closes. */
+  closeDelimited = false;
+  /** Why the exchange failed, in words (for the request event). */
+  error: string | null = null;
+
+  constructor(pools: UpstreamPools, entry: CompiledRoute) {
+    this.pools = pools;
+    this.entry = entry;
+  }
+}
+
+const session = (c: Connection): HttpSession => c.modeState as HttpSession;
+
+// ---- start ----------------------------------------------------------------------------------
+
+/** Take over a routed connection whose route speaks HTTP (its client stream is plaintext). */
+export function startHttp(c: Connection, route: CompiledRoute, pools: UpstreamPools): void {
+  const s = new HttpSession(pools, route);
+  c.modeState = s;
+  c.hooks = HTTP_HOOKS;
+  c.phase = Phase.Http;
+  const cl = c.client;
+  // The session's own 'end' and 'close' listeners (the pump's 'end' ignores the Http phase).
+  cl.removeListener('close', onClientClose);
+  cl.on('data', onHttpClientData);
+  cl.on('drain', onHttpClientDrain);
+  cl.on('end', onHttpClientEnd);
+  cl.on('close', onHttpClientClose);
+  arm(c, s, Timer.Idle);
+  const pending = c.pending;
+  c.pending = null;
+  if (pending !== null) onHttpClientData.call(cl, pending);
+  if (s.state === Req.Idle || s.state === Req.Head) cl.resume();
+}
+
+// ---- timers ---------------------------------------------------------------------------------
+
+/**
+ * Timers are lazy (the exchange re-arms two or three times per request): `arm` records the
+ * deadline, and the wheel entry moves only when it would fire too late. An entry that fires
+ * early re-schedules itself for the recorded deadline; one that finds no timer does nothing.
+ */
+function arm(c: Connection, s: HttpSession, kind: TimerKind): void {
+  const o = c.ctx.options;
+  const h = o.http;
+  const ms =
+    kind === Timer.Idle ? h.keepAliveTimeout
+    : kind === Timer.Head ? h.requestHeadersTimeout
+    : kind === Timer.Connect ? o.connectionTimeout
+    : kind === Timer.Queue ? h.upstream.queueTimeout
+    : h.responseTimeout;
+  s.timer = kind;
+  s.timerAt = c.ctx.clock.now() + ms;
+  if (s.wheelAt === 0 || s.wheelAt > s.timerAt) {
+    c.armDeadline(Deadline.Mode, ms);
+    s.wheelAt = s.timerAt;
+  }
+}
+
+function disarm(_c: Connection, s: HttpSession): void {
+  s.timer = Timer.None;
+}
+
+function onTimer(c: Connection): void {
+  const s = session(c);
+  s.wheelAt = 0;
+  const kind = s.timer;
+  if (kind === Timer.None) return;
+  const now = c.ctx.clock.now();
+  if (now < s.timerAt) {
+    c.armDeadline(Deadline.Mode, s.timerAt - now);
+    s.wheelAt = s.timerAt;
+    return;
+  }
+  s.timer = Timer.None;
+  switch (kind) {
+    case Timer.Idle:
+      c.close(CloseReason.HttpKeepAliveTimeout, Initiator.Proxy);
+      return;
+    case Timer.Head:
+      fail(c, s, 408, CloseReason.HttpHeadersTimeout, Initiator.Client, true);
+      return;
+    case Timer.Connect:
+      fail(c, s, 504, CloseReason.BackendConnectTimeout, Initiator.Proxy, false);
+      return;
+    case Timer.Queue:
+      if (s.route !== null && s.target !== null) s.pools.cancel(c, s.route, s.target);
+      fail(c, s, 503, CloseReason.HttpUpstreamBusy, Initiator.Proxy, false);
+      return;
+    case Timer.Response:
+      fail(c, s, 504, CloseReason.HttpResponseTimeout, Initiator.Backend, false);
+      return;
+  }
+}
+
+// ---- client side ----------------------------------------------------------------------------
+
+function onHttpClientData(this: ConnSocket, chunk: Buffer): void {
+  const c = this[kConn]!;
+  const s = session(c);
+  if (s.state === Req.Body && s.buf === null) {
+    bodyData(c, s, chunk);
+    return;
+  }
+  s.buf = s.buf === null ? chunk : Buffer.concat([s.buf, chunk]);
+  if (s.state === Req.Idle || s.state === Req.Head) readRequests(c, s);
+  else if (s.state === Req.Closing) s.buf = null;
+  else {
+    // Pipelined bytes behind a request in flight: hold them (bounded) and stop reading.
+    this.pause();
+    if (s.buf.length > c.ctx.options.maxPendingDataSize) c.close(CloseReason.PendingDataLimit, Initiator.Client);
+  }
+}
+
+function onHttpClientDrain(this: ConnSocket): void {
+  const s = session(this[kConn]!);
+  s.up?.socket.resume();
+}
+
+function onHttpClientEnd(this: ConnSocket): void {
+  const c = this[kConn]!;
+  const s = session(c);
+  c.noteFirstEnd('client');
+  if (s.state === Req.Idle && s.buf === null) {
+    c.close(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
+    return;
+  }
+  // A request is in flight: answer it, then close (a client may half-close after sending).
+  s.closeAfter = true;
+  s.closeReason = CloseReason.ClientClosed;
+  s.closeInitiator = Initiator.Client;
+  if (s.state === Req.Head) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
+  else if (s.state === Req.Body) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+}
+
+function onHttpClientClose(this: ConnSocket): void {
+  const c = this[kConn]!;
+  const s = session(c);
+  if (s.up !== null || s.state === Req.Wait) {
+    // The client left mid-exchange: the upstream socket has a response in flight; never reuse it.
+    const gone: Reason = c.reason === CloseReason.ClientReset ? CloseReason.ClientReset : CloseReason.ClientClosed;
+    publishRequest(c, s, gone);
+    abandonUpstream(c, s);
+  }
+  onClientClose.call(this);
+}
+
+/** Parse and start every complete request in `s.buf`, one at a time. */
+function readRequests(c: Connection, s: HttpSession): void {
+  const h = c.ctx.options.http;
+  while (s.buf !== null && (s.state === Req.Idle || s.state === Req.Head)) {
+    const buf = s.buf;
+    if (s.state === Req.Idle) {
+      s.state = Req.Head;
+      s.scanned = 0;
+    }
+    // Parse only once the head is complete: a head trickling in byte by byte costs O(n) overall.
+    if (buf.indexOf(CRLFCRLF, Math.max(0, s.scanned - 3)) === -1) {
+      s.scanned = buf.length;
+      if (buf.length > h.maxHeaderSize) return void fail(c, s, 431, CloseReason.HttpHeadersTooLarge, Initiator.Client, true, `head exceeds ${h.maxHeaderSize} bytes`);
+      // Reject garbage (TLS on a plain port, binary) before waiting for a head that never ends.
+      const early = parseRequestHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount });
+      if (early.status === 'error') return void headError(c, s, early);
+      // The head timer runs from the first byte of a head (not re-armed by later bytes).
+      if (s.timer !== Timer.Head) arm(c, s, Timer.Head);
+      return;
+    }
+    const r = parseRequestHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount });
+    if (r.status === 'need-more') return;
+    if (r.status === 'error') return void headError(c, s, r);
+    const head = r.head;
+    s.buf = head.headerBytes < buf.length ? buf.subarray(head.headerBytes) : null;
+    s.scanned = 0;
+    beginRequest(c, s, head);
+  }
+}
+
+function headError(c: Connection, s: HttpSession, e: HeadError): void {
+  const reason =
+    e.code === 'too-large' || e.code === 'too-many-headers'
+      ? CloseReason.HttpHeadersTooLarge
+      : e.code === 'smuggling'
+        ? CloseReason.HttpRequestSmuggling
+        : CloseReason.HttpBadRequest;
+  fail(c, s, e.httpStatus, reason, Initiator.Client, true, e.detail);
+}
+
+function requestFacts(head: RequestHead): HttpFacts {
+  let path = head.target;
+  if (path.charCodeAt(0) !== 0x2f) {
+    // absolute-form (http://host/path) or asterisk-form: route on the path part.
+    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/.exec(path);
+    path = m?.[1] ?? '/';
+  }
+  const q = path.indexOf('?');
+  if (q !== -1) path = path.slice(0, q);
+  let host = head.host;
+  if (host !== null) {
+    const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.indexOf(':');
+    host = normalizeHost(end > 0 ? host.slice(0, end) : host);
+  }
+  return { host, path, headers: head.headers };
+}
+
+function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
+  const ctx = c.ctx;
+  s.requests++;
+  s.startedAt = ctx.clock.now();
+  s.head = head;
+  s.status = 0;
+  s.retried = false;
+  s.reqBody = head.chunked ? new ChunkedFramer() : head.contentLength !== null && head.contentLength > 0 ? new LengthFramer(head.contentLength) : null;
+  if (!head.keepAlive || ctx.draining) closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client);
+  const facts = requestFacts(head);
+  const route = ctx.table.matchRequest(c.listenPort, c.remoteIP, s.entry, facts, c.serverName);
+  if (route === null) return void fail(c, s, 404, CloseReason.NoRoute, Initiator.Proxy, false);
+  s.route = route;
+  const target = resolveTarget(c, route);
+  if (typeof target === 'string') {
+    return void fail(c, s, 502, CloseReason.TargetResolutionFailed, Initiator.Proxy, false, target, 'SL_ERR_TARGET');
+  }
+  s.target = target;
+  const ws = route.config.action.websocket;
+  s.upgrade = head.upgrade !== null && head.upgrade.toLowerCase() === 'websocket' && ws?.enabled !== false ? head.upgrade : null;
+  s.upHead = forwardRequestHead(
+    head,
+    { clientIp: c.remoteIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded },
+    s.upgrade,
+  );
+  acquire(c, s, false);
+}
+
+function acquire(c: Connection, s: HttpSession, fresh: boolean): void {
+  s.state = Req.Wait;
+  const got = s.pools.acquire(c, s.route!, s.target!, UPSTREAM, fresh);
+  if (typeof got !== 'string') {
+    s.reused = true;
+    attach(c, s, got);
+    return;
+  }
+  s.reused = false;
+  c.client.pause();
+  arm(c, s, got === 'connecting' ? Timer.Connect : Timer.Queue);
+}
+
+/** The exchange has its upstream socket: send the head, then the body as it comes. */
+function attach(c: Connection, s: HttpSession, up: Upstream): void {
+  s.up = up;
+  up.socket.write(s.upHead, 'latin1');
+  if (s.reqBody === null) {
+    requestSent(c, s);
+    return;
+  }
+  s.state = Req.Body;
+  const pending = s.buf;
+  s.buf = null;
+  if (pending !== null) bodyData(c, s, pending);
+  if (s.state === Req.Body) c.client.resume();
+}
+
+function requestSent(c: Connection, s: HttpSession): void {
+  s.state = Req.Sent;
+  if (s.status === 0) arm(c, s, Timer.Response);
+  // Anything after this request is pipelined: it waits for the response.
+  if (s.buf !== null) c.client.pause();
+}
+
+function bodyData(c: Connection, s: HttpSession, chunk: Buffer): void {
+  const r = s.reqBody!.push(chunk);
+  if (r.error !== undefined) {
+    return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
+  }
+  const up = s.up!;
+  if (r.consumed > 0 && !up.socket.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) c.client.pause();
+  if (!r.done) return;
+  s.reqBody = null;
+  if (r.consumed < chunk.length) s.buf = chunk.subarray(r.consumed);
+  if (s.state === Req.Body) requestSent(c, s);
+}
+
+// ---- upstream side --------------------------------------------------------------------------
+
+const UPSTREAM: UpstreamHandler = {
+  ready(c, up) {
+    const s = session(c);
+    disarm(c, s);
+    attach(c, s, up);
+  },
+  data(c, up, chunk) {
+    responseData(c, session(c), up, chunk);
+  },
+  drain(c) {
+    c.client.resume();
+  },
+  closed(c, up, err) {
+    upstreamClosed(c, session(c), up, err);
+  },
+};
+
+function responseData(c: Connection, s: HttpSession, up: Upstream, chunk: Buffer): void {
+  const cl = c.client;
+  if (s.resBody !== null) {
+    const r = s.resBody.push(chunk);
+    if (r.error !== undefined) return void abort(c, s, CloseReason.HttpBadResponse, `response body: ${r.error}`);
+    if (r.consumed > 0 && !cl.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) up.socket.pause();
+    if (r.done) exchangeDone(c, s, r.consumed === chunk.length);
+    return;
+  }
+  if (s.closeDelimited) {
+    if (!cl.write(chunk)) up.socket.pause();
+    return;
+  }
+  let buf = s.ubuf === null ? chunk : Buffer.concat([s.ubuf, chunk]);
+  s.ubuf = null;
+  const h = c.ctx.options.http;
+  for (;;) {
+    const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method);
+    if (r.status === 'need-more') {
+      s.ubuf = buf;
+      return;
+    }
+    if (r.status === 'error') return void fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, r.detail);
+    const head = r.head;
+    const rest = buf.subarray(head.headerBytes);
+    if (head.status === 101) {
+      if (s.upgrade === null) return void fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, '101 without an upgrade request');
+      return void upgraded(c, s, up, head, rest);
+    }
+    if (head.status < 200) {
+      // Interim (100 Continue, 103 Early Hints): pass on, keep reading for the final response.
+      cl.write(forwardResponseHead(head, { close: false, http10: false }, null), 'latin1');
+      if (rest.length === 0) return;
+      buf = rest;
+      continue;
+    }
+    startResponse(c, s, up, head, buf, rest);
+    return;
+  }
+}
+
+function startResponse(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, buf: Buffer, rest: Buffer): void {
+  const cl = c.client;
+  disarm(c, s);
+  s.status = head.status;
+  if (!head.keepAlive && head.chunked === false && head.contentLength === null) {
+    // Body delimited by the backend closing: the client connection must end with it.
+    s.closeDelimited = true;
+    closeAfterExchange(s, CloseReason.BackendClosed, Initiator.Backend);
+  }
+  const client = { close: s.closeAfter, http10: s.head!.version === '1.0' };
+  let framer: Framer | null = null;
+  let consumed = 0;
+  let done: boolean;
+  if (head.chunked) {
+    framer = new ChunkedFramer();
+    const r = framer.push(rest);
+    if (r.error !== undefined) return void fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, `response body: ${r.error}`);
+    consumed = r.consumed;
+    done = r.done;
+  } else if (head.contentLength !== null) {
+    // Usually the whole (small) body came with the head: no framer needed.
+    consumed = Math.min(head.contentLength, rest.length);
+    done = consumed === head.contentLength;
+    if (!done) framer = new LengthFramer(head.contentLength - consumed);
+  } else {
+    consumed = rest.length; // close-delimited
+    done = false;
+  }
+  let ok: boolean;
+  if (responseHeadPassesAsIs(head, client)) {
+    // The common case: head and the body bytes that came with it, in one write, no copy.
+    const end = head.headerBytes + consumed;
+    ok = cl.write(end === buf.length ? buf : buf.subarray(0, end));
+  } else {
+    cl.cork();
+    cl.write(forwardResponseHead(head, client, null), 'latin1');
+    ok = consumed === 0 || cl.write(rest.subarray(0, consumed));
+    process.nextTick(uncork, cl);
+  }
+  if (!ok) up.socket.pause();
+  if (done) {
+    exchangeDone(c, s, consumed === rest.length && head.keepAlive);
+    return;
+  }
+  s.resBody = framer;
+}
+
+function uncork(s: ConnSocket): void {
+  s.uncork();
+}
+
+/** The response is complete: log it, free or reuse the upstream socket, go on with the client. */
+function exchangeDone(c: Connection, s: HttpSession, upstreamReusable: boolean): void {
+  publishRequest(c, s, CloseReason.HttpCompleted);
+  const up = s.up;
+  s.up = null;
+  const reusable = upstreamReusable && s.state === Req.Sent;
+  if (s.state !== Req.Sent) closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client); // unread request body
+  if (up !== null) s.pools.release(up, reusable);
+  nextRequest(c, s);
+}
+
+function nextRequest(c: Connection, s: HttpSession): void {
+  clearExchange(s);
+  if (s.closeAfter) {
+    endClient(c, s);
+    return;
+  }
+  s.state = Req.Idle;
+  arm(c, s, Timer.Idle);
+  if (s.buf !== null) readRequests(c, s);
+  if (s.state === Req.Idle || s.state === Req.Head) c.client.resume();
+}
+
+function clearExchange(s: HttpSession): void {
+  s.head = null;
+  s.route = null;
+  s.target = null;
+  s.upHead = '';
+  s.upgrade = null;
+  s.reqBody = null;
+  s.ubuf = null;
+  s.resBody = null;
+  s.status = 0;
+  s.closeDelimited = false;
+  s.error = null;
+}
+
+function closeAfterExchange(s: HttpSession, reason: Reason, who: Initiator): void {
+  if (s.closeAfter) return;
+  s.closeAfter = true;
+  s.closeReason = reason;
+  s.closeInitiator = who;
+}
+
+function endClient(c: Connection, s: HttpSession): void {
+  s.state = Req.Closing;
+  s.buf = null;
+  disarm(c, s);
+  c.decide(s.closeReason, s.closeInitiator, EndKind.Local);
+  c.client.end();
+  // A client that never closes its side is cut after the keep-alive timeout.
+  arm(c, s, Timer.Idle);
+}
+
+function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err: NodeJS.ErrnoException | null): void {
+  if (s.up !== up) return;
+  s.up = null;
+  if (s.closeDelimited) {
+    // The backend's close ends a body that had no length: complete, then close the client.
+    publishRequest(c, s, CloseReason.HttpCompleted);
+    nextRequest(c, s);
+    return;
+  }
+  if (s.status !== 0) {
+    abort(c, s, err?.code === 'ECONNRESET' ? CloseReason.BackendReset : CloseReason.BackendClosed, 'backend closed mid-response');
+    return;
+  }
+  const head = s.head;
+  // A reused socket the backend had already closed: retry once on a fresh one when safe.
+  if (s.reused && up.bytesThisExchange === 0 && !s.retried && head !== null && RETRYABLE.has(head.method) && s.reqBody === null && s.state === Req.Sent) {
+    s.retried = true;
+    acquire(c, s, true);
+    return;
+  }
+  let reason: Reason;
+  if (!up.connected) reason = err === null ? CloseReason.BackendConnectFailed : connectFailure(err);
+  else if (err?.code === 'ECONNRESET') reason = CloseReason.BackendReset;
+  else reason = CloseReason.HttpBadResponse;
+  fail(c, s, 502, reason, Initiator.Backend, false, err?.code ?? err?.message);
+}
+
+/** Drop the current upstream socket (its exchange cannot complete). */
+function abandonUpstream(c: Connection, s: HttpSession): void {
+  const up = s.up;
+  s.up = null;
+  if (up !== null) s.pools.release(up, false);
+  else if (s.state === Req.Wait && s.route !== null && s.target !== null) s.pools.cancel(c, s.route, s.target);
+}
+
+/**
+ * The exchange failed before a response reached the client: answer with `status` (naming the
+ * reason), then keep the connection for the next request unless `close` or the request body
+ * was not read to its end. After a response head was sent, the connection is aborted instead.
+ */
+function fail(c: Connection, s: HttpSession, status: number, reason: Reason, who: Initiator, close: boolean, detail?: string, code?: ErrorCode): void {
+  if (s.status !== 0) return void abort(c, s, reason, detail);
+  abandonUpstream(c, s);
+  disarm(c, s);
+  s.status = status;
+  s.error = detail ?? null;
+  publishRequest(c, s, reason);
+  // A request whose body was not read to its end leaves the stream unusable: close after.
+  if (close || s.reqBody !== null || s.state === Req.Head) {
+    if (close || !s.closeAfter) {
+      s.closeAfter = true;
+      s.closeReason = reason;
+      s.closeInitiator = who;
+    }
+    const err = detail === undefined ? undefined : new SightlineError(code ?? (who === Initiator.Client ? 'SL_ERR_HTTP_REQUEST' : 'SL_ERR_HTTP_RESPONSE'), detail);
+    c.decide(s.closeReason, s.closeInitiator, EndKind.Local, err);
+  }
+  c.client.write(proxyResponse(status, reason, s.closeAfter), 'latin1');
+  if (s.closeAfter) {
+    clearExchange(s);
+    endClient(c, s);
+  } else nextRequest(c, s);
+}
+
+/** Mid-response failure: nothing sensible can be sent any more; abort both sides. */
+function abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): void {
+  publishRequest(c, s, reason);
+  abandonUpstream(c, s);
+  c.close(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, detail === undefined ? undefined : new SightlineError('SL_ERR_HTTP_RESPONSE', detail));
+}
+
+// ---- WebSocket upgrade ----------------------------------------------------------------------
+
+function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, rest: Buffer): void {
+  disarm(c, s);
+  s.status = 101;
+  c.client.write(forwardResponseHead(head, { close: false, http10: false }, s.upgrade), 'latin1');
+  publishRequest(c, s, CloseReason.HttpCompleted, true);
+  const route = s.route!;
+  const early = s.buf;
+  s.buf = null;
+  s.up = null;
+  const socket = s.pools.detach(up);
+  c.client.removeListener('data', onHttpClientData);
+  c.client.removeListener('drain', onHttpClientDrain);
+  c.client.removeListener('end', onHttpClientEnd);
+  c.client.removeListener('close', onHttpClientClose);
+  c.client.on('close', onClientClose);
+  startWebSocket(c, route, socket, rest.length > 0 ? rest : null, early);
+}
+
+// ---- events and hooks -----------------------------------------------------------------------
+
+function publishRequest(c: Connection, s: HttpSession, reason: Reason, upgradedNow = false): void {
+  if (!channels.httpRequest.hasSubscribers) return;
+  const status = s.status;
+  channels.httpRequest.publish({
+    conn: c,
+    routeName: s.route?.name ?? null,
+    method: s.head?.method ?? '',
+    status,
+    statusClass: status === 0 ? 'none' : `${Math.floor(status / 100)}xx`,
+    reason,
+    target: s.target === null ? null : `${s.target.host}:${s.target.port}`,
+    durationMs: c.ctx.clock.now() - s.startedAt,
+    reusedUpstream: s.reused,
+    upgraded: upgradedNow,
+    error: s.error,
+  });
+}
+
+const HTTP_HOOKS: ModeHooks = {
+  deadline: onTimer,
+  drain(c) {
+    const s = session(c);
+    if (s.state === Req.Idle && s.buf === null) c.close(CloseReason.Shutdown, Initiator.Proxy);
+    else closeAfterExchange(s, CloseReason.Shutdown, Initiator.Proxy);
+  },
+  describe(c) {
+    return { http: { requests: session(c).requests } };
+  },
+};

@@ -1,0 +1,360 @@
+/**
+ * Keep-alive upstream sockets for HTTP routes, one bounded pool per (route, backend host:port).
+ *
+ * - A request leases a socket: the most recently used idle one (LIFO keeps few sockets warm),
+ *   else a new connection while the pool is under `maxSockets`, else it waits in FIFO order
+ *   (the caller bounds the wait with `queueTimeout` and answers 503).
+ * - Released sockets go back idle (at most `maxIdleSockets`), are closed after `idleTimeout`
+ *   unused (below the backend's own keep-alive timeout, so the proxy closes first) and, when
+ *   `maxLifetime` is set, are not reused past that age.
+ * - A socket whose exchange became a WebSocket is detached: it leaves the pool for good, so no
+ *   age or idle rule of the pool can ever close a live upgraded stream (compat §6 failure 2).
+ *
+ * Listeners are module-level functions reaching their `Upstream` through a symbol (DESIGN §2.5);
+ * the leasing connection receives events through one shared handler object.
+ */
+import type { HttpOptions } from '../config/schema.js';
+import type { Connection, ConnSocket } from '../net/connection.js';
+import type { BackgroundService, ProxyContext } from '../net/context.js';
+import { openBackendSocket, type ResolvedTarget } from '../net/upstream.js';
+import type { CompiledRoute } from '../routing/route-table.js';
+
+export const kUp = Symbol('sightline.upstream');
+type UpSocket = ConnSocket & { [kUp]?: Upstream };
+
+/** What the leasing side (the HTTP session) is told. One object for all connections. */
+export interface UpstreamHandler {
+  ready(c: Connection, up: Upstream): void;
+  data(c: Connection, up: Upstream, chunk: Buffer): void;
+  drain(c: Connection, up: Upstream): void;
+  /** The socket closed while leased (err: the error that preceded it, if any). */
+  closed(c: Connection, up: Upstream, err: NodeJS.ErrnoException | null): void;
+}
+
+export class Upstream {
+  readonly socket: UpSocket;
+  readonly pool: Pool;
+  readonly createdAt: number;
+  owner: Connection | null = null;
+  handler: UpstreamHandler | null = null;
+  connected = false;
+  /** Exchanges completed on this socket (0: fresh). */
+  uses = 0;
+  idleSince = 0;
+  /** Response bytes received in the current exchange (0: the backend has said nothing yet). */
+  bytesThisExchange = 0;
+  lastError: NodeJS.ErrnoException | null = null;
+  /** Left the pool (upgraded, or destroyed); never returned to it. */
+  detached = false;
+
+  constructor(socket: UpSocket, pool: Pool, now: number) {
+    this.socket = socket;
+    this.pool = pool;
+    this.createdAt = now;
+  }
+}
+
+interface Waiter {
+  readonly c: Connection;
+  readonly handler: UpstreamHandler;
+}
+
+export class Pool {
+  readonly route: CompiledRoute;
+  readonly target: ResolvedTarget;
+  readonly key: string;
+  readonly owner: UpstreamPools;
+  readonly idle: Upstream[] = [];
+  /** Sockets counted against maxSockets: connecting, leased and idle (not detached). */
+  open = 0;
+  readonly waiters: Waiter[] = [];
+
+  constructor(owner: UpstreamPools, route: CompiledRoute, target: ResolvedTarget, key: string) {
+    this.owner = owner;
+    this.route = route;
+    this.target = target;
+    this.key = key;
+  }
+}
+
+export interface PoolStats {
+  readonly pools: number;
+  readonly open: number;
+  readonly idle: number;
+  readonly waiting: number;
+  readonly created: number;
+  readonly reused: number;
+  readonly expired: number;
+  readonly detached: number;
+}
+
+export class UpstreamPools implements BackgroundService {
+  readonly #ctx: ProxyContext;
+  /** route → target host → target port → pool (no key string is built per request). */
+  readonly #pools = new Map<CompiledRoute, Map<string, Map<number, Pool>>>();
+  #lastSweep = 0;
+  #closed = false;
+  #created = 0;
+  #reused = 0;
+  #expired = 0;
+  #detached = 0;
+
+  constructor(ctx: ProxyContext) {
+    this.#ctx = ctx;
+  }
+
+  get #opts(): HttpOptions['upstream'] {
+    return this.#ctx.options.http.upstream;
+  }
+
+  #pool(route: CompiledRoute, target: ResolvedTarget): Pool {
+    let byHost = this.#pools.get(route);
+    if (byHost === undefined) this.#pools.set(route, (byHost = new Map()));
+    let byPort = byHost.get(target.host);
+    if (byPort === undefined) byHost.set(target.host, (byPort = new Map()));
+    let p = byPort.get(target.port);
+    if (p === undefined) byPort.set(target.port, (p = new Pool(this, route, target, `${target.host}:${target.port}`)));
+    return p;
+  }
+
+  #existing(route: CompiledRoute, target: ResolvedTarget): Pool | undefined {
+    return this.#pools.get(route)?.get(target.host)?.get(target.port);
+  }
+
+  /** Every pool, for sweeps and stats. */
+  *#all(): Generator<Pool> {
+    for (const byHost of this.#pools.values()) for (const byPort of byHost.values()) yield* byPort.values();
+  }
+
+  /**
+   * Lease a socket for `c`. Returns it at once when an idle one is ready; otherwise returns
+   * 'connecting' (handler.ready follows, or handler.closed on failure) or 'queued' (handler.ready
+   * follows when a socket frees up; the caller bounds the wait and calls cancel()).
+   */
+  acquire(c: Connection, route: CompiledRoute, target: ResolvedTarget, handler: UpstreamHandler, fresh = false): Upstream | 'connecting' | 'queued' {
+    const p = this.#pool(route, target);
+    c.target = p.key; // the connection's most recent backend, for its close record
+    const now = this.#ctx.clock.now();
+    if (!fresh) {
+      let up: Upstream | undefined;
+      while ((up = p.idle.pop()) !== undefined) {
+        if (this.#usable(up, now)) {
+          this.#lease(up, c, handler);
+          this.#reused++;
+          return up;
+        }
+        this.#expired++;
+        this.#discard(up);
+      }
+    }
+    if (p.open < this.#opts.maxSockets) {
+      this.#connect(p, c, handler, now);
+      return 'connecting';
+    }
+    p.waiters.push({ c, handler });
+    return 'queued';
+  }
+
+  /** Stop waiting for a socket (the caller timed out or went away). */
+  cancel(c: Connection, route: CompiledRoute, target: ResolvedTarget): void {
+    const p = this.#existing(route, target);
+    if (p === undefined) return;
+    const i = p.waiters.findIndex((w) => w.c === c);
+    if (i !== -1) p.waiters.splice(i, 1);
+  }
+
+  /** The exchange on `up` is over. A reusable socket serves the next waiter or goes idle. */
+  release(up: Upstream, reusable: boolean): void {
+    up.owner = null;
+    up.handler = null;
+    if (up.detached) return;
+    const p = up.pool;
+    up.uses++;
+    const now = this.#ctx.clock.now();
+    if (!reusable || this.#closed || !up.connected || !this.#usable(up, now)) {
+      this.#discard(up);
+      this.#serveWaiter(p, now);
+      return;
+    }
+    const w = p.waiters.shift();
+    if (w !== undefined) {
+      this.#lease(up, w.c, w.handler);
+      this.#reused++;
+      w.handler.ready(w.c, up);
+      return;
+    }
+    if (p.idle.length >= this.#opts.maxIdleSockets) {
+      this.#discard(up);
+      return;
+    }
+    up.idleSince = now;
+    p.idle.push(up);
+  }
+
+  /** The socket now carries an upgraded stream: it leaves the pool and its rules for good. */
+  detach(up: Upstream): UpSocket {
+    const s = up.socket;
+    this.#forget(up);
+    this.#detached++;
+    s.removeListener('data', onUpData);
+    s.removeListener('drain', onUpDrain);
+    s.removeListener('end', onUpEnd);
+    s.removeListener('error', onUpError);
+    s.removeListener('close', onUpClose);
+    s.removeListener('connect', onUpReady);
+    s.removeListener('secureConnect', onUpReady);
+    delete s[kUp];
+    up.owner = null;
+    up.handler = null;
+    this.#serveWaiter(up.pool, this.#ctx.clock.now());
+    return s;
+  }
+
+  /** Close idle sockets past idleTimeout or maxLifetime (at most every 250 ms). */
+  sweep(now: number): void {
+    if (now - this.#lastSweep < 250) return;
+    this.#lastSweep = now;
+    for (const p of this.#all()) {
+      for (let i = p.idle.length - 1; i >= 0; i--) {
+        const up = p.idle[i]!;
+        if (!this.#usable(up, now)) {
+          p.idle.splice(i, 1);
+          this.#expired++;
+          this.#discard(up);
+        }
+      }
+      if (p.open === 0 && p.waiters.length === 0) this.#remove(p);
+    }
+  }
+
+  open(): void {
+    this.#closed = false;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const p of [...this.#all()]) for (const up of p.idle.splice(0)) this.#discard(up);
+  }
+
+  #remove(p: Pool): void {
+    const byHost = this.#pools.get(p.route);
+    const byPort = byHost?.get(p.target.host);
+    if (byHost === undefined || byPort === undefined) return;
+    byPort.delete(p.target.port);
+    if (byPort.size === 0) byHost.delete(p.target.host);
+    if (byHost.size === 0) this.#pools.delete(p.route);
+  }
+
+  stats(): PoolStats {
+    let pools = 0;
+    let open = 0;
+    let idle = 0;
+    let waiting = 0;
+    for (const p of this.#all()) {
+      pools++;
+      open += p.open;
+      idle += p.idle.length;
+      waiting += p.waiters.length;
+    }
+    return { pools, open, idle, waiting, created: this.#created, reused: this.#reused, expired: this.#expired, detached: this.#detached };
+  }
+
+  #usable(up: Upstream, now: number): boolean {
+    const o = this.#opts;
+    if (up.socket.destroyed || !up.socket.writable) return false;
+    if (up.idleSince !== 0 && up.owner === null && now - up.idleSince >= o.idleTimeout) return false;
+    return o.maxLifetime === 0 || now - up.createdAt < o.maxLifetime;
+  }
+
+  #lease(up: Upstream, c: Connection, handler: UpstreamHandler): void {
+    up.owner = c;
+    up.handler = handler;
+    up.idleSince = 0;
+    up.bytesThisExchange = 0;
+  }
+
+  #connect(p: Pool, c: Connection, handler: UpstreamHandler, now: number): void {
+    const opened = openBackendSocket(this.#ctx.options, p.route, p.target, c.serverName);
+    const socket = opened.socket as UpSocket;
+    const ready = opened.ready;
+    const up = new Upstream(socket, p, now);
+    socket[kUp] = up;
+    p.open++;
+    this.#created++;
+    this.#lease(up, c, handler);
+    socket.on('data', onUpData);
+    socket.on('drain', onUpDrain);
+    socket.on('end', onUpEnd);
+    socket.on('error', onUpError);
+    socket.on('close', onUpClose);
+    socket.once(ready, onUpReady);
+  }
+
+  /** Hand a freed slot to the next waiter by opening a socket for it. */
+  #serveWaiter(p: Pool, now: number): void {
+    if (this.#closed || p.open >= this.#opts.maxSockets) return;
+    const w = p.waiters.shift();
+    if (w !== undefined) this.#connect(p, w.c, w.handler, now);
+  }
+
+  #forget(up: Upstream): void {
+    if (up.detached) return;
+    up.detached = true;
+    up.pool.open--;
+    const i = up.pool.idle.indexOf(up);
+    if (i !== -1) up.pool.idle.splice(i, 1);
+  }
+
+  #discard(up: Upstream): void {
+    this.#forget(up);
+    if (!up.socket.destroyed) up.socket.destroy();
+  }
+
+  /** Called by the socket's 'close' listener. */
+  onSocketClosed(up: Upstream): void {
+    const wasOpen = !up.detached;
+    this.#forget(up);
+    if (wasOpen) this.#serveWaiter(up.pool, this.#ctx.clock.now());
+  }
+}
+
+// ---- socket listeners -------------------------------------------------------------------------
+
+function onUpReady(this: UpSocket): void {
+  const up = this[kUp]!;
+  up.connected = true;
+  if (up.owner !== null) up.handler!.ready(up.owner, up);
+}
+
+function onUpData(this: UpSocket, chunk: Buffer): void {
+  const up = this[kUp]!;
+  up.bytesThisExchange += chunk.length;
+  if (up.owner !== null) up.handler!.data(up.owner, up, chunk);
+  else this.destroy(); // bytes on an idle socket: the backend is confused; never reuse it
+}
+
+function onUpDrain(this: UpSocket): void {
+  const up = this[kUp]!;
+  if (up.owner !== null) up.handler!.drain(up.owner, up);
+}
+
+/** The backend ended its side: an HTTP upstream socket is done (its 'close' tells the owner). */
+function onUpEnd(this: UpSocket): void {
+  this.destroy();
+}
+
+function onUpError(this: UpSocket, err: NodeJS.ErrnoException): void {
+  this[kUp]!.lastError = err;
+}
+
+function onUpClose(this: UpSocket): void {
+  const up = this[kUp]!;
+  up.pool.owner.onSocketClosed(up);
+  const owner = up.owner;
+  if (owner !== null) {
+    const h = up.handler!;
+    up.owner = null;
+    up.handler = null;
+    h.closed(owner, up, up.lastError);
+  }
+}
