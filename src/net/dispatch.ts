@@ -14,7 +14,7 @@ export function dispatch(c: Connection, route: CompiledRoute, alpn: readonly str
   c.phase = Phase.Routing;
   if (route.tlsMode === 'passthrough') c.isTLS = true;
   c.ctx.registry.assignRoute(c);
-  const refused = c.ctx.admission.atRoute(c, route, c.ctx.registry.countOnRoute(route.name));
+  const refused = c.ctx.admission.atRoute(c, route, c.ctx.registry.countOnRoute(route.name), route.protocol !== 'http');
   if (refused !== null) {
     c.close(refused, Initiator.Proxy);
     return;

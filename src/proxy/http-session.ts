@@ -283,6 +283,7 @@ function requestFacts(head: RequestHead): HttpFacts {
 
 function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   const ctx = c.ctx;
+  s.state = Req.Wait;
   s.requests++;
   s.startedAt = ctx.clock.now();
   s.head = head;
@@ -294,6 +295,11 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   const route = ctx.table.matchRequest(c.listenPort, c.remoteIP, s.entry, facts, c.serverName);
   if (route === null) return void fail(c, s, 404, CloseReason.NoRoute, Initiator.Proxy, false);
   s.route = route;
+  // The route's IP lists hold per request: a path-routed admin route must not be reachable
+  // through a connection that an open route admitted.
+  if (!ctx.admission.ipAllowed(c, route)) return void fail(c, s, 403, CloseReason.RouteIpBlocked, Initiator.Proxy, false);
+  // A reverse proxy does not open tunnels on request.
+  if (head.method === 'CONNECT') return void fail(c, s, 405, CloseReason.HttpBadRequest, Initiator.Client, true, 'CONNECT is not served by a reverse proxy');
   const target = resolveTarget(c, route);
   if (typeof target === 'string') {
     return void fail(c, s, 502, CloseReason.TargetResolutionFailed, Initiator.Proxy, false, target, 'SL_ERR_TARGET');
@@ -312,14 +318,16 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
 function acquire(c: Connection, s: HttpSession, fresh: boolean): void {
   s.state = Req.Wait;
   const got = s.pools.acquire(c, s.route!, s.target!, UPSTREAM, fresh);
-  if (typeof got !== 'string') {
+  if (got !== 'queued' && got.connected) {
     s.reused = true;
     attach(c, s, got);
     return;
   }
   s.reused = false;
+  // Connecting: s.up is set so that giving up destroys the half-open socket.
+  if (got !== 'queued') s.up = got;
   c.client.pause();
-  arm(c, s, got === 'connecting' ? Timer.Connect : Timer.Queue);
+  arm(c, s, got === 'queued' ? Timer.Queue : Timer.Connect);
 }
 
 /** The exchange has its upstream socket: send the head, then the body as it comes. */
@@ -523,7 +531,7 @@ function endClient(c: Connection, s: HttpSession): void {
 }
 
 function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err: NodeJS.ErrnoException | null): void {
-  if (s.up !== up) return;
+  if (s.up !== null && s.up !== up) return;
   s.up = null;
   if (s.closeDelimited) {
     // The backend's close ends a body that had no length: complete, then close the client.

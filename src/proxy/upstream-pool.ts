@@ -127,11 +127,11 @@ export class UpstreamPools implements BackgroundService {
   }
 
   /**
-   * Lease a socket for `c`. Returns it at once when an idle one is ready; otherwise returns
-   * 'connecting' (handler.ready follows, or handler.closed on failure) or 'queued' (handler.ready
+   * Lease a socket for `c`: an idle one (`connected`, usable at once), or a new one still
+   * connecting (handler.ready follows, or handler.closed on failure), or 'queued' (handler.ready
    * follows when a socket frees up; the caller bounds the wait and calls cancel()).
    */
-  acquire(c: Connection, route: CompiledRoute, target: ResolvedTarget, handler: UpstreamHandler, fresh = false): Upstream | 'connecting' | 'queued' {
+  acquire(c: Connection, route: CompiledRoute, target: ResolvedTarget, handler: UpstreamHandler, fresh = false): Upstream | 'queued' {
     const p = this.#pool(route, target);
     c.target = p.key; // the connection's most recent backend, for its close record
     const now = this.#ctx.clock.now();
@@ -147,10 +147,7 @@ export class UpstreamPools implements BackgroundService {
         this.#discard(up);
       }
     }
-    if (p.open < this.#opts.maxSockets) {
-      this.#connect(p, c, handler, now);
-      return 'connecting';
-    }
+    if (p.open < this.#opts.maxSockets) return this.#connect(p, c, handler, now);
     p.waiters.push({ c, handler });
     return 'queued';
   }
@@ -273,7 +270,7 @@ export class UpstreamPools implements BackgroundService {
     up.bytesThisExchange = 0;
   }
 
-  #connect(p: Pool, c: Connection, handler: UpstreamHandler, now: number): void {
+  #connect(p: Pool, c: Connection, handler: UpstreamHandler, now: number): Upstream {
     const opened = openBackendSocket(this.#ctx.options, p.route, p.target, c.serverName);
     const socket = opened.socket as UpSocket;
     const ready = opened.ready;
@@ -288,6 +285,7 @@ export class UpstreamPools implements BackgroundService {
     socket.on('error', onUpError);
     socket.on('close', onUpClose);
     socket.once(ready, onUpReady);
+    return up;
   }
 
   /** Hand a freed slot to the next waiter by opening a socket for it. */

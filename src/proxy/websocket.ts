@@ -152,6 +152,14 @@ function violation(c: Connection, relay: WsRelay, err: WsScanError, who: Initiat
 }
 
 /**
+ * Is the stream toward the backend (fromClient) / the client (fromBackend) between frames? A
+ * scanner that failed never forwarded the bad frame, so its output stream is between frames.
+ */
+function outputAtBoundary(scanner: WsFrameScanner, failed: boolean): boolean {
+  return failed || scanner.atBoundary;
+}
+
+/**
  * The proxy ends the WebSocket: close frames to both peers (where the stream is between frames),
  * then FIN, and a short grace for the closing handshake before the sockets are destroyed.
  */
@@ -166,12 +174,13 @@ function closeBoth(c: Connection, relay: WsRelay, reason: Reason, who: Initiator
   }
   const cl = c.client;
   const b = c.backend;
+  const violation = reason === CloseReason.WsProtocolError || reason === CloseReason.WsMessageTooLarge;
   if (!cl.destroyed) {
-    if (relay.fromBackend.atBoundary) cl.write(encodeClose(code, detail, false));
+    if (outputAtBoundary(relay.fromBackend, violation && who === Initiator.Backend)) cl.write(encodeClose(code, detail, false));
     cl.end();
   }
   if (b !== null && !b.destroyed) {
-    if (relay.fromClient.atBoundary) b.write(encodeClose(code, detail, true));
+    if (outputAtBoundary(relay.fromClient, violation && who === Initiator.Client)) b.write(encodeClose(code, detail, true));
     b.end();
   }
   arm(c, relay, Timer.Closing, CLOSING_GRACE_MS);
@@ -213,7 +222,7 @@ function onTimer(c: Connection): void {
       }
       return;
     case Timer.Pong:
-      closeBoth(c, relay, CloseReason.HeartbeatTimeout, Initiator.Client, 1001, 'heartbeat timeout');
+      closeBoth(c, relay, CloseReason.HeartbeatTimeout, Initiator.Proxy, 1001, 'heartbeat timeout');
       return;
     case Timer.Closing:
       c.close(c.reason ?? CloseReason.Shutdown);

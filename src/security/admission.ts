@@ -66,11 +66,22 @@ export class Admission {
     this.tracker.release(c.remoteIP, now);
   }
 
-  /** Checks once routed. `onRoute` = open connections already counted on the route (incl. this one). */
-  atRoute(c: Admittee, route: CompiledRoute, onRoute: number): CloseReason | null {
+  /** The route's IP allow/block lists alone (HTTP requests routed after the connection was). */
+  ipAllowed(c: Admittee, route: CompiledRoute): boolean {
     const g = this.#guard(route);
     const ip = c.remoteIP;
-    if (g.block?.matches(ip) === true || (g.allow !== null && !g.allow.matches(ip))) return CloseReason.RouteIpBlocked;
+    return g.block?.matches(ip) !== true && (g.allow === null || g.allow.matches(ip));
+  }
+
+  /**
+   * Checks once routed. `onRoute` = open connections already counted on the route (incl. this
+   * one). HTTP connections skip the IP lists here: every request is checked against the lists of
+   * the route it is sent to (ipAllowed).
+   */
+  atRoute(c: Admittee, route: CompiledRoute, onRoute: number, ipLists = true): CloseReason | null {
+    if (ipLists && !this.ipAllowed(c, route)) return CloseReason.RouteIpBlocked;
+    const g = this.#guard(route);
+    const ip = c.remoteIP;
     if (g.maxConnections > 0 && onRoute > g.maxConnections) return CloseReason.RouteConnectionLimit;
     const n = g.perIp.get(ip) ?? 0;
     if (g.maxPerIp > 0 && n >= g.maxPerIp) return CloseReason.RouteIpConnectionLimit;
