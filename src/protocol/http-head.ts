@@ -192,7 +192,7 @@ for (const n of ['content-length', 'transfer-encoding', 'host', 'connection', 'u
  * count limit and CRLF line endings were enforced by findHead. Names and values are slices of
  * the one decoded head string.
  */
-function parseFields(text: string, pos: number, stop: number): Fields | HeadError {
+function parseFields(text: string, pos: number, stop: number, collect = true): Fields | HeadError {
   const f: Fields = { headers: [], host: null, hostCount: 0, contentLength: null, transferEncoding: null, connection: NO_TOKENS, upgrade: null, expectContinue: false, extraHopByHop: false };
   while (pos < stop) {
     const eol = text.indexOf('\n', pos) - 1; // the CR
@@ -215,11 +215,16 @@ function parseFields(text: string, pos: number, stop: number): Fields | HeadErro
       const c = text.charCodeAt(j);
       if ((c < SP && c !== HT) || c === 0x7f) return fail('bad-request', 'control character in field value');
     }
+    const n = colon - pos;
+    const interesting = n < 32 && INTERESTING_LENGTH[n] === 1;
+    if (!collect && !interesting) {
+      pos = eol + 2;
+      continue;
+    }
     const name = text.slice(pos, colon);
     const value = text.slice(a, b);
-    f.headers.push([name, value]);
-    const n = colon - pos;
-    if (n < 32 && INTERESTING_LENGTH[n] === 1) {
+    if (collect) f.headers.push([name, value]);
+    if (interesting) {
       const lower = name.toLowerCase();
       if (lower !== 'connection' && lower !== 'transfer-encoding' && HOP_BY_HOP.has(lower)) f.extraHopByHop = true;
       const err = applyField(f, lower, value);
@@ -370,8 +375,10 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<Re
 /**
  * `requestMethod` is the method of the request this answers. HEAD requests, 1xx, 204 and 304
  * responses, and 2xx answers to CONNECT (the connection becomes a tunnel) have no body.
+ * `collect: false` validates every field but lists none in `headers` (a proxy passing the
+ * head on byte for byte needs only the framing facts; parse again with fields to rewrite it).
  */
-export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string): HeadResult<ResponseHead> {
+export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string, collect = true): HeadResult<ResponseHead> {
   const span = findHead(buf, limits, false);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
@@ -392,7 +399,7 @@ export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod
   }
   const status = Number(codeText);
 
-  const f = parseFields(first.text, first.fields, first.stop);
+  const f = parseFields(first.text, first.fields, first.stop, collect);
   if (isError(f)) return f;
   if (f.transferEncoding !== null && f.contentLength !== null) {
     return fail('smuggling', 'both Content-Length and Transfer-Encoding');

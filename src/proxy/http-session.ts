@@ -401,7 +401,8 @@ function responseData(c: Connection, s: HttpSession, up: Upstream, chunk: Buffer
   s.ubuf = null;
   const h = c.ctx.options.http;
   for (;;) {
-    const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method);
+    // Lean parse (fields validated, not listed): most heads pass on byte for byte.
+    const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false);
     if (r.status === 'need-more') {
       s.ubuf = buf;
       return;
@@ -411,11 +412,11 @@ function responseData(c: Connection, s: HttpSession, up: Upstream, chunk: Buffer
     const rest = buf.subarray(head.headerBytes);
     if (head.status === 101) {
       if (s.upgrade === null) return void fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, '101 without an upgrade request');
-      return void upgraded(c, s, up, head, rest);
+      return void upgraded(c, s, up, withFields(c, s, buf, head), rest);
     }
     if (head.status < 200) {
       // Interim (100 Continue, 103 Early Hints): pass on, keep reading for the final response.
-      cl.write(forwardResponseHead(head, { close: false, http10: false }, null), 'latin1');
+      cl.write(forwardResponseHead(withFields(c, s, buf, head), { close: false, http10: false }, null), 'latin1');
       if (rest.length === 0) return;
       buf = rest;
       continue;
@@ -460,7 +461,7 @@ function startResponse(c: Connection, s: HttpSession, up: Upstream, head: Respon
     ok = cl.write(end === buf.length ? buf : buf.subarray(0, end));
   } else {
     cl.cork();
-    cl.write(forwardResponseHead(head, client, null), 'latin1');
+    cl.write(forwardResponseHead(withFields(c, s, buf, head), client, null), 'latin1');
     ok = consumed === 0 || cl.write(rest.subarray(0, consumed));
     process.nextTick(uncork, cl);
   }
@@ -470,6 +471,13 @@ function startResponse(c: Connection, s: HttpSession, up: Upstream, head: Respon
     return;
   }
   s.resBody = framer;
+}
+
+/** The response head in `buf` parsed again with its fields listed (to rewrite it). */
+function withFields(c: Connection, s: HttpSession, buf: Buffer, lean: ResponseHead): ResponseHead {
+  const h = c.ctx.options.http;
+  const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, true);
+  return r.status === 'done' ? r.head : lean; // same bytes, same verdict: always 'done'
 }
 
 function uncork(s: ConnSocket): void {

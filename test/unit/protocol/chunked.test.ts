@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { ChunkedFramer, LengthFramer, type FrameResult } from '../../../src/protocol/chunked.js';
+import { splitAt } from '../../helpers/bytes.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -29,16 +30,6 @@ function feed(f: ChunkedFramer, pieces: readonly Buffer[]): { consumed: number; 
   return { consumed, last, doneAt };
 }
 
-function splitAt(buf: Buffer, points: readonly number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => Math.max(0, Math.min(buf.length, p))))].sort((x, y) => x - y);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...cuts, buf.length]) {
-    out.push(buf.subarray(prev, c));
-    prev = c;
-  }
-  return out;
-}
 
 describe('ChunkedFramer accepts', () => {
   it('a simple body in one push, leaving pipelined bytes', () => {

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import * as wsModule from 'ws';
+import { splitAt } from '../../helpers/bytes.js';
 import {
   WsFrameScanner,
   WsOpcode,
@@ -81,16 +82,6 @@ function expectBytes(actual: Buffer, expected: Buffer): void {
   if (!actual.equals(expected)) expect(actual.toString('hex')).toBe(expected.toString('hex'));
 }
 
-function splitAt(buf: Buffer, points: readonly number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => Math.max(0, Math.min(buf.length, p))))].sort((x, y) => x - y);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...cuts, buf.length]) {
-    out.push(buf.subarray(prev, c));
-    prev = c;
-  }
-  return out;
-}
 
 function bytesOf(buf: Buffer): Buffer[] {
   return Array.from({ length: buf.length }, (_, i) => buf.subarray(i, i + 1));
