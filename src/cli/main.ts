@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { configNotes } from '../config/notes.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError, SightlineError } from '../core/errors.js';
 import { expandPorts } from '../routing/ports.js';
@@ -47,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       try {
         const o = await loadConfigFile(opts.config);
         process.stdout.write(`${opts.config}: ok (${o.routes.length} route${o.routes.length === 1 ? '' : 's'})\n`);
+        for (const n of configNotes(o)) process.stdout.write(`  note: ${n}\n`);
       } catch (err) {
         if (err instanceof ConfigError) {
           process.stderr.write(`${opts.config}: invalid configuration\n`);
@@ -73,6 +75,7 @@ async function start(file: string, demo: string | boolean | undefined): Promise<
   const closers: Array<() => Promise<unknown>> = [];
   try {
     const options = await loadConfigFile(file);
+    for (const n of configNotes(options)) process.stderr.write(`sightline: note: ${n}\n`);
     if (demo !== undefined && demo !== false) {
       const port = typeof demo === 'string' ? Number(demo) : 9000;
       const backend = await startDemoBackend(port);
