@@ -24,8 +24,11 @@ import { Admission } from './security/admission.js';
 import { registerTlsModes } from './proxy/tls-terminate.js';
 import { registerHttpMode } from './proxy/http-mode.js';
 import type { PoolStats, UpstreamPools } from './proxy/upstream-pool.js';
-import type { LogSubscription } from './telemetry/logger.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 import type { Logger } from 'pino';
+import type { TracerProvider } from '@opentelemetry/api';
+import { adminSource } from './admin-source.js';
+import { VERSION } from './version.js';
 
 let nextProxyId = 1;
 
@@ -44,6 +47,8 @@ export interface SightlineDeps {
   readonly autoTick?: boolean;
   /** A pino logger to use instead of the one `telemetry.logging` describes (null: no logs). */
   readonly logger?: Logger | null;
+  /** An OpenTelemetry tracer provider (tests: in-memory exporter); otherwise OTEL_* variables decide. */
+  readonly tracerProvider?: TracerProvider;
 }
 
 export interface ProxyStats {
@@ -60,7 +65,9 @@ export class SightlineProxy {
   readonly #sweeper: Sweeper;
   /** undefined: build one from `telemetry.logging` at start(); null: no logs. */
   #logger: Logger | null | undefined;
-  #logs: LogSubscription | null = null;
+  readonly #tracerProvider: TracerProvider | undefined;
+  #telemetry: Telemetry | null = null;
+  #admin: { readonly url: string; close(): Promise<void> } | null = null;
   #lastExpire = 0;
   #started = false;
   #stopping: Promise<void> | null = null;
@@ -90,6 +97,7 @@ export class SightlineProxy {
     this.#autoTick = deps.autoTick ?? true;
     this.#sweeper = new Sweeper(this.#ctx);
     this.#logger = deps.logger;
+    this.#tracerProvider = deps.tracerProvider;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
     registerTlsModes(this.#ctx);
     this.#pools = registerHttpMode(this.#ctx);
@@ -127,6 +135,7 @@ export class SightlineProxy {
     this.#ctx.wheel.tick(now);
     this.#ctx.admission.expire(now);
     for (const svc of this.#ctx.services) svc.sweep(now);
+    this.#telemetry?.sweep(now);
     return this.#sweeper.full(now);
   }
 
@@ -140,6 +149,7 @@ export class SightlineProxy {
     const period = sweepPeriod(ctx.options);
     const killed = this.#sweeper.step(now, Math.ceil((ctx.registry.size * SWEEP_TICK_MS) / period));
     for (const svc of ctx.services) svc.sweep(now);
+    this.#telemetry?.sweep(now);
     if (now - this.#lastExpire >= 10_000) {
       this.#lastExpire = now;
       ctx.admission.expire(now);
@@ -152,14 +162,17 @@ export class SightlineProxy {
     this.#started = true;
     this.#ctx.draining = false;
     for (const svc of this.#ctx.services) svc.open();
-    await this.#startLogs();
     try {
+      await this.#startTelemetry();
       for (const port of this.#ctx.table.ports) await this.#listen(port);
+      await this.#startAdmin();
     } catch (err) {
       await this.#closeServers();
+      await this.#admin?.close();
+      this.#admin = null;
       this.#started = false;
-      this.#logs?.close();
-      this.#logs = null;
+      await this.#telemetry?.close();
+      this.#telemetry = null;
       throw err;
     }
     if (this.#autoTick) {
@@ -197,8 +210,10 @@ export class SightlineProxy {
     ctx.wheel.close();
     this.#started = false;
     publishProxy('stopped', { proxyId: ctx.proxyId });
-    this.#logs?.close();
-    this.#logs = null;
+    await this.#admin?.close();
+    this.#admin = null;
+    await this.#telemetry?.close();
+    this.#telemetry = null;
   }
 
   /**
@@ -236,13 +251,53 @@ export class SightlineProxy {
     };
   }
 
-  /** pino is loaded only when logs are wanted (it is ~1 MB of live heap). */
-  async #startLogs(): Promise<void> {
-    const logging = this.#ctx.options.telemetry.logging;
-    if (this.#logs !== null || this.#logger === null || (this.#logger === undefined && logging.level === 'silent')) return;
-    const { createLogger, subscribeLogs } = await import('./telemetry/logger.js');
-    this.#logger ??= createLogger(logging);
-    this.#logs = subscribeLogs(this.#logger, this.#ctx.proxyId, this.#ctx.options.enableDetailedLogging);
+  /** Metrics, logs, patterns and tracing: subscribers of the core's channels (L5). */
+  async #startTelemetry(): Promise<void> {
+    const ctx = this.#ctx;
+    const { startTelemetry } = await import('./telemetry/telemetry.js');
+    this.#telemetry = await startTelemetry({
+      proxyId: ctx.proxyId,
+      options: ctx.options,
+      clock: ctx.clock,
+      version: VERSION,
+      logger: this.#logger,
+      tracerProvider: this.#tracerProvider,
+      source: {
+        live: () => ctx.registry.live.values(),
+        now: () => ctx.clock.now(),
+        pools: () => {
+          const p = this.#pools.stats();
+          return p.pools === 0 ? null : { open: p.open, idle: p.idle };
+        },
+      },
+    });
+  }
+
+  /** The admin listener (L6): /metrics, health, the JSON API and the status page. */
+  async #startAdmin(): Promise<void> {
+    const a = this.#ctx.options.admin;
+    if (!a.enabled) return;
+    const { startAdmin } = await import('./admin/server.js');
+    const source = adminSource({
+      ctx: this.#ctx,
+      telemetry: () => this.#telemetry,
+      started: () => this.#started,
+      pools: () => this.#pools.stats(),
+      version: VERSION,
+      startedAt: this.#ctx.clock.now(),
+    });
+    // A port that cannot be bound rejects with SL_ERR_LISTEN (the CLI exits 2).
+    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token }, source);
+  }
+
+  /** Where the admin listener is (null when disabled or not started). */
+  get adminUrl(): string | null {
+    return this.#admin?.url ?? null;
+  }
+
+  /** The telemetry of this proxy (metrics, patterns, tracing), null before start. */
+  get telemetry(): Telemetry | null {
+    return this.#telemetry;
   }
 
   async #listen(port: number): Promise<void> {

@@ -1,19 +1,15 @@
 /**
  * The `sightline` command. Exit codes (DESIGN §5): 0 ok, 1 a finding, 2 bad usage or config.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { configNotes } from '../config/notes.js';
+import { VERSION } from '../version.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError, SightlineError } from '../core/errors.js';
 import { expandPorts } from '../routing/ports.js';
 import { SightlineProxy } from '../server.js';
 import { startDemoBackend } from './demo-backend.js';
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** A one-line description of what went wrong, never a stack trace. */
 export function describeError(err: unknown): string {
@@ -27,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
     .name('sightline')
     .description('Observability-first TCP / TLS / HTTP / WebSocket proxy: every connection ends with one explainable close reason.')
-    .version(version(), '-V, --version')
+    .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -94,6 +90,7 @@ async function start(file: string, demo: string | boolean | undefined): Promise<
     const names = proxy.options.routes.filter((r) => expandPorts(r.match.ports).includes(port)).map((r) => r.name);
     process.stdout.write(`listening on ${host}:${port} (routes: ${names.join(', ') || 'default'})\n`);
   }
+  if (proxy.adminUrl !== null) process.stdout.write(`admin on ${proxy.adminUrl} (status page, /metrics, /api/*)\n`);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {
       process.stdout.write(`${sig} received: draining (up to ${proxy.options.gracefulShutdownTimeout} ms)\n`);

@@ -12,6 +12,7 @@ export const CHANNEL_NAMES = {
   backendConnected: 'sightline:connection:backend-connected',
   close: 'sightline:connection:close',
   lifecycle: 'sightline:connection:lifecycle',
+  httpRequestStart: 'sightline:http:request-start',
   httpRequest: 'sightline:http:request',
   proxy: 'sightline:proxy',
 } as const;
@@ -29,6 +30,10 @@ export interface ConnectionView {
   readonly isTLS: boolean;
   readonly phase: Phase;
   readonly incomingStartTime: number;
+  /** 'standard' | 'extended' | 'immortal' (keep-alive connections) or 'standard'. */
+  readonly keepAliveTreatment: string;
+  /** The route's TLS mode and protocol, e.g. 'passthrough', 'terminate+http', 'plain+tcp'; null before routing. */
+  readonly mode: string | null;
 }
 
 export interface AcceptEvent {
@@ -80,6 +85,24 @@ export interface WebSocketCloseInfo {
   readonly pongsReceived: number;
 }
 
+/**
+ * An HTTP request is about to be sent to its backend (published synchronously). `traceparent`
+ * holds the client's W3C traceparent (or null); a subscriber (tracing) may replace it with its
+ * own span's, which is then what the backend receives.
+ */
+export interface HttpRequestStartEvent {
+  readonly conn: ConnectionView;
+  readonly routeName: string;
+  readonly method: string;
+  /** The request-target as received (path and query). */
+  readonly target: string;
+  readonly host: string | null;
+  /** The backend host:port. */
+  readonly upstream: string;
+  traceparent: string | null;
+  tracestate: string | null;
+}
+
 /** One HTTP request/response exchange on an HTTP route (published when it ends). */
 export interface HttpRequestEvent {
   readonly conn: ConnectionView;
@@ -118,6 +141,7 @@ export const channels = {
   backendConnected: diagnostics.channel(CHANNEL_NAMES.backendConnected),
   close: diagnostics.channel(CHANNEL_NAMES.close),
   lifecycle: diagnostics.channel(CHANNEL_NAMES.lifecycle),
+  httpRequestStart: diagnostics.channel(CHANNEL_NAMES.httpRequestStart),
   httpRequest: diagnostics.channel(CHANNEL_NAMES.httpRequest),
   proxy: diagnostics.channel(CHANNEL_NAMES.proxy),
 } as const;

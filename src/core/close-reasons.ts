@@ -129,6 +129,21 @@ export function isAbnormal(reason: CloseReason): boolean {
   return !NORMAL.has(reason);
 }
 
+/** Refusals by an IP list or a connection limit: the connection never carried traffic. */
+const REJECTIONS: ReadonlySet<CloseReason> = new Set<CloseReason>([
+  CloseReason.IpBlocked,
+  CloseReason.RouteIpBlocked,
+  CloseReason.GlobalConnectionLimit,
+  CloseReason.IpConnectionLimit,
+  CloseReason.RateLimited,
+  CloseReason.RouteConnectionLimit,
+  CloseReason.RouteIpConnectionLimit,
+]);
+
+export function isRejection(reason: CloseReason): boolean {
+  return REJECTIONS.has(reason);
+}
+
 /** Who caused the end: a peer, or the proxy's own decision (timeouts, limits, routing). */
 export const Initiator = { Client: 'client', Backend: 'backend', Proxy: 'proxy' } as const;
 export type Initiator = (typeof Initiator)[keyof typeof Initiator];

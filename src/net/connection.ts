@@ -141,6 +141,10 @@ export class Connection implements WheelEntry, ConnectionView {
   get effectiveLifetime(): number | null {
     return this.timeouts.ageCapMs;
   }
+  get mode(): string | null {
+    const r = this.route;
+    return r === null ? null : r.tlsMode === 'passthrough' ? 'passthrough' : `${r.tlsMode}+${r.protocol}`;
+  }
   get keepAliveTreatment(): string {
     return this.timeouts.treatment;
   }

@@ -15,6 +15,8 @@ export interface ForwardedFacts {
   readonly proto: 'http' | 'https';
   /** Add X-Forwarded-For (appended to any the client sent) and set -Proto and -Host. */
   readonly xForwarded: boolean;
+  /** Replaces the client's traceparent (tracing continues the trace through the proxy). */
+  readonly traceparent?: string | null;
 }
 
 const XFF = 'x-forwarded-for';
@@ -29,10 +31,12 @@ export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, upg
   const tokens = head.connectionTokens;
   let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
   let xff: string | null = null;
+  const tp = facts.traceparent ?? null;
   for (const [name, value] of head.headers) {
     // Transfer-Encoding is kept as sent: the body is passed on with the same codings.
     if (isHopByHop(name, tokens) && !isTransferEncoding(name)) continue;
     const n = name.length;
+    if (tp !== null && n === 11 && name.toLowerCase() === 'traceparent') continue;
     // x-forwarded-for (15), -host (16), -proto (17): lowercase only names of those lengths.
     if (facts.xForwarded && n >= 15 && n <= 17 && (name.charCodeAt(0) | 0x20) === 0x78) {
       const lower = name.toLowerCase();
@@ -44,6 +48,7 @@ export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, upg
     }
     out += `${name}: ${value}\r\n`;
   }
+  if (tp !== null) out += `traceparent: ${tp}\r\n`;
   if (facts.xForwarded) {
     out += `X-Forwarded-For: ${xff === null ? facts.clientIp : `${xff}, ${facts.clientIp}`}\r\n`;
     out += `X-Forwarded-Proto: ${facts.proto}\r\n`;

@@ -307,12 +307,26 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   s.target = target;
   const ws = route.config.action.websocket;
   s.upgrade = head.upgrade !== null && head.upgrade.toLowerCase() === 'websocket' && ws?.enabled !== false ? head.upgrade : null;
+  const traceparent = channels.httpRequestStart.hasSubscribers ? announce(c, route, head, facts, target) : null;
   s.upHead = forwardRequestHead(
     head,
-    { clientIp: c.remoteIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded },
+    { clientIp: c.remoteIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
     s.upgrade,
   );
   acquire(c, s, false);
+}
+
+/** Publish the request-start event; returns the traceparent a subscriber set (null: unchanged). */
+function announce(c: Connection, route: CompiledRoute, head: RequestHead, facts: HttpFacts, target: ResolvedTarget): string | null {
+  let incoming: string | null = null;
+  let state: string | null = null;
+  for (const [n, v] of head.headers) {
+    if (n.length === 11 && n.toLowerCase() === 'traceparent') incoming = v;
+    else if (n.length === 10 && n.toLowerCase() === 'tracestate') state = v;
+  }
+  const ev = { conn: c, routeName: route.name, method: head.method, target: head.target, host: facts.host, upstream: `${target.host}:${target.port}`, traceparent: incoming, tracestate: state };
+  channels.httpRequestStart.publish(ev);
+  return ev.traceparent !== incoming ? ev.traceparent : null;
 }
 
 function acquire(c: Connection, s: HttpSession, fresh: boolean): void {

@@ -13,6 +13,7 @@
  * Listeners are module-level functions reaching their `Upstream` through a symbol (DESIGN §2.5);
  * the leasing connection receives events through one shared handler object.
  */
+import { channels } from '../core/channels.js';
 import type { HttpOptions } from '../config/schema.js';
 import type { Connection, ConnSocket } from '../net/connection.js';
 import type { BackgroundService, ProxyContext } from '../net/context.js';
@@ -321,7 +322,12 @@ export class UpstreamPools implements BackgroundService {
 function onUpReady(this: UpSocket): void {
   const up = this[kUp]!;
   up.connected = true;
-  if (up.owner !== null) up.handler!.ready(up.owner, up);
+  const owner = up.owner;
+  if (owner === null) return;
+  if (channels.backendConnected.hasSubscribers) {
+    channels.backendConnected.publish({ conn: owner, target: up.pool.key, connectMs: owner.ctx.clock.now() - up.createdAt });
+  }
+  up.handler!.ready(owner, up);
 }
 
 function onUpData(this: UpSocket, chunk: Buffer): void {

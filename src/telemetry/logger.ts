@@ -1,12 +1,19 @@
 /**
- * Structured logs (pino) for lifecycle moments, as a subscriber of the core's channels
- * (DESIGN §1, §3): the data path never calls the logger. One logger per proxy; events of other
- * proxies in the same process are ignored. Subscriber errors are swallowed and counted, never
- * thrown into the data path (DESIGN §2.9).
+ * Structured logs (pino) as a subscriber of the core's channels (DESIGN §1, §3): the data path
+ * never calls the logger. One logger per proxy; events of other proxies in the same process are
+ * ignored. Subscriber errors are swallowed and counted, never thrown into the data path.
+ *
+ * - Access log: one line per connection at close (every connection that was not refused), with
+ *   its trace and span id when tracing is on.
+ * - Refusals (IP lists, limits) can come in floods: the first few of each 10 s window are logged
+ *   one by one, the rest only as a summary line with counts by reason.
+ * - Lifecycle moments (idle warning, heartbeat miss, zombie detection, pattern detected, drain)
+ *   as warnings or info records, with trace ids.
  */
 import diagnostics from 'node:diagnostics_channel';
 import pino, { type Logger } from 'pino';
-import { CHANNEL_NAMES, type CloseEvent, type LifecycleEvent, type ProxyEvent } from '../core/channels.js';
+import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type LifecycleEvent, type ProxyEvent } from '../core/channels.js';
+import { CloseReason, isRejection } from '../core/close-reasons.js';
 import type { ResolvedOptions } from '../config/schema.js';
 
 export function createLogger(o: ResolvedOptions['telemetry']['logging']): Logger {
@@ -16,14 +23,37 @@ export function createLogger(o: ResolvedOptions['telemetry']['logging']): Logger
   return pino({ level: o.level, base: { service: 'sightline' } }, stream);
 }
 
+export interface LogOptions {
+  readonly proxyId: number;
+  /** Also log every refusal one by one (the seed's enableDetailedLogging). */
+  readonly detailed: boolean;
+  /** The connection's current span, for trace ids in log records (tracing on). */
+  readonly spanContextOf?: (conn: ConnectionView) => { traceId: string; spanId: string } | null;
+  /** Refusals logged one by one per window before only the summary counts them. */
+  readonly rejectionBurst?: number;
+  readonly rejectionWindowMs?: number;
+}
+
 export interface LogSubscription {
   readonly errors: number;
+  /** Called from the proxy's sweep tick: emits the refusal summary when a window is over. */
+  sweep(): void;
+  /** A disconnect pattern was detected (from the detector beside). */
+  pattern(fields: Record<string, unknown>, summary: string): void;
   close(): void;
 }
 
-/** Log lifecycle warnings and proxy events of proxy `proxyId`; with `detailed`, one line per close. */
-export function subscribeLogs(logger: Logger, proxyId: number, detailed: boolean): LogSubscription {
+/** Reasons worth a warning when a connection ends with them (a timer or detector cut it). */
+const WARN_REASONS: ReadonlySet<string> = new Set([CloseReason.HalfZombie, CloseReason.Stuck, CloseReason.HeartbeatTimeout, CloseReason.Inactivity]);
+
+export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
   let errors = 0;
+  const burst = o.rejectionBurst ?? 5;
+  const windowMs = o.rejectionWindowMs ?? 10_000;
+  let windowStart = 0;
+  let logged = 0;
+  let suppressed = new Map<string, number>();
+
   const guard =
     <T>(fn: (m: T) => void) =>
     (m: unknown): void => {
@@ -33,51 +63,100 @@ export function subscribeLogs(logger: Logger, proxyId: number, detailed: boolean
         errors++;
       }
     };
+  const traceFields = (conn: ConnectionView): Record<string, string> => {
+    const sc = o.spanContextOf?.(conn) ?? null;
+    return sc === null ? {} : { traceId: sc.traceId, spanId: sc.spanId };
+  };
+  const flush = (now: number): void => {
+    if (suppressed.size > 0) {
+      let total = 0;
+      for (const n of suppressed.values()) total += n;
+      logger.warn({ event: 'rejections-summary', windowMs: now - windowStart, suppressed: total, byReason: Object.fromEntries(suppressed) }, `${total} more connections refused (not logged one by one)`);
+    }
+    suppressed = new Map();
+    windowStart = now;
+    logged = 0;
+  };
+
   const onLifecycle = guard<LifecycleEvent>((e) => {
-    if (e.conn.proxyId !== proxyId) return;
-    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, ...e.detail };
+    if (e.conn.proxyId !== o.proxyId) return;
+    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, ...traceFields(e.conn), ...e.detail };
     if (e.kind === 'idle-warning') logger.warn(fields, 'connection idle past its timeout: closing after the grace unless it wakes up');
     else logger.info(fields, e.kind);
   });
   const onProxy = guard<ProxyEvent>((e) => {
-    if (e.detail?.proxyId !== proxyId) return;
+    if (e.detail?.proxyId !== o.proxyId) return;
     logger.info({ event: `proxy-${e.kind}`, ...e.detail }, `proxy ${e.kind}`);
   });
   const onClose = guard<CloseEvent>((e) => {
-    if (e.conn.proxyId !== proxyId) return;
-    logger.info(
-      {
-        event: 'connection-closed',
-        connectionId: e.conn.id,
-        route: e.conn.routeName,
-        client: e.conn.remoteIP,
-        sni: e.conn.serverName,
-        target: e.target,
-        reason: e.reason,
-        initiator: e.initiator,
-        firstSide: e.firstSide,
-        endKind: e.endKind,
-        phase: e.phase,
-        durationMs: e.durationMs,
-        idleAtCloseMs: e.idleAtCloseMs,
-        bytesIn: e.bytesFromClient,
-        bytesOut: e.bytesToClient,
-        error: e.error,
-      },
-      'connection closed',
-    );
+    const c = e.conn;
+    if (c.proxyId !== o.proxyId) return;
+    if (isRejection(e.reason)) {
+      const now = Date.now();
+      if (windowStart === 0) windowStart = now;
+      if (now - windowStart >= windowMs) flush(now);
+      if (o.detailed || logged < burst) {
+        logged++;
+        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, port: c.listenPort, reason: e.reason }, 'connection refused');
+      } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
+      return;
+    }
+    const line = {
+      event: 'access',
+      connectionId: c.id,
+      ...traceFields(c),
+      route: c.routeName,
+      client: c.remoteIP,
+      clientPort: c.remotePort,
+      port: c.listenPort,
+      sni: c.serverName,
+      target: e.target,
+      mode: c.mode,
+      tls: c.isTLS,
+      durationMs: e.durationMs,
+      idleAtCloseMs: e.idleAtCloseMs,
+      bytesIn: e.bytesFromClient,
+      bytesOut: e.bytesToClient,
+      reason: e.reason,
+      initiator: e.initiator,
+      firstSide: e.firstSide,
+      endKind: e.endKind,
+      phase: e.phase,
+      treatment: c.keepAliveTreatment,
+      error: e.error,
+      ...(e.http === undefined ? {} : { requests: e.http.requests }),
+      ...(e.websocket === undefined ? {} : { wsCloseCode: e.websocket.closeCode, wsCloseFrame: e.websocket.closeFrame, wsClosedBy: e.websocket.closedBy }),
+    };
+    if (WARN_REASONS.has(e.reason)) logger.warn(line, `connection closed: ${e.reason}`);
+    else logger.info(line, 'connection closed');
   });
   diagnostics.subscribe(CHANNEL_NAMES.lifecycle, onLifecycle);
   diagnostics.subscribe(CHANNEL_NAMES.proxy, onProxy);
-  if (detailed) diagnostics.subscribe(CHANNEL_NAMES.close, onClose);
+  diagnostics.subscribe(CHANNEL_NAMES.close, onClose);
+  let closed = false;
   return {
     get errors() {
       return errors;
     },
+    sweep() {
+      // Refusal windows run on wall-clock time (the proxy clock may be a test's manual one).
+      const now = Date.now();
+      if (windowStart !== 0 && now - windowStart >= windowMs && suppressed.size > 0) flush(now);
+    },
+    pattern(fields, summary) {
+      try {
+        logger.warn({ event: 'disconnect-pattern', ...fields }, summary);
+      } catch {
+        errors++;
+      }
+    },
     close() {
+      if (closed) return;
+      closed = true;
+      if (suppressed.size > 0) flush(Date.now());
       diagnostics.unsubscribe(CHANNEL_NAMES.lifecycle, onLifecycle);
       diagnostics.unsubscribe(CHANNEL_NAMES.proxy, onProxy);
-      if (detailed) diagnostics.unsubscribe(CHANNEL_NAMES.close, onClose);
+      diagnostics.unsubscribe(CHANNEL_NAMES.close, onClose);
     },
   };
 }

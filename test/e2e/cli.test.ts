@@ -70,7 +70,7 @@ describe('sightline CLI', () => {
     const [p1, p2] = await freePorts(2);
     const cfg = await tmpFile(
       'run.yaml',
-      `listenHost: 127.0.0.1\ngracefulShutdownTimeout: 2000\nroutes:\n  - name: echo\n    match: { ports: [${p1}, ${p2}] }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${echo.port} } }\n`,
+      `listenHost: 127.0.0.1\ngracefulShutdownTimeout: 2000\nadmin: { port: 0 }\nroutes:\n  - name: echo\n    match: { ports: [${p1}, ${p2}] }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${echo.port} } }\n`,
     );
     const child = spawn(process.execPath, [BIN, 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

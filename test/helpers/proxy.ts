@@ -13,7 +13,8 @@ export interface RunningProxy {
 
 export async function startProxy(options: SightlineOptions, deps?: SightlineDeps): Promise<RunningProxy> {
   // Tests stay quiet unless they pass a logger of their own.
-  const proxy = new SightlineProxy({ listenHost: '127.0.0.1', ...options }, { logger: null, ...deps });
+  // No admin listener unless a test asks for one (the default port 9464 would collide).
+  const proxy = new SightlineProxy({ listenHost: '127.0.0.1', admin: { enabled: false }, ...options }, { logger: null, ...deps });
   const events = new CloseEvents().forProxy(proxy.id);
   const requests = new RequestEvents().forProxy(proxy.id);
   await proxy.start();

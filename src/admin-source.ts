@@ -1,0 +1,99 @@
+/**
+ * The admin API's view of a running proxy (composition root, L7): reads the registry, the route
+ * table, the upstream pools and the telemetry, and hands out plain data.
+ */
+import type { AdminSource, ConnectionInfo, ConnectionQuery, HealthInfo, RouteInfo } from './admin/source.js';
+import type { ProxyContext } from './net/context.js';
+import type { Connection } from './net/connection.js';
+import type { PoolStats } from './proxy/upstream-pool.js';
+import type { Telemetry } from './telemetry/telemetry.js';
+
+export interface AdminSourceDeps {
+  readonly ctx: ProxyContext;
+  readonly telemetry: () => Telemetry | null;
+  readonly started: () => boolean;
+  readonly pools: () => PoolStats;
+  readonly version: string;
+  readonly startedAt: number;
+}
+
+function info(c: Connection, now: number): ConnectionInfo {
+  return {
+    id: c.id,
+    route: c.routeName,
+    client: c.remoteIP,
+    clientPort: c.remotePort,
+    listenPort: c.listenPort,
+    sni: c.serverName,
+    target: c.target,
+    phase: c.phase,
+    tls: c.isTLS,
+    keepAliveTreatment: c.keepAliveTreatment,
+    ageMs: now - c.incomingStartTime,
+    idleMs: Math.max(0, now - c.lastActivity),
+    bytesIn: c.bytesReceived,
+    bytesOut: c.bytesSent,
+  };
+}
+
+function targetText(t: { readonly host: unknown; readonly port: unknown } | undefined): string {
+  if (t === undefined) return '';
+  const host = typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'function';
+  const port = typeof t.port === 'function' ? 'function' : String(t.port);
+  return `${host}:${port}`;
+}
+
+export function adminSource(d: AdminSourceDeps): AdminSource {
+  const ctx = d.ctx;
+  return {
+    metrics: (openMetrics) =>
+      d.telemetry()?.scrape(openMetrics) ?? Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
+    health(): HealthInfo {
+      const started = d.started();
+      return { live: started, ready: started && !ctx.draining, draining: ctx.draining };
+    },
+    stats() {
+      const reg = ctx.registry;
+      return {
+        version: d.version,
+        uptimeSeconds: Math.round((ctx.clock.now() - d.startedAt) / 1000),
+        active: reg.size,
+        accepted: reg.accepted,
+        byRoute: Object.fromEntries(reg.byRoute()),
+        terminations: reg.terminationStats(),
+        upstreamPools: d.pools(),
+        draining: ctx.draining,
+      };
+    },
+    connections(q: ConnectionQuery) {
+      const now = ctx.clock.now();
+      const matched: Connection[] = [];
+      for (const c of ctx.registry.live.values()) {
+        if (q.route !== undefined && c.routeName !== q.route) continue;
+        if (q.minAgeMs !== undefined && now - c.incomingStartTime < q.minAgeMs) continue;
+        if (q.minIdleMs !== undefined && now - c.lastActivity < q.minIdleMs) continue;
+        matched.push(c);
+      }
+      // Oldest first: the long-lived connections are the ones people ask about.
+      matched.sort((a, b) => a.incomingStartTime - b.incomingStartTime);
+      return { total: matched.length, items: matched.slice(0, q.limit).map((c) => info(c, now)) };
+    },
+    routes(): RouteInfo[] {
+      const byRoute = ctx.registry.byRoute();
+      return ctx.table.routes.map((r) => {
+        const domains = r.config.match.domains;
+        return {
+          name: r.name,
+          ports: r.ports,
+          domains: domains === undefined ? [] : typeof domains === 'string' ? [domains] : domains,
+          mode: r.tlsMode,
+          protocol: r.protocol,
+          target: targetText(r.config.action.target),
+          active: byRoute.get(r.name) ?? 0,
+        };
+      });
+    },
+    patterns: () => (d.telemetry()?.standingPatterns() ?? []) as unknown as ReturnType<AdminSource['patterns']>,
+    recentCloses: () => d.telemetry()?.recentCloses() ?? { bucketMs: 60_000, buckets: [] },
+  };
+}

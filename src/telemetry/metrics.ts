@@ -1,0 +1,356 @@
+/**
+ * Prometheus metrics (prom-client) as a subscriber of the core's channels (DESIGN §3): the data
+ * path never calls it. Counters and histograms move on events (accept, close, request end,
+ * lifecycle); gauges and byte counters of open connections are computed at scrape time from the
+ * live registry, so nothing happens per chunk. Label values come only from bounded sets (see
+ * metric-catalogue.ts); a flood of random SNI names, Host headers or client addresses adds no
+ * series. Histograms carry the connection's trace id as an exemplar (shown when scraped as
+ * OpenMetrics). Subscriber errors are caught and counted, never thrown.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
+import {
+  CHANNEL_NAMES,
+  type AcceptEvent,
+  type BackendConnectedEvent,
+  type CloseEvent,
+  type ConnectionView,
+  type HttpRequestEvent,
+  type LifecycleEvent,
+  type ProxyEvent,
+} from '../core/channels.js';
+import { CloseReason, isRejection } from '../core/close-reasons.js';
+import { FINGERPRINT_BUCKETS_SECONDS } from './fingerprints.js';
+import { AGE_THRESHOLDS_SECONDS, CONNECT_BUCKETS_SECONDS, HTTP_BUCKETS_SECONDS, METRICS, type MetricName } from './metric-catalogue.js';
+
+/** What the metrics read at scrape time (implemented by the composition root). */
+export interface MetricsSource {
+  /** Open connections (the live registry: read only). */
+  live(): Iterable<ConnectionView & { readonly bytesReceived: number; readonly bytesSent: number }>;
+  now(): number;
+  /** HTTP upstream pool sockets, when HTTP routes exist. */
+  pools(): { readonly open: number; readonly idle: number } | null;
+  /** Standing disconnect patterns. */
+  patterns(): ReadonlyArray<{ readonly route: string; readonly kind: string; readonly periodMs: number }>;
+}
+
+export interface MetricsOptions {
+  readonly proxyId: number;
+  readonly source: MetricsSource;
+  readonly version: string;
+  /** Trace id of a connection's span, for exemplars (tracing on). */
+  readonly traceIdOf?: (conn: ConnectionView) => string | null;
+  /** Node process and event-loop metrics (process_*, nodejs_*). */
+  readonly processMetrics?: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry<RegistryContentType>;
+  /** The exposition: Prometheus text, or OpenMetrics with exemplars. */
+  scrape(openMetrics: boolean): Promise<{ contentType: string; body: string }>;
+  /** A disconnect pattern was detected (the detector lives beside, in telemetry/). */
+  patternDetected(route: string, kind: string): void;
+  readonly errors: number;
+  close(): void;
+}
+
+const NONE = 'none';
+const LIMITS: ReadonlySet<string> = new Set([
+  CloseReason.GlobalConnectionLimit,
+  CloseReason.IpConnectionLimit,
+  CloseReason.RateLimited,
+  CloseReason.RouteConnectionLimit,
+  CloseReason.RouteIpConnectionLimit,
+  CloseReason.PendingDataLimit,
+]);
+const CONNECT_FAILURES: ReadonlySet<string> = new Set([CloseReason.BackendConnectFailed, CloseReason.BackendConnectTimeout, CloseReason.BackendTlsError]);
+const HELLO_FAILURES: ReadonlySet<string> = new Set([CloseReason.ClientHelloInvalid, CloseReason.ClientHelloTooLarge, CloseReason.NotTls]);
+const TLS_FAILURES: ReadonlySet<string> = new Set([CloseReason.TlsProtocolError, CloseReason.TlsClientAbort, CloseReason.TlsHandshakeTimeout, CloseReason.TlsNoCertificate]);
+const KNOWN_WS_CODES: ReadonlySet<number> = new Set([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011]);
+
+/** A close code as a bounded label value. */
+export function wsCodeClass(code: number): string {
+  if (KNOWN_WS_CODES.has(code)) return String(code);
+  if (code >= 3000 && code < 4000) return '3xxx';
+  if (code >= 4000 && code < 5000) return '4xxx';
+  return 'other';
+}
+
+/**
+ * One exposition of `reg` in `type`. prom-client renames counters for OpenMetrics by cutting
+ * `_total` off the metric itself; the names are put back so the next text scrape is right.
+ */
+async function render(reg: Registry<RegistryContentType>, type: RegistryContentType): Promise<string> {
+  reg.setContentType(type);
+  try {
+    return await reg.metrics();
+  } finally {
+    if (type === Registry.OPENMETRICS_CONTENT_TYPE) {
+      for (const m of reg.getMetricsAsArray()) {
+        const metric = m as unknown as { type: string; name: string };
+        if (metric.type === 'counter' && !metric.name.endsWith('_total')) metric.name = `${metric.name}_total`;
+      }
+    }
+  }
+}
+
+let processReg: Registry<RegistryContentType> | null = null;
+
+/**
+ * Node process and event-loop metrics (process_*, nodejs_*), collected once per process however
+ * many proxies it runs (each collector arms its own event-loop monitor).
+ */
+function sharedProcessRegistry(): Registry<RegistryContentType> {
+  if (processReg === null) {
+    processReg = new Registry<RegistryContentType>();
+    collectDefaultMetrics({ register: processReg });
+    // Gauges named *_total fail `promtool check metrics`; the per-type gauges beside them stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processReg.removeSingleMetric(name);
+  }
+  return processReg;
+}
+
+const spec = (name: MetricName): { name: string; help: string; labelNames: string[] } => {
+  const m = METRICS.find((x) => x.name === name)!;
+  return { name: m.name, help: m.help, labelNames: [...m.labels] };
+};
+
+export function startMetrics(o: MetricsOptions): Metrics {
+  // Built as OpenMetrics (prom-client only allows exemplars there); each scrape picks its format.
+  const registry = new Registry<RegistryContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registers = [registry];
+  const counter = (name: MetricName): Counter => new Counter({ ...spec(name), registers });
+  const histogram = (name: MetricName, buckets: readonly number[], exemplars: boolean): Histogram =>
+    new Histogram({ ...spec(name), buckets: [...buckets], registers, enableExemplars: exemplars });
+
+  const closedBytes = new Map<string, { in: number; out: number }>();
+  const src = o.source;
+
+  new Gauge({ ...spec('sightline_build_info'), registers }).set({ version: o.version, node: process.versions.node }, 1);
+  const reloads = counter('sightline_config_reloads_total');
+  const accepted = counter('sightline_connections_accepted_total');
+  const rejected = counter('sightline_connections_rejected_total');
+  const closed = counter('sightline_connections_closed_total');
+  const duration = histogram('sightline_connection_duration_seconds', FINGERPRINT_BUCKETS_SECONDS, true);
+  const idleAtClose = histogram('sightline_connection_idle_at_close_seconds', FINGERPRINT_BUCKETS_SECONDS, true);
+  const inactivity = counter('sightline_inactivity_kills_total');
+  const warnings = counter('sightline_inactivity_warnings_total');
+  const zombies = counter('sightline_zombie_detections_total');
+  const heartbeats = counter('sightline_heartbeat_timeouts_total');
+  const limits = counter('sightline_limit_rejections_total');
+  const connectDuration = histogram('sightline_backend_connect_duration_seconds', CONNECT_BUCKETS_SECONDS, false);
+  const connectFailures = counter('sightline_backend_connect_failures_total');
+  const helloFailures = counter('sightline_client_hello_failures_total');
+  const tlsFailures = counter('sightline_tls_handshake_failures_total');
+  const httpRequests = counter('sightline_http_requests_total');
+  const httpDuration = histogram('sightline_http_request_duration_seconds', HTTP_BUCKETS_SECONDS, true);
+  const wsCloses = counter('sightline_websocket_closes_total');
+  const patterns = counter('sightline_disconnect_patterns_total');
+  const telemetryErrors = counter('sightline_telemetry_errors_total');
+
+  // ---- computed at scrape time --------------------------------------------------------------
+  new Gauge({
+    ...spec('sightline_connections_active'),
+    registers,
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const c of src.live()) {
+        const r = c.routeName ?? NONE;
+        counts.set(r, (counts.get(r) ?? 0) + 1);
+      }
+      for (const [route, n] of counts) this.set({ route }, n);
+    },
+  });
+  new Gauge({
+    ...spec('sightline_connection_oldest_age_seconds'),
+    registers,
+    collect() {
+      this.reset();
+      const now = src.now();
+      const oldest = new Map<string, number>();
+      for (const c of src.live()) {
+        if (c.routeName === null) continue;
+        const age = now - c.incomingStartTime;
+        if (age > (oldest.get(c.routeName) ?? -1)) oldest.set(c.routeName, age);
+      }
+      for (const [route, ms] of oldest) this.set({ route }, ms / 1000);
+    },
+  });
+  new Gauge({
+    ...spec('sightline_connections_older_than'),
+    registers,
+    collect() {
+      this.reset();
+      const now = src.now();
+      const byRoute = new Map<string, number[]>();
+      for (const c of src.live()) {
+        if (c.routeName === null) continue;
+        let counts = byRoute.get(c.routeName);
+        if (counts === undefined) byRoute.set(c.routeName, (counts = AGE_THRESHOLDS_SECONDS.map(() => 0)));
+        const age = (now - c.incomingStartTime) / 1000;
+        AGE_THRESHOLDS_SECONDS.forEach((t, i) => {
+          if (age > t) counts[i]!++;
+        });
+      }
+      for (const [route, counts] of byRoute) AGE_THRESHOLDS_SECONDS.forEach((t, i) => this.set({ route, seconds: String(t) }, counts[i]!));
+    },
+  });
+  new Counter({
+    ...spec('sightline_bytes_total'),
+    registers,
+    collect() {
+      // Closed connections' bytes (added at close) plus what open ones have moved so far: both
+      // only grow, and a connection's bytes move from the second sum to the first when it closes.
+      const totals = new Map<string, { in: number; out: number }>();
+      for (const [r, b] of closedBytes) totals.set(r, { in: b.in, out: b.out });
+      for (const c of src.live()) {
+        const r = c.routeName ?? NONE;
+        let t = totals.get(r);
+        if (t === undefined) totals.set(r, (t = { in: 0, out: 0 }));
+        t.in += c.bytesReceived;
+        t.out += c.bytesSent;
+      }
+      this.reset();
+      for (const [route, t] of totals) {
+        this.inc({ route, direction: 'in' }, t.in);
+        this.inc({ route, direction: 'out' }, t.out);
+      }
+    },
+  });
+  new Gauge({
+    ...spec('sightline_disconnect_pattern_period_seconds'),
+    registers,
+    collect() {
+      this.reset();
+      for (const p of src.patterns()) this.set({ route: p.route, kind: p.kind }, p.periodMs / 1000);
+    },
+  });
+  new Gauge({
+    ...spec('sightline_upstream_sockets'),
+    registers,
+    collect() {
+      this.reset();
+      const p = src.pools();
+      if (p === null) return;
+      this.set({ state: 'open' }, p.open);
+      this.set({ state: 'idle' }, p.idle);
+    },
+  });
+  const processRegistry = o.processMetrics === false ? null : sharedProcessRegistry();
+
+  // ---- event subscribers --------------------------------------------------------------------
+  let errors = 0;
+  const mine = (conn: ConnectionView): boolean => conn.proxyId === o.proxyId;
+  const guard =
+    <T>(name: string, fn: (m: T) => void) =>
+    (m: unknown): void => {
+      try {
+        fn(m as T);
+      } catch {
+        errors++;
+        try {
+          telemetryErrors.inc({ subscriber: name });
+        } catch {
+          /* counted above */
+        }
+      }
+    };
+  const exemplar = (conn: ConnectionView): Record<string, string> | undefined => {
+    const id = o.traceIdOf?.(conn) ?? null;
+    return id === null ? undefined : { trace_id: id };
+  };
+
+  const onAccept = guard<AcceptEvent>('accept', (e) => {
+    if (mine(e.conn)) accepted.inc({ port: String(e.conn.listenPort) });
+  });
+  const onClose = guard<CloseEvent>('close', (e) => {
+    const c = e.conn;
+    if (!mine(c)) return;
+    const route = c.routeName ?? NONE;
+    const reason = e.reason;
+    closed.inc({ route, reason, initiator: e.initiator });
+    const b = closedBytes.get(route);
+    if (b === undefined) closedBytes.set(route, { in: e.bytesFromClient, out: e.bytesToClient });
+    else {
+      b.in += e.bytesFromClient;
+      b.out += e.bytesToClient;
+    }
+    if (isRejection(reason)) rejected.inc({ route, reason });
+    else {
+      const ex = exemplar(c);
+      duration.observe({ labels: { route, initiator: e.initiator }, value: e.durationMs / 1000, exemplarLabels: ex });
+      idleAtClose.observe({ labels: { route, initiator: e.initiator }, value: e.idleAtCloseMs / 1000, exemplarLabels: ex });
+    }
+    if (LIMITS.has(reason)) limits.inc({ route, limit: reason });
+    if (reason === CloseReason.Inactivity) inactivity.inc({ route, treatment: c.keepAliveTreatment });
+    else if (reason === CloseReason.HalfZombie || reason === CloseReason.Stuck) zombies.inc({ route, kind: reason });
+    else if (reason === CloseReason.HeartbeatTimeout) heartbeats.inc({ route });
+    else if (CONNECT_FAILURES.has(reason)) connectFailures.inc({ route, reason });
+    else if (HELLO_FAILURES.has(reason)) helloFailures.inc({ port: String(c.listenPort), reason });
+    else if (TLS_FAILURES.has(reason)) tlsFailures.inc({ route, reason });
+    const ws = e.websocket;
+    if (ws !== undefined) wsCloses.inc({ route, code: wsCodeClass(ws.closeCode), close_frame: String(ws.closeFrame) });
+  });
+  const onConnected = guard<BackendConnectedEvent>('backend-connected', (e) => {
+    if (mine(e.conn)) connectDuration.observe({ route: e.conn.routeName ?? NONE }, e.connectMs / 1000);
+  });
+  const onRequest = guard<HttpRequestEvent>('http-request', (e) => {
+    if (!mine(e.conn)) return;
+    const route = e.routeName ?? NONE;
+    httpRequests.inc({ route, status_class: e.statusClass, reason: e.reason });
+    httpDuration.observe({ labels: { route, status_class: e.statusClass }, value: e.durationMs / 1000, exemplarLabels: exemplar(e.conn) });
+    if (CONNECT_FAILURES.has(e.reason)) connectFailures.inc({ route, reason: e.reason });
+  });
+  const onLifecycle = guard<LifecycleEvent>('lifecycle', (e) => {
+    if (mine(e.conn) && e.kind === 'idle-warning') warnings.inc({ route: e.conn.routeName ?? NONE });
+  });
+  const onProxy = guard<ProxyEvent>('proxy', (e) => {
+    if (e.kind === 'routes-updated' && e.detail?.proxyId === o.proxyId) reloads.inc();
+  });
+  const subs: Array<[string, (m: unknown) => void]> = [
+    [CHANNEL_NAMES.accept, onAccept],
+    [CHANNEL_NAMES.close, onClose],
+    [CHANNEL_NAMES.backendConnected, onConnected],
+    [CHANNEL_NAMES.httpRequest, onRequest],
+    [CHANNEL_NAMES.lifecycle, onLifecycle],
+    [CHANNEL_NAMES.proxy, onProxy],
+  ];
+  for (const [ch, fn] of subs) diagnostics.subscribe(ch, fn);
+
+  // One scrape at a time: the registry's output format is switched per scrape.
+  let queue: Promise<unknown> = Promise.resolve();
+  let closedDown = false;
+  return {
+    registry,
+    scrape(openMetrics) {
+      const run = async (): Promise<{ contentType: string; body: string }> => {
+        const type = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
+        let body = await render(registry, type);
+        if (processRegistry !== null) {
+          const more = await render(processRegistry, type);
+          // OpenMetrics ends with one "# EOF": keep only the last.
+          if (openMetrics) body = body.replace(/# EOF\n?$/, '');
+          body += more;
+        }
+        return { contentType: type, body };
+      };
+      const p = queue.then(run, run);
+      queue = p.catch(() => undefined);
+      return p;
+    },
+    patternDetected(route, kind) {
+      patterns.inc({ route, kind });
+    },
+    get errors() {
+      return errors;
+    },
+    close() {
+      if (closedDown) return;
+      closedDown = true;
+      for (const [ch, fn] of subs) diagnostics.unsubscribe(ch, fn);
+      registry.clear();
+    },
+  };
+}

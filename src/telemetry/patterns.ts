@@ -1,0 +1,559 @@
+/**
+ * The in-process disconnect-pattern detector (DESIGN §3, reference/disconnect-fingerprints.md):
+ * fed one record per close, it notices when a route's connections die at a fixed age or at fixed
+ * wall-clock instants and names the usual culprits from the fingerprint table. Pure: no timers,
+ * no I/O; time comes from the samples (`at`) and from `snapshot(now)`.
+ *
+ * State: per route a ring of the last `windowSize` closes (typed arrays, grown on demand), at most
+ * `maxRoutes` routes (the least recently updated is evicted). Closes younger than `minDurationMs`
+ * are dropped on arrival: churn would flush the ring and they carry no fingerprint. A route is
+ * analysed every max(minCount/2, n/16) stored closes, so the cost is amortised O(log n) per close.
+ *
+ * Age-clustered (a per-connection timer): sort the ring's ages, slide a window of width
+ * max(500 ms, 2 %) to find the densest group. It is a pattern when it has ≥ minCount closes, is
+ * a spike (a smooth lifetime distribution puts ~1/20 of the closes within ±10 widths in one width):
+ * either half the ring and 3/4 of its ±10-width neighbourhood, or ≥ 2·minCount closes and half of
+ * that neighbourhood (a minority on a busy route); and the connections did not all start
+ * together (the densest 1 s of start times holds at most half of them; otherwise it is one burst
+ * opened and closed together). Proxy kills land up to one sweep period late, so local closes are
+ * also grouped with `localSlackMs` added to the width.
+ * Idle-at-close names the timer: most closes silent for their whole life (idle ≈ age) →
+ * 'idle-timeout'; few → 'age-cap' (something flowed just before the kill); else 'unknown'.
+ *
+ * Wall-clock-aligned (a shared timer): sort close instants and slide a 1 s window over them. A
+ * burst is a window of ≥ 3 closes that is improbable (Poisson tail ≤ 3e-5) for the close rate of
+ * both the 5 s and the 30 s around it: a kill is sharp, so busy traffic and smooth close-rate peaks
+ * (clients that connect together, cron jobs) make no bursts. Its connections must have ages more
+ * than 2 s apart (else it is the opened-together case above). It is a pattern when ≥ 3 bursts
+ * (not necessarily adjacent: pooled connections interleave) fall on an arithmetic progression
+ * (every pair of bursts, 1, 2 or 3 periods apart, seeds one; one missing slot in a row is allowed,
+ * 2/3 of the slots must hold a burst), each interval within max(1 s, 5 %) of the median, with
+ * ≥ minCount closes in all; the longest progression wins; period = the median interval.
+ *
+ * A pattern stands until no close has supported it for max(10 × period, 10 min); observe() returns
+ * a pattern only when it first appears or its period moves beyond its tolerance.
+ */
+import type { Initiator } from '../core/close-reasons.js';
+import { culpritsFor, type PatternShape, type PatternTimer } from './fingerprints.js';
+
+export interface CloseSample {
+  readonly route: string;
+  /** Wall-clock time of the close (epoch ms). */
+  readonly at: number;
+  /** Connection lifetime and idle gap at close (ms). */
+  readonly durationMs: number;
+  readonly idleAtCloseMs: number;
+  readonly initiator: Initiator;
+  /** True when the proxy itself decided (EndKind 'local'); false for a peer FIN/RST/error. */
+  readonly local: boolean;
+  readonly reason: string;
+}
+
+export interface DetectedPattern {
+  readonly route: string;
+  readonly kind: PatternShape;
+  /** The cluster age (age-clustered) or the repeat period (wall-clock-aligned), ms. */
+  readonly periodMs: number;
+  /** Half the range of the clustered ages / of the intervals: the pattern is periodMs ± spreadMs. */
+  readonly spreadMs: number;
+  /** Closes that make up the pattern. */
+  readonly count: number;
+  /** 'idle-timeout' when idle-at-close ≈ the age (an idle timer), 'age-cap' when closes happen whatever the idle gap. */
+  readonly timer: PatternTimer;
+  /** The initiator most of the closes share, and whether most were local (proxy) decisions. */
+  readonly initiator: Initiator;
+  readonly local: boolean;
+  readonly reasons: Readonly<Record<string, number>>;
+  readonly culprits: readonly string[];
+  /** One line for logs and the status page. */
+  readonly summary: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export interface PatternDetectorOptions {
+  /** Closes kept per route (ring buffer), default 256. */
+  readonly windowSize?: number;
+  /** Minimum closes in a cluster before it is a pattern, default 8. */
+  readonly minCount?: number;
+  /** Routes tracked at most (least recently updated evicted), default 1024. */
+  readonly maxRoutes?: number;
+  /** Closes younger than this are ignored (connection churn, health checks), default 1000 ms. */
+  readonly minDurationMs?: number;
+  /** Extra age tolerance for local closes: the proxy's sweep lands its kills up to one period late. Default 0. */
+  readonly localSlackMs?: number;
+}
+
+const NONE: readonly DetectedPattern[] = Object.freeze([]);
+const INITIATORS: readonly Initiator[] = ['client', 'backend', 'proxy'];
+const LOCAL_BIT = 4;
+const TEN_MINUTES_MS = 600_000;
+/** A burst: ≥ 3 closes within 1 s, their connections of ages more than 2 s apart... */
+const BURST_WINDOW_MS = 1_000;
+const BURST_MIN_CLOSES = 3;
+const BURST_MIN_AGE_SPREAD_MS = 2_000;
+/** ...and improbable (Poisson tail) for the close rate of the 5 s and of the 30 s either side. */
+const BURST_ALPHA = 3e-5;
+const SHARP_MS = 5_000;
+const BACKGROUND_MS = 30_000;
+/** Closes per burst window assumed at least, however quiet the route. */
+const MIN_BACKGROUND = 0.02;
+const MIN_PERIOD_MS = 5_000;
+const MAX_BURSTS = 64;
+
+/** Width of an age cluster at age `v` (ms). */
+const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
+/** How far an interval may stray from the period (ms). */
+const periodTolerance = (p: number): number => Math.max(1_000, 0.05 * p);
+/** An idle gap this close to the age means the connection was silent all its life. */
+const idleTolerance = (v: number): number => Math.max(1_000, 0.05 * v);
+const expiryMs = (p: DetectedPattern): number => Math.max(10 * p.periodMs, TEN_MINUTES_MS);
+
+/** The last `max` closes of one route, columnar; grows by doubling until `max`, then wraps. */
+class Ring {
+  readonly #max: number;
+  at = new Float64Array(0);
+  dur = new Float64Array(0);
+  idle = new Float64Array(0);
+  flags = new Uint8Array(0);
+  reasons: string[] = [];
+  length = 0;
+  #head = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+    this.#grow(Math.min(16, max));
+  }
+
+  get capacity(): number {
+    return this.at.length;
+  }
+
+  push(s: CloseSample): void {
+    let i: number;
+    if (this.length < this.at.length) i = this.length++;
+    else if (this.at.length < this.#max) {
+      this.#grow(Math.min(this.#max, this.at.length * 2));
+      i = this.length++;
+    } else {
+      i = this.#head;
+      this.#head = (this.#head + 1) % this.#max;
+    }
+    this.at[i] = s.at;
+    this.dur[i] = s.durationMs;
+    this.idle[i] = s.idleAtCloseMs;
+    this.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0);
+    this.reasons[i] = s.reason;
+  }
+
+  #grow(cap: number): void {
+    const at = new Float64Array(cap);
+    const dur = new Float64Array(cap);
+    const idle = new Float64Array(cap);
+    const flags = new Uint8Array(cap);
+    at.set(this.at);
+    dur.set(this.dur);
+    idle.set(this.idle);
+    flags.set(this.flags);
+    this.at = at;
+    this.dur = dur;
+    this.idle = idle;
+    this.flags = flags;
+  }
+}
+
+interface Standing {
+  pattern: DetectedPattern;
+  lastSeen: number;
+}
+
+interface RouteState {
+  readonly ring: Ring;
+  sinceAnalysis: number;
+  age: Standing | null;
+  aligned: Standing | null;
+}
+
+/** What the members of a pattern share: built from the ring indices that make it up. */
+interface Members {
+  count: number;
+  silent: number;
+  local: number;
+  firstSeen: number;
+  lastSeen: number;
+  byInitiator: [number, number, number];
+  reasons: Record<string, number>;
+}
+
+/** P(X ≥ k) for X ~ Poisson(mu). */
+function poissonTail(k: number, mu: number): number {
+  if (mu >= k) return 1;
+  let term = Math.exp(-mu);
+  for (let i = 1; i <= k; i++) term *= mu / i;
+  let sum = 0;
+  for (let i = k; term > sum * 1e-12 && i < k + 1_000; i++) {
+    sum += term;
+    term *= mu / (i + 1);
+  }
+  return sum;
+}
+
+/** First index of sorted `a[0..n)` with a value ≥ x. */
+function lowerBound(a: Float64Array, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the value nearest to `x` in the sorted `a[from..]`, or -1. */
+function nearest(a: readonly number[], from: number, x: number): number {
+  let lo = from;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= a.length) return a.length > from ? a.length - 1 : -1;
+  if (lo > from && x - a[lo - 1]! < a[lo]! - x) return lo - 1;
+  return lo;
+}
+
+/**
+ * Bursts (sorted instants `mids`) at mids[i] + m·step, one missing slot in a row allowed: at least
+ * 3 of them filling 2/3 of the slots, each interval within tolerance of the median period.
+ */
+function chainFrom(mids: readonly number[], i: number, step: number): { chain: number[]; period: number; spread: number } | null {
+  const tol = periodTolerance(step);
+  const chain = [i];
+  const periods: number[] = [];
+  let slots = 1;
+  for (let last = i, gap = 1; ; ) {
+    const target = mids[last]! + gap * step;
+    if (target > mids[mids.length - 1]! + tol) break;
+    const k = nearest(mids, last + 1, target);
+    if (k >= 0 && Math.abs(mids[k]! - target) <= tol) {
+      chain.push(k);
+      periods.push((mids[k]! - mids[last]!) / gap);
+      slots += gap;
+      last = k;
+      gap = 1;
+    } else if (++gap > 2) break;
+  }
+  if (chain.length < 3 || chain.length * 3 < slots * 2) return null;
+  periods.sort((p, q) => p - q);
+  const period = periods[periods.length >> 1]!;
+  if (periods.some((p) => Math.abs(p - period) > periodTolerance(period))) return null;
+  return { chain, period, spread: (periods[periods.length - 1]! - periods[0]!) / 2 };
+}
+
+const fmt = (ms: number): string => (ms / 1000).toFixed(1);
+const fmtAt = (ms: number): string => (ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000)));
+
+export class PatternDetector {
+  readonly #windowSize: number;
+  readonly #minCount: number;
+  readonly #maxRoutes: number;
+  readonly #minDurationMs: number;
+  readonly #localSlackMs: number;
+  /** Insertion order is update order: the first key is the least recently updated route. */
+  readonly #routes = new Map<string, RouteState>();
+  readonly #a: Float64Array;
+  readonly #b: Float64Array;
+
+  constructor(opts: PatternDetectorOptions = {}) {
+    this.#minCount = Math.max(3, Math.floor(opts.minCount ?? 8));
+    this.#windowSize = Math.max(this.#minCount, Math.floor(opts.windowSize ?? 256));
+    this.#maxRoutes = Math.max(1, Math.floor(opts.maxRoutes ?? 1024));
+    this.#minDurationMs = Math.max(0, opts.minDurationMs ?? 1_000);
+    this.#localSlackMs = Math.max(0, opts.localSlackMs ?? 0);
+    this.#a = new Float64Array(this.#windowSize);
+    this.#b = new Float64Array(this.#windowSize);
+  }
+
+  /** Number of routes with state (bounded by maxRoutes). */
+  get routes(): number {
+    return this.#routes.size;
+  }
+
+  /** Closes currently held for `route` (never more than windowSize). */
+  held(route: string): number {
+    return this.#routes.get(route)?.ring.length ?? 0;
+  }
+
+  /** Feed one close; returns the patterns that became detected (new, or changed period) because of it. */
+  observe(s: CloseSample): readonly DetectedPattern[] {
+    if (!(s.durationMs >= this.#minDurationMs) || !Number.isFinite(s.at) || !Number.isFinite(s.durationMs)) return NONE;
+    let st = this.#routes.get(s.route);
+    if (st !== undefined) this.#routes.delete(s.route);
+    else {
+      if (this.#routes.size >= this.#maxRoutes) {
+        const oldest = this.#routes.keys().next();
+        if (oldest.done !== true) this.#routes.delete(oldest.value);
+      }
+      st = { ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null };
+    }
+    this.#routes.set(s.route, st);
+    st.ring.push(s);
+    const age = st.age;
+    if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
+      const tol = ageTolerance(age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
+      if (Math.abs(s.durationMs - age.pattern.periodMs) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
+    }
+    const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
+    if (++st.sinceAnalysis < every || st.ring.length < this.#minCount) return NONE;
+    st.sinceAnalysis = 0;
+    const out: DetectedPattern[] = [];
+    const a = this.#ageCluster(s.route, st.ring);
+    if (a !== null) st.age = this.#merge(st.age, a, s.at, Math.max(ageTolerance(a.periodMs), a.spreadMs), out);
+    const w = this.#alignment(s.route, st.ring);
+    if (w !== null) st.aligned = this.#merge(st.aligned, w, s.at, periodTolerance(w.periodMs), out);
+    return out.length === 0 ? NONE : out;
+  }
+
+  /** Patterns currently standing at `now` (expired ones are dropped). */
+  snapshot(now: number): readonly DetectedPattern[] {
+    const out: DetectedPattern[] = [];
+    for (const st of this.#routes.values()) {
+      st.age = this.#live(st.age, now, out);
+      st.aligned = this.#live(st.aligned, now, out);
+    }
+    return out;
+  }
+
+  #live(s: Standing | null, now: number, out: DetectedPattern[]): Standing | null {
+    if (s === null || now - s.lastSeen > expiryMs(s.pattern)) return null;
+    if (s.pattern.lastSeen !== s.lastSeen) s.pattern = Object.freeze({ ...s.pattern, lastSeen: s.lastSeen });
+    out.push(s.pattern);
+    return s;
+  }
+
+  /** Fold a fresh detection into the standing one; report it when new or moved. */
+  #merge(cur: Standing | null, found: DetectedPattern, now: number, tol: number, out: DetectedPattern[]): Standing | null {
+    if (now - found.lastSeen > expiryMs(found)) return cur; // stale closes still in the ring
+    const alive = cur !== null && now - cur.lastSeen <= expiryMs(cur.pattern);
+    if (alive && Math.abs(found.periodMs - cur.pattern.periodMs) <= tol) {
+      const lastSeen = Math.max(cur.lastSeen, found.lastSeen);
+      return { pattern: Object.freeze({ ...found, firstSeen: Math.min(cur.pattern.firstSeen, found.firstSeen), lastSeen }), lastSeen };
+    }
+    out.push(found);
+    return { pattern: found, lastSeen: found.lastSeen };
+  }
+
+  /** Densest run of sorted `d[0..n)` within `width(d[i]) + slack`: [start, end] indices. */
+  /**
+   * Densest run of sorted `d[0..n)` within `width(d[i]) + slack`: [start, end] indices, or end < start.
+   * Runs starting within one width of `minDurationMs` are skipped: that edge is where the tail of
+   * short-lived traffic piles up.
+   */
+  #densest(d: Float64Array, n: number, slack: number): [number, number] {
+    let bi = 0;
+    let bj = -1;
+    for (let i = 0, j = 0; i < n; i++) {
+      const w = ageTolerance(d[i]!) + slack;
+      if (d[i]! < this.#minDurationMs + w) continue;
+      if (j < i) j = i;
+      while (j + 1 < n && d[j + 1]! <= d[i]! + w) j++;
+      if (j - i > bj - bi || (j - i === bj - bi && d[j]! - d[i]! < d[bj]! - d[bi]!)) [bi, bj] = [i, j];
+    }
+    return [bi, bj];
+  }
+
+  #ageCluster(route: string, ring: Ring): DetectedPattern | null {
+    const n = ring.length;
+    const all = this.#a;
+    for (let i = 0; i < n; i++) all[i] = ring.dur[i]!;
+    const d = all.subarray(0, n).sort();
+    let [i, j] = this.#densest(d, n, 0);
+    let lo = d[i]!;
+    let hi = d[j]!;
+    let median = d[(i + j) >> 1]!;
+    let localOnly = false;
+    if (this.#localSlackMs > 0) {
+      let m = 0;
+      for (let k = 0; k < n; k++) if ((ring.flags[k]! & LOCAL_BIT) !== 0) this.#b[m++] = ring.dur[k]!;
+      const l = this.#b.subarray(0, m).sort();
+      const [li, lj] = this.#densest(l, m, this.#localSlackMs);
+      if (m > 0 && lj - li > j - i) {
+        [i, j, lo, hi, median, localOnly] = [li, lj, l[li]!, l[lj]!, l[(li + lj) >> 1]!, true];
+      }
+    }
+    const count = j - i + 1;
+    if (count < this.#minCount) return null;
+    const width = ageTolerance(median) + (localOnly ? this.#localSlackMs : 0);
+    // A timer makes a spike, standing out from both sides: count what lies within 10 widths
+    // below and above it (a smooth lifetime distribution puts ~1/20 of that in one width). A
+    // cluster holding half the ring needs 3/4 of its neighbourhood; a minority cluster on a busy
+    // route needs 2·minCount closes, half of the neighbourhood and 3 times either side.
+    let below = 0;
+    let above = 0;
+    for (let k = 0; k < n; k++) {
+      if (d[k]! < lo && d[k]! >= median - 10 * width) below++;
+      else if (d[k]! > hi && d[k]! <= median + 10 * width) above++;
+    }
+    const ok =
+      count * 2 >= n
+        ? count >= 3 * (below + above)
+        : count >= 2 * this.#minCount && count >= below + above && count >= 3 * Math.max(below, above);
+    if (!ok) return null;
+    const member = (k: number): boolean => ring.dur[k]! >= lo && ring.dur[k]! <= hi && (!localOnly || (ring.flags[k]! & LOCAL_BIT) !== 0);
+    // Connections opened together and closed together once are one event, not a timer.
+    let m = 0;
+    for (let k = 0; k < n; k++) if (member(k)) this.#b[m++] = ring.at[k]! - ring.dur[k]!;
+    const starts = this.#b.subarray(0, m).sort();
+    const startWindow = Math.max(1_000, width);
+    let dense = 0;
+    for (let s = 0, e = 0; s < m; s++) {
+      while (e + 1 < m && starts[e + 1]! - starts[s]! <= startWindow) e++;
+      dense = Math.max(dense, e - s + 1);
+    }
+    if (dense * 2 > m) return null;
+    const mem = this.#collect(ring, member);
+    const silentShare = mem.silent / mem.count;
+    const timer: PatternTimer = silentShare >= 0.75 ? 'idle-timeout' : silentShare <= 0.25 ? 'age-cap' : 'unknown';
+    return this.#build(route, 'age-clustered', median, (hi - lo) / 2, timer, mem, `die at ${fmt(median)} s ± ${fmt((hi - lo) / 2)} s`);
+  }
+
+  #alignment(route: string, ring: Ring): DetectedPattern | null {
+    const n = ring.length;
+    const t = this.#a;
+    for (let i = 0; i < n; i++) t[i] = ring.at[i]!;
+    const ts = t.subarray(0, n).sort();
+    if (ts[n - 1]! - ts[0]! < 2 * MIN_PERIOD_MS) return null;
+    const bursts: { from: number; to: number; mid: number; size: number }[] = [];
+    for (let i = 0, j = 0; i < n; ) {
+      if (j < i) j = i;
+      while (j + 1 < n && ts[j + 1]! - ts[i]! <= BURST_WINDOW_MS) j++;
+      const size = j - i + 1;
+      if (size < BURST_MIN_CLOSES || !this.#improbable(ts, n, i, j)) {
+        i++;
+        continue;
+      }
+      const from = ts[i]!;
+      const to = ts[j]!;
+      let minAge = Infinity;
+      let maxAge = -Infinity;
+      for (let k = 0; k < n; k++) {
+        if (ring.at[k]! < from || ring.at[k]! > to) continue;
+        minAge = Math.min(minAge, ring.dur[k]!);
+        maxAge = Math.max(maxAge, ring.dur[k]!);
+      }
+      if (maxAge - minAge > BURST_MIN_AGE_SPREAD_MS) bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size });
+      i = j + 1;
+    }
+    if (bursts.length < 3) return null;
+    const b = bursts.slice(-MAX_BURSTS);
+    const mids = b.map((x) => x.mid);
+    let best: { chain: number[]; period: number; spread: number; closes: number } | null = null;
+    for (let i = 0; i < b.length; i++) {
+      for (let j = i + 1; j < b.length; j++) {
+        // The pair may be 1, 2 or 3 periods apart (a burst can be hidden by traffic or missing).
+        for (let q = 1; q <= 3; q++) {
+          const step = (mids[j]! - mids[i]!) / q;
+          if (step < MIN_PERIOD_MS) break;
+          const c = chainFrom(mids, i, step);
+          if (c === null) continue;
+          const closes = c.chain.reduce((acc, k) => acc + b[k]!.size, 0);
+          if (closes < this.#minCount) continue;
+          if (
+            best === null ||
+            c.chain.length > best.chain.length ||
+            (c.chain.length === best.chain.length && (closes > best.closes || (closes === best.closes && c.spread < best.spread)))
+          ) {
+            best = { ...c, closes };
+          }
+        }
+      }
+    }
+    if (best === null) return null;
+    const ranges = best.chain.map((k) => b[k]!);
+    const mem = this.#collect(ring, (k) => ranges.some((r) => ring.at[k]! >= r.from && ring.at[k]! <= r.to));
+    // A shared idle sweep only finds connections silent for a while; an age cap kills busy ones too.
+    let quiet = 0;
+    const floor = Math.max(2_000, 0.05 * best.period);
+    for (let k = 0; k < n; k++) if (ranges.some((r) => ring.at[k]! >= r.from && ring.at[k]! <= r.to) && ring.idle[k]! >= floor) quiet++;
+    const quietShare = quiet / mem.count;
+    const timer: PatternTimer = quietShare >= 0.9 ? 'idle-timeout' : quietShare <= 0.6 ? 'age-cap' : 'unknown';
+    const what = `are closed together every ${fmt(best.period)} s ± ${fmt(best.spread)} s`;
+    return this.#build(route, 'wall-clock-aligned', best.period, best.spread, timer, mem, what, `${best.chain.length} bursts, `);
+  }
+
+  /** Closes ts[i..j] (one window) are improbable for the close rate of the minute around them. */
+  #improbable(ts: Float64Array, n: number, i: number, j: number): boolean {
+    const size = j - i + 1;
+    const mu = Math.max(this.#background(ts, n, i, size, SHARP_MS), this.#background(ts, n, i, size, BACKGROUND_MS), MIN_BACKGROUND);
+    return poissonTail(size, mu) <= BURST_ALPHA;
+  }
+
+  /** Closes expected in one burst window from the rate within `side` ms either side of it. */
+  #background(ts: Float64Array, n: number, i: number, size: number, side: number): number {
+    const from = ts[i]! - side;
+    const to = ts[i]! + BURST_WINDOW_MS + side;
+    const others = lowerBound(ts, n, to) - lowerBound(ts, n, from) - size;
+    // The time counted over, clipped to what the ring still holds.
+    const covered = Math.min(ts[n - 1]!, to) - Math.max(ts[0]!, from) - BURST_WINDOW_MS;
+    return (others * BURST_WINDOW_MS) / Math.max(covered, BURST_WINDOW_MS);
+  }
+
+  #collect(ring: Ring, member: (k: number) => boolean): Members {
+    const m: Members = { count: 0, silent: 0, local: 0, firstSeen: Infinity, lastSeen: -Infinity, byInitiator: [0, 0, 0], reasons: {} };
+    for (let k = 0; k < ring.length; k++) {
+      if (!member(k)) continue;
+      const dur = ring.dur[k]!;
+      const flags = ring.flags[k]!;
+      const reason = ring.reasons[k]!;
+      m.count++;
+      if (ring.idle[k]! >= dur - idleTolerance(dur)) m.silent++;
+      if ((flags & LOCAL_BIT) !== 0) m.local++;
+      m.byInitiator[flags & 3]!++;
+      m.reasons[reason] = (m.reasons[reason] ?? 0) + 1;
+      m.firstSeen = Math.min(m.firstSeen, ring.at[k]!);
+      m.lastSeen = Math.max(m.lastSeen, ring.at[k]!);
+    }
+    return m;
+  }
+
+  #build(
+    route: string,
+    kind: PatternShape,
+    periodMs: number,
+    spreadMs: number,
+    timer: PatternTimer,
+    m: Members,
+    what: string,
+    extra = '',
+  ): DetectedPattern {
+    let who = 0;
+    for (let x = 1; x < 3; x++) if (m.byInitiator[x]! > m.byInitiator[who]!) who = x;
+    const initiator = INITIATORS[who]!;
+    const local = m.local * 2 > m.count;
+    const culprits = culpritsFor(periodMs / 1000, kind, timer);
+    const top = Object.entries(m.reasons).sort((p, q) => q[1] - p[1])[0]?.[0] ?? 'unknown';
+    const causes =
+      culprits.length > 0
+        ? `known causes at ${fmtAt(periodMs)} s: ${culprits.join('; ')}`
+        : `no known cause at ${fmtAt(periodMs)} s in the fingerprint table`;
+    const by = `closed by ${initiator}${local ? ' (proxy decision)' : ''}`;
+    const summary = `connections on route ${route} ${what} (${kind}, ${timer}, ${by}, ${extra}${m.count} closes, mostly ${top}); ${causes}`;
+    return Object.freeze({
+      route,
+      kind,
+      periodMs,
+      spreadMs,
+      count: m.count,
+      timer,
+      initiator,
+      local,
+      reasons: Object.freeze(m.reasons),
+      culprits: Object.freeze(culprits),
+      summary,
+      firstSeen: m.firstSeen,
+      lastSeen: m.lastSeen,
+    });
+  }
+}

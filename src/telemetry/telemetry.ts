@@ -1,0 +1,157 @@
+/**
+ * The telemetry of one proxy (DESIGN §1 L5): metrics, logs, the disconnect-pattern detector and
+ * tracing, each a subscriber of the core's channels. Started and closed by the composition root;
+ * the data path knows nothing of it.
+ *
+ * Subscription order matters for the close event: metrics and logs subscribe before tracing, so
+ * they still see the connection's span (trace ids for exemplars and log lines) when tracing ends
+ * it on the same event.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import type { Logger } from 'pino';
+import type { TracerProvider } from '@opentelemetry/api';
+import { CHANNEL_NAMES, type CloseEvent } from '../core/channels.js';
+import { isRejection } from '../core/close-reasons.js';
+import type { Clock } from '../core/clock.js';
+import type { ResolvedOptions } from '../config/schema.js';
+import type { LogSubscription } from './logger.js';
+import { startMetrics, type Metrics, type MetricsSource } from './metrics.js';
+import { PatternDetector, type DetectedPattern } from './patterns.js';
+import type { Tracing } from './tracing.js';
+
+export interface TelemetryDeps {
+  readonly proxyId: number;
+  readonly options: ResolvedOptions;
+  readonly clock: Clock;
+  readonly version: string;
+  /** Live data read at scrape time (open connections, pools). */
+  readonly source: Omit<MetricsSource, 'patterns'>;
+  /** A logger to use; undefined: build one from `telemetry.logging`; null: no logs. */
+  readonly logger?: Logger | null | undefined;
+  /** Tests: a tracer provider (in-memory exporter); otherwise tracing follows OTEL_* variables. */
+  readonly tracerProvider?: TracerProvider;
+}
+
+export interface Telemetry {
+  readonly metrics: Metrics | null;
+  readonly tracing: Tracing | null;
+  readonly patterns: PatternDetector | null;
+  readonly logs: LogSubscription | null;
+  /** The metrics exposition (empty when metrics are off). */
+  scrape(openMetrics: boolean): Promise<{ contentType: string; body: string }>;
+  /** Standing disconnect patterns. */
+  standingPatterns(): readonly DetectedPattern[];
+  /** Close reasons per minute over the last 15 minutes (oldest first). */
+  recentCloses(): { bucketMs: number; buckets: Array<{ start: number; byReason: Record<string, number> }> };
+  /** From the proxy's sweep tick: trace segments, refusal summaries. */
+  sweep(now: number): void;
+  close(): Promise<void>;
+}
+
+export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
+  const t = d.options.telemetry;
+  const clock = d.clock;
+  const patterns = t.patterns.enabled ? new PatternDetector() : null;
+  const standing = (): readonly DetectedPattern[] => patterns?.snapshot(clock.now()) ?? [];
+
+  // Tracing first (it owns span contexts), but its subscriptions are made last (see header).
+  let tracing: Tracing | null = null;
+  const wantTracing = t.tracing.enabled || d.tracerProvider !== undefined;
+
+  let traceRef: Tracing | null = null;
+  const spanContextOf = (conn: Parameters<Tracing['spanContextOf']>[0]): { traceId: string; spanId: string } | null => traceRef?.spanContextOf(conn) ?? null;
+
+  const metrics = t.metrics.enabled
+    ? startMetrics({
+        proxyId: d.proxyId,
+        version: d.version,
+        source: { ...d.source, patterns: standing },
+        traceIdOf: (conn) => spanContextOf(conn)?.traceId ?? null,
+      })
+    : null;
+
+  let logs: LogSubscription | null = null;
+  let logger: Logger | null = null;
+  if (d.logger !== null && !(d.logger === undefined && t.logging.level === 'silent')) {
+    const { createLogger, subscribeLogs } = await import('./logger.js');
+    logger = d.logger ?? createLogger(t.logging);
+    logs = subscribeLogs(logger, { proxyId: d.proxyId, detailed: d.options.enableDetailedLogging, spanContextOf });
+  }
+
+  // Close reasons per minute for the status page: 15 one-minute buckets, reasons a closed set.
+  const BUCKET_MS = 60_000;
+  const KEEP = 15;
+  const recent: Array<{ start: number; byReason: Record<string, number> }> = [];
+  const countRecent = (reason: string): void => {
+    const start = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS;
+    let b = recent[recent.length - 1];
+    if (b === undefined || b.start !== start) {
+      recent.push((b = { start, byReason: {} }));
+      if (recent.length > KEEP) recent.shift();
+    }
+    b.byReason[reason] = (b.byReason[reason] ?? 0) + 1;
+  };
+
+  const onClose = (m: unknown): void => {
+    try {
+      const e = m as CloseEvent;
+      const c = e.conn;
+      if (c.proxyId !== d.proxyId) return;
+      countRecent(e.reason);
+      if (patterns === null || c.routeName === null || isRejection(e.reason)) return;
+      const found = patterns.observe({
+        route: c.routeName,
+        at: clock.now(),
+        durationMs: e.durationMs,
+        idleAtCloseMs: e.idleAtCloseMs,
+        initiator: e.initiator,
+        local: e.endKind === 'local',
+        reason: e.reason,
+      });
+      for (const p of found) {
+        metrics?.patternDetected(p.route, p.kind);
+        logs?.pattern({ route: p.route, kind: p.kind, periodMs: p.periodMs, spreadMs: p.spreadMs, count: p.count, timer: p.timer, initiator: p.initiator, culprits: p.culprits }, p.summary);
+      }
+    } catch {
+      /* the detector must never break the close path */
+    }
+  };
+  diagnostics.subscribe(CHANNEL_NAMES.close, onClose);
+
+  if (wantTracing) {
+    const { startTracing } = await import('./tracing.js');
+    tracing = startTracing({ proxyId: d.proxyId, segmentLengthMs: t.tracing.segmentLength, clock, provider: d.tracerProvider });
+    traceRef = tracing;
+  }
+
+  let closed: Promise<void> | null = null;
+  return {
+    metrics,
+    tracing,
+    patterns,
+    logs,
+    async scrape(openMetrics) {
+      if (metrics === null) return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' };
+      return metrics.scrape(openMetrics);
+    },
+    standingPatterns: standing,
+    recentCloses() {
+      const now = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS;
+      return { bucketMs: BUCKET_MS, buckets: recent.filter((b) => b.start > now - KEEP * BUCKET_MS).map((b) => ({ start: b.start, byReason: { ...b.byReason } })) };
+    },
+    sweep(now) {
+      tracing?.sweep(now);
+      logs?.sweep();
+    },
+    close() {
+      closed ??= (async () => {
+        diagnostics.unsubscribe(CHANNEL_NAMES.close, onClose);
+        await tracing?.close();
+        logs?.close();
+        metrics?.close();
+        logger?.flush?.();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,327 @@
+/**
+ * OpenTelemetry traces as a subscriber of the core's channels (DESIGN §1, §3): the data path
+ * never calls the tracer. Per connection:
+ *  - `sightline.connection` (SERVER): accept → close, with the close attributes; a connection
+ *    older than the segment length is cut at a sweep into segments, each a new span linked to
+ *    the previous one (only the current segment is held, so memory stays bounded);
+ *  - `sightline.setup` (INTERNAL, child): accept → route → backend connected (or the first HTTP
+ *    request, or the close when it never got that far);
+ *  - `sightline.upstream.connect` (CLIENT, child): one per backend connect, failed ones included;
+ *  - on HTTP routes one CLIENT span per request (`GET`, ...), continuing the client's W3C trace
+ *    when it sent one, and whose traceparent is what the backend receives.
+ * Span times come from the proxy's clock. Every handler is guarded: errors are counted, never
+ * thrown into the data path (DESIGN §2.9). Export decisions: see tracing-sampling.ts.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import {
+  CHANNEL_NAMES,
+  type AcceptEvent,
+  type BackendConnectedEvent,
+  type CloseEvent,
+  type ConnectionView,
+  type HttpRequestEvent,
+  type HttpRequestStartEvent,
+  type LifecycleEvent,
+  type RouteEvent,
+} from '../core/channels.js';
+import { isAbnormal, Phase } from '../core/close-reasons.js';
+import type { Clock } from '../core/clock.js';
+import { A, SPAN_CONNECT, SPAN_CONNECTION, SPAN_SETUP, closeAttributes, connectionAttributes, detailAttributes, hostPort, hr, routeAttributes } from './tracing-attributes.js';
+import { normalRatioFromEnv, providerFromConfig, tracingConfigFromEnv } from './tracing-env.js';
+import { RequestSpans } from './tracing-http.js';
+import { KEEP_VERDICT, Verdict, attachVerdict, inRatio, type SamplingStats, type SamplingSpanProcessor } from './tracing-sampling.js';
+
+export { createSamplingProcessor, type SamplingStats } from './tracing-sampling.js';
+
+export interface TracingOptions {
+  /** Only events whose conn.proxyId matches. */
+  readonly proxyId: number;
+  /** telemetry.tracing.segmentLength (default 600000); 0 or less: no segments. */
+  readonly segmentLengthMs: number;
+  /** The proxy's clock (ms, epoch-like): every span time comes from it. */
+  readonly clock: Clock;
+  /**
+   * A tracer provider to use (tests: an SDK TracerProvider with an InMemorySpanExporter). Wrap
+   * its exporting processor with `createSamplingProcessor()` for the sampling to apply; without
+   * it every span is exported. When absent, one is built from the standard OTEL_* environment
+   * (null result = tracing off) and owned: close() shuts it down.
+   */
+  readonly provider?: TracerProvider;
+  /** Fraction of NORMAL closes exported (abnormal ones always are). Default: OTEL_TRACES_SAMPLER[_ARG], else 1. */
+  readonly normalSampleRatio?: number;
+}
+
+export interface Tracing {
+  /** Trace and span id of the connection's current SERVER span (for logs and metric exemplars), null when none. */
+  spanContextOf(conn: ConnectionView): { traceId: string; spanId: string } | null;
+  /** Called on each sweep tick with the proxy clock: rolls long connections into a new linked segment span. */
+  sweep(now: number): void;
+  /** Handler errors caught (never thrown into the data path). */
+  readonly errors: number;
+  /** Export counters when the provider is ours (built from the environment), else null. */
+  readonly stats: SamplingStats | null;
+  /** Unsubscribe, end open spans (as not-closed segments), flush and shut the provider down if we own it. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface ConnState {
+  readonly conn: ConnectionView;
+  readonly verdict: Verdict;
+  /** The current segment of the connection span. */
+  seg: Span;
+  segIndex: number;
+  segStart: number;
+  setup: Span | null;
+  /** When the route event came (-1: not routed yet). */
+  routeAt: number;
+  target: string | null;
+  connected: boolean;
+}
+
+/** Start tracing proxy `o.proxyId`; null when there is no provider (none given, none configured). */
+export function startTracing(o: TracingOptions): Tracing | null {
+  let provider: TracerProvider;
+  let sampling: SamplingSpanProcessor | null = null;
+  if (o.provider !== undefined) {
+    provider = o.provider;
+  } else {
+    const cfg = tracingConfigFromEnv();
+    if (cfg === null) return null;
+    const built = providerFromConfig(cfg);
+    provider = built.provider;
+    sampling = built.sampling;
+  }
+  return new ChannelTracing(o, provider, sampling);
+}
+
+class ChannelTracing implements Tracing {
+  readonly #proxyId: number;
+  readonly #clock: Clock;
+  readonly #segmentMs: number;
+  readonly #ratio: number;
+  readonly #tracer: Tracer;
+  readonly #provider: TracerProvider;
+  /** Set when we built the provider: close() shuts it down. */
+  readonly #sampling: SamplingSpanProcessor | null;
+  /** Open connections, in order of their current segment's start (a roll re-inserts at the end). */
+  readonly #conns = new Map<ConnectionView, ConnState>();
+  readonly #requests: RequestSpans;
+  readonly #subs: Array<[string, (m: unknown) => void]>;
+  #errors = 0;
+  #closing: Promise<void> | null = null;
+
+  constructor(o: TracingOptions, provider: TracerProvider, sampling: SamplingSpanProcessor | null) {
+    this.#proxyId = o.proxyId;
+    this.#clock = o.clock;
+    this.#segmentMs = Number.isFinite(o.segmentLengthMs) && o.segmentLengthMs > 0 ? o.segmentLengthMs : Infinity;
+    const r = o.normalSampleRatio ?? normalRatioFromEnv();
+    this.#ratio = Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1;
+    this.#provider = provider;
+    this.#sampling = sampling;
+    this.#tracer = provider.getTracer('sightline');
+    this.#requests = new RequestSpans({
+      start: (name, kind, startMs, attributes, parent, links) => this.#start(name, kind, startMs, attributes, parent, links),
+      segmentOf: (conn) => this.#conns.get(conn)?.seg,
+      ratio: this.#ratio,
+    });
+    this.#subs = [
+      [CHANNEL_NAMES.accept, this.#guard<AcceptEvent>((e) => this.#onAccept(e))],
+      [CHANNEL_NAMES.route, this.#guard<RouteEvent>((e) => this.#onRoute(e))],
+      [CHANNEL_NAMES.backendConnected, this.#guard<BackendConnectedEvent>((e) => this.#onBackendConnected(e))],
+      [CHANNEL_NAMES.lifecycle, this.#guard<LifecycleEvent>((e) => this.#onLifecycle(e))],
+      [CHANNEL_NAMES.httpRequestStart, this.#guard<HttpRequestStartEvent>((e) => this.#onRequestStart(e))],
+      [CHANNEL_NAMES.httpRequest, this.#guard<HttpRequestEvent>((e) => this.#requests.onEnd(e, this.#clock.now()))],
+      [CHANNEL_NAMES.close, this.#guard<CloseEvent>((e) => this.#onClose(e))],
+    ];
+    for (const [name, fn] of this.#subs) diagnostics.subscribe(name, fn);
+  }
+
+  get errors(): number {
+    return this.#errors;
+  }
+
+  get stats(): SamplingStats | null {
+    return this.#sampling?.stats ?? null;
+  }
+
+  #guard<T extends { readonly conn: ConnectionView }>(fn: (e: T) => void): (m: unknown) => void {
+    return (m) => {
+      try {
+        const e = m as T;
+        if (e.conn.proxyId === this.#proxyId) fn(e);
+      } catch {
+        this.#errors++;
+      }
+    };
+  }
+
+  spanContextOf(conn: ConnectionView): { traceId: string; spanId: string } | null {
+    try {
+      const st = this.#conns.get(conn);
+      if (st === undefined) return null;
+      const { traceId, spanId } = st.seg.spanContext();
+      return { traceId, spanId };
+    } catch {
+      this.#errors++;
+      return null;
+    }
+  }
+
+  // ---- connection spans -----------------------------------------------------------------------
+
+  #start(name: string, kind: SpanKind, startMs: number, attributes: Attributes, parent: Context, links?: Link[]): Span {
+    return this.#tracer.startSpan(name, { kind, startTime: hr(startMs), attributes, ...(links ? { links } : {}), root: parent === ROOT_CONTEXT }, parent);
+  }
+
+  #onAccept(e: AcceptEvent): void {
+    const c = e.conn;
+    if (this.#conns.has(c) || this.#closing !== null) return;
+    const start = c.incomingStartTime;
+    const seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, start, connectionAttributes(c, null, 0), ROOT_CONTEXT);
+    // Decided by the first segment's trace id: in the ratio → kept from the start, else pending.
+    const verdict = inRatio(seg.spanContext().traceId, this.#ratio) ? KEEP_VERDICT : new Verdict(null);
+    attachVerdict(seg, verdict);
+    const setup = this.#start(SPAN_SETUP, SpanKind.INTERNAL, start, { [A.connectionId]: c.id }, trace.setSpan(ROOT_CONTEXT, seg));
+    attachVerdict(setup, verdict);
+    this.#conns.set(c, { conn: c, verdict, seg, segIndex: 0, segStart: start, setup, routeAt: -1, target: null, connected: false });
+  }
+
+  #onRoute(e: RouteEvent): void {
+    const st = this.#conns.get(e.conn);
+    if (st === undefined) return;
+    const now = this.#clock.now();
+    st.routeAt = now;
+    st.target = e.target === '' ? null : e.target;
+    const attrs = routeAttributes(e);
+    st.setup?.addEvent('route', attrs, hr(now));
+    st.setup?.setAttributes(attrs);
+    st.seg.setAttributes(connectionAttributes(e.conn, st.target, st.segIndex));
+  }
+
+  #onBackendConnected(e: BackendConnectedEvent): void {
+    const st = this.#conns.get(e.conn);
+    if (st === undefined) return;
+    const now = this.#clock.now();
+    const ms = Number.isFinite(e.connectMs) && e.connectMs > 0 ? e.connectMs : 0;
+    const attrs = hostPort(e.target, { [A.connectMs]: ms });
+    if (e.conn.routeName !== null) attrs[A.route] = e.conn.routeName;
+    const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(now - ms, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
+    attachVerdict(span, st.verdict);
+    span.end(hr(now));
+    st.connected = true;
+    this.#endSetup(st, now);
+  }
+
+  #endSetup(st: ConnState, now: number, error?: string): void {
+    const setup = st.setup;
+    if (setup === null) return;
+    st.setup = null;
+    if (error !== undefined) {
+      setup.setAttribute(ATTR_ERROR_TYPE, error);
+      setup.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    }
+    setup.end(hr(now));
+  }
+
+  #onRequestStart(e: HttpRequestStartEvent): void {
+    const now = this.#clock.now();
+    this.#requests.onStart(e, now);
+    const st = this.#conns.get(e.conn);
+    // On HTTP routes bytes flow once the first request is read: setup is over.
+    if (st !== undefined) this.#endSetup(st, now);
+  }
+
+  #onLifecycle(e: LifecycleEvent): void {
+    const st = this.#conns.get(e.conn);
+    if (st === undefined) return;
+    st.seg.addEvent(e.kind, detailAttributes(e.detail), hr(this.#clock.now()));
+  }
+
+  #onClose(e: CloseEvent): void {
+    const c = e.conn;
+    const end = c.incomingStartTime + e.durationMs;
+    const abnormal = isAbnormal(e.reason);
+    this.#requests.onClose(c, e.reason, end);
+    const st = this.#conns.get(c);
+    if (st === undefined) return;
+    this.#conns.delete(c);
+    st.verdict.resolve(abnormal);
+    this.#endSetup(st, end, abnormal ? e.reason : undefined);
+    if (!st.connected && st.routeAt >= 0 && e.phase === Phase.Connecting) {
+      // The backend connect never finished: its span ends with the close, failed.
+      const attrs = hostPort(e.target ?? st.target, { [A.connectMs]: Math.max(0, end - st.routeAt), [ATTR_ERROR_TYPE]: e.reason });
+      if (c.routeName !== null) attrs[A.route] = c.routeName;
+      const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(st.routeAt, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
+      attachVerdict(span, st.verdict);
+      span.end(hr(Math.max(end, st.routeAt)));
+    }
+    st.seg.setAttributes(connectionAttributes(c, e.target ?? st.target, st.segIndex));
+    st.seg.setAttributes(closeAttributes(e, abnormal));
+    if (abnormal) st.seg.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
+    st.seg.end(hr(Math.max(end, st.segStart)));
+  }
+
+  // ---- segments -------------------------------------------------------------------------------
+
+  sweep(now: number): void {
+    try {
+      const due = now - this.#segmentMs;
+      for (const st of this.#conns.values()) {
+        // In segment-start order: the first one not due ends the walk (rolled ones are not due).
+        if (st.segStart > due) break;
+        this.#roll(st, now);
+      }
+    } catch {
+      this.#errors++;
+    }
+  }
+
+  /** End the current segment (not final) and continue in a new span linked to it. */
+  #roll(st: ConnState, now: number): void {
+    const prev = st.seg;
+    prev.setAttribute(A.segmentFinal, false);
+    prev.end(hr(now));
+    st.segIndex++;
+    st.segStart = now;
+    const links: Link[] = [{ context: prev.spanContext(), attributes: { 'sightline.link': 'previous_segment' } }];
+    st.seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, now, connectionAttributes(st.conn, st.target, st.segIndex), ROOT_CONTEXT, links);
+    attachVerdict(st.seg, st.verdict);
+    this.#conns.delete(st.conn);
+    this.#conns.set(st.conn, st);
+  }
+
+  // ---- shutdown -------------------------------------------------------------------------------
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    for (const [name, fn] of this.#subs) diagnostics.unsubscribe(name, fn);
+    try {
+      const now = this.#clock.now();
+      this.#requests.endAll(now);
+      for (const st of this.#conns.values()) {
+        // Still open: its fate is unknown, so it is kept (as a segment that did not see its close).
+        st.verdict.resolve(true);
+        this.#endSetup(st, now);
+        st.seg.setAttributes({ [A.segmentFinal]: false, [A.openAtShutdown]: true });
+        st.seg.end(hr(Math.max(now, st.segStart)));
+      }
+      this.#conns.clear();
+    } catch {
+      this.#errors++;
+    }
+    try {
+      const p = this.#provider as TracerProvider & { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> };
+      if (this.#sampling !== null) await p.shutdown?.();
+      else await p.forceFlush?.();
+    } catch {
+      this.#errors++;
+    }
+  }
+}

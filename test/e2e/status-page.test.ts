@@ -1,0 +1,162 @@
+/**
+ * The status page in headless Chromium (Debian's `chromium`), served by startAdmin over a fake
+ * source whose data changes between calls: the sections render, the page refreshes itself, its
+ * script sends the URL's token as a Bearer header, client-controlled strings stay text, and the
+ * console stays free of errors (CSP violations would show there). Skips when Chromium is missing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startAdmin, type AdminServer } from '../../src/admin/server.js';
+import type { AdminSource, ConnectionInfo, ConnectionQuery, HealthInfo, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.warn(`status-page e2e skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+
+const TOKEN = 'page-token-123';
+const EVIL_SNI = '<img src=x onerror="window.pwned=1">.test';
+
+const conn = (id: number, ageMs: number, over: Partial<ConnectionInfo> = {}): ConnectionInfo => ({
+  id,
+  route: 'ws',
+  client: '10.0.0.7',
+  clientPort: 40000 + id,
+  listenPort: 8443,
+  sni: 'app.example.test',
+  target: '127.0.0.1:9000',
+  phase: 'tunnel',
+  tls: true,
+  keepAliveTreatment: 'standard',
+  ageMs,
+  idleMs: 500,
+  bytesIn: 2048,
+  bytesOut: 1_500_000,
+  ...over,
+});
+
+/** Data moves on with every call, like a live proxy's; `conns` can be changed by the test. */
+class ChangingSource implements AdminSource {
+  calls = 0;
+  conns: ConnectionInfo[] = [conn(1, 95_000), conn(2, 31_000, { sni: EVIL_SNI, client: '::1', route: null, target: null })];
+  async metrics(): Promise<{ contentType: string; body: string }> {
+    return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' };
+  }
+  health(): HealthInfo {
+    return { live: true, ready: true, draining: false };
+  }
+  stats(): Readonly<Record<string, unknown>> {
+    this.calls++;
+    return { active: this.conns.length, accepted: 100 + this.calls, terminations: { byReason: { inactivity: 4, client_closed: 12 } } };
+  }
+  connections(q: ConnectionQuery): { readonly total: number; readonly items: readonly ConnectionInfo[] } {
+    const items = this.conns.map((c) => ({ ...c, ageMs: c.ageMs + this.calls * 2_000 }));
+    return { total: items.length, items: items.slice(0, q.limit) };
+  }
+  routes(): readonly RouteInfo[] {
+    return [
+      { name: 'ws', ports: [8443, 8444], domains: ['app.example.test'], mode: 'passthrough', protocol: 'tls', target: '127.0.0.1:9000', active: this.conns.length },
+      { name: 'api', ports: [8080], domains: [], mode: 'terminate', protocol: 'http', target: '127.0.0.1:9001', active: 0 },
+    ];
+  }
+  patterns(): readonly PatternInfo[] {
+    return [{ route: 'ws', periodSeconds: 30, count: 12, summary: 'route ws: 12 connections died at 30.0 s ± 0.2 s (heartbeat or half-zombie grace?)' }];
+  }
+  recentCloses(): RecentCloses {
+    const minute = 60_000;
+    const now = Math.floor(Date.now() / minute) * minute;
+    return {
+      bucketMs: minute,
+      buckets: [0, 1, 2, 3, 4].map((i) => ({ start: now - (4 - i) * minute, byReason: { client_closed: 2 + i, inactivity: i % 2, [`half_zombie`]: i === 4 ? 3 : 0 } })),
+    };
+  }
+}
+
+describe('status page in Chromium', () => {
+  let browser: Browser | undefined;
+  let admin: AdminServer | undefined;
+  const source = new ChangingSource();
+
+  beforeAll(async () => {
+    if (!HAVE_CHROMIUM) return;
+    admin = await startAdmin({ host: '127.0.0.1', port: 0, token: TOKEN }, source);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await admin?.close();
+  });
+
+  function watch(page: Page): string[] {
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+    return problems;
+  }
+
+  it.skipIf(!HAVE_CHROMIUM)('renders routes, connections, close reasons and patterns, then refreshes itself', async () => {
+    const page = await browser!.newPage();
+    const problems = watch(page);
+    const res = await page.goto(`${admin!.url}?token=${TOKEN}`);
+    expect(res?.status()).toBe(200);
+
+    // Routes.
+    await page.waitForSelector('#routes tbody tr[data-route="api"]');
+    const wsRoute = await page.locator('#routes tr[data-route="ws"] td').allTextContents();
+    expect(wsRoute).toEqual(['ws', '8443, 8444', 'app.example.test', 'passthrough', 'tls', '127.0.0.1:9000', '2']);
+
+    // Connections: one row each, oldest first; the client's SNI stays text.
+    await page.waitForSelector('#connections tr[data-connection-id="2"]');
+    const ids = async (): Promise<Array<string | null>> => Promise.all((await page.locator('#connections tr[data-connection-id]').all()).map((r) => r.getAttribute('data-connection-id')));
+    expect(await ids()).toEqual(['1', '2']);
+    const evil = await page.locator('#connections tr[data-connection-id="2"] td').allTextContents();
+    expect(evil).toContain(EVIL_SNI);
+    expect(evil).toContain('[::1]:40002');
+    expect(await page.locator('#connections img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.locator('#connections-count').textContent()).toBe('(2)');
+
+    // Close reasons: chart bars and a table row per reason.
+    expect(await page.locator('#closes svg#closes-chart rect').count()).toBeGreaterThanOrEqual(5);
+    const zombie = await page.locator('#closes-table tr[data-reason="half_zombie"] td').allTextContents();
+    expect(zombie[0]).toBe('half_zombie');
+    expect(zombie.at(-1)).toBe('3');
+    expect(await page.locator('#closes-table tr[data-reason]').count()).toBe(3);
+
+    // Patterns: the summary text, highlighted.
+    const pattern = page.locator('#patterns li.pattern');
+    expect(await pattern.count()).toBe(1);
+    expect(await pattern.textContent()).toContain('died at 30.0 s');
+
+    // Totals.
+    expect(await page.locator('#stats').textContent()).toContain('terminations.byReason.inactivity');
+
+    // A new connection appears without a reload.
+    const before = Number(await page.locator('body').getAttribute('data-refreshes'));
+    source.conns = [...source.conns, conn(77, 120_000, { route: 'ws', sni: 'late.example.test' })];
+    const t0 = Date.now();
+    await page.waitForSelector('#connections tr[data-connection-id="77"]', { timeout: 3_500 });
+    const waited = Date.now() - t0;
+    expect(waited).toBeLessThan(3_500);
+    expect(Number(await page.locator('body').getAttribute('data-refreshes'))).toBeGreaterThan(before);
+    expect(await ids()).toEqual(['77', '1', '2']);
+    expect(await page.locator('#connections-count').textContent()).toBe('(3)');
+
+    expect(await page.locator('#problem').isHidden()).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it.skipIf(!HAVE_CHROMIUM)('without the token the page is refused', async () => {
+    const page = await browser!.newPage();
+    const res = await page.goto(admin!.url);
+    expect(res?.status()).toBe(401);
+    await page.close();
+  });
+});

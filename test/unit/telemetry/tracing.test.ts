@@ -1,0 +1,401 @@
+/**
+ * Tracing as a channel subscriber, fed synthetic events with an injected clock: span times,
+ * segments, sampling (what waits for the verdict, what is kept, what is dropped), HTTP request
+ * spans, guarded handlers, shutdown; and the OTEL_* environment parsing.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { channels, type CloseEvent, type ConnectionView, type HttpRequestEvent, type HttpRequestStartEvent } from '../../../src/core/channels.js';
+import { ManualClock } from '../../../src/core/clock.js';
+import type { CloseReason, Phase } from '../../../src/core/close-reasons.js';
+import { startTracing, type Tracing } from '../../../src/telemetry/tracing.js';
+import { hostPort, hr } from '../../../src/telemetry/tracing-attributes.js';
+import { normalRatioFromEnv, tracingConfigFromEnv } from '../../../src/telemetry/tracing-env.js';
+import { DROP_VERDICT, Verdict, attachVerdict, createSamplingProcessor, inRatio } from '../../../src/telemetry/tracing-sampling.js';
+
+const PROXY = 4242;
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+type Conn = { -readonly [K in keyof ConnectionView]: ConnectionView[K] };
+let nextId = 1;
+
+interface Rig {
+  clock: ManualClock;
+  tracing: Tracing;
+  spans(): Promise<ReadableSpan[]>;
+  conn(over?: Partial<Conn>): Conn;
+  open(c: Conn, target?: string): void;
+  close(c: Conn, reason: CloseReason, more?: Partial<CloseEvent>): void;
+}
+
+function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
+  const clock = new ManualClock(1_800_000_000_000);
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))] });
+  const tracing = startTracing({ proxyId: PROXY, clock, segmentLengthMs: opts.segmentLengthMs ?? 1000, provider, normalSampleRatio: opts.ratio ?? 1 })!;
+  cleanup.push(() => tracing.close());
+  return {
+    clock,
+    tracing,
+    async spans() {
+      await provider.forceFlush();
+      return exporter.getFinishedSpans();
+    },
+    conn(over = {}) {
+      return {
+        proxyId: PROXY,
+        id: nextId++,
+        listenPort: 8443,
+        remoteIP: '192.0.2.7',
+        remotePort: 50_000,
+        routeName: null,
+        serverName: null,
+        isTLS: false,
+        phase: 'admission',
+        incomingStartTime: clock.now(),
+        keepAliveTreatment: 'standard',
+        mode: null,
+        ...over,
+      };
+    },
+    open(c, target = '10.0.0.1:443') {
+      channels.accept.publish({ conn: c });
+      c.routeName = 'api';
+      c.mode = 'passthrough';
+      channels.route.publish({ conn: c, routeName: 'api', target, alpn: ['h2', 'http/1.1'], tlsVersions: ['TLSv1.3'] });
+      clock.advance(3);
+      channels.backendConnected.publish({ conn: c, target, connectMs: 3 });
+      c.phase = 'tunnel';
+    },
+    close(c, reason, more = {}) {
+      const ev: CloseEvent = {
+        conn: c,
+        reason,
+        initiator: 'client',
+        firstSide: 'client',
+        endKind: 'fin',
+        phase: c.phase,
+        durationMs: clock.now() - c.incomingStartTime,
+        idleAtCloseMs: 0,
+        bytesFromClient: 10,
+        bytesToClient: 20,
+        target: '10.0.0.1:443',
+        error: null,
+        ...more,
+      };
+      channels.close.publish(ev);
+    },
+  };
+}
+
+const named = (spans: ReadableSpan[], name: string): ReadableSpan[] => spans.filter((s) => s.name === name);
+const ms = (t: [number, number]): number => t[0] * 1000 + t[1] / 1e6;
+
+describe('connection spans from events', () => {
+  it('times come from the injected clock; setup has the route event; connect span covers connectMs', async () => {
+    const r = rig();
+    const c = r.conn({ isTLS: true, serverName: 'app.example.test' });
+    const t0 = r.clock.now();
+    r.open(c);
+    r.clock.advance(100);
+    r.close(c, 'backend_closed', { initiator: 'backend', firstSide: 'backend', websocket: { closeCode: 1001, closeFrame: true, closedBy: 'backend', pingsSent: 2, pongsReceived: 2 }, http: { requests: 1 } });
+    const spans = await r.spans();
+    const [conn] = named(spans, 'sightline.connection');
+    const [setup] = named(spans, 'sightline.setup');
+    const [up] = named(spans, 'sightline.upstream.connect');
+    expect(ms(conn!.startTime)).toBe(t0);
+    expect(ms(conn!.endTime)).toBe(t0 + 103);
+    expect(ms(setup!.endTime)).toBe(t0 + 3);
+    expect(ms(up!.startTime)).toBe(t0);
+    expect(ms(up!.endTime)).toBe(t0 + 3);
+    expect(up!.attributes).toMatchObject({ 'server.address': '10.0.0.1', 'server.port': 443, 'sightline.connect_ms': 3 });
+    expect(setup!.events[0]!.attributes).toMatchObject({ 'sightline.tls.alpn_offered': ['h2', 'http/1.1'], 'sightline.tls.versions_offered': ['TLSv1.3'], 'tls.client.server_name': 'app.example.test' });
+    expect(conn!.attributes).toMatchObject({
+      'server.address': 'app.example.test',
+      'tls.client.server_name': 'app.example.test',
+      'server.port': 8443,
+      'sightline.tls': true,
+      'sightline.route': 'api',
+      'sightline.mode': 'passthrough',
+      'sightline.close.reason': 'backend_closed',
+      'sightline.close.initiator': 'backend',
+      'sightline.websocket.close_code': 1001,
+      'sightline.websocket.close_frame': true,
+      'sightline.websocket.closed_by': 'backend',
+      'sightline.http.requests': 1,
+      'sightline.abnormal': false,
+    });
+    expect(conn!.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it("ignores other proxies' events; a throwing handler is counted, never thrown", async () => {
+    const r = rig();
+    channels.accept.publish({ conn: r.conn({ proxyId: PROXY + 1 }) });
+    const bad = r.conn();
+    Object.defineProperty(bad, 'remoteIP', {
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(() => channels.accept.publish({ conn: bad })).not.toThrow();
+    expect(r.tracing.errors).toBe(1);
+    expect(r.tracing.spanContextOf(bad)).toBeNull();
+    await r.tracing.close();
+    expect(await r.spans()).toHaveLength(0);
+  });
+
+  it('a connection closed before routing: setup ends with the close, both ERROR when abnormal', async () => {
+    const r = rig();
+    const c = r.conn();
+    channels.accept.publish({ conn: c });
+    r.clock.advance(5000);
+    r.close(c, 'initial_data_timeout', { initiator: 'proxy', firstSide: null, endKind: 'local', phase: 'peek' as Phase });
+    const spans = await r.spans();
+    expect(spans.map((s) => s.name).sort()).toEqual(['sightline.connection', 'sightline.setup']);
+    for (const s of spans) {
+      expect(s.status.code).toBe(SpanStatusCode.ERROR);
+      expect(s.attributes['error.type']).toBe('initial_data_timeout');
+    }
+    expect(spans.find((s) => s.name === 'sightline.connection')!.attributes['sightline.close.first_side']).toBeUndefined();
+  });
+
+  it('lifecycle moments become events on the current segment', async () => {
+    const r = rig();
+    const c = r.conn();
+    r.open(c);
+    r.clock.advance(10);
+    channels.lifecycle.publish({ conn: c, kind: 'idle-warning', detail: { idleMs: 10, nested: { no: 1 } } });
+    r.close(c, 'client_closed');
+    const [conn] = named(await r.spans(), 'sightline.connection');
+    expect(conn!.events.map((e) => [e.name, e.attributes])).toEqual([['idle-warning', { idleMs: 10 }]]);
+  });
+});
+
+describe('segments', () => {
+  it('sweep rolls only connections whose segment is due, once per sweep, in segment order', async () => {
+    const r = rig({ segmentLengthMs: 1000 });
+    const a = r.conn();
+    r.open(a);
+    r.clock.advance(600);
+    const b = r.conn();
+    r.open(b);
+    r.clock.advance(500); // a: 1103 old, b: 503
+    r.tracing.sweep(r.clock.now());
+    expect(named(await r.spans(), 'sightline.connection')).toHaveLength(1);
+    r.clock.advance(10_000); // a long gap: one roll each, no empty segments
+    r.tracing.sweep(r.clock.now());
+    r.tracing.sweep(r.clock.now());
+    const segs = named(await r.spans(), 'sightline.connection');
+    // a rolled at the first sweep (b was not due); at the second both, b first (older segment).
+    expect(segs.map((s) => [s.attributes['sightline.connection.id'], s.attributes['sightline.segment.index']])).toEqual([
+      [a.id, 0],
+      [b.id, 0],
+      [a.id, 1],
+    ]);
+  });
+
+  it('segmentLengthMs 0: no segments', async () => {
+    const r = rig({ segmentLengthMs: 0 });
+    const c = r.conn();
+    r.open(c);
+    r.clock.advance(1e9);
+    r.tracing.sweep(r.clock.now());
+    r.close(c, 'client_closed');
+    expect(named(await r.spans(), 'sightline.connection')).toHaveLength(1);
+  });
+});
+
+describe('sampling', () => {
+  it('ratio 0: a normal long connection exports nothing; an abnormal one exports every span, segments included', async () => {
+    const r = rig({ ratio: 0, segmentLengthMs: 1000 });
+    const normal = r.conn();
+    const broken = r.conn();
+    r.open(normal);
+    r.open(broken);
+    for (let i = 0; i < 3; i++) {
+      r.clock.advance(1000);
+      r.tracing.sweep(r.clock.now());
+    }
+    expect(await r.spans()).toHaveLength(0);
+    r.close(normal, 'client_closed');
+    expect(await r.spans()).toHaveLength(0);
+    r.close(broken, 'heartbeat_timeout', { initiator: 'proxy' });
+    const spans = await r.spans();
+    expect(spans.map((s) => s.name)).toEqual(['sightline.upstream.connect', 'sightline.setup', ...Array<string>(4).fill('sightline.connection')]);
+    expect(spans.every((s) => s.attributes['sightline.connection.id'] === broken.id || s.name === 'sightline.upstream.connect')).toBe(true);
+    expect(named(spans, 'sightline.connection').map((s) => s.attributes['sightline.segment.final'])).toEqual([false, false, false, true]);
+  });
+
+  it('a pending connection holds at most 8 spans: older middle segments give way to newer ones', async () => {
+    const r = rig({ ratio: 0, segmentLengthMs: 1000 });
+    const c = r.conn();
+    r.open(c);
+    for (let i = 0; i < 12; i++) {
+      r.clock.advance(1000);
+      r.tracing.sweep(r.clock.now());
+    }
+    r.close(c, 'lifetime', { initiator: 'proxy' });
+    const segs = named(await r.spans(), 'sightline.connection');
+    // setup + connect + segment 0 kept; of segments 1..11 the latest 5 waited; then the final one.
+    expect(segs.map((s) => s.attributes['sightline.segment.index'])).toEqual([0, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('inRatio is deterministic by trace id and bounded by 0 and 1', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => (i * 2654435761).toString(16).padStart(32, '0'));
+    expect(ids.every((id) => inRatio(id, 1))).toBe(true);
+    expect(ids.some((id) => inRatio(id, 0))).toBe(false);
+    const kept = ids.filter((id) => inRatio(id, 0.25)).length;
+    expect(kept).toBeGreaterThan(350);
+    expect(kept).toBeLessThan(650);
+    expect(ids.map((id) => inRatio(id, 0.25))).toEqual(ids.map((id) => inRatio(id, 0.25)));
+    expect(inRatio('ffffffffffffffffffffffffffffffff', 0.999)).toBe(false);
+    expect(inRatio('00000000000000000000000000000000', 0.001)).toBe(true);
+  });
+
+  it("spans without a verdict pass through; a verdict decides its waiting spans once", async () => {
+    const exporter = new InMemorySpanExporter();
+    const sampling = createSamplingProcessor(new SimpleSpanProcessor({ exporter }));
+    const provider = new TracerProvider({ spanProcessors: [sampling] });
+    const tracer = provider.getTracer('t');
+    tracer.startSpan('foreign').end();
+    const v = new Verdict(null);
+    const a = tracer.startSpan('a');
+    attachVerdict(a, v);
+    a.end();
+    const d = tracer.startSpan('d');
+    attachVerdict(d, DROP_VERDICT);
+    d.end();
+    expect(sampling.stats).toMatchObject({ exported: 1, sampledOut: 1, waiting: 1 });
+    v.resolve(true);
+    v.resolve(false);
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['foreign', 'a']);
+    expect(sampling.stats).toMatchObject({ exported: 2, sampledOut: 1, waiting: 0 });
+  });
+});
+
+describe('HTTP request spans from events', () => {
+  function start(c: Conn, over: Partial<HttpRequestStartEvent> = {}): HttpRequestStartEvent {
+    const e: HttpRequestStartEvent = { conn: c, routeName: 'api', method: 'GET', target: '/a?b=1', host: 'app.test', upstream: '10.0.0.1:80', traceparent: null, tracestate: null, ...over };
+    channels.httpRequestStart.publish(e);
+    return e;
+  }
+  function done(c: Conn, over: Partial<HttpRequestEvent> = {}): void {
+    channels.httpRequest.publish({ conn: c, routeName: 'api', method: 'GET', status: 200, statusClass: '2xx', reason: 'http_completed', target: '10.0.0.1:80', durationMs: 5, reusedUpstream: false, upgraded: false, error: null, ...over });
+  }
+
+  it('an invalid client traceparent is ignored: the request continues the connection trace', async () => {
+    const r = rig();
+    const c = r.conn();
+    r.open(c);
+    const e = start(c, { traceparent: '00-zz-nope-01' });
+    expect(e.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(e.traceparent!.split('-')[1]).toBe(r.tracing.spanContextOf(c)!.traceId);
+    r.clock.advance(7);
+    done(c);
+    const [req] = named(await r.spans(), 'GET');
+    expect(req!.parentSpanContext?.spanId).toBe(r.tracing.spanContextOf(c)!.spanId);
+    expect(ms(req!.endTime) - ms(req!.startTime)).toBe(7);
+  });
+
+  it('unknown methods are named HTTP with _OTHER; a request of an unseen connection still gets a traceparent', async () => {
+    const r = rig();
+    const c = r.conn();
+    const e = start(c, { method: 'PURGE', target: 'http://app.test/x/y?z' });
+    expect(e.traceparent).not.toBeNull();
+    done(c, { method: 'PURGE' });
+    const [req] = await r.spans();
+    expect(req!.name).toBe('HTTP');
+    expect(req!.parentSpanContext).toBeUndefined();
+    expect(req!.attributes).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PURGE', 'url.path': '/x/y' });
+  });
+
+  it('a request the proxy answered before announcing it (404 no_route) gets a span after the fact, kept at ratio 0', async () => {
+    const r = rig({ ratio: 0 });
+    const c = r.conn();
+    r.open(c);
+    r.clock.advance(2);
+    done(c, { status: 404, statusClass: '4xx', reason: 'no_route', durationMs: 2, routeName: null });
+    const [req] = await r.spans();
+    expect(req!.kind).toBe(SpanKind.SERVER);
+    expect(req!.attributes).toMatchObject({ 'http.response.status_code': 404, 'sightline.request.reason': 'no_route', 'error.type': 'no_route' });
+    expect(req!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(ms(req!.endTime) - ms(req!.startTime)).toBe(2);
+  });
+
+  it('a request still in flight at close ends with the close reason', async () => {
+    const r = rig();
+    const c = r.conn();
+    r.open(c);
+    start(c);
+    r.close(c, 'backend_reset', { initiator: 'backend' });
+    const [req] = named(await r.spans(), 'GET');
+    expect(req!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(req!.attributes['error.type']).toBe('backend_reset');
+  });
+});
+
+describe('close', () => {
+  it('ends open connections as segments that did not see their close; idempotent; later events ignored', async () => {
+    const r = rig({ ratio: 0 });
+    const c = r.conn();
+    r.open(c);
+    r.clock.advance(50);
+    const p = r.tracing.close();
+    expect(r.tracing.close()).toBe(p);
+    await p;
+    channels.accept.publish({ conn: r.conn() });
+    const spans = await r.spans();
+    expect(spans).toHaveLength(3);
+    const [conn] = named(spans, 'sightline.connection');
+    expect(conn!.attributes).toMatchObject({ 'sightline.segment.final': false, 'sightline.segment.open_at_shutdown': true });
+    expect(ms(conn!.endTime) - ms(conn!.startTime)).toBe(53);
+  });
+});
+
+describe('environment', () => {
+  it('tracing only when an exporter or endpoint is configured', () => {
+    expect(tracingConfigFromEnv({})).toBeNull();
+    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toBeNull();
+    expect(tracingConfigFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' })).toBeNull();
+    expect(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' })).toMatchObject({
+      exporter: 'otlp',
+      protocol: 'http/protobuf',
+      url: 'http://c:4318/v1/traces',
+      serviceName: 'sightline',
+      maxQueueSize: 2048,
+    });
+    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c/t', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'edge' })).toMatchObject({
+      protocol: 'http/json',
+      url: 'http://c/t',
+      serviceName: 'edge',
+    });
+    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' })).toMatchObject({ url: undefined });
+    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'console' })).toMatchObject({ exporter: 'console' });
+    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'console,otlp' })).toMatchObject({ exporter: 'otlp' });
+    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' })).toBeNull();
+    expect(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatchObject({ protocol: 'grpc', url: 'http://c:4317' });
+  });
+
+  it('normal sample ratio from OTEL_TRACES_SAMPLER / _ARG', () => {
+    expect(normalRatioFromEnv({})).toBe(1);
+    expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' })).toBe(0.1);
+    expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' })).toBe(1);
+    expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'x' })).toBe(1);
+    expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'always_off' })).toBe(0);
+    expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: '0.1' })).toBe(1);
+  });
+
+  it('hr and hostPort', () => {
+    expect(hr(1_800_000_000_123)).toEqual([1_800_000_000, 123_000_000]);
+    expect(hr(1999.5)).toEqual([1, 999_500_000]);
+    expect(hostPort('::1:8080', {})).toEqual({ 'server.address': '::1', 'server.port': 8080 });
+    expect(hostPort('[::1]:8080', {})).toEqual({ 'server.address': '::1', 'server.port': 8080 });
+    expect(hostPort('[::1]', {})).toEqual({ 'server.address': '::1' });
+    expect(hostPort('a|b:fn', {})).toEqual({ 'server.address': 'a|b:fn' });
+  });
+});
