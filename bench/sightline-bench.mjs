@@ -2,6 +2,7 @@
 // Sightline adapter for the shared proxy-bench harness (../shared/bench, PROXY_CMD contract).
 //
 //   node bench/sightline-bench.mjs --routes-json FILE [--telemetry on|off] [--print-config]
+//                                  [--log-file PATH] [--admin-url-file PATH]
 //
 // FILE is the harness's {routes_json}:
 //   { mode, listen: {host, port}, target: {host, port}, routes: {name: "host:port"}, default }
@@ -12,12 +13,17 @@
 //   http -> one plain HTTP/1.1 route (protocol: 'http') on listen.port to target: requests parsed,
 //          X-Forwarded-* added, keep-alive upstream pool
 //
+// --log-file PATH       (telemetry on) access/lifecycle log to this file instead of stderr
+// --admin-url-file PATH enable the admin listener on 127.0.0.1, port 0 (ephemeral), and write its
+//                       URL to PATH once listening (for a /metrics scraper; see telemetry-cost.sh)
+// Tracing exports only when OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (or OTEL_TRACES_EXPORTER) is set.
+//
 // Starts SightlineProxy from ../dist (build first: `npm run build`) in this process and stays in
 // the foreground; SIGTERM / SIGINT -> proxy.stop() (short drain) -> exit 0.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const USAGE = 'usage: node sightline-bench.mjs --routes-json FILE [--telemetry on|off] [--print-config]';
+const USAGE = 'usage: node sightline-bench.mjs --routes-json FILE [--telemetry on|off] [--log-file PATH] [--admin-url-file PATH] [--print-config]';
 
 function die(msg, code = 2) {
   process.stderr.write(`sightline-bench: ${msg}\n`);
@@ -30,6 +36,8 @@ try {
     options: {
       'routes-json': { type: 'string' },
       telemetry: { type: 'string', default: 'off' },
+      'log-file': { type: 'string' },
+      'admin-url-file': { type: 'string' },
       'print-config': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -57,7 +65,7 @@ function hostPort(s, what) {
 }
 
 /** Build the Sightline options object for one harness instance. */
-export function buildConfig(spec, { telemetry }) {
+export function buildConfig(spec, { telemetry, logFile, admin = false }) {
   const { mode, listen } = spec;
   if (!listen || !Number.isInteger(listen.port)) die('routes json: listen.port missing');
   const port = listen.port;
@@ -106,11 +114,12 @@ export function buildConfig(spec, { telemetry }) {
       security: { maxConnections: 100000 },
     },
     // The admin listener would bind a fixed port (9464) in every instance; the harness runs several.
-    admin: { enabled: false },
+    // With --admin-url-file: an ephemeral port, so several instances never collide.
+    admin: admin ? { enabled: true, host: '127.0.0.1', port: 0 } : { enabled: false },
     telemetry: {
       metrics: { enabled: telemetry },
       tracing: { enabled: telemetry },
-      logging: { level: telemetry ? 'info' : 'silent', destination: 'stderr' },
+      logging: { level: telemetry ? 'info' : 'silent', destination: logFile ?? 'stderr' },
     },
   };
 }
@@ -121,7 +130,7 @@ try {
 } catch (e) {
   die(`cannot read routes json ${routesFile}: ${e.message}`);
 }
-const config = buildConfig(spec, { telemetry: telemetryOn });
+const config = buildConfig(spec, { telemetry: telemetryOn, logFile: args['log-file'], admin: args['admin-url-file'] !== undefined });
 if (args['print-config']) {
   process.stdout.write(JSON.stringify(config, null, 2) + '\n');
   process.exit(0);
@@ -141,6 +150,12 @@ try {
 } catch (e) {
   const issues = Array.isArray(e?.issues) ? '\n' + e.issues.map((i) => `  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`).join('\n') : '';
   die(`failed to start: ${e?.message ?? e}${issues}`, 1);
+}
+if (args['admin-url-file'] !== undefined) {
+  // Write then rename, so a watcher never reads a half-written file.
+  const f = args['admin-url-file'];
+  fs.writeFileSync(`${f}.tmp`, `${proxy.adminUrl}\n`);
+  fs.renameSync(`${f}.tmp`, f);
 }
 process.stderr.write(`sightline-bench: ${spec.mode} listening on ${spec.listen.host}:${spec.listen.port} (${config.routes.length} route(s), telemetry ${args.telemetry}, pid ${process.pid})\n`);
 

@@ -12,11 +12,14 @@
  * Age-clustered (a per-connection timer): sort the ring's ages, slide a window of width
  * max(500 ms, 2 %) to find the densest group. It is a pattern when it has ≥ minCount closes, is
  * a spike (a smooth lifetime distribution puts ~1/20 of the closes within ±10 widths in one width):
- * either half the ring and 3/4 of its ±10-width neighbourhood, or ≥ 2·minCount closes and half of
- * that neighbourhood (a minority on a busy route); and the connections did not all start
- * together (the densest 1 s of start times holds at most half of them; otherwise it is one burst
- * opened and closed together). Proxy kills land up to one sweep period late, so local closes are
- * also grouped with `localSlackMs` added to the width.
+ * either half the ring and minCount + 3 closes per close in its ±10-width neighbourhood, or
+ * ≥ 2·minCount closes, as many as the neighbourhood and 3× either side of it (a minority on a busy
+ * route; a one-sided neighbourhood is an edge of the distribution, not a spike); and the
+ * connections did not all start together (the densest 1 s of start times holds at most half of
+ * them; otherwise it is one burst opened and closed together). Groups starting within a width of
+ * minDurationMs are skipped: the tail of short-lived traffic piles up there. Proxy kills land up
+ * to one sweep period late, so local closes are also grouped with `localSlackMs` added to the
+ * width.
  * Idle-at-close names the timer: most closes silent for their whole life (idle ≈ age) →
  * 'idle-timeout'; few → 'age-cap' (something flowed just before the kill); else 'unknown'.
  *
@@ -301,7 +304,7 @@ export class PatternDetector {
     this.#routes.set(s.route, st);
     st.ring.push(s);
     const age = st.age;
-    if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
+    if (age === null && s.at - age!.lastSeen <= expiryMs(age.pattern)) {
       const tol = ageTolerance(age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
       if (Math.abs(s.durationMs - age.pattern.periodMs) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
     }
@@ -388,8 +391,9 @@ export class PatternDetector {
     const width = ageTolerance(median) + (localOnly ? this.#localSlackMs : 0);
     // A timer makes a spike, standing out from both sides: count what lies within 10 widths
     // below and above it (a smooth lifetime distribution puts ~1/20 of that in one width). A
-    // cluster holding half the ring needs 3/4 of its neighbourhood; a minority cluster on a busy
-    // route needs 2·minCount closes, half of the neighbourhood and 3 times either side.
+    // cluster holding half the ring needs 3 more closes for each one of that neighbourhood; a
+    // minority cluster on a busy route needs 2·minCount closes, as many as the neighbourhood
+    // and 3 times either side.
     let below = 0;
     let above = 0;
     for (let k = 0; k < n; k++) {
@@ -398,7 +402,7 @@ export class PatternDetector {
     }
     const ok =
       count * 2 >= n
-        ? count >= 3 * (below + above)
+        ? count >= this.#minCount + 3 * (below + above)
         : count >= 2 * this.#minCount && count >= below + above && count >= 3 * Math.max(below, above);
     if (!ok) return null;
     const member = (k: number): boolean => ring.dur[k]! >= lo && ring.dur[k]! <= hi && (!localOnly || (ring.flags[k]! & LOCAL_BIT) !== 0);

@@ -207,6 +207,16 @@ describe('PatternDetector: wall-clock-aligned', () => {
     expect(Math.abs(snap[0]!.periodMs - 120_000)).toBeLessThanOrEqual(1_500);
   });
 
+  it('bridges a missing burst (a pooled connection that carried nothing that time)', () => {
+    const rng = mulberry32(10);
+    const closes = alignedBursts(rng, 5, 6, 120_000).filter((c) => Math.abs(c.at - (T0 + 3_600_000 + 240_000)) > 1_000);
+    const det = new PatternDetector();
+    const reported = feed(det, closes);
+    expect(reported).toHaveLength(1);
+    expect(Math.abs(reported[0]!.periodMs - 120_000)).toBeLessThanOrEqual(1_500);
+    expect(det.snapshot(lastAt(closes))[0]!.summary).toContain('4 bursts');
+  });
+
   it('needs three bursts: two are not a period', () => {
     const rng = mulberry32(9);
     const det = new PatternDetector();
@@ -235,6 +245,13 @@ describe('PatternDetector: ordinary traffic', () => {
       });
     }
   }
+
+  it('never fires on the tail of short-lived traffic piling up just above minDurationMs', () => {
+    const rng = mulberry32(19);
+    const closes = randomTraffic(rng, 2_000, 3_600_000, () => 1_000 - 300 * Math.log(1 - rng()));
+    const det = new PatternDetector();
+    expect(feed(det, closes)).toEqual([]);
+  });
 
   it('ignores short-lived churn without keeping state for it', () => {
     const det = new PatternDetector();
