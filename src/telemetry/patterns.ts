@@ -128,10 +128,6 @@ class Ring {
     this.#grow(Math.min(16, max));
   }
 
-  get capacity(): number {
-    return this.at.length;
-  }
-
   push(s: CloseSample): void {
     let i: number;
     if (this.length < this.at.length) i = this.length++;
@@ -304,7 +300,7 @@ export class PatternDetector {
     this.#routes.set(s.route, st);
     st.ring.push(s);
     const age = st.age;
-    if (age === null && s.at - age!.lastSeen <= expiryMs(age.pattern)) {
+    if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
       const tol = ageTolerance(age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
       if (Math.abs(s.durationMs - age.pattern.periodMs) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
     }
@@ -348,7 +344,6 @@ export class PatternDetector {
     return { pattern: found, lastSeen: found.lastSeen };
   }
 
-  /** Densest run of sorted `d[0..n)` within `width(d[i]) + slack`: [start, end] indices. */
   /**
    * Densest run of sorted `d[0..n)` within `width(d[i]) + slack`: [start, end] indices, or end < start.
    * Runs starting within one width of `minDurationMs` are skipped: that edge is where the tail of
@@ -358,10 +353,10 @@ export class PatternDetector {
     let bi = 0;
     let bj = -1;
     for (let i = 0, j = 0; i < n; i++) {
-      const w = ageTolerance(d[i]!) + slack;
+      const w = ageTolerance(d[i]!);
       if (d[i]! < this.#minDurationMs + w) continue;
       if (j < i) j = i;
-      while (j + 1 < n && d[j + 1]! <= d[i]! + w) j++;
+      while (j + 1 < n && d[j + 1]! <= d[i]! + w + slack) j++;
       if (j - i > bj - bi || (j - i === bj - bi && d[j]! - d[i]! < d[bj]! - d[bi]!)) [bi, bj] = [i, j];
     }
     return [bi, bj];

@@ -51,7 +51,9 @@ export interface Telemetry {
 export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
   const t = d.options.telemetry;
   const clock = d.clock;
-  const patterns = t.patterns.enabled ? new PatternDetector() : null;
+  // The proxy's own kills land up to one sweep period after their deadline.
+  const sweepMs = Math.min(d.options.lifecycle.activitySampleInterval, d.options.inactivityCheckInterval);
+  const patterns = t.patterns.enabled ? new PatternDetector({ localSlackMs: sweepMs }) : null;
   const standing = (): readonly DetectedPattern[] => patterns?.snapshot(clock.now()) ?? [];
 
   // Tracing first (it owns span contexts), but its subscriptions are made last (see header).

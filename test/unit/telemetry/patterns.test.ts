@@ -20,10 +20,10 @@ function mulberry32(seed: number): () => number {
 
 const T0 = 1_700_000_000_000;
 
-type Partial = Omit<CloseSample, 'route' | 'reason' | 'initiator' | 'local'> & Partial2;
-type Partial2 = { route?: string; reason?: string; initiator?: CloseSample['initiator']; local?: boolean };
+type Fields = Omit<CloseSample, 'route' | 'reason' | 'initiator' | 'local'> & Extra;
+type Extra = { route?: string; reason?: string; initiator?: CloseSample['initiator']; local?: boolean };
 
-function sample(p: Partial): CloseSample {
+function sample(p: Fields): CloseSample {
   return { route: 'ws', reason: 'backend_closed', initiator: 'backend', local: false, ...p };
 }
 
@@ -35,7 +35,7 @@ function feed(det: PatternDetector, closes: CloseSample[]): DetectedPattern[] {
 }
 
 /** n connections started at random over `overMs`, each dying at `ageMs` ± `jitterMs`. */
-function ageCluster(rng: () => number, n: number, ageMs: number, jitterMs: number, idle: (age: number) => number, extra: Partial2 = {}): CloseSample[] {
+function ageCluster(rng: () => number, n: number, ageMs: number, jitterMs: number, idle: (age: number) => number, extra: Extra = {}): CloseSample[] {
   return Array.from({ length: n }, () => {
     const start = T0 + rng() * 20 * 60_000;
     const durationMs = ageMs + (rng() * 2 - 1) * jitterMs;
@@ -215,6 +215,17 @@ describe('PatternDetector: wall-clock-aligned', () => {
     expect(reported).toHaveLength(1);
     expect(Math.abs(reported[0]!.periodMs - 120_000)).toBeLessThanOrEqual(1_500);
     expect(det.snapshot(lastAt(closes))[0]!.summary).toContain('4 bursts');
+  });
+
+  it('prefers the period that explains every burst over a multiple of it', () => {
+    const rng = mulberry32(20);
+    const keep = [0, 240_000, 480_000, 600_000];
+    const closes = alignedBursts(rng, 6, 6, 120_000).filter((c) => keep.some((k) => Math.abs(c.at - (T0 + 3_600_000 + k)) < 1_000));
+    const det = new PatternDetector();
+    feed(det, closes);
+    const [p] = det.snapshot(lastAt(closes));
+    expect(Math.abs(p!.periodMs - 120_000)).toBeLessThanOrEqual(1_500);
+    expect(p!.count).toBe(24);
   });
 
   it('needs three bursts: two are not a period', () => {

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Telemetry cost (issue 5, item 6): Sightline with telemetry OFF and with telemetry ON (metrics +
+# /metrics scraped every second, access logs to a file, tracing exported over OTLP/HTTP to a local
+# sink with every span sampled), side by side in ONE harness run per workload: both variants are
+# proxies under test of the same harness invocation (bench/multi-put.mjs), so the harness's
+# driver interleaves their reps (rotating order) against the same backend and load generator.
+#
+#   bash bench/telemetry-cost.sh                       # throughput + tls_conn_rate, 9 reps, + direct
+#   bash bench/telemetry-cost.sh tls_conn_rate --reps 5
+#   bash bench/telemetry-cost.sh --no-direct --reps 11 --name my-run
+#   PROFILE=1 bash bench/telemetry-cost.sh --reps 3    # + node --cpu-prof of every proxy process
+#
+# Leading words are workloads (default: throughput tls_conn_rate). Options: --reps N (default 9),
+# --name NAME (default telemetry-cost-YYYYMMDD-HHMM), --no-direct (drop the no-proxy row); any
+# other option goes to the harness (--duration, --connections, ...).
+# Writes bench/results/<name>.json (harness results + a `telemetry_cost` section), <name>.md
+# (the on/off table first, then the harness's tables) and <name>.log (console output).
+#
+# Environment: SHARED_BENCH (harness, default ../shared/bench), SIGHTLINE_NODE_ARGS (node flags of
+# both variants; default --initial-old-space-size=64 as in run.sh), OTLP_PROTOCOL
+# (http/protobuf (default) | http/json), SCRAPE_MS (default 1000; 0 = no scraping), PROFILE=1,
+# KEEP_WORK=1, SIGHTLINE_BUILD=1 (npm run build first; otherwise only when dist/ is missing).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+RESULTS_DIR="$HERE/results"
+die() { echo "telemetry-cost: $*" >&2; exit 2; }
+note() { echo "telemetry-cost: $*" >&2; }
+
+[ -f "$SHARED_BENCH/bench.sh" ] || die "no harness at $SHARED_BENCH (set SHARED_BENCH)"
+SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
+NODE_BIN=$(command -v node) || die "node not found"
+ORIG_ARGS="$*"
+
+workloads=()
+while [ $# -gt 0 ] && [[ "$1" != -* ]]; do
+  [[ "$1" =~ ^(throughput|tls_conn_rate|http_rps|ws_echo_latency)$ ]] || die "'$1' is not a timed workload"
+  workloads+=("$1"); shift
+done
+[ ${#workloads[@]} -gt 0 ] || workloads=(throughput tls_conn_rate)
+reps=9
+name=""
+direct=1
+opts=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reps) [ $# -ge 2 ] || die "--reps needs a value"; reps=$2; shift 2 ;;
+    --reps=*) reps=${1#--reps=}; shift ;;
+    --name) [ $# -ge 2 ] || die "--name needs a value"; name=$2; shift 2 ;;
+    --name=*) name=${1#--name=}; shift ;;
+    --no-direct) direct=0; shift ;;
+    --proxies*|--out*) die "$1: this script chooses the proxies and the output" ;;
+    *) opts+=("$1"); shift ;;
+  esac
+done
+name=${name:-telemetry-cost-$(date +%Y%m%d-%H%M)}
+out="$RESULTS_DIR/$name.json"
+LOG="$RESULTS_DIR/$name.log"
+mkdir -p "$RESULTS_DIR"
+: >"$LOG"
+exec > >(tee -a "$LOG") 2> >(tee -a "$LOG" >&2)
+
+if [ ! -f "$ROOT/dist/index.js" ] || [ "${SIGHTLINE_BUILD:-0}" = 1 ]; then
+  note "building dist/ (npm run build)"
+  (cd "$ROOT" && npm run build >&2)
+fi
+
+# ---- temp copy of the harness and a snapshot of the build (as run.sh) ------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sightline-telemetry-cost-XXXXXX")
+SINK_PID=""
+SCRAPER_PID=""
+cleanup() {
+  # Only the helper processes this script started, by pid.
+  [ -n "$SCRAPER_PID" ] && kill "$SCRAPER_PID" 2>/dev/null || true
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+  if [ "${KEEP_WORK:-0}" = 1 ]; then note "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+cp -r "$SHARED_BENCH" "$WORK/bench"
+chmod -R u+w "$WORK/bench"
+want_ws=$(sed -n '/"node_modules\/ws"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$WORK/bench/package-lock.json" | head -1)
+have_ws=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$ROOT/node_modules/ws/package.json" 2>/dev/null | head -1 || true)
+if [ -n "$want_ws" ] && [ "$want_ws" = "$have_ws" ] && [ ! -e "$WORK/bench/node_modules/ws" ]; then
+  mkdir -p "$WORK/bench/node_modules"
+  cp -r "$ROOT/node_modules/ws" "$WORK/bench/node_modules/ws"
+fi
+[ -f "$WORK/bench/node_modules/ws/package.json" ] || (cd "$WORK/bench" && npm install --no-audit --no-fund --loglevel=error >&2)
+
+SNAP="$WORK/sightline"
+mkdir -p "$SNAP/bench"
+cp -r "$ROOT/dist" "$SNAP/dist"
+cp "$ROOT/package.json" "$SNAP/package.json"
+ln -s "$ROOT/node_modules" "$SNAP/node_modules"
+cp "$HERE/sightline-bench.mjs" "$SNAP/bench/sightline-bench.mjs"
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')
+dist_time=$(date -r "$ROOT/dist/index.js" '+%Y-%m-%dT%H:%M:%S%z')
+newest_src=$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/index.js" 2>/dev/null | head -3 | sed "s#$ROOT/##" | tr '\n' ' ')
+BUILD_NOTE="sightline HEAD $commit, $dirty uncommitted file(s) under src/, dist built $dist_time${newest_src:+ (src newer than dist: $newest_src)}"
+note "$BUILD_NOTE"
+note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (2 vCPUs; other heavy work skews the figures)"
+
+# ---- OTLP sink and /metrics scraper ---------------------------------------------------------
+mkdir -p "$WORK/logs" "$WORK/admin" "$WORK/parts" "$WORK/stats"
+"$NODE_BIN" "$HERE/otlp-sink.mjs" --port 0 --port-file "$WORK/stats/sink.port" --stats-file "$WORK/stats/sink.json" &
+SINK_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/stats/sink.port" ] && break; sleep 0.1; done
+[ -s "$WORK/stats/sink.port" ] || die "otlp sink did not start"
+SINK_PORT=$(cat "$WORK/stats/sink.port")
+SCRAPE_MS=${SCRAPE_MS:-1000}
+admin_arg=""
+if [ "$SCRAPE_MS" != 0 ]; then
+  "$NODE_BIN" "$HERE/metrics-scraper.mjs" --dir "$WORK/admin" --interval "$SCRAPE_MS" --stats-file "$WORK/stats/scraper.json" &
+  SCRAPER_PID=$!
+  admin_arg="--admin-url-file '$WORK/admin/{mode}-{listen_port}.url'"
+fi
+
+# ---- the two variants -----------------------------------------------------------------------
+ADAPTER="$SNAP/bench/sightline-bench.mjs"
+NODE_ARGS=${SIGHTLINE_NODE_ARGS---initial-old-space-size=64}
+OTLP_PROTOCOL=${OTLP_PROTOCOL:-http/protobuf}
+prof_args() { [ "${PROFILE:-0}" = 1 ] && echo "--cpu-prof --cpu-prof-dir='$WORK/prof/$1'" || true; }
+# `exec` (and `exec env`) keep node itself as the measured process under the harness's /bin/sh.
+CMD_OFF="exec '$NODE_BIN' $NODE_ARGS $(prof_args off) '$ADAPTER' --routes-json '{routes_json}' --telemetry off"
+CMD_ON="exec env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$SINK_PORT OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=$OTLP_PROTOCOL \
+OTEL_TRACES_SAMPLER=always_on OTEL_SERVICE_NAME=sightline-bench \
+'$NODE_BIN' $NODE_ARGS $(prof_args on) '$ADAPTER' --routes-json '{routes_json}' --telemetry on \
+--log-file '$WORK/logs/{mode}-{listen_port}.log' $admin_arg"
+for v in $(env | sed -n 's/^\(OTEL_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done # only the "on" command sets OTEL_*
+
+export HARNESS_DIR="$WORK/bench"
+export PROXY_NAME=sightline-off
+export PROXY_CMD_L4="$CMD_OFF" PROXY_CMD_SNI="$CMD_OFF" PROXY_CMD_HTTP="$CMD_OFF"
+export PROXY_MODES=l4,sni,http
+export PROXY_CWD="$ROOT"
+unset PROXY_CMD PROXY_CONFIG_TEMPLATE || true
+EXTRA_PUTS=$("$NODE_BIN" -e 'process.stdout.write(JSON.stringify([{name:"sightline-on",cmd:process.argv[1],modes:"l4,sni,http"}]))' "$CMD_ON")
+export EXTRA_PUTS
+proxies="sightline-off,sightline-on"
+[ $direct = 1 ] && proxies="direct,$proxies"
+
+note "variants: sightline-off = $CMD_OFF"
+note "          sightline-on  = $CMD_ON"
+note "OTLP sink on 127.0.0.1:$SINK_PORT ($OTLP_PROTOCOL), /metrics scraped every ${SCRAPE_MS} ms; results -> $out"
+
+# ---- one harness invocation per workload, both variants interleaved in it --------------------
+hard=$(ulimit -Hn); [ "$hard" = unlimited ] && hard=1048576
+ulimit -n "$hard" 2>/dev/null || true
+parts=()
+failed=0
+wl_times=()
+for wl in "${workloads[@]}"; do
+  part="$WORK/parts/$wl.json"
+  note "=== $wl --proxies $proxies --reps $reps ${opts[*]}"
+  t0=$(date +%s)
+  if (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies "$proxies" --reps "$reps" "${opts[@]}" --out "$part") && [ -f "$part" ]; then
+    parts+=("$part")
+  else
+    note "$wl failed (continuing)"; failed=1
+  fi
+  wl_times+=("$wl=$(( $(date +%s) - t0 ))")
+  if [ "${PROFILE:-0}" = 1 ] && [ -d "$WORK/prof" ]; then
+    mkdir -p "$RESULTS_DIR/$name-prof/$wl"
+    for v in off on; do
+      [ -d "$WORK/prof/$v" ] && mkdir -p "$RESULTS_DIR/$name-prof/$wl/$v" && mv "$WORK/prof/$v"/*.cpuprofile "$RESULTS_DIR/$name-prof/$wl/$v/" 2>/dev/null || true
+    done
+  fi
+done
+sleep 1.5 # the last exports of the stopped "on" proxies, one sink/scraper stats write
+[ -n "$SCRAPER_PID" ] && kill "$SCRAPER_PID" 2>/dev/null && wait "$SCRAPER_PID" 2>/dev/null || true
+SCRAPER_PID=""
+kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null || true
+SINK_PID=""
+note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+[ ${#parts[@]} -gt 0 ] || { note "no results"; exit 1; }
+"$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" \
+  --note "$BUILD_NOTE; sightline-off: telemetry off; sightline-on: metrics + tracing (OTLP $OTLP_PROTOCOL, always_on) + info logs to a file; node args $NODE_ARGS" "${parts[@]}"
+"$NODE_BIN" "$HERE/telemetry-cost-report.mjs" --results "$out" --sink "$WORK/stats/sink.json" \
+  --scraper "$WORK/stats/scraper.json" --logs "$WORK/logs" --command "bash bench/telemetry-cost.sh${ORIG_ARGS:+ $ORIG_ARGS}" \
+  --times "${wl_times[*]}"
+note "wrote $out, ${out%.json}.md, $LOG"
+exit $failed
