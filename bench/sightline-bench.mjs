@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Sightline adapter for the shared proxy-bench harness (../shared/bench, PROXY_CMD contract).
 //
-//   node bench/sightline-bench.mjs --routes-json FILE [--telemetry on|off] [--print-config]
+//   node bench/sightline-bench.mjs --routes-json FILE [--telemetry on|off|LIST] [--print-config]
 //                                  [--log-file PATH] [--admin-url-file PATH]
 //
 // FILE is the harness's {routes_json}:
@@ -13,7 +13,8 @@
 //   http -> one plain HTTP/1.1 route (protocol: 'http') on listen.port to target: requests parsed,
 //          X-Forwarded-* added, keep-alive upstream pool
 //
-// --log-file PATH       (telemetry on) access/lifecycle log to this file instead of stderr
+// --telemetry on = metrics,logs,tracing; off = none; or a comma list of those (e.g. metrics,logs)
+// --log-file PATH       (logs on) access/lifecycle log to this file instead of stderr
 // --admin-url-file PATH enable the admin listener on 127.0.0.1, port 0 (ephemeral), and write its
 //                       URL to PATH once listening (for a /metrics scraper; see telemetry-cost.sh)
 // Tracing exports only when OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (or OTEL_TRACES_EXPORTER) is set.
@@ -23,7 +24,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const USAGE = 'usage: node sightline-bench.mjs --routes-json FILE [--telemetry on|off] [--log-file PATH] [--admin-url-file PATH] [--print-config]';
+const USAGE = 'usage: node sightline-bench.mjs --routes-json FILE [--telemetry on|off|metrics,logs,tracing] [--log-file PATH] [--admin-url-file PATH] [--print-config]';
 
 function die(msg, code = 2) {
   process.stderr.write(`sightline-bench: ${msg}\n`);
@@ -51,8 +52,10 @@ if (args.help) {
 }
 const routesFile = args['routes-json'] ?? process.env.BENCH_ROUTES_JSON;
 if (!routesFile) die(`--routes-json is required\n${USAGE}`);
-if (args.telemetry !== 'on' && args.telemetry !== 'off') die(`--telemetry must be 'on' or 'off', got ${JSON.stringify(args.telemetry)}`);
-const telemetryOn = args.telemetry === 'on';
+const PARTS = ['metrics', 'logs', 'tracing'];
+const telemetryParts =
+  args.telemetry === 'on' ? new Set(PARTS) : args.telemetry === 'off' ? new Set() : new Set(args.telemetry.split(',').map((s) => s.trim()).filter(Boolean));
+for (const p of telemetryParts) if (!PARTS.includes(p)) die(`--telemetry must be on, off or a comma list of ${PARTS.join(', ')}; got ${JSON.stringify(args.telemetry)}`);
 
 /** "host:port" (IPv6 hosts may contain ':'; the port is after the last one). */
 function hostPort(s, what) {
@@ -65,7 +68,9 @@ function hostPort(s, what) {
 }
 
 /** Build the Sightline options object for one harness instance. */
+/** telemetry: true (all), false (none) or a Set of 'metrics' | 'logs' | 'tracing'. */
 export function buildConfig(spec, { telemetry, logFile, admin = false }) {
+  const on = (part) => (telemetry instanceof Set ? telemetry.has(part) : telemetry === true);
   const { mode, listen } = spec;
   if (!listen || !Number.isInteger(listen.port)) die('routes json: listen.port missing');
   const port = listen.port;
@@ -117,9 +122,9 @@ export function buildConfig(spec, { telemetry, logFile, admin = false }) {
     // With --admin-url-file: an ephemeral port, so several instances never collide.
     admin: admin ? { enabled: true, host: '127.0.0.1', port: 0 } : { enabled: false },
     telemetry: {
-      metrics: { enabled: telemetry },
-      tracing: { enabled: telemetry },
-      logging: { level: telemetry ? 'info' : 'silent', destination: logFile ?? 'stderr' },
+      metrics: { enabled: on('metrics') },
+      tracing: { enabled: on('tracing') },
+      logging: { level: on('logs') ? 'info' : 'silent', destination: logFile ?? 'stderr' },
     },
   };
 }
@@ -130,7 +135,7 @@ try {
 } catch (e) {
   die(`cannot read routes json ${routesFile}: ${e.message}`);
 }
-const config = buildConfig(spec, { telemetry: telemetryOn, logFile: args['log-file'], admin: args['admin-url-file'] !== undefined });
+const config = buildConfig(spec, { telemetry: telemetryParts, logFile: args['log-file'], admin: args['admin-url-file'] !== undefined });
 if (args['print-config']) {
   process.stdout.write(JSON.stringify(config, null, 2) + '\n');
   process.exit(0);

@@ -9,17 +9,23 @@
 #   bash bench/telemetry-cost.sh tls_conn_rate --reps 5
 #   bash bench/telemetry-cost.sh --no-direct --reps 11 --name my-run
 #   PROFILE=1 bash bench/telemetry-cost.sh --reps 3    # + node --cpu-prof of every proxy process
+#   bash bench/telemetry-cost.sh tls_conn_rate --variants off,metrics,metrics+logs,metrics+tracing,on
 #
-# Leading words are workloads (default: throughput tls_conn_rate). Options: --reps N (default 9),
-# --name NAME (default telemetry-cost-YYYYMMDD-HHMM), --no-direct (drop the no-proxy row); any
-# other option goes to the harness (--duration, --connections, ...).
+# Leading words are workloads (default: throughput tls_conn_rate). Options: --reps N (measured reps,
+# default 9), --warmup N (extra first reps run but left out of the summary, default 1: both
+# proxies start cold, JIT and the lazily loaded OTLP exporter warm up in it), --name NAME (default
+# telemetry-cost-YYYYMMDD-HHMM), --no-direct (drop the no-proxy row), --variants LIST (default
+# off,on; off first, the baseline; others: on or a '+' list of metrics, logs, tracing, e.g.
+# off,metrics,metrics+logs,metrics+tracing,on to split the cost); any other option goes to the
+# harness (--duration, --connections, ...).
 # Writes bench/results/<name>.json (harness results + a `telemetry_cost` section), <name>.md
 # (the on/off table first, then the harness's tables) and <name>.log (console output).
 #
 # Environment: SHARED_BENCH (harness, default ../shared/bench), SIGHTLINE_NODE_ARGS (node flags of
 # both variants; default --initial-old-space-size=64 as in run.sh), OTLP_PROTOCOL
 # (http/protobuf (default) | http/json), SCRAPE_MS (default 1000; 0 = no scraping), PROFILE=1,
-# KEEP_WORK=1, SIGHTLINE_BUILD=1 (npm run build first; otherwise only when dist/ is missing).
+# OTEL_SAMPLER / OTEL_SAMPLER_ARG (OTEL_TRACES_SAMPLER[_ARG] of the tracing variants; default
+# always_on), KEEP_WORK=1, SIGHTLINE_BUILD=1 (npm run build first; otherwise only when dist/ is missing).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,6 +47,8 @@ while [ $# -gt 0 ] && [[ "$1" != -* ]]; do
 done
 [ ${#workloads[@]} -gt 0 ] || workloads=(throughput tls_conn_rate)
 reps=9
+variants=off,on
+warmup=1
 name=""
 direct=1
 opts=()
@@ -48,9 +56,13 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --reps) [ $# -ge 2 ] || die "--reps needs a value"; reps=$2; shift 2 ;;
     --reps=*) reps=${1#--reps=}; shift ;;
+    --warmup) [ $# -ge 2 ] || die "--warmup needs a value"; warmup=$2; shift 2 ;;
+    --warmup=*) warmup=${1#--warmup=}; shift ;;
     --name) [ $# -ge 2 ] || die "--name needs a value"; name=$2; shift 2 ;;
     --name=*) name=${1#--name=}; shift ;;
     --no-direct) direct=0; shift ;;
+    --variants) [ $# -ge 2 ] || die "--variants needs a value"; variants=$2; shift 2 ;;
+    --variants=*) variants=${1#--variants=}; shift ;;
     --proxies*|--out*) die "$1: this script chooses the proxies and the output" ;;
     *) opts+=("$1"); shift ;;
   esac
@@ -117,32 +129,48 @@ if [ "$SCRAPE_MS" != 0 ]; then
   admin_arg="--admin-url-file '$WORK/admin/{mode}-{listen_port}.url'"
 fi
 
-# ---- the two variants -----------------------------------------------------------------------
+# ---- the variants ---------------------------------------------------------------------------
+# Each is a proxy under test named sightline-<variant>: off (the harness's PUT slot) and the others
+# as extra PUTs of the same harness run (multi-put.mjs). A variant is on, off, or a '+' list of
+# metrics, logs, tracing (e.g. metrics+logs).
 ADAPTER="$SNAP/bench/sightline-bench.mjs"
 NODE_ARGS=${SIGHTLINE_NODE_ARGS---initial-old-space-size=64}
 OTLP_PROTOCOL=${OTLP_PROTOCOL:-http/protobuf}
-prof_args() { [ "${PROFILE:-0}" = 1 ] && echo "--cpu-prof --cpu-prof-dir='$WORK/prof/$1'" || true; }
-# `exec` (and `exec env`) keep node itself as the measured process under the harness's /bin/sh.
-CMD_OFF="exec '$NODE_BIN' $NODE_ARGS $(prof_args off) '$ADAPTER' --routes-json '{routes_json}' --telemetry off"
-CMD_ON="exec env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$SINK_PORT OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=$OTLP_PROTOCOL \
-OTEL_TRACES_SAMPLER=always_on OTEL_SERVICE_NAME=sightline-bench \
-'$NODE_BIN' $NODE_ARGS $(prof_args on) '$ADAPTER' --routes-json '{routes_json}' --telemetry on \
---log-file '$WORK/logs/{mode}-{listen_port}.log' $admin_arg"
-for v in $(env | sed -n 's/^\(OTEL_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done # only the "on" command sets OTEL_*
+for v in $(env | sed -n 's/^\(OTEL_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done # only the commands set OTEL_*
+variant_cmd() { # variant -> shell command template for the harness
+  local v=$1 parts flags="" envs=""
+  case "$v" in on) parts=metrics,logs,tracing ;; off) parts="" ;; *) parts=${v//+/,} ;; esac
+  [[ ",$parts," == *,tracing,* ]] && envs="env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$SINK_PORT OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=$OTLP_PROTOCOL OTEL_TRACES_SAMPLER=${OTEL_SAMPLER:-always_on}${OTEL_SAMPLER_ARG:+ OTEL_TRACES_SAMPLER_ARG=$OTEL_SAMPLER_ARG} OTEL_SERVICE_NAME=sightline-bench "
+  [[ ",$parts," == *,logs,* ]] && flags="$flags --log-file '$WORK/logs/$v-{mode}-{listen_port}.log'"
+  [[ ",$parts," == *,metrics,* ]] && [ -n "$admin_arg" ] && flags="$flags ${admin_arg//\{mode\}/$v-\{mode\}}"
+  local prof=""
+  [ "${PROFILE:-0}" = 1 ] && prof="--cpu-prof --cpu-prof-dir='$WORK/prof/$v'"
+  # `exec` (and `exec env`) keep node itself as the measured process under the harness's /bin/sh.
+  echo "exec $envs'$NODE_BIN' $NODE_ARGS $prof '$ADAPTER' --routes-json '{routes_json}' --telemetry ${parts:-off}$flags"
+}
+IFS=, read -r -a variant_list <<<"$variants"
+[ "${variant_list[0]}" = off ] || die "--variants must start with off (the baseline)"
+for v in "${variant_list[@]}"; do [[ "$v" =~ ^(on|off|(metrics|logs|tracing)(\+(metrics|logs|tracing))*)$ ]] || die "bad variant '$v'"; done
 
+CMD_OFF=$(variant_cmd off)
 export HARNESS_DIR="$WORK/bench"
 export PROXY_NAME=sightline-off
 export PROXY_CMD_L4="$CMD_OFF" PROXY_CMD_SNI="$CMD_OFF" PROXY_CMD_HTTP="$CMD_OFF"
 export PROXY_MODES=l4,sni,http
 export PROXY_CWD="$ROOT"
 unset PROXY_CMD PROXY_CONFIG_TEMPLATE || true
-EXTRA_PUTS=$("$NODE_BIN" -e 'process.stdout.write(JSON.stringify([{name:"sightline-on",cmd:process.argv[1],modes:"l4,sni,http"}]))' "$CMD_ON")
-export EXTRA_PUTS
-proxies="sightline-off,sightline-on"
+extra_json="["
+proxies="sightline-off"
+note "variant sightline-off = $CMD_OFF"
+for v in "${variant_list[@]:1}"; do
+  c=$(variant_cmd "$v")
+  note "variant sightline-$v = $c"
+  extra_json="$extra_json$( [ "$extra_json" = "[" ] || echo ,)$("$NODE_BIN" -e 'process.stdout.write(JSON.stringify({name:process.argv[1],cmd:process.argv[2],modes:"l4,sni,http"}))' "sightline-$v" "$c")"
+  proxies="$proxies,sightline-$v"
+done
+export EXTRA_PUTS="$extra_json]"
+harness_reps=$((reps + warmup))
 [ $direct = 1 ] && proxies="direct,$proxies"
-
-note "variants: sightline-off = $CMD_OFF"
-note "          sightline-on  = $CMD_ON"
 note "OTLP sink on 127.0.0.1:$SINK_PORT ($OTLP_PROTOCOL), /metrics scraped every ${SCRAPE_MS} ms; results -> $out"
 
 # ---- one harness invocation per workload, both variants interleaved in it --------------------
@@ -153,9 +181,9 @@ failed=0
 wl_times=()
 for wl in "${workloads[@]}"; do
   part="$WORK/parts/$wl.json"
-  note "=== $wl --proxies $proxies --reps $reps ${opts[*]}"
+  note "=== $wl --proxies $proxies --reps $harness_reps (first $warmup: warm-up) ${opts[*]}"
   t0=$(date +%s)
-  if (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies "$proxies" --reps "$reps" "${opts[@]}" --out "$part") && [ -f "$part" ]; then
+  if (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies "$proxies" --reps "$harness_reps" "${opts[@]}" --out "$part") && [ -f "$part" ]; then
     parts+=("$part")
   else
     note "$wl failed (continuing)"; failed=1
@@ -163,7 +191,7 @@ for wl in "${workloads[@]}"; do
   wl_times+=("$wl=$(( $(date +%s) - t0 ))")
   if [ "${PROFILE:-0}" = 1 ] && [ -d "$WORK/prof" ]; then
     mkdir -p "$RESULTS_DIR/$name-prof/$wl"
-    for v in off on; do
+    for v in "${variant_list[@]}"; do
       [ -d "$WORK/prof/$v" ] && mkdir -p "$RESULTS_DIR/$name-prof/$wl/$v" && mv "$WORK/prof/$v"/*.cpuprofile "$RESULTS_DIR/$name-prof/$wl/$v/" 2>/dev/null || true
     done
   fi
@@ -177,9 +205,9 @@ note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 [ ${#parts[@]} -gt 0 ] || { note "no results"; exit 1; }
 "$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" \
-  --note "$BUILD_NOTE; sightline-off: telemetry off; sightline-on: metrics + tracing (OTLP $OTLP_PROTOCOL, always_on) + info logs to a file; node args $NODE_ARGS" "${parts[@]}"
+  --note "$BUILD_NOTE; variants $variants (tracing: OTLP $OTLP_PROTOCOL, sampler ${OTEL_SAMPLER:-always_on}${OTEL_SAMPLER_ARG:+ $OTEL_SAMPLER_ARG}); node args $NODE_ARGS" "${parts[@]}"
 "$NODE_BIN" "$HERE/telemetry-cost-report.mjs" --results "$out" --sink "$WORK/stats/sink.json" \
   --scraper "$WORK/stats/scraper.json" --logs "$WORK/logs" --command "bash bench/telemetry-cost.sh${ORIG_ARGS:+ $ORIG_ARGS}" \
-  --times "${wl_times[*]}"
+  --times "${wl_times[*]}" --warmup "$warmup" --variants "$variants"
 note "wrote $out, ${out%.json}.md, $LOG"
 exit $failed

@@ -267,7 +267,7 @@ export class SightlineProxy {
         now: () => ctx.clock.now(),
         pools: () => {
           const p = this.#pools.stats();
-          return p.pools === 0 ? null : { open: p.open, idle: p.idle };
+          return { open: p.open, idle: p.idle };
         },
       },
     });

@@ -9,6 +9,8 @@ import { ConfigError, SightlineError } from '../core/errors.js';
 import { expandPorts } from '../routing/ports.js';
 import { SightlineProxy } from '../server.js';
 import { startDemoBackend } from './demo-backend.js';
+import { runDiagnose } from './diagnose/command.js';
+import { MAX_DROP_AFTER_S, MIN_DROP_AFTER_S } from '../demo/config.js';
 
 
 /** A one-line description of what went wrong, never a stack trace. */
@@ -52,6 +54,32 @@ export async function main(argv: readonly string[]): Promise<number> {
         } else process.stderr.write(`sightline: ${describeError(err)}\n`);
         exit = 2;
       }
+    });
+
+  program
+    .command('demo')
+    .description("run a self-contained demo: Sightline, demo backends, a load balancer that cuts idle connections at 30 s, and traffic; the detector names the seed's 30-second drop")
+    .option('--admin-port <port>', 'admin listener (status page, /metrics, /api/*) on 127.0.0.1; 0 = any free port', '9464')
+    .option('--port-base <port>', 'the routes listen on this port (healthy route) and the next (load-balanced route)', '18080')
+    .option('--drop-after <seconds>', `idle timeout of the simulated load balancer (${MIN_DROP_AFTER_S}–${MAX_DROP_AFTER_S})`, '30')
+    .option('--duration <seconds>', 'stop by itself after this many seconds (default: run until Ctrl-C)')
+    .option('--logs', "also write Sightline's access log (JSON lines) to stderr")
+    .action(async (opts: { adminPort: string; portBase: string; dropAfter: string; duration?: string; logs?: boolean }) => {
+      exit = await demo(opts);
+    });
+
+  program
+    .command('diagnose')
+    .description('explain premature disconnects of a running Sightline: exit 0 healthy, 1 a disconnect pattern, 2 bad usage or unreachable')
+    .option('--admin <url>', "Sightline's admin listener, e.g. http://127.0.0.1:9464/")
+    .option('--prometheus <url>', 'a Prometheus server scraping Sightline, e.g. http://127.0.0.1:9090/')
+    .option('--token <token>', 'bearer token (the admin token, or one for Prometheus)')
+    .option('--window <range>', 'Prometheus only: the range closes are counted over (default 1h)')
+    .option('--selector <matchers>', 'Prometheus only: label matchers for the Sightline series, e.g. \'job="sightline"\'')
+    .option('--timeout <seconds>', 'wait this long for each answer (default 5)')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { admin?: string; prometheus?: string; token?: string; window?: string; selector?: string; timeout?: string; json?: boolean }) => {
+      exit = await runDiagnose(opts, { write: (t) => process.stdout.write(t), error: (t) => process.stderr.write(t) });
     });
 
   try {
@@ -105,4 +133,34 @@ async function start(file: string, demo: string | boolean | undefined): Promise<
   for (const c of closers) await c();
   process.stdout.write('stopped\n');
   return 0;
+}
+
+/** A whole number within [min, max], or null. */
+function intArg(v: string | undefined, min: number, max: number): number | null {
+  if (v === undefined || !/^\d+$/.test(v)) return null;
+  const n = Number(v);
+  return n >= min && n <= max ? n : null;
+}
+
+async function demo(opts: { adminPort: string; portBase: string; dropAfter: string; duration?: string; logs?: boolean }): Promise<number> {
+  const adminPort = intArg(opts.adminPort, 0, 65535);
+  const portBase = intArg(opts.portBase, 1, 65534);
+  const dropAfter = Number(opts.dropAfter);
+  const duration = opts.duration === undefined ? undefined : Number(opts.duration);
+  const bad =
+    adminPort === null
+      ? `--admin-port must be a port number (0-65535), not ${JSON.stringify(opts.adminPort)}`
+      : portBase === null
+        ? `--port-base must be a port number (1-65534; the demo uses it and the next one), not ${JSON.stringify(opts.portBase)}`
+        : !(dropAfter >= MIN_DROP_AFTER_S && dropAfter <= MAX_DROP_AFTER_S)
+          ? `--drop-after must be a number of seconds from ${MIN_DROP_AFTER_S} to ${MAX_DROP_AFTER_S} (the detector ignores closes younger than 1 s), not ${JSON.stringify(opts.dropAfter)}`
+          : duration !== undefined && !(duration > 0 && Number.isFinite(duration))
+            ? `--duration must be a number of seconds above 0, not ${JSON.stringify(opts.duration)}`
+            : null;
+  if (bad !== null || adminPort === null || portBase === null) {
+    process.stderr.write(`sightline demo: ${bad}\n`);
+    return 2;
+  }
+  const { runDemo } = await import('../demo/run.js');
+  return runDemo({ adminPort, portBase, dropAfterS: dropAfter, durationS: duration, logLevel: opts.logs === true ? 'info' : 'silent' });
 }

@@ -318,6 +318,8 @@ export function startMetrics(o: MetricsOptions): Metrics {
     [CHANNEL_NAMES.proxy, onProxy],
   ];
   for (const [ch, fn] of subs) diagnostics.subscribe(ch, fn);
+  // Zero series for every subscriber, so rate() and dashboards see "0 errors" rather than nothing.
+  for (const name of ['accept', 'close', 'backend-connected', 'http-request', 'lifecycle', 'proxy']) telemetryErrors.inc({ subscriber: name }, 0);
 
   // One scrape at a time: the registry's output format is switched per scrape.
   let queue: Promise<unknown> = Promise.resolve();

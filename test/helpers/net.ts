@@ -313,3 +313,12 @@ export async function privateCa(name: string): Promise<{ ca: Pems; leaf: Pems }>
   });
   return { ca, leaf };
 }
+
+/** One client round trip through `port`: send `payload`, read it back (an echo path), end, wait for the close. */
+export async function echoRoundTrip(port: number, payload: string): Promise<void> {
+  const s = await connect(port);
+  s.write(payload);
+  await readBytes(s, Buffer.byteLength(payload));
+  s.end();
+  await closed(s);
+}

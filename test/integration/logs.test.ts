@@ -4,7 +4,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { closed, connect, echoServer, freePort, readBytes, waitFor, HOST } from '../helpers/net.js';
+import { closed, echoRoundTrip, echoServer, freePort, waitFor, HOST } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
 
@@ -40,11 +40,7 @@ describe('access log', () => {
     cleanup.push(() => echo.close());
     const port = await freePort();
     const p = await proxy({ routes: [{ name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] }, { logger, tracerProvider: provider });
-    const s = await connect(port);
-    s.write('twelve bytes');
-    await readBytes(s, 12);
-    s.end();
-    await closed(s);
+    await echoRoundTrip(port, 'twelve bytes');
     await p.events.next();
     await waitFor(() => lines.some((l) => l.event === 'access'));
     const access = lines.filter((l) => l.event === 'access');

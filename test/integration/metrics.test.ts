@@ -11,7 +11,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ManualClock } from '../../src/core/clock.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
-import { closed, connect, echoServer, freePort, readBytes, waitFor, HOST } from '../helpers/net.js';
+import { closed, connect, echoRoundTrip, echoServer, freePort, waitFor, HOST } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -52,11 +52,7 @@ describe('metrics after scenarios', () => {
     cleanup.push(() => echo.close());
     const port = await freePort();
     const p = await proxy({ routes: [{ name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] });
-    const s = await connect(port);
-    s.write('hello metrics');
-    await readBytes(s, 13);
-    s.end();
-    await closed(s);
+    await echoRoundTrip(port, 'hello metrics');
     await p.events.next();
     const m = await metricsOf(p);
     expect(value(m, 'sightline_connections_accepted_total', { port })).toBe(1);
@@ -210,11 +206,7 @@ describe('exposition', () => {
     cleanup.push(() => echo.close());
     const port = await freePort();
     const p = await proxy({ routes: [{ name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] }, { tracerProvider: provider });
-    const s = await connect(port);
-    s.write('x');
-    await readBytes(s, 1);
-    s.end();
-    await closed(s);
+    await echoRoundTrip(port, 'x');
     await p.events.next();
     const span = exporter.getFinishedSpans().find((x) => x.name === 'sightline.connection');
     expect(span).toBeDefined();
@@ -236,11 +228,7 @@ describe('exposition', () => {
     cleanup.push(() => echo.close());
     const port = await freePort();
     const p = await proxy({ admin: { enabled: true, port: 0 }, routes: [{ name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] });
-    const s = await connect(port);
-    s.write('x');
-    await readBytes(s, 1);
-    s.end();
-    await closed(s);
+    await echoRoundTrip(port, 'x');
     await p.events.next();
     const body = await new Promise<string>((resolve, reject) => {
       http.get(new URL('metrics', p.proxy.adminUrl!), (r) => {

@@ -1,0 +1,92 @@
+/**
+ * "What to check" for a disconnect pattern: from who closed (Sightline itself, the backend side
+ * or the client side), the timer kind (idle timer, age cap, shared timer) and, for Sightline's
+ * own closes, the close reason, which names the option that decided.
+ */
+
+export interface AdviceInput {
+  readonly route: string;
+  readonly periodSeconds: number;
+  readonly kind: string;
+  readonly initiator: string;
+  readonly local: boolean;
+  readonly timer: string;
+  /** Close reasons of the pattern's closes (or of the route's, when the source has no better). */
+  readonly reasons: Readonly<Record<string, number>>;
+}
+
+const s = (x: number): string => (x < 10 ? x.toFixed(1) : String(Math.round(x)));
+
+/** Sightline's own close reasons → the option that decided (docs/close-reasons.md). */
+const OPTION_FOR_REASON: Readonly<Record<string, (p: string) => string>> = {
+  inactivity: (p) =>
+    `Sightline's idle timeout closed them (reason inactivity, ≈ ${p} s idle): \`inactivityTimeout\` with \`keepAliveTreatment\` ('standard' uses inactivityTimeout as is, 'extended' multiplies it by \`keepAliveInactivityMultiplier\` and warns before the kill, 'immortal' never kills keep-alive connections); raise it above the longest silence of this route's traffic`,
+  lifetime: (p) =>
+    `Sightline's age cap closed them (reason lifetime, at ≈ ${p} s): \`maxConnectionLifetime\` (connections that are not 'extended' keep-alive) or \`extendedKeepAliveLifetime\` ('extended' ones)`,
+  socket_timeout: (p) =>
+    `Sightline's \`socketTimeout\` (≈ ${p} s) closed idle connections that are not keep-alive: keep \`keepAlive: true\` (it makes every connection keep-alive) or raise socketTimeout`,
+  half_zombie: (p) =>
+    `Sightline's half-zombie grace (≈ ${p} s) closed connections whose other side had gone quiet: \`lifecycle.halfZombieGrace\` (plain TCP) / \`lifecycle.halfZombieGraceTls\` (TLS, 5 min by default); a 30 s grace where pings cannot flow (SNI passthrough) is the seed guide's 30-second drop`,
+  stuck: (p) =>
+    `Sightline's stuck-connection check (≈ ${p} s: the client spoke, the backend never answered): \`lifecycle.stuckThreshold\` / \`lifecycle.stuckThresholdTls\`; or find out why the backend stays silent`,
+  heartbeat_timeout: () =>
+    `Sightline's WebSocket heartbeat closed clients that did not answer a ping: the route's \`action.websocket.pingInterval\` / \`pingTimeout\`; clients behind something that drops pings cannot answer (on SNI passthrough Sightline cannot ping at all)`,
+  http_keep_alive_timeout: (p) => `\`http.keepAliveTimeout\` (≈ ${p} s idle between HTTP requests on a client connection)`,
+  http_response_timeout: (p) => `\`http.responseTimeout\` (≈ ${p} s for the backend to start answering)`,
+  http_headers_timeout: (p) => `\`http.requestHeadersTimeout\` (≈ ${p} s for a whole request head)`,
+  initial_data_timeout: (p) => `\`initialDataTimeout\` (≈ ${p} s for the first bytes, e.g. the TLS ClientHello, on SNI ports)`,
+  tls_handshake_timeout: (p) => `the route's \`action.tls.handshakeTimeout\` (≈ ${p} s)`,
+  backend_connect_timeout: (p) => `\`connectionTimeout\` (≈ ${p} s to connect to the backend)`,
+  shutdown: (p) => `Sightline was stopped or restarted (≈ every ${p} s?): \`gracefulShutdownTimeout\`, and whatever restarts it`,
+};
+
+const heartbeat = (p: number): string =>
+  `or keep the connections busy: an application heartbeat (a WebSocket ping, a no-op message) every ${s(Math.max(1, p / 2))} s or less resets every idle timer on the path`;
+
+export function advice(a: AdviceInput): string[] {
+  const p = s(a.periodSeconds);
+  const out: string[] = [];
+  if (a.kind === 'wall-clock-aligned') {
+    out.push(
+      `a shared timer ends many connections at the same instant every ${p} s: look for periodic reloads or restarts (\`sightline_config_reloads_total\` in /metrics; an ingress controller's reloads and its \`worker-shutdown-timeout\`), connection-pool age caps (Sightline's \`http.upstream.maxLifetime\` on HTTP routes, an upstream pool's maximum connection age), and jobs or sweepers on that schedule`,
+    );
+  }
+  if (a.local || a.initiator === 'proxy') {
+    const reasons = Object.entries(a.reasons).sort((x, y) => y[1] - x[1]).map(([r]) => r);
+    const known = reasons.filter((r) => OPTION_FOR_REASON[r] !== undefined);
+    for (const r of known.slice(0, 2)) out.push(OPTION_FOR_REASON[r]!(p));
+    if (known.length === 0) out.push(`the close reason (${reasons[0] ?? 'unknown'}) names the Sightline setting that decided: see docs/close-reasons.md`);
+    out.push('`sightline check -c <config>` prints notes on timeouts that commonly cut long-lived connections');
+  } else if (a.kind === 'wall-clock-aligned') {
+    out.push(
+      a.initiator === 'backend'
+        ? 'that timer is on the backend side (a FIN/RST came from upstream): an upstream connection pool or load balancer recycling its connections, or backend restarts or reloads on that schedule'
+        : a.initiator === 'client'
+          ? 'that timer is on the client side (a FIN/RST came from downstream): a load balancer, CDN or ingress in front of Sightline reloading or recycling connections on that schedule'
+          : `the initiator is not recorded; compare the close reasons and the access log (\`initiator\`, \`reason\`) of route ${a.route}`,
+    );
+  } else if (a.initiator === 'backend') {
+    if (a.timer === 'age-cap') {
+      out.push(
+        `the backend side ends them at a fixed age even while traffic flows: a deadline rather than an idle timer: request timeouts still armed on upgraded connections (Node's \`server.requestTimeout\` / \`headersTimeout\`; an Envoy route \`timeout\`), or a maximum connection age on the load balancer or the backend`,
+      );
+    } else {
+      out.push(
+        `something between Sightline and the backend, or the backend itself, ends connections that were silent for ${p} s: an upstream load balancer's idle timeout (AWS ALB \`idle_timeout.timeout_seconds\`, 60 s by default; Azure Application Gateway; a cloud backend-service timeout), HAProxy \`timeout server\` / \`timeout tunnel\`, nginx \`proxy_read_timeout\` (60 s), or the backend server's own idle timeout; raise it above the longest silence on this route`,
+      );
+      out.push(heartbeat(a.periodSeconds));
+    }
+  } else if (a.initiator === 'client') {
+    if (a.timer === 'age-cap') {
+      out.push(`the client side ends them at a fixed age even while traffic flows: a maximum session or connection age in the client, or in a load balancer or CDN in front of Sightline`);
+    } else {
+      out.push(
+        `something in front of Sightline (a load balancer, CDN, corporate proxy or NAT between the clients and Sightline), or the client itself, ends connections silent for ${p} s: HAProxy \`timeout client\` without \`timeout tunnel\`, a CDN edge idle cut, the client library's own ping/pong timeout`,
+      );
+      out.push(heartbeat(a.periodSeconds));
+    }
+  } else {
+    out.push(`the initiator is not recorded; compare the close reasons and the access log (\`initiator\`, \`reason\`, \`idleAtCloseMs\`) of route ${a.route}`);
+  }
+  return out;
+}

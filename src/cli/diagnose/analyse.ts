@@ -1,0 +1,207 @@
+/**
+ * Facts → report: one finding per standing disconnect pattern (what is happening, the evidence,
+ * the likely culprits from the fingerprint table, what to check), one "healthy" line for routes
+ * without one, and notes for histogram spikes at a fingerprint value the detector does not
+ * (or no longer) report. Exit code 1 when any route has a pattern, else 0.
+ */
+import { FINGERPRINTS, culpritsFor, matchToleranceSeconds, type PatternShape, type PatternTimer } from '../../telemetry/fingerprints.js';
+import { advice } from './advice.js';
+import { bucketAround, countBetween, histogramEdges, histogramTotal, type Facts, type Histogram, type PatternFact, type RouteFacts } from './facts.js';
+
+export interface Finding {
+  readonly route: string;
+  readonly kind: string;
+  readonly periodSeconds: number;
+  readonly spreadSeconds: number | null;
+  readonly count: number | null;
+  readonly initiator: string;
+  readonly local: boolean;
+  readonly timer: string;
+  readonly headline: string;
+  readonly evidence: readonly string[];
+  readonly culprits: readonly string[];
+  readonly checks: readonly string[];
+  /** The detector's own one-line summary (admin API only). */
+  readonly summary: string | null;
+}
+
+export interface RouteReport {
+  readonly route: string;
+  readonly status: 'pattern' | 'healthy';
+  readonly active: number | null;
+  readonly closes: number;
+  readonly closesByReason: ReadonlyArray<{ readonly reason: string; readonly initiator: string; readonly count: number }>;
+  readonly findings: readonly Finding[];
+  readonly notes: readonly string[];
+}
+
+export interface Report {
+  readonly source: Facts['source'];
+  readonly window: string | null;
+  readonly version: string | null;
+  readonly routes: readonly RouteReport[];
+  readonly findings: number;
+  readonly exitCode: 0 | 1;
+}
+
+const one = (x: number): string => x.toFixed(1);
+/** Below 10 s one decimal, above whole seconds (as the fingerprint table reads). */
+const about = (x: number): string => (x < 10 ? x.toFixed(1) : String(Math.round(x)));
+const edge = (x: number): string => (Number.isInteger(x) ? String(x) : String(Number(x.toFixed(2))));
+const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+const SHAPES: readonly string[] = ['age-clustered', 'wall-clock-aligned'];
+const TIMERS: readonly string[] = ['idle-timeout', 'age-cap', 'unknown'];
+
+function dominant(counts: ReadonlyMap<string, number>): string | undefined {
+  let best: string | undefined;
+  let n = 0;
+  for (const [k, v] of counts) if (v > n) [best, n] = [k, v];
+  return best;
+}
+
+function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
+}
+
+function topReasons(r: RouteFacts, limit = 5): string {
+  const sorted = [...r.closes].sort((a, b) => b.count - a.count);
+  const shown = sorted.slice(0, limit).map((c) => `${c.reason} ${c.count} (${c.initiator})`);
+  if (sorted.length > limit) shown.push(`${sorted.length - limit} more`);
+  return shown.join(', ');
+}
+
+function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding {
+  const period = p.periodMs / 1000;
+  const shape: PatternShape = SHAPES.includes(p.kind) ? (p.kind as PatternShape) : 'age-clustered';
+  const bucket = bucketAround(r.duration, period);
+  const inBucket = bucket === null ? 0 : countBetween(r.duration, bucket.lo, bucket.hi);
+  const idleBucket = bucketAround(r.idle, period);
+  const idleIn = idleBucket === null ? 0 : countBetween(r.idle, idleBucket.lo, idleBucket.hi);
+
+  // Who closed: the detector says; else the initiator most of the histogram's bucket holds.
+  let initiator = p.initiator;
+  if (initiator === undefined && bucket !== null) {
+    initiator = dominant(new Map([...r.duration.keys()].map((who) => [who, countBetween(r.duration, bucket.lo, bucket.hi, who)])));
+  }
+  if (initiator === undefined) {
+    const by = new Map<string, number>();
+    for (const c of r.closes) by.set(c.initiator, (by.get(c.initiator) ?? 0) + c.count);
+    initiator = dominant(by);
+  }
+  initiator ??= 'unknown';
+  const local = p.local ?? initiator === 'proxy';
+
+  // The timer: idle-at-close ≈ the age for most of the cluster means an idle timer.
+  let timer = p.timer !== undefined && TIMERS.includes(p.timer) ? p.timer : undefined;
+  if (timer === undefined && shape === 'age-clustered' && inBucket > 0 && idleBucket !== null && bucket !== null && idleBucket.hi === bucket.hi) {
+    const share = idleIn / inBucket;
+    timer = share >= 0.75 ? 'idle-timeout' : share <= 0.25 ? 'age-cap' : 'unknown';
+  }
+  timer ??= 'unknown';
+  const count = p.count ?? (inBucket > 0 ? inBucket : null);
+
+  const reasons: Record<string, number> = {};
+  if (p.reasons !== undefined && Object.keys(p.reasons).length > 0) Object.assign(reasons, p.reasons);
+  else for (const c of r.closes) if (c.initiator === initiator) reasons[c.reason] = (reasons[c.reason] ?? 0) + c.count;
+
+  const culprits = p.culprits !== undefined && p.culprits.length > 0 ? [...p.culprits] : culpritsFor(period, shape, timer as PatternTimer);
+  const spread = p.spreadMs === undefined ? '' : ` ± ${one(p.spreadMs / 1000)} s`;
+  const side =
+    local || initiator === 'proxy'
+      ? 'by Sightline itself'
+      : initiator === 'backend'
+        ? 'by the backend side'
+        : initiator === 'client'
+          ? 'by the client side'
+          : 'by an unrecorded side';
+  const idleText = timer === 'idle-timeout' ? `, idle at close ≈ ${about(period)} s` : timer === 'age-cap' ? ', while traffic was still flowing (not idle)' : '';
+  const headline =
+    shape === 'wall-clock-aligned'
+      ? `connections on route ${r.route} are being closed together every ${one(period)} s${spread} (at the same instants, whatever their age), ${side}${idleText}`
+      : `connections on route ${r.route} are being closed at ${one(period)} s${spread} of age, ${side}${idleText}`;
+
+  const evidence: string[] = [];
+  const what =
+    shape === 'wall-clock-aligned'
+      ? 'wall-clock-aligned: connections of different ages closed at the same instants, a shared timer'
+      : 'age-clustered: connections opened at different times all closed at the same age, a per-connection timer';
+  const seen = p.firstSeen !== undefined && p.lastSeen !== undefined ? `, first ${clockTime(p.firstSeen)}, last ${clockTime(p.lastSeen)} UTC` : '';
+  evidence.push(`${count === null ? 'the detector reports a pattern' : `${plural(count, 'close')} make up the pattern`} (${what}${seen})`);
+  evidence.push(`period ${one(period)} s${spread}${p.spreadMs === undefined ? ' (the detector\'s period gauge)' : ''}`);
+  evidence.push(
+    `closed by: ${initiator}${local ? ' (a Sightline decision)' : initiator === 'unknown' ? '' : ' (a FIN/RST from that side, not a Sightline decision)'}`,
+  );
+  evidence.push(
+    timer === 'idle-timeout'
+      ? `idle at close ≈ the age for most of them: an idle timer (silent for ${about(period)} s, then cut)`
+      : timer === 'age-cap'
+        ? 'traffic flowed shortly before most of the closes: an age cap or deadline, not an idle timer'
+        : 'idle at close varied: the timer could be an idle timeout or an age cap',
+  );
+  const since = window === null ? ' since the proxy started' : ` over the last ${window}`;
+  const total = histogramTotal(r.duration);
+  if (bucket !== null && total > 0) {
+    let h = `duration histogram: ${inBucket} of ${plural(total, 'close')} on this route${since} lasted ${edge(bucket.lo)}–${edge(bucket.hi)} s`;
+    if (idleBucket !== null && histogramTotal(r.idle) > 0) h += `; idle-at-close histogram: ${idleIn} had been idle ${edge(idleBucket.lo)}–${edge(idleBucket.hi)} s`;
+    evidence.push(h);
+  }
+  if (r.closes.length > 0) evidence.push(`close reasons on this route${since}: ${topReasons(r)}`);
+
+  return {
+    route: r.route,
+    kind: shape,
+    periodSeconds: period,
+    spreadSeconds: p.spreadMs === undefined ? null : p.spreadMs / 1000,
+    count,
+    initiator,
+    local,
+    timer,
+    headline,
+    evidence,
+    culprits,
+    checks: advice({ route: r.route, periodSeconds: period, kind: shape, initiator, local, timer, reasons }),
+    summary: p.summary ?? null,
+  };
+}
+
+/** A spike in a fingerprint bucket with no standing pattern: worth a look, not a finding. */
+function spikeNotes(h: Histogram): string[] {
+  const edges = histogramEdges(h);
+  const longer = countBetween(h, 1, Infinity);
+  const notes: string[] = [];
+  for (let i = 1; i < edges.length; i++) {
+    const lo = edges[i - 1]!;
+    const hi = edges[i]!;
+    const f = FINGERPRINTS.find((x) => lo < x.seconds && x.seconds < hi && hi - lo <= 2 * matchToleranceSeconds(x) + 2);
+    if (f === undefined) continue;
+    const n = countBetween(h, lo, hi);
+    if (n < 8 || n * 2 < longer) continue;
+    const c = culpritsFor(f.seconds, 'age-clustered');
+    notes.push(
+      `${n} of ${plural(longer, 'close')} longer than 1 s lasted ${edge(lo)}–${edge(hi)} s, a fingerprint value (${c.slice(0, 3).join('; ')}); the detector has no standing pattern now (it may have expired, or those connections started together): watch the status page`,
+    );
+  }
+  return notes;
+}
+
+export function analyse(facts: Facts): Report {
+  const window = facts.window ?? null;
+  const routes: RouteReport[] = facts.routes.map((r) => {
+    const findings = [...r.patterns].sort((a, b) => a.periodMs - b.periodMs).map((p) => finding(r, p, window));
+    const closes = r.closes.reduce((n, c) => n + c.count, 0);
+    return {
+      route: r.route,
+      status: findings.length > 0 ? 'pattern' : 'healthy',
+      active: r.active ?? null,
+      closes,
+      closesByReason: [...r.closes].sort((a, b) => b.count - a.count),
+      findings,
+      notes: findings.length > 0 ? [] : spikeNotes(r.duration),
+    };
+  });
+  // Routes with findings first, then by name.
+  routes.sort((a, b) => (a.status === b.status ? a.route.localeCompare(b.route) : a.status === 'pattern' ? -1 : 1));
+  const findings = routes.reduce((n, r) => n + r.findings.length, 0);
+  return { source: facts.source, window, version: facts.version ?? null, routes, findings, exitCode: findings > 0 ? 1 : 0 };
+}
