@@ -91,7 +91,7 @@ fs.rmSync(dir, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 const base = med(rows.at(-1).us);
 process.stdout.write(`pino ${a.rate} lines/s for ${a.seconds} s, ${a.reps} reps (median; CPU of the whole process incl. fs threads)\n\n`);
-process.stdout.write('| destination | CPU µs per line (process) | minus no-write baseline | write calls per 1000 lines |\n|---|---:|---:|---:|\n');
+process.stdout.write('| destination | CPU µs per line (process) | minus no-logging baseline | write calls per 1000 lines |\n|---|---:|---:|---:|\n');
 for (const r of rows) {
   const m = med(r.us);
   process.stdout.write(`| ${r.name} | ${m.toFixed(1)} | ${(m - base).toFixed(1)} | ${((1000 * r.writes) / r.lines).toFixed(0)} |\n`);

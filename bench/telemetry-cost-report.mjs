@@ -26,6 +26,7 @@ const { values: a } = parseArgs({
     variants: { type: 'string' },
     threshold: { type: 'string', default: '0.95' },
     warmup: { type: 'string' },
+    load: { type: 'string' },
   },
 });
 if (!a.results) {
@@ -164,6 +165,11 @@ if (a.logs && fs.existsSync(a.logs)) {
 // connections through the variants that trace / log (counted by the load generators)
 const tracedConnections = workloads.filter((w) => partsOf(w.variant).includes('tracing')).reduce((s, w) => s + w.on_connections, 0);
 const loggedConnections = workloads.filter((w) => partsOf(w.variant).includes('logs')).reduce((s, w) => s + w.on_connections, 0);
+let load = prev.load_average_1m ?? null;
+if (a.load && fs.existsSync(a.load)) {
+  const xs = fs.readFileSync(a.load, 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[1])).filter(Number.isFinite);
+  if (xs.length) load = { samples: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs), series: xs };
+}
 const times = a.times ? Object.fromEntries(a.times.split(/\s+/).filter(Boolean).map((x) => x.split('=')).map(([k, v]) => [k, Number(v)])) : prev.workload_seconds;
 
 const section = {
@@ -180,6 +186,7 @@ const section = {
   traced_connections: tracedConnections,
   logged_connections: loggedConnections,
   workload_seconds: times,
+  load_average_1m: load,
 };
 res.telemetry_cost = section;
 fs.writeFileSync(a.results, JSON.stringify(res, null, 2) + '\n');
@@ -207,6 +214,7 @@ for (const w of workloads) {
 md.push('', `Per CPU-s = ${workloads.map((w) => `${w.eff_unit} (${w.workload})`).join(', ')}: the proxy's own CPU per unit of work, the figure least sensitive to the noisy cores.`, '');
 const cpuLine = workloads.map((w) => `${w.workload}: off ${fmt(w.off_cpu_pct?.median, 0)} %, ${w.variant} ${fmt(w.on_cpu_pct?.median, 0)} %${w.direct ? `; direct (no proxy) ${fmtS(w.direct, WL[w.workload].d)} ${w.unit}` : ''}`);
 md.push(`Proxy CPU (median % of one core): ${cpuLine.join('; ')}.`, '');
+if (load) md.push(`1-minute load average during the run (every 10 s, ${load.samples} samples): min ${load.min}, median ${load.median}, max ${load.max}. The benchmark itself keeps about 2-3 tasks runnable on the 2 vCPUs; more means other work shared the machine.`, '');
 
 md.push('### Did the telemetry flow?', '');
 if (sink) {

@@ -24,7 +24,7 @@
 # Environment: SHARED_BENCH (harness, default ../shared/bench), SIGHTLINE_NODE_ARGS (node flags of
 # both variants; default --initial-old-space-size=64 as in run.sh), OTLP_PROTOCOL
 # (http/protobuf (default) | http/json), SCRAPE_MS (default 1000; 0 = no scraping), PROFILE=1,
-# OTEL_SAMPLER / OTEL_SAMPLER_ARG (OTEL_TRACES_SAMPLER[_ARG] of the tracing variants; default
+# SIGHTLINE_TRACES_SAMPLER / SIGHTLINE_TRACES_SAMPLER_ARG (OTEL_TRACES_SAMPLER[_ARG] of the tracing variants; default
 # always_on), KEEP_WORK=1, SIGHTLINE_BUILD=1 (npm run build first; otherwise only when dist/ is missing).
 set -euo pipefail
 
@@ -39,6 +39,10 @@ note() { echo "telemetry-cost: $*" >&2; }
 SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
 NODE_BIN=$(command -v node) || die "node not found"
 ORIG_ARGS="$*"
+ENV_PREFIX=""
+for v in PROFILE SIGHTLINE_TRACES_SAMPLER SIGHTLINE_TRACES_SAMPLER_ARG SCRAPE_MS OTLP_PROTOCOL SIGHTLINE_NODE_ARGS; do
+  if [ -n "${!v+x}" ]; then ENV_PREFIX="$ENV_PREFIX$v='${!v}' "; fi
+done
 
 workloads=()
 while [ $# -gt 0 ] && [[ "$1" != -* ]]; do
@@ -83,7 +87,9 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sightline-telemetry-cost-XXXXXX")
 SINK_PID=""
 SCRAPER_PID=""
+LOADMON_PID=""
 cleanup() {
+  [ -n "$LOADMON_PID" ] && kill "$LOADMON_PID" 2>/dev/null || true
   # Only the helper processes this script started, by pid.
   [ -n "$SCRAPER_PID" ] && kill "$SCRAPER_PID" 2>/dev/null || true
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
@@ -121,6 +127,10 @@ SINK_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/stats/sink.port" ] && break; sleep 0.1; done
 [ -s "$WORK/stats/sink.port" ] || die "otlp sink did not start"
 SINK_PORT=$(cat "$WORK/stats/sink.port")
+# 1-minute load average every 10 s: the benchmark itself keeps about 2-3 runnable; much more means
+# someone else was busy on the 2 vCPUs during the run.
+(while :; do echo "$(date +%H:%M:%S) $(cut -d' ' -f1 /proc/loadavg)"; sleep 10; done) >"$WORK/stats/load.txt" &
+LOADMON_PID=$!
 SCRAPE_MS=${SCRAPE_MS:-1000}
 admin_arg=""
 if [ "$SCRAPE_MS" != 0 ]; then
@@ -140,7 +150,7 @@ for v in $(env | sed -n 's/^\(OTEL_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done # on
 variant_cmd() { # variant -> shell command template for the harness
   local v=$1 parts flags="" envs=""
   case "$v" in on) parts=metrics,logs,tracing ;; off) parts="" ;; *) parts=${v//+/,} ;; esac
-  [[ ",$parts," == *,tracing,* ]] && envs="env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$SINK_PORT OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=$OTLP_PROTOCOL OTEL_TRACES_SAMPLER=${OTEL_SAMPLER:-always_on}${OTEL_SAMPLER_ARG:+ OTEL_TRACES_SAMPLER_ARG=$OTEL_SAMPLER_ARG} OTEL_SERVICE_NAME=sightline-bench "
+  [[ ",$parts," == *,tracing,* ]] && envs="env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$SINK_PORT OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=$OTLP_PROTOCOL OTEL_TRACES_SAMPLER=${SIGHTLINE_TRACES_SAMPLER:-always_on}${SIGHTLINE_TRACES_SAMPLER_ARG:+ OTEL_TRACES_SAMPLER_ARG=$SIGHTLINE_TRACES_SAMPLER_ARG} OTEL_SERVICE_NAME=sightline-bench "
   [[ ",$parts," == *,logs,* ]] && flags="$flags --log-file '$WORK/logs/$v-{mode}-{listen_port}.log'"
   [[ ",$parts," == *,metrics,* ]] && [ -n "$admin_arg" ] && flags="$flags ${admin_arg//\{mode\}/$v-\{mode\}}"
   local prof=""
@@ -201,13 +211,15 @@ sleep 1.5 # the last exports of the stopped "on" proxies, one sink/scraper stats
 SCRAPER_PID=""
 kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null || true
 SINK_PID=""
-note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+kill "$LOADMON_PID" 2>/dev/null || true
+LOADMON_PID=""
+note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); 1-min load during the run (every 10 s): $(awk '{printf "%s ", $2}' "$WORK/stats/load.txt")"
 
 [ ${#parts[@]} -gt 0 ] || { note "no results"; exit 1; }
 "$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" \
-  --note "$BUILD_NOTE; variants $variants (tracing: OTLP $OTLP_PROTOCOL, sampler ${OTEL_SAMPLER:-always_on}${OTEL_SAMPLER_ARG:+ $OTEL_SAMPLER_ARG}); node args $NODE_ARGS" "${parts[@]}"
+  --note "$BUILD_NOTE; variants $variants (tracing: OTLP $OTLP_PROTOCOL, sampler ${SIGHTLINE_TRACES_SAMPLER:-always_on}${SIGHTLINE_TRACES_SAMPLER_ARG:+ $SIGHTLINE_TRACES_SAMPLER_ARG}); node args $NODE_ARGS" "${parts[@]}"
 "$NODE_BIN" "$HERE/telemetry-cost-report.mjs" --results "$out" --sink "$WORK/stats/sink.json" \
-  --scraper "$WORK/stats/scraper.json" --logs "$WORK/logs" --command "bash bench/telemetry-cost.sh${ORIG_ARGS:+ $ORIG_ARGS}" \
+  --scraper "$WORK/stats/scraper.json" --load "$WORK/stats/load.txt" --logs "$WORK/logs" --command "${ENV_PREFIX}bash bench/telemetry-cost.sh${ORIG_ARGS:+ $ORIG_ARGS}" \
   --times "${wl_times[*]}" --warmup "$warmup" --variants "$variants"
 note "wrote $out, ${out%.json}.md, $LOG"
 exit $failed

@@ -16,11 +16,32 @@ import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type LifecycleEven
 import { CloseReason, isRejection } from '../core/close-reasons.js';
 import type { ResolvedOptions } from '../config/schema.js';
 
+/**
+ * A pino logger on a buffered destination: lines are written in 4 KiB batches (one write per
+ * dozen access lines instead of one each), flushed at least every second by the telemetry sweep
+ * and at stop.
+ */
 export function createLogger(o: ResolvedOptions['telemetry']['logging']): Logger {
   const dest = o.destination;
+  const buffered = { sync: false, minLength: 4096 };
   const stream =
-    dest === 'stdout' ? pino.destination(1) : dest === 'stderr' ? pino.destination(2) : pino.destination({ dest, mkdir: true, sync: false });
+    dest === 'stdout'
+      ? pino.destination({ dest: 1, ...buffered })
+      : dest === 'stderr'
+        ? pino.destination({ dest: 2, ...buffered })
+        : pino.destination({ dest, mkdir: true, ...buffered });
   return pino({ level: o.level, base: { service: 'sightline' } }, stream);
+}
+
+/** Write out what the logger holds (resolves when written; never rejects). */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      logger.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }
 
 export interface LogOptions {

@@ -3,9 +3,10 @@
  * tracing, each a subscriber of the core's channels. Started and closed by the composition root;
  * the data path knows nothing of it.
  *
- * Subscription order matters for the close event: metrics and logs subscribe before tracing, so
- * they still see the connection's span (trace ids for exemplars and log lines) when tracing ends
- * it on the same event.
+ * Subscription order matters for the close event: tracing subscribes first, so that when metrics
+ * and logs handle a close the connection's span context is final (an unsampled connection that
+ * closed abnormally gets its span right then) and still readable (trace ids for exemplars and
+ * access lines).
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
@@ -56,12 +57,18 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
   const patterns = t.patterns.enabled ? new PatternDetector({ localSlackMs: sweepMs }) : null;
   const standing = (): readonly DetectedPattern[] => patterns?.snapshot(clock.now()) ?? [];
 
-  // Tracing first (it owns span contexts), but its subscriptions are made last (see header).
+  // Tracing first: it owns the span contexts the others read (see header).
   let tracing: Tracing | null = null;
   const wantTracing = t.tracing.enabled || d.tracerProvider !== undefined;
 
   let traceRef: Tracing | null = null;
   const spanContextOf = (conn: Parameters<Tracing['spanContextOf']>[0]): { traceId: string; spanId: string } | null => traceRef?.spanContextOf(conn) ?? null;
+
+  if (wantTracing) {
+    const { startTracing } = await import('./tracing.js');
+    tracing = startTracing({ proxyId: d.proxyId, segmentLengthMs: t.tracing.segmentLength, clock, provider: d.tracerProvider });
+    traceRef = tracing;
+  }
 
   const metrics = t.metrics.enabled
     ? startMetrics({
@@ -120,13 +127,8 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
   };
   diagnostics.subscribe(CHANNEL_NAMES.close, onClose);
 
-  if (wantTracing) {
-    const { startTracing } = await import('./tracing.js');
-    tracing = startTracing({ proxyId: d.proxyId, segmentLengthMs: t.tracing.segmentLength, clock, provider: d.tracerProvider });
-    traceRef = tracing;
-  }
-
   let closed: Promise<void> | null = null;
+  let lastFlush = Date.now();
   return {
     metrics,
     tracing,
@@ -144,6 +146,12 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
     sweep(now) {
       tracing?.sweep(now);
       logs?.sweep();
+      // Buffered log lines reach their destination within a second.
+      const wall = Date.now();
+      if (logger !== null && wall - lastFlush >= 1000) {
+        lastFlush = wall;
+        logger.flush();
+      }
     },
     close() {
       closed ??= (async () => {
@@ -151,7 +159,10 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
         await tracing?.close();
         logs?.close();
         metrics?.close();
-        logger?.flush?.();
+        if (logger !== null) {
+          const { flushLogger } = await import('./logger.js');
+          await flushLogger(logger);
+        }
       })();
       return closed;
     },

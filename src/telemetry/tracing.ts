@@ -31,7 +31,7 @@ import type { Clock } from '../core/clock.js';
 import { A, SPAN_CONNECT, SPAN_CONNECTION, SPAN_SETUP, closeAttributes, connectionAttributes, detailAttributes, hostPort, hr, routeAttributes } from './tracing-attributes.js';
 import { normalRatioFromEnv, providerFromConfig, tracingConfigFromEnv } from './tracing-env.js';
 import { RequestSpans } from './tracing-http.js';
-import { KEEP_VERDICT, Verdict, attachVerdict, inRatio, type SamplingStats, type SamplingSpanProcessor } from './tracing-sampling.js';
+import { KEEP_VERDICT, attachVerdict, type Verdict, type SamplingStats, type SamplingSpanProcessor } from './tracing-sampling.js';
 
 export { createSamplingProcessor, type SamplingStats } from './tracing-sampling.js';
 
@@ -64,6 +64,11 @@ export interface Tracing {
   readonly stats: SamplingStats | null;
   /** Unsubscribe, end open spans (as not-closed segments), flush and shut the provider down if we own it. Idempotent. */
   close(): Promise<void>;
+}
+
+interface LazyState {
+  routeAt: number;
+  target: string | null;
 }
 
 interface ConnState {
@@ -107,6 +112,14 @@ class ChannelTracing implements Tracing {
   readonly #sampling: SamplingSpanProcessor | null;
   /** Open connections, in order of their current segment's start (a roll re-inserts at the end). */
   readonly #conns = new Map<ConnectionView, ConnState>();
+  /**
+   * Connections outside the sampling ratio: no span exists while they live (spans cost tens of
+   * µs each); a few numbers are kept so that an abnormal close can still be traced, after the
+   * fact, with the right times.
+   */
+  readonly #unsampled = new Map<ConnectionView, LazyState>();
+  /** The span context a closed connection had (or got at close): logs and exemplars read it. */
+  readonly #closed = new WeakMap<ConnectionView, { traceId: string; spanId: string }>();
   readonly #requests: RequestSpans;
   readonly #subs: Array<[string, (m: unknown) => void]>;
   #errors = 0;
@@ -160,7 +173,7 @@ class ChannelTracing implements Tracing {
   spanContextOf(conn: ConnectionView): { traceId: string; spanId: string } | null {
     try {
       const st = this.#conns.get(conn);
-      if (st === undefined) return null;
+      if (st === undefined) return this.#closed.get(conn) ?? null;
       const { traceId, spanId } = st.seg.spanContext();
       return { traceId, spanId };
     } catch {
@@ -177,11 +190,15 @@ class ChannelTracing implements Tracing {
 
   #onAccept(e: AcceptEvent): void {
     const c = e.conn;
-    if (this.#conns.has(c) || this.#closing !== null) return;
+    if (this.#conns.has(c) || this.#unsampled.has(c) || this.#closing !== null) return;
+    if (this.#ratio < 1 && Math.random() >= this.#ratio) {
+      this.#unsampled.set(c, { routeAt: -1, target: null });
+      return;
+    }
     const start = c.incomingStartTime;
     const seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, start, connectionAttributes(c, null, 0), ROOT_CONTEXT);
-    // Decided by the first segment's trace id: in the ratio → kept from the start, else pending.
-    const verdict = inRatio(seg.spanContext().traceId, this.#ratio) ? KEEP_VERDICT : new Verdict(null);
+    // Sampled at accept (above): its spans are kept from the start.
+    const verdict = KEEP_VERDICT;
     attachVerdict(seg, verdict);
     const setup = this.#start(SPAN_SETUP, SpanKind.INTERNAL, start, { [A.connectionId]: c.id }, trace.setSpan(ROOT_CONTEXT, seg));
     attachVerdict(setup, verdict);
@@ -190,7 +207,14 @@ class ChannelTracing implements Tracing {
 
   #onRoute(e: RouteEvent): void {
     const st = this.#conns.get(e.conn);
-    if (st === undefined) return;
+    if (st === undefined) {
+      const lazy = this.#unsampled.get(e.conn);
+      if (lazy !== undefined) {
+        lazy.routeAt = this.#clock.now();
+        lazy.target = e.target === '' ? null : e.target;
+      }
+      return;
+    }
     const now = this.#clock.now();
     st.routeAt = now;
     st.target = e.target === '' ? null : e.target;
@@ -245,8 +269,17 @@ class ChannelTracing implements Tracing {
     const abnormal = isAbnormal(e.reason);
     this.#requests.onClose(c, e.reason, end);
     const st = this.#conns.get(c);
-    if (st === undefined) return;
+    if (st === undefined) {
+      const lazy = this.#unsampled.get(c);
+      if (lazy !== undefined) {
+        this.#unsampled.delete(c);
+        if (abnormal) this.#traceAfterTheFact(e, lazy, end);
+      }
+      return;
+    }
     this.#conns.delete(c);
+    const { traceId, spanId } = st.seg.spanContext();
+    this.#closed.set(c, { traceId, spanId });
     st.verdict.resolve(abnormal);
     this.#endSetup(st, end, abnormal ? e.reason : undefined);
     if (!st.connected && st.routeAt >= 0 && e.phase === Phase.Connecting) {
@@ -262,6 +295,31 @@ class ChannelTracing implements Tracing {
     st.seg.setAttributes(closeAttributes(e, abnormal));
     if (abnormal) st.seg.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
     st.seg.end(hr(Math.max(end, st.segStart)));
+  }
+
+  /**
+   * An unsampled connection closed abnormally: it is always traced (DESIGN §3), so its connection
+   * span, and a failed connect span when it died connecting, are built now with their real times.
+   */
+  #traceAfterTheFact(e: CloseEvent, lazy: LazyState, end: number): void {
+    const c = e.conn;
+    const start = c.incomingStartTime;
+    const target = e.target ?? lazy.target;
+    const span = this.#start(SPAN_CONNECTION, SpanKind.SERVER, start, { ...connectionAttributes(c, target, 0), ...closeAttributes(e, true) }, ROOT_CONTEXT);
+    attachVerdict(span, KEEP_VERDICT);
+    span.setAttribute('sightline.traced_at_close', true);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
+    if (lazy.routeAt >= 0 && e.phase === Phase.Connecting) {
+      const attrs = hostPort(target, { [A.connectMs]: Math.max(0, end - lazy.routeAt), [ATTR_ERROR_TYPE]: e.reason });
+      if (c.routeName !== null) attrs[A.route] = c.routeName;
+      const connect = this.#start(SPAN_CONNECT, SpanKind.CLIENT, lazy.routeAt, attrs, trace.setSpan(ROOT_CONTEXT, span));
+      connect.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
+      attachVerdict(connect, KEEP_VERDICT);
+      connect.end(hr(Math.max(end, lazy.routeAt)));
+    }
+    span.end(hr(Math.max(end, start)));
+    const { traceId, spanId } = span.spanContext();
+    this.#closed.set(c, { traceId, spanId });
   }
 
   // ---- segments -------------------------------------------------------------------------------
@@ -313,6 +371,7 @@ class ChannelTracing implements Tracing {
         st.seg.end(hr(Math.max(now, st.segStart)));
       }
       this.#conns.clear();
+      this.#unsampled.clear();
     } catch {
       this.#errors++;
     }

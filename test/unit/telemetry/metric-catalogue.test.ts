@@ -6,6 +6,12 @@ import { METRICS } from '../../../src/telemetry/metric-catalogue.js';
 const doc = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
 
 describe('metric catalogue', () => {
+  it('docs/metrics.md is what scripts/gen-metrics-doc.mjs renders from the catalogue', async () => {
+    // @ts-expect-error plain ESM script without type declarations
+    const { renderMetricsDoc } = (await import('../../../scripts/gen-metrics-doc.mjs')) as { renderMetricsDoc: (m: typeof METRICS) => string };
+    expect(doc).toBe(renderMetricsDoc(METRICS));
+  });
+
   it('docs/metrics.md lists exactly the catalogue', () => {
     const documented = [...doc.matchAll(/^\| `(sightline_[a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
     expect(documented.sort()).toEqual(METRICS.map((m) => `${m.name} ${m.type}`).sort());

@@ -210,38 +210,29 @@ describe('segments', () => {
 });
 
 describe('sampling', () => {
-  it('ratio 0: a normal long connection exports nothing; an abnormal one exports every span, segments included', async () => {
+  it('ratio 0: a normal long connection exports nothing and costs no span; an abnormal one is traced at close with its real times', async () => {
     const r = rig({ ratio: 0, segmentLengthMs: 1000 });
     const normal = r.conn();
     const broken = r.conn();
     r.open(normal);
     r.open(broken);
+    const opened = r.clock.now();
     for (let i = 0; i < 3; i++) {
       r.clock.advance(1000);
       r.tracing.sweep(r.clock.now());
     }
     expect(await r.spans()).toHaveLength(0);
+    expect(r.tracing.spanContextOf(normal)).toBeNull();
     r.close(normal, 'client_closed');
     expect(await r.spans()).toHaveLength(0);
     r.close(broken, 'heartbeat_timeout', { initiator: 'proxy' });
     const spans = await r.spans();
-    expect(spans.map((s) => s.name)).toEqual(['sightline.upstream.connect', 'sightline.setup', ...Array<string>(4).fill('sightline.connection')]);
-    expect(spans.every((s) => s.attributes['sightline.connection.id'] === broken.id || s.name === 'sightline.upstream.connect')).toBe(true);
-    expect(named(spans, 'sightline.connection').map((s) => s.attributes['sightline.segment.final'])).toEqual([false, false, false, true]);
-  });
-
-  it('a pending connection holds at most 8 spans: older middle segments give way to newer ones', async () => {
-    const r = rig({ ratio: 0, segmentLengthMs: 1000 });
-    const c = r.conn();
-    r.open(c);
-    for (let i = 0; i < 12; i++) {
-      r.clock.advance(1000);
-      r.tracing.sweep(r.clock.now());
-    }
-    r.close(c, 'lifetime', { initiator: 'proxy' });
-    const segs = named(await r.spans(), 'sightline.connection');
-    // setup + connect + segment 0 kept; of segments 1..11 the latest 5 waited; then the final one.
-    expect(segs.map((s) => s.attributes['sightline.segment.index'])).toEqual([0, 7, 8, 9, 10, 11, 12]);
+    expect(spans.map((s) => s.name)).toEqual(['sightline.connection']);
+    const span = spans[0]!;
+    expect(span.attributes).toMatchObject({ 'sightline.connection.id': broken.id, 'sightline.traced_at_close': true, 'error.type': 'heartbeat_timeout' });
+    expect(span.startTime[0] * 1000 + span.startTime[1] / 1e6).toBeCloseTo(broken.incomingStartTime, -1);
+    expect(broken.incomingStartTime).toBeLessThanOrEqual(opened);
+    expect(r.tracing.spanContextOf(broken)?.spanId).toBe(span.spanContext().spanId);
   });
 
   it('inRatio is deterministic by trace id and bounded by 0 and 1', () => {
@@ -341,7 +332,7 @@ describe('HTTP request spans from events', () => {
 
 describe('close', () => {
   it('ends open connections as segments that did not see their close; idempotent; later events ignored', async () => {
-    const r = rig({ ratio: 0 });
+    const r = rig({ ratio: 1 });
     const c = r.conn();
     r.open(c);
     r.clock.advance(50);
