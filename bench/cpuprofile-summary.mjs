@@ -53,7 +53,6 @@ function component(cf) {
   return path.basename(u);
 }
 
-const selfUs = new Map(); // node key -> us
 const comp = new Map();
 const fnSelf = new Map();
 const fnIncl = new Map();

@@ -52,7 +52,7 @@ const describe = (v) => {
 };
 
 const WL = {
-  throughput: { metric: 'gbps', unit: 'Gbit/s', eff: 'gbytes_per_cpu_s', effUnit: 'GB per proxy CPU-s', conns: (r) => 2, d: 2, de: 2 },
+  throughput: { metric: 'gbps', unit: 'Gbit/s', eff: 'gbytes_per_cpu_s', effUnit: 'GB per proxy CPU-s', conns: () => 2, d: 2, de: 2 },
   tls_conn_rate: { metric: 'conn_per_s', unit: 'TLS conn/s', eff: 'conns_per_cpu_s', effUnit: 'conns per proxy CPU-s', conns: (r) => r.requests ?? 0, d: 0, de: 0 },
   http_rps: { metric: 'rps', unit: 'req/s', eff: 'req_per_cpu_s', effUnit: 'req per proxy CPU-s', conns: () => 50, d: 0, de: 0 },
   ws_echo_latency: { metric: 'msgs_per_s', unit: 'msgs/s', eff: 'msgs_per_cpu_s', effUnit: 'msgs per proxy CPU-s', conns: () => 50, d: 0, de: 0 },
