@@ -441,7 +441,7 @@ interface Testcontainers {
 }
 
 async function loadTestcontainers(): Promise<Testcontainers | string> {
-  const name = 'testcontainers'; // not a literal: the module is optional (not a devDependency yet)
+  const name = 'testcontainers'; // a devDependency (11.x: 12.x needs Node 22); loaded only when an engine answers
   try {
     const m = (await import(name)) as Partial<Testcontainers>;
     return m.DockerComposeEnvironment && m.Wait ? (m as Testcontainers) : 'the testcontainers module has no DockerComposeEnvironment';
