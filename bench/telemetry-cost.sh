@@ -106,18 +106,8 @@ if [ -n "$want_ws" ] && [ "$want_ws" = "$have_ws" ] && [ ! -e "$WORK/bench/node_
 fi
 [ -f "$WORK/bench/node_modules/ws/package.json" ] || (cd "$WORK/bench" && npm install --no-audit --no-fund --loglevel=error >&2)
 
-SNAP="$WORK/sightline"
-mkdir -p "$SNAP/bench"
-cp -r "$ROOT/dist" "$SNAP/dist"
-cp "$ROOT/package.json" "$SNAP/package.json"
-ln -s "$ROOT/node_modules" "$SNAP/node_modules"
-cp "$HERE/sightline-bench.mjs" "$SNAP/bench/sightline-bench.mjs"
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')
-dist_time=$(date -r "$ROOT/dist/index.js" '+%Y-%m-%dT%H:%M:%S%z')
-newest_src=$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/index.js" 2>/dev/null | head -3 | sed "s#$ROOT/##" | tr '\n' ' ')
-BUILD_NOTE="sightline HEAD $commit, $dirty uncommitted file(s) under src/, dist built $dist_time${newest_src:+ (src newer than dist: $newest_src)}"
-note "$BUILD_NOTE"
+# shellcheck source=snapshot.sh
+. "$HERE/snapshot.sh"
 note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (2 vCPUs; other heavy work skews the figures)"
 
 # ---- OTLP sink and /metrics scraper ---------------------------------------------------------

@@ -9,10 +9,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { freePort, HOST } from '../helpers/net.js';
+import { BIN, sightline, type CliResult } from '../helpers/cli.js';
 
-const BIN = path.resolve('bin/sightline.js');
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -78,16 +77,7 @@ function run(args: string[]): Running {
   };
 }
 
-function diagnose(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, 'diagnose', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    c.once('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const diagnose = (args: string[]): Promise<CliResult> => sightline(['diagnose', ...args]);
 
 describe('sightline demo', () => {
   it('reproduces the 30-second drop (compressed to 3 s), names it, serves it, and drains on SIGTERM', async () => {

@@ -6,31 +6,20 @@
  * The CLI runs as a child process (spawn, not spawnSync: the proxy lives in this process).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import { FINGERPRINT_BUCKETS_SECONDS } from '../../src/telemetry/fingerprints.js';
 import { customServer, echoServer, freePort, waitFor, HOST } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
+import { sightline, type CliResult } from '../helpers/cli.js';
 
-const BIN = path.resolve('bin/sightline.js');
 const TOKEN = 'diag-token';
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-function diagnose(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, 'diagnose', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    c.once('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const diagnose = (args: string[]): Promise<CliResult> => sightline(['diagnose', ...args]);
 
 async function proxyTo(backendPort: number, route: string): Promise<{ p: RunningProxy; port: number }> {
   const port = await freePort();

@@ -1,0 +1,16 @@
+# Sourced by run.sh and telemetry-cost.sh: freeze the build this run measures. Copies dist/ (every
+# proxy instance of the run loads the same build, even if dist/ is rebuilt meanwhile) and the
+# adapter into $WORK/sightline, and describes the build in $BUILD_NOTE.
+# Needs: ROOT (the repo), HERE (bench/), WORK (the run's temp dir), and a `note` function.
+SNAP="$WORK/sightline"
+mkdir -p "$SNAP/bench"
+cp -r "$ROOT/dist" "$SNAP/dist"
+cp "$ROOT/package.json" "$SNAP/package.json"
+ln -s "$ROOT/node_modules" "$SNAP/node_modules"
+cp "$HERE/sightline-bench.mjs" "$SNAP/bench/sightline-bench.mjs"
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')
+dist_time=$(date -r "$ROOT/dist/index.js" '+%Y-%m-%dT%H:%M:%S%z')
+newest_src=$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/index.js" 2>/dev/null | head -3 | sed "s#$ROOT/##" | tr '\n' ' ')
+BUILD_NOTE="sightline HEAD $commit, $dirty uncommitted file(s) under src/, dist built $dist_time${newest_src:+ (src newer than dist: $newest_src)}"
+note "$BUILD_NOTE"
