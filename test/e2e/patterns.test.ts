@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
-import { customServer, freePort, waitFor, HOST } from '../helpers/net.js';
+import { customServer, echoServer, freePort, waitFor, HOST } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -21,7 +21,7 @@ afterEach(async () => {
 const AGE_MS = 3000;
 const GAP_MS = 400;
 
-async function fixedAgeProxy(): Promise<{ p: RunningProxy; port: number }> {
+async function fixedAgeProxy(): Promise<{ p: RunningProxy; port: number; steadyPort: number }> {
   // The backend closes every connection AGE_MS after accepting it, whatever it carries.
   const be = await customServer((s) => {
     s.on('error', () => {});
@@ -29,16 +29,21 @@ async function fixedAgeProxy(): Promise<{ p: RunningProxy; port: number }> {
     s.on('close', () => clearTimeout(t));
   });
   cleanup.push(() => be.close());
-  const port = await freePort();
+  const steady = await echoServer();
+  cleanup.push(() => steady.close());
+  const [port, steadyPort] = await Promise.all([freePort(), freePort()]);
   const p = await startProxy({
     gracefulShutdownTimeout: 100,
     maxConnectionsPerIP: 0,
     connectionRateLimitPerMinute: 0,
     admin: { enabled: true, port: 0, token: 'secret-token' },
-    routes: [{ name: 'fixed-age', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } }],
+    routes: [
+      { name: 'fixed-age', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } },
+      { name: 'steady', match: { ports: steadyPort }, action: { type: 'forward', target: { host: HOST, port: steady.port } } },
+    ],
   });
   cleanup.push(() => p.stop());
-  return { p, port };
+  return { p, port, steadyPort };
 }
 
 /** Open `n` connections `gapMs` apart (so they start at different times); each is ended by the backend. */
@@ -84,12 +89,12 @@ describe('disconnect-pattern detector, end to end', () => {
   }, 20_000);
 
   it.skipIf(!existsSync(CHROMIUM))('the status page in headless Chromium shows open connections and the detected pattern', async () => {
-    const { p, port } = await fixedAgeProxy();
+    const { p, port, steadyPort } = await fixedAgeProxy();
     await staggered(port, 12, GAP_MS);
     await waitFor(() => p.proxy.telemetry!.standingPatterns().length === 1, 12_000, 'a pattern');
-    // Two connections still open while the page loads (they live 3 s).
-    await staggered(port, 2, 10);
-    await waitFor(() => p.proxy.getStats().getActiveConnections() === 2, 3000, 'two open');
+    // Two connections that stay open while the browser starts and the page loads.
+    await staggered(steadyPort, 2, 10);
+    await waitFor(() => p.proxy.getStats().getConnectionsByRoute().get('steady') === 2, 3000, 'two open');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     cleanup.push(() => browser.close());
     const page = await browser.newPage();
