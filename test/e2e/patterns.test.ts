@@ -4,13 +4,14 @@
  * Chromium), next to the connections still open.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
 import { customServer, echoServer, freePort, waitFor, HOST } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
+import { needFile, skipped, titled } from '../helpers/needs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = needFile(CHROMIUM, 'chromium');
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -88,7 +89,7 @@ describe('disconnect-pattern detector, end to end', () => {
     expect((await get(new URL('api/patterns', admin), 'wrong')).status).toBe(401);
   }, 20_000);
 
-  it.skipIf(!existsSync(CHROMIUM))('the status page in headless Chromium shows open connections and the detected pattern', async () => {
+  it.skipIf(skipped(HAVE_CHROMIUM))(titled('the status page in headless Chromium shows open connections and the detected pattern', HAVE_CHROMIUM), async () => {
     const { p, port, steadyPort } = await fixedAgeProxy();
     await staggered(port, 12, GAP_MS);
     await waitFor(() => p.proxy.telemetry!.standingPatterns().length === 1, 12_000, 'a pattern');

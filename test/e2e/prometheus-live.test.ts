@@ -6,7 +6,7 @@
  * dashboard panel must parse and return data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -17,9 +17,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { certFor, customServer, echoServer, freePort, waitFor, HOST, type TestServer } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { config, dashboards, panelExpressions, renderRules } from '../../monitoring/generate.mjs';
+import { needCommand, skipped, titled } from '../helpers/needs.js';
 
-const HAVE_PROMETHEUS = spawnSync('prometheus', ['--version']).status === 0;
-if (!HAVE_PROMETHEUS) console.warn('prometheus-live e2e skipped: Debian package `prometheus` not installed');
+const PROMETHEUS = needCommand('prometheus', 'prometheus');
 
 interface PanelExpr {
   dashboard: string;
@@ -58,7 +58,7 @@ function silent(port: number): net.Socket {
   return s;
 }
 
-describe.skipIf(!HAVE_PROMETHEUS && process.env.CI === undefined)('live Prometheus over a real Sightline', () => {
+describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightline', PROMETHEUS), () => {
   beforeAll(async () => {
     // ---- backends -----------------------------------------------------------------------------
     const fixedAge = await customServer((s) => {

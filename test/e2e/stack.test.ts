@@ -21,10 +21,10 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { needCommand, titled, type Need } from '../helpers/needs.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const at = (...p: string[]): string => path.join(ROOT, ...p);
-const CI = process.env.CI !== undefined;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -34,26 +34,18 @@ const obj = (v: unknown, what: string): Obj => {
 };
 const yamlFile = (...p: string[]): Obj => obj(parse(readFileSync(at(...p), 'utf8')), p.join('/'));
 
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
-}
-/** A Debian tool the check needs: skipped outside CI when missing, a failure in CI. */
-function tool(cmd: string, pkg: string): { ok: boolean; skip: boolean } {
-  const ok = has(cmd);
-  if (!ok && !CI) console.warn(`stack e2e: ${cmd} not installed (apt-get install -y ${pkg}): its check is skipped (CI unset)`);
-  return { ok, skip: !ok && !CI };
-}
-function requireTool(cmd: string, pkg: string): void {
-  if (!has(cmd)) throw new Error(`${cmd} is not installed: .ci/run must \`apt-get install -y ${pkg}\``);
+/** In CI a missing tool fails its check (the test runs and finds it missing). */
+function requireTool(n: Need): void {
+  if (!n.ok) throw new Error(n.reason);
 }
 function run(cmd: string, args: string[], cwd = ROOT): { code: number | null; out: string; err: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
-const COMPOSE = tool('docker-compose', 'docker-compose');
-const AMTOOL = tool('amtool', 'prometheus-alertmanager');
-const PROMTOOL = tool('promtool', 'prometheus');
+const COMPOSE = needCommand('docker-compose', 'docker-compose');
+const AMTOOL = needCommand('amtool', 'prometheus-alertmanager');
+const PROMTOOL = needCommand('promtool', 'prometheus');
 
 // ------------------------------------------------------------------------------------------------
 // docker-compose.yml as data
@@ -105,8 +97,8 @@ function publishedPorts(name: string): { host: string; published: number; target
 // ------------------------------------------------------------------------------------------------
 
 describe('compose stack: docker-compose.yml', () => {
-  it.skipIf(COMPOSE.skip)('docker-compose 1.29 validates it (`docker-compose -f docker-compose.yml config -q`)', () => {
-    requireTool('docker-compose', 'docker-compose');
+  it.skipIf(COMPOSE.skip)(titled('docker-compose 1.29 validates it (`docker-compose -f docker-compose.yml config -q`)', COMPOSE), () => {
+    requireTool(COMPOSE);
     const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q']);
     expect(r.code, `docker-compose config -q: ${r.err}${r.out}`).toBe(0);
     const names = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '--services']);
@@ -312,8 +304,8 @@ describe('compose stack: otel/collector.yaml, tempo, loki', () => {
 });
 
 describe('compose stack: Alertmanager and Prometheus configs', () => {
-  it.skipIf(AMTOOL.skip)('`amtool check-config deploy/alertmanager.yml` passes and routes by severity', () => {
-    requireTool('amtool', 'prometheus-alertmanager');
+  it.skipIf(AMTOOL.skip)(titled('`amtool check-config deploy/alertmanager.yml` passes and routes by severity', AMTOOL), () => {
+    requireTool(AMTOOL);
     const r = run('amtool', ['check-config', 'deploy/alertmanager.yml']);
     expect(r.out + r.err).toContain('SUCCESS');
     expect(r.code).toBe(0);
@@ -331,8 +323,8 @@ describe('compose stack: Alertmanager and Prometheus configs', () => {
   // Debian's promtool is 2.42; the image is v3.15.0. deploy/prometheus.yml avoids 3.x-only keys so
   // both accept it. Its relative `rules/*.yml` glob is checked against the repo's prometheus/rules
   // (what the container mounts at /etc/prometheus/rules), when that directory exists.
-  it.skipIf(PROMTOOL.skip)('`promtool check config deploy/prometheus.yml` passes, with ./prometheus/rules as its rules', () => {
-    requireTool('promtool', 'prometheus');
+  it.skipIf(PROMTOOL.skip)(titled('`promtool check config deploy/prometheus.yml` passes, with ./prometheus/rules as its rules', PROMTOOL), () => {
+    requireTool(PROMTOOL);
     const dir = mkdtempSync(path.join(tmpdir(), 'sightline-stack-prom-'));
     try {
       copyFileSync(at('deploy/prometheus.yml'), path.join(dir, 'prometheus.yml'));

@@ -5,14 +5,14 @@
  * console stays free of errors (CSP violations would show there). Skips when Chromium is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { needFile, skipped, titled } from '../helpers/needs.js';
 import { startAdmin, type AdminServer } from '../../src/admin/server.js';
 import type { AdminSource, ConnectionInfo, ConnectionQuery, HealthInfo, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`status-page e2e skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const CHROMIUM_NEED = needFile(CHROMIUM, 'chromium');
+const HAVE_CHROMIUM = CHROMIUM_NEED.ok;
 
 const TOKEN = 'page-token-123';
 const EVIL_SNI = '<img src=x onerror="window.pwned=1">.test';
@@ -100,7 +100,7 @@ describe('status page in Chromium', () => {
     return problems;
   }
 
-  it.skipIf(!HAVE_CHROMIUM)('renders routes, connections, close reasons and patterns, then refreshes itself', async () => {
+  it.skipIf(skipped(CHROMIUM_NEED))(titled('renders routes, connections, close reasons and patterns, then refreshes itself', CHROMIUM_NEED), async () => {
     const page = await browser!.newPage();
     const problems = watch(page);
     const res = await page.goto(`${admin!.url}?token=${TOKEN}`);
@@ -153,7 +153,7 @@ describe('status page in Chromium', () => {
     await page.close();
   });
 
-  it.skipIf(!HAVE_CHROMIUM)('without the token the page is refused', async () => {
+  it.skipIf(skipped(CHROMIUM_NEED))(titled('without the token the page is refused', CHROMIUM_NEED), async () => {
     const page = await browser!.newPage();
     const res = await page.goto(admin!.url);
     expect(res?.status()).toBe(401);

@@ -13,6 +13,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
 import { closed, connect, echoRoundTrip, echoServer, freePort, waitFor, HOST } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
+import { needCommand, skipped, titled } from '../helpers/needs.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -196,7 +197,7 @@ describe('cardinality', () => {
   }, 60_000);
 });
 
-const promtool = spawnSync('promtool', ['--version']).status === 0;
+const PROMTOOL = needCommand('promtool', 'prometheus');
 
 describe('exposition', () => {
   it('OpenMetrics scrapes carry the connection trace id as an exemplar on the duration histograms', async () => {
@@ -223,7 +224,7 @@ describe('exposition', () => {
     expect(text).toContain('# TYPE process_cpu_seconds_total counter');
   });
 
-  it.skipIf(!promtool && process.env.CI === undefined)('a live /metrics from the admin listener passes `promtool check metrics`', async () => {
+  it.skipIf(skipped(PROMTOOL))(titled('a live /metrics from the admin listener passes `promtool check metrics`', PROMTOOL), async () => {
     const echo = await echoServer();
     cleanup.push(() => echo.close());
     const port = await freePort();

@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { METRICS } from '../../../src/telemetry/metric-catalogue.js';
 import { config, dashboards, metricNames, panelExpressions, type Dashboard } from '../../../monitoring/generate.mjs';
-import { committedRules, filesIn, promtool, promtoolMode, read } from './helpers.js';
+import { committedRules, filesIn, promtool, PROMTOOL, read } from './helpers.js';
+import { skipped, titled } from '../../helpers/needs.js';
 
 const files = filesIn('grafana/dashboards', '.json');
 const models: Record<string, Dashboard> = Object.fromEntries(files.map((f) => [f.split('/').pop()!, JSON.parse(read(f)) as Dashboard]));
@@ -158,7 +159,7 @@ describe('panel expressions', () => {
 
   const tmp = mkdtempSync(join(tmpdir(), 'sightline-dash-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  (promtoolMode === 'skip' ? it.skip : it)('are valid PromQL once Grafana variables are substituted (promtool check rules)', () => {
+  it.skipIf(skipped(PROMTOOL))(titled('are valid PromQL once Grafana variables are substituted (promtool check rules)', PROMTOOL), () => {
     const substitute = (e: string): string => e.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '1h').replaceAll('$route', 'r1');
     const file = join(tmp, 'dashboards.rules.yml');
     const rules = all.map((e, i) => ({ record: `dashboard:expr_${i}:check`, expr: substitute(e.expr) }));

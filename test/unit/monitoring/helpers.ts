@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { ROOT, type RuleFile } from '../../../monitoring/generate.mjs';
+import { needCommand } from '../../helpers/needs.js';
 
 export { ROOT };
 
@@ -15,18 +16,9 @@ export const filesIn = (rel: string, ext: string): string[] =>
     .sort()
     .map((f) => `${rel}/${f}`);
 
-/** Whether promtool is on PATH. */
-export const hasPromtool = ((): boolean => {
-  const r = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-  return r.status === 0;
-})();
-
-/** Run the promtool suites only when promtool exists; in CI its absence is a failure, not a skip. */
-export const promtoolMode: 'run' | 'skip' | 'fail' = hasPromtool ? 'run' : process.env.CI ? 'fail' : 'skip';
-
-if (promtoolMode === 'skip') {
-  process.stderr.write('test/unit/monitoring: promtool not found (Debian package "prometheus"); skipping the promtool checks (CI fails instead).\n');
-}
+/** promtool: the checks run where it exists; in CI its absence is a failure, not a skip. */
+export const PROMTOOL = needCommand('promtool', 'prometheus');
+export const promtoolMode: 'run' | 'skip' | 'fail' = PROMTOOL.ok ? 'run' : PROMTOOL.skip ? 'skip' : 'fail';
 
 export function promtool(args: string[], cwd = ROOT): { status: number | null; output: string } {
   const r = spawnSync('promtool', args, { cwd, encoding: 'utf8', timeout: 120_000 });

@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../../src/telemetry/metric-catalogue.js';
 import { config, metricNames, parseDuration, renderRules, RUNBOOK_URL, rulesObject } from '../../../monitoring/generate.mjs';
-import { alertCases, committedRules, markdownAnchors, promtool, promtoolMode, read, ruleFiles, ruleTestFiles } from './helpers.js';
+import { alertCases, committedRules, markdownAnchors, promtool, PROMTOOL, promtoolMode, read, ruleFiles, ruleTestFiles } from './helpers.js';
+import { skipped, titled } from '../../helpers/needs.js';
 
 const rules = committedRules();
 const alerts = rules.filter((r) => r.alert !== undefined);
 const records = new Set(rules.flatMap((r) => (r.record === undefined ? [] : [r.record])));
 
-const itPromtool = promtoolMode === 'skip' ? it.skip : it;
+/** A promtool check; its title says why when it is skipped. */
+const itPromtool = (title: string, fn: () => void): void => it.skipIf(skipped(PROMTOOL))(titled(title, PROMTOOL), fn);
 
 describe('promtool', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'sightline-rules-'));
