@@ -36,60 +36,14 @@
  * A pattern stands until no close has supported it for max(10 × period, 10 min); observe() returns
  * a pattern only when it first appears or its period moves beyond its tolerance.
  */
-import type { Initiator } from '../core/close-reasons.js';
 import { culpritsFor, type PatternShape, type PatternTimer } from './fingerprints.js';
 
-export interface CloseSample {
-  readonly route: string;
-  /** Wall-clock time of the close (epoch ms). */
-  readonly at: number;
-  /** Connection lifetime and idle gap at close (ms). */
-  readonly durationMs: number;
-  readonly idleAtCloseMs: number;
-  readonly initiator: Initiator;
-  /** True when the proxy itself decided (EndKind 'local'); false for a peer FIN/RST/error. */
-  readonly local: boolean;
-  readonly reason: string;
-}
+import { INITIATORS, LOCAL_BIT, Ring, chainFrom, lowerBound, periodTolerance, poissonTail, type Members } from './pattern-ring.js';
+import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
-export interface DetectedPattern {
-  readonly route: string;
-  readonly kind: PatternShape;
-  /** The cluster age (age-clustered) or the repeat period (wall-clock-aligned), ms. */
-  readonly periodMs: number;
-  /** Half the range of the clustered ages / of the intervals: the pattern is periodMs ± spreadMs. */
-  readonly spreadMs: number;
-  /** Closes that make up the pattern. */
-  readonly count: number;
-  /** 'idle-timeout' when idle-at-close ≈ the age (an idle timer), 'age-cap' when closes happen whatever the idle gap. */
-  readonly timer: PatternTimer;
-  /** The initiator most of the closes share, and whether most were local (proxy) decisions. */
-  readonly initiator: Initiator;
-  readonly local: boolean;
-  readonly reasons: Readonly<Record<string, number>>;
-  readonly culprits: readonly string[];
-  /** One line for logs and the status page. */
-  readonly summary: string;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-}
-
-export interface PatternDetectorOptions {
-  /** Closes kept per route (ring buffer), default 256. */
-  readonly windowSize?: number;
-  /** Minimum closes in a cluster before it is a pattern, default 8. */
-  readonly minCount?: number;
-  /** Routes tracked at most (least recently updated evicted), default 1024. */
-  readonly maxRoutes?: number;
-  /** Closes younger than this are ignored (connection churn, health checks), default 1000 ms. */
-  readonly minDurationMs?: number;
-  /** Extra age tolerance for local closes: the proxy's sweep lands its kills up to one period late. Default 0. */
-  readonly localSlackMs?: number;
-}
+export type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
 const NONE: readonly DetectedPattern[] = Object.freeze([]);
-const INITIATORS: readonly Initiator[] = ['client', 'backend', 'proxy'];
-const LOCAL_BIT = 4;
 const TEN_MINUTES_MS = 600_000;
 /** A burst: ≥ 3 closes within 1 s, their connections of ages more than 2 s apart... */
 const BURST_WINDOW_MS = 1_000;
@@ -106,60 +60,10 @@ const MAX_BURSTS = 64;
 
 /** Width of an age cluster at age `v` (ms). */
 const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
-/** How far an interval may stray from the period (ms). */
-const periodTolerance = (p: number): number => Math.max(1_000, 0.05 * p);
 /** An idle gap this close to the age means the connection was silent all its life. */
 const idleTolerance = (v: number): number => Math.max(1_000, 0.05 * v);
 const expiryMs = (p: DetectedPattern): number => Math.max(10 * p.periodMs, TEN_MINUTES_MS);
 
-/** The last `max` closes of one route, columnar; grows by doubling until `max`, then wraps. */
-class Ring {
-  readonly #max: number;
-  at = new Float64Array(0);
-  dur = new Float64Array(0);
-  idle = new Float64Array(0);
-  flags = new Uint8Array(0);
-  reasons: string[] = [];
-  length = 0;
-  #head = 0;
-
-  constructor(max: number) {
-    this.#max = max;
-    this.#grow(Math.min(16, max));
-  }
-
-  push(s: CloseSample): void {
-    let i: number;
-    if (this.length < this.at.length) i = this.length++;
-    else if (this.at.length < this.#max) {
-      this.#grow(Math.min(this.#max, this.at.length * 2));
-      i = this.length++;
-    } else {
-      i = this.#head;
-      this.#head = (this.#head + 1) % this.#max;
-    }
-    this.at[i] = s.at;
-    this.dur[i] = s.durationMs;
-    this.idle[i] = s.idleAtCloseMs;
-    this.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0);
-    this.reasons[i] = s.reason;
-  }
-
-  #grow(cap: number): void {
-    const at = new Float64Array(cap);
-    const dur = new Float64Array(cap);
-    const idle = new Float64Array(cap);
-    const flags = new Uint8Array(cap);
-    at.set(this.at);
-    dur.set(this.dur);
-    idle.set(this.idle);
-    flags.set(this.flags);
-    this.at = at;
-    this.dur = dur;
-    this.idle = idle;
-    this.flags = flags;
-  }
-}
 
 interface Standing {
   pattern: DetectedPattern;
@@ -173,83 +77,6 @@ interface RouteState {
   aligned: Standing | null;
 }
 
-/** What the members of a pattern share: built from the ring indices that make it up. */
-interface Members {
-  count: number;
-  silent: number;
-  local: number;
-  firstSeen: number;
-  lastSeen: number;
-  byInitiator: [number, number, number];
-  reasons: Record<string, number>;
-}
-
-/** P(X ≥ k) for X ~ Poisson(mu). */
-function poissonTail(k: number, mu: number): number {
-  if (mu >= k) return 1;
-  let term = Math.exp(-mu);
-  for (let i = 1; i <= k; i++) term *= mu / i;
-  let sum = 0;
-  for (let i = k; term > sum * 1e-12 && i < k + 1_000; i++) {
-    sum += term;
-    term *= mu / (i + 1);
-  }
-  return sum;
-}
-
-/** First index of sorted `a[0..n)` with a value ≥ x. */
-function lowerBound(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the value nearest to `x` in the sorted `a[from..]`, or -1. */
-function nearest(a: readonly number[], from: number, x: number): number {
-  let lo = from;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo >= a.length) return a.length > from ? a.length - 1 : -1;
-  if (lo > from && x - a[lo - 1]! < a[lo]! - x) return lo - 1;
-  return lo;
-}
-
-/**
- * Bursts (sorted instants `mids`) at mids[i] + m·step, one missing slot in a row allowed: at least
- * 3 of them filling 2/3 of the slots, each interval within tolerance of the median period.
- */
-function chainFrom(mids: readonly number[], i: number, step: number): { chain: number[]; period: number; spread: number } | null {
-  const tol = periodTolerance(step);
-  const chain = [i];
-  const periods: number[] = [];
-  let slots = 1;
-  for (let last = i, gap = 1; ; ) {
-    const target = mids[last]! + gap * step;
-    if (target > mids[mids.length - 1]! + tol) break;
-    const k = nearest(mids, last + 1, target);
-    if (k >= 0 && Math.abs(mids[k]! - target) <= tol) {
-      chain.push(k);
-      periods.push((mids[k]! - mids[last]!) / gap);
-      slots += gap;
-      last = k;
-      gap = 1;
-    } else if (++gap > 2) break;
-  }
-  if (chain.length < 3 || chain.length * 3 < slots * 2) return null;
-  periods.sort((p, q) => p - q);
-  const period = periods[periods.length >> 1]!;
-  if (periods.some((p) => Math.abs(p - period) > periodTolerance(period))) return null;
-  return { chain, period, spread: (periods[periods.length - 1]! - periods[0]!) / 2 };
-}
 
 const fmt = (ms: number): string => (ms / 1000).toFixed(1);
 const fmtAt = (ms: number): string => (ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000)));

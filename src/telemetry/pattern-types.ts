@@ -1,0 +1,51 @@
+/** What the disconnect-pattern detector (patterns.ts) is fed and what it reports. */
+import type { Initiator } from '../core/close-reasons.js';
+import type { PatternShape, PatternTimer } from './fingerprints.js';
+
+export interface CloseSample {
+  readonly route: string;
+  /** Wall-clock time of the close (epoch ms). */
+  readonly at: number;
+  /** Connection lifetime and idle gap at close (ms). */
+  readonly durationMs: number;
+  readonly idleAtCloseMs: number;
+  readonly initiator: Initiator;
+  /** True when the proxy itself decided (EndKind 'local'); false for a peer FIN/RST/error. */
+  readonly local: boolean;
+  readonly reason: string;
+}
+
+export interface DetectedPattern {
+  readonly route: string;
+  readonly kind: PatternShape;
+  /** The cluster age (age-clustered) or the repeat period (wall-clock-aligned), ms. */
+  readonly periodMs: number;
+  /** Half the range of the clustered ages / of the intervals: the pattern is periodMs ± spreadMs. */
+  readonly spreadMs: number;
+  /** Closes that make up the pattern. */
+  readonly count: number;
+  /** 'idle-timeout' when idle-at-close ≈ the age (an idle timer), 'age-cap' when closes happen whatever the idle gap. */
+  readonly timer: PatternTimer;
+  /** The initiator most of the closes share, and whether most were local (proxy) decisions. */
+  readonly initiator: Initiator;
+  readonly local: boolean;
+  readonly reasons: Readonly<Record<string, number>>;
+  readonly culprits: readonly string[];
+  /** One line for logs and the status page. */
+  readonly summary: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export interface PatternDetectorOptions {
+  /** Closes kept per route (ring buffer), default 256. */
+  readonly windowSize?: number;
+  /** Minimum closes in a cluster before it is a pattern, default 8. */
+  readonly minCount?: number;
+  /** Routes tracked at most (least recently updated evicted), default 1024. */
+  readonly maxRoutes?: number;
+  /** Closes younger than this are ignored (connection churn, health checks), default 1000 ms. */
+  readonly minDurationMs?: number;
+  /** Extra age tolerance for local closes: the proxy's sweep lands its kills up to one period late. Default 0. */
+  readonly localSlackMs?: number;
+}
