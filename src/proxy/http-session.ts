@@ -12,83 +12,25 @@
  * Timers (one wheel slot per connection, `Deadline.Mode`): keep-alive idle between requests,
  * request head completion, upstream connect or queue wait, response head. None of them exists
  * once the exchange became a WebSocket (websocket.ts takes the connection over).
+ *
+ * This file drives the client side and the request; http-response.ts the backend's answer (it
+ * calls back through RESPONSE_OPS); http-state.ts holds the state and timers both share.
  */
 import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } from '../core/close-reasons.js';
 import { channels } from '../core/channels.js';
 import { SightlineError, type ErrorCode } from '../core/errors.js';
 import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
-import { parseRequestHead, parseResponseHead, type HeadError, type RequestHead, type ResponseHead } from '../protocol/http-head.js';
-import { forwardRequestHead, forwardResponseHead, proxyResponse, responseHeadPassesAsIs } from '../protocol/http-rewrite.js';
-import { normalizeHost } from '../routing/domain-matcher.js';
-import type { CompiledRoute, HttpFacts } from '../routing/route-table.js';
+import { parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
+import { forwardRequestHead, proxyResponse } from '../protocol/http-rewrite.js';
+import type { CompiledRoute } from '../routing/route-table.js';
 import { isTerminating } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
-import { connectFailure, onClientClose } from '../net/pump.js';
-import { resolveTarget, type ResolvedTarget } from '../net/upstream.js';
+import { onClientClose } from '../net/pump.js';
+import { resolveTarget } from '../net/upstream.js';
 import type { Upstream, UpstreamHandler, UpstreamPools } from './upstream-pool.js';
-import { startWebSocket } from './websocket.js';
-
-/** Request side of the session. */
-const Req = { Idle: 0, Head: 1, Wait: 2, Body: 3, Sent: 4, Closing: 5 } as const;
-type ReqState = (typeof Req)[keyof typeof Req];
-
-/** What the one wheel slot currently means. */
-const Timer = { None: 0, Idle: 1, Head: 2, Connect: 3, Queue: 4, Response: 5 } as const;
-type TimerKind = (typeof Timer)[keyof typeof Timer];
-
-type Framer = ChunkedFramer | LengthFramer;
-
+import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
+import { HttpSession, Req, Timer, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, requestFacts, session } from './http-state.js';
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Methods a request may be retried with on a fresh socket when a reused one was dead. */
-const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
-
-export class HttpSession {
-  readonly pools: UpstreamPools;
-  /** The route the connection was given (it chose the certificate); requests re-route. */
-  readonly entry: CompiledRoute;
-  state: ReqState = Req.Idle;
-  timer: TimerKind = Timer.None;
-  /** When the current timer is due, and when the wheel entry fires (0: not on the wheel). */
-  timerAt = 0;
-  wheelAt = 0;
-  /** Client bytes read but not consumed yet (a partial head, or pipelined requests). */
-  buf: Buffer | null = null;
-  /** How far `buf` was already searched for the end of a head. */
-  scanned = 0;
-  requests = 0;
-  /** Close the client connection once the current exchange is over. */
-  closeAfter = false;
-  /** Why the client connection closes after this exchange (when closeAfter). */
-  closeReason: Reason = CloseReason.ClientClosed;
-  closeInitiator: Initiator = Initiator.Client;
-  // ---- the current exchange ----
-  head: RequestHead | null = null;
-  route: CompiledRoute | null = null;
-  target: ResolvedTarget | null = null;
-  upHead = '';
-  upgrade: string | null = null;
-  reqBody: Framer | null = null;
-  up: Upstream | null = null;
-  reused = false;
-  retried = false;
-  startedAt = 0;
-  /** Response bytes held until the head is complete. */
-  ubuf: Buffer | null = null;
-  resBody: Framer | null = null;
-  /** 0 until a response head went to the client. */
-  status = 0;
-  /** The response body runs until the backend closes. */
-  closeDelimited = false;
-  /** Why the exchange failed, in words (for the request event). */
-  error: string | null = null;
-
-  constructor(pools: UpstreamPools, entry: CompiledRoute) {
-    this.pools = pools;
-    this.entry = entry;
-  }
-}
-
-const session = (c: Connection): HttpSession => c.modeState as HttpSession;
 
 // ---- start ----------------------------------------------------------------------------------
 
@@ -113,32 +55,6 @@ export function startHttp(c: Connection, route: CompiledRoute, pools: UpstreamPo
 }
 
 // ---- timers ---------------------------------------------------------------------------------
-
-/**
- * Timers are lazy (the exchange re-arms two or three times per request): `arm` records the
- * deadline, and the wheel entry moves only when it would fire too late. An entry that fires
- * early re-schedules itself for the recorded deadline; one that finds no timer does nothing.
- */
-function arm(c: Connection, s: HttpSession, kind: TimerKind): void {
-  const o = c.ctx.options;
-  const h = o.http;
-  const ms =
-    kind === Timer.Idle ? h.keepAliveTimeout
-    : kind === Timer.Head ? h.requestHeadersTimeout
-    : kind === Timer.Connect ? o.connectionTimeout
-    : kind === Timer.Queue ? h.upstream.queueTimeout
-    : h.responseTimeout;
-  s.timer = kind;
-  s.timerAt = c.ctx.clock.now() + ms;
-  if (s.wheelAt === 0 || s.wheelAt > s.timerAt) {
-    c.armDeadline(Deadline.Mode, ms);
-    s.wheelAt = s.timerAt;
-  }
-}
-
-function disarm(_c: Connection, s: HttpSession): void {
-  s.timer = Timer.None;
-}
 
 function onTimer(c: Connection): void {
   const s = session(c);
@@ -264,23 +180,6 @@ function headError(c: Connection, s: HttpSession, e: HeadError): void {
   fail(c, s, e.httpStatus, reason, Initiator.Client, true, e.detail);
 }
 
-function requestFacts(head: RequestHead): HttpFacts {
-  let path = head.target;
-  if (path.charCodeAt(0) !== 0x2f) {
-    // absolute-form (http://host/path) or asterisk-form: route on the path part.
-    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/.exec(path);
-    path = m?.[1] ?? '/';
-  }
-  const q = path.indexOf('?');
-  if (q !== -1) path = path.slice(0, q);
-  let host = head.host;
-  if (host !== null) {
-    const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.indexOf(':');
-    host = normalizeHost(end > 0 ? host.slice(0, end) : host);
-  }
-  return { host, path, headers: head.headers };
-}
-
 function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   const ctx = c.ctx;
   s.state = Req.Wait;
@@ -314,19 +213,6 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
     s.upgrade,
   );
   acquire(c, s, false);
-}
-
-/** Publish the request-start event; returns the traceparent a subscriber set (null: unchanged). */
-function announce(c: Connection, route: CompiledRoute, head: RequestHead, facts: HttpFacts, target: ResolvedTarget): string | null {
-  let incoming: string | null = null;
-  let state: string | null = null;
-  for (const [n, v] of head.headers) {
-    if (n.length === 11 && n.toLowerCase() === 'traceparent') incoming = v;
-    else if (n.length === 10 && n.toLowerCase() === 'tracestate') state = v;
-  }
-  const ev = { conn: c, routeName: route.name, method: head.method, target: head.target, host: facts.host, upstream: `${target.host}:${target.port}`, traceparent: incoming, tracestate: state };
-  channels.httpRequestStart.publish(ev);
-  return ev.traceparent !== incoming ? ev.traceparent : null;
 }
 
 function acquire(c: Connection, s: HttpSession, fresh: boolean): void {
@@ -388,115 +274,15 @@ const UPSTREAM: UpstreamHandler = {
     attach(c, s, up);
   },
   data(c, up, chunk) {
-    responseData(c, session(c), up, chunk);
+    responseData(c, session(c), up, chunk, RESPONSE_OPS);
   },
   drain(c) {
     c.client.resume();
   },
   closed(c, up, err) {
-    upstreamClosed(c, session(c), up, err);
+    upstreamClosed(c, session(c), up, err, RESPONSE_OPS);
   },
 };
-
-function responseData(c: Connection, s: HttpSession, up: Upstream, chunk: Buffer): void {
-  const cl = c.client;
-  if (s.resBody !== null) {
-    const r = s.resBody.push(chunk);
-    if (r.error !== undefined) return void abort(c, s, CloseReason.HttpBadResponse, `response body: ${r.error}`);
-    if (r.consumed > 0 && !cl.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) up.socket.pause();
-    if (r.done) exchangeDone(c, s, r.consumed === chunk.length);
-    return;
-  }
-  if (s.closeDelimited) {
-    if (!cl.write(chunk)) up.socket.pause();
-    return;
-  }
-  let buf = s.ubuf === null ? chunk : Buffer.concat([s.ubuf, chunk]);
-  s.ubuf = null;
-  const h = c.ctx.options.http;
-  for (;;) {
-    // Lean parse (fields validated, not listed): most heads pass on byte for byte.
-    const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false);
-    if (r.status === 'need-more') {
-      s.ubuf = buf;
-      return;
-    }
-    if (r.status === 'error') return void fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, r.detail);
-    const head = r.head;
-    const rest = buf.subarray(head.headerBytes);
-    if (head.status === 101) {
-      if (s.upgrade === null) return void fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, '101 without an upgrade request');
-      return void upgraded(c, s, up, withFields(c, s, buf, head), rest);
-    }
-    if (head.status < 200) {
-      // Interim (100 Continue, 103 Early Hints): pass on, keep reading for the final response.
-      cl.write(forwardResponseHead(withFields(c, s, buf, head), { close: false, http10: false }, null), 'latin1');
-      if (rest.length === 0) return;
-      buf = rest;
-      continue;
-    }
-    startResponse(c, s, up, head, buf, rest);
-    return;
-  }
-}
-
-function startResponse(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, buf: Buffer, rest: Buffer): void {
-  const cl = c.client;
-  disarm(c, s);
-  s.status = head.status;
-  if (!head.keepAlive && head.chunked === false && head.contentLength === null) {
-    // Body delimited by the backend closing: the client connection must end with it.
-    s.closeDelimited = true;
-    closeAfterExchange(s, CloseReason.BackendClosed, Initiator.Backend);
-  }
-  const client = { close: s.closeAfter, http10: s.head!.version === '1.0' };
-  let framer: Framer | null = null;
-  let consumed = 0;
-  let done: boolean;
-  if (head.chunked) {
-    framer = new ChunkedFramer();
-    const r = framer.push(rest);
-    if (r.error !== undefined) return void fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, `response body: ${r.error}`);
-    consumed = r.consumed;
-    done = r.done;
-  } else if (head.contentLength !== null) {
-    // Usually the whole (small) body came with the head: no framer needed.
-    consumed = Math.min(head.contentLength, rest.length);
-    done = consumed === head.contentLength;
-    if (!done) framer = new LengthFramer(head.contentLength - consumed);
-  } else {
-    consumed = rest.length; // close-delimited
-    done = false;
-  }
-  let ok: boolean;
-  if (responseHeadPassesAsIs(head, client)) {
-    // The common case: head and the body bytes that came with it, in one write, no copy.
-    const end = head.headerBytes + consumed;
-    ok = cl.write(end === buf.length ? buf : buf.subarray(0, end));
-  } else {
-    cl.cork();
-    cl.write(forwardResponseHead(withFields(c, s, buf, head), client, null), 'latin1');
-    ok = consumed === 0 || cl.write(rest.subarray(0, consumed));
-    process.nextTick(uncork, cl);
-  }
-  if (!ok) up.socket.pause();
-  if (done) {
-    exchangeDone(c, s, consumed === rest.length && head.keepAlive);
-    return;
-  }
-  s.resBody = framer;
-}
-
-/** The response head in `buf` parsed again with its fields listed (to rewrite it). */
-function withFields(c: Connection, s: HttpSession, buf: Buffer, lean: ResponseHead): ResponseHead {
-  const h = c.ctx.options.http;
-  const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, true);
-  return r.status === 'done' ? r.head : lean; // same bytes, same verdict: always 'done'
-}
-
-function uncork(s: ConnSocket): void {
-  s.uncork();
-}
 
 /** The response is complete: log it, free or reuse the upstream socket, go on with the client. */
 function exchangeDone(c: Connection, s: HttpSession, upstreamReusable: boolean): void {
@@ -521,27 +307,6 @@ function nextRequest(c: Connection, s: HttpSession): void {
   if (s.state === Req.Idle || s.state === Req.Head) c.client.resume();
 }
 
-function clearExchange(s: HttpSession): void {
-  s.head = null;
-  s.route = null;
-  s.target = null;
-  s.upHead = '';
-  s.upgrade = null;
-  s.reqBody = null;
-  s.ubuf = null;
-  s.resBody = null;
-  s.status = 0;
-  s.closeDelimited = false;
-  s.error = null;
-}
-
-function closeAfterExchange(s: HttpSession, reason: Reason, who: Initiator): void {
-  if (s.closeAfter) return;
-  s.closeAfter = true;
-  s.closeReason = reason;
-  s.closeInitiator = who;
-}
-
 function endClient(c: Connection, s: HttpSession): void {
   s.state = Req.Closing;
   s.buf = null;
@@ -550,33 +315,6 @@ function endClient(c: Connection, s: HttpSession): void {
   c.client.end();
   // A client that never closes its side is cut after the keep-alive timeout.
   arm(c, s, Timer.Idle);
-}
-
-function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err: NodeJS.ErrnoException | null): void {
-  if (s.up !== null && s.up !== up) return;
-  s.up = null;
-  if (s.closeDelimited) {
-    // The backend's close ends a body that had no length: complete, then close the client.
-    publishRequest(c, s, CloseReason.HttpCompleted);
-    nextRequest(c, s);
-    return;
-  }
-  if (s.status !== 0) {
-    abort(c, s, err?.code === 'ECONNRESET' ? CloseReason.BackendReset : CloseReason.BackendClosed, 'backend closed mid-response');
-    return;
-  }
-  const head = s.head;
-  // A reused socket the backend had already closed: retry once on a fresh one when safe.
-  if (s.reused && up.bytesThisExchange === 0 && !s.retried && head !== null && RETRYABLE.has(head.method) && s.reqBody === null && s.state === Req.Sent) {
-    s.retried = true;
-    acquire(c, s, true);
-    return;
-  }
-  let reason: Reason;
-  if (!up.connected) reason = err === null ? CloseReason.BackendConnectFailed : connectFailure(err);
-  else if (err?.code === 'ECONNRESET') reason = CloseReason.BackendReset;
-  else reason = CloseReason.HttpBadResponse;
-  fail(c, s, 502, reason, Initiator.Backend, false, err?.code ?? err?.message);
 }
 
 /** Drop the current upstream socket (its exchange cannot complete). */
@@ -623,45 +361,18 @@ function abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): 
   c.close(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, detail === undefined ? undefined : new SightlineError('SL_ERR_HTTP_RESPONSE', detail));
 }
 
-// ---- WebSocket upgrade ----------------------------------------------------------------------
-
-function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, rest: Buffer): void {
-  disarm(c, s);
-  s.status = 101;
-  c.client.write(forwardResponseHead(head, { close: false, http10: false }, s.upgrade), 'latin1');
-  publishRequest(c, s, CloseReason.HttpCompleted, true);
-  const route = s.route!;
-  const early = s.buf;
-  s.buf = null;
-  s.up = null;
-  const socket = s.pools.detach(up);
+/** The exchange became a WebSocket: the session's listeners leave the client socket. */
+function handOver(c: Connection): void {
   c.client.removeListener('data', onHttpClientData);
   c.client.removeListener('drain', onHttpClientDrain);
   c.client.removeListener('end', onHttpClientEnd);
   c.client.removeListener('close', onHttpClientClose);
   c.client.on('close', onClientClose);
-  startWebSocket(c, route, socket, rest.length > 0 ? rest : null, early);
 }
 
 // ---- events and hooks -----------------------------------------------------------------------
 
-function publishRequest(c: Connection, s: HttpSession, reason: Reason, upgradedNow = false): void {
-  if (!channels.httpRequest.hasSubscribers) return;
-  const status = s.status;
-  channels.httpRequest.publish({
-    conn: c,
-    routeName: s.route?.name ?? null,
-    method: s.head?.method ?? '',
-    status,
-    statusClass: status === 0 ? 'none' : `${Math.floor(status / 100)}xx`,
-    reason,
-    target: s.target === null ? null : `${s.target.host}:${s.target.port}`,
-    durationMs: c.ctx.clock.now() - s.startedAt,
-    reusedUpstream: s.reused,
-    upgraded: upgradedNow,
-    error: s.error,
-  });
-}
+const RESPONSE_OPS: ResponseOps = { fail, abort, done: exchangeDone, handOver, retry: (c, s) => acquire(c, s, true) };
 
 const HTTP_HOOKS: ModeHooks = {
   deadline: onTimer,

@@ -1,0 +1,174 @@
+/**
+ * The response side of an HTTP exchange: the backend's head (interim 1xx, 101, final), then the
+ * body by its framing, relayed without copying; heads with no hop-by-hop field go out byte for
+ * byte. What ends the exchange (done, failed, upgraded) is the session's: given as `ops`.
+ */
+import { CloseReason, Initiator, type CloseReason as Reason } from '../core/close-reasons.js';
+import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
+import { parseResponseHead, type ResponseHead } from '../protocol/http-head.js';
+import { forwardResponseHead, responseHeadPassesAsIs } from '../protocol/http-rewrite.js';
+import type { Connection, ConnSocket } from '../net/connection.js';
+import { connectFailure } from '../net/pump.js';
+import { Req, closeAfterExchange, disarm, publishRequest, type Framer, type HttpSession } from './http-state.js';
+import type { Upstream } from './upstream-pool.js';
+import { startWebSocket } from './websocket.js';
+
+/** What the session does when the response side ends or breaks the exchange. */
+export interface ResponseOps {
+  fail(c: Connection, s: HttpSession, status: number, reason: Reason, who: Initiator, close: boolean, detail?: string): void;
+  abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): void;
+  done(c: Connection, s: HttpSession, upstreamReusable: boolean): void;
+  /** The exchange became a WebSocket: the session lets go of the client socket. */
+  handOver(c: Connection): void;
+  /** Send the request again on a fresh upstream socket. */
+  retry(c: Connection, s: HttpSession): void;
+}
+
+/** Methods a request may be retried with on a fresh socket when a reused one was dead. */
+const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk: Buffer, ops: ResponseOps): void {
+  const cl = c.client;
+  if (s.resBody !== null) {
+    const r = s.resBody.push(chunk);
+    if (r.error !== undefined) return void ops.abort(c, s, CloseReason.HttpBadResponse, `response body: ${r.error}`);
+    if (r.consumed > 0 && !cl.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) up.socket.pause();
+    if (r.done) ops.done(c, s, r.consumed === chunk.length);
+    return;
+  }
+  if (s.closeDelimited) {
+    if (!cl.write(chunk)) up.socket.pause();
+    return;
+  }
+  let buf = s.ubuf === null ? chunk : Buffer.concat([s.ubuf, chunk]);
+  s.ubuf = null;
+  const h = c.ctx.options.http;
+  for (;;) {
+    // Lean parse (fields validated, not listed): most heads pass on byte for byte.
+    const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false);
+    if (r.status === 'need-more') {
+      s.ubuf = buf;
+      return;
+    }
+    if (r.status === 'error') return void ops.fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, r.detail);
+    const head = r.head;
+    const rest = buf.subarray(head.headerBytes);
+    if (head.status === 101) {
+      if (s.upgrade === null) return void ops.fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, '101 without an upgrade request');
+      return void upgraded(c, s, up, withFields(c, s, buf, head), rest, ops);
+    }
+    if (head.status < 200) {
+      // Interim (100 Continue, 103 Early Hints): pass on, keep reading for the final response.
+      cl.write(forwardResponseHead(withFields(c, s, buf, head), { close: false, http10: false }, null), 'latin1');
+      if (rest.length === 0) return;
+      buf = rest;
+      continue;
+    }
+    startResponse(c, s, up, head, buf, rest, ops);
+    return;
+  }
+}
+
+function startResponse(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, buf: Buffer, rest: Buffer, ops: ResponseOps): void {
+  const cl = c.client;
+  disarm(c, s);
+  s.status = head.status;
+  if (!head.keepAlive && head.chunked === false && head.contentLength === null) {
+    // Body delimited by the backend closing: the client connection must end with it.
+    s.closeDelimited = true;
+    closeAfterExchange(s, CloseReason.BackendClosed, Initiator.Backend);
+  }
+  const client = { close: s.closeAfter, http10: s.head!.version === '1.0' };
+  let framer: Framer | null = null;
+  let consumed = 0;
+  let done: boolean;
+  if (head.chunked) {
+    framer = new ChunkedFramer();
+    const r = framer.push(rest);
+    if (r.error !== undefined) return void ops.fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, `response body: ${r.error}`);
+    consumed = r.consumed;
+    done = r.done;
+  } else if (head.contentLength !== null) {
+    // Usually the whole (small) body came with the head: no framer needed.
+    consumed = Math.min(head.contentLength, rest.length);
+    done = consumed === head.contentLength;
+    if (!done) framer = new LengthFramer(head.contentLength - consumed);
+  } else {
+    consumed = rest.length; // close-delimited
+    done = false;
+  }
+  let ok: boolean;
+  if (responseHeadPassesAsIs(head, client)) {
+    // The common case: head and the body bytes that came with it, in one write, no copy.
+    const end = head.headerBytes + consumed;
+    ok = cl.write(end === buf.length ? buf : buf.subarray(0, end));
+  } else {
+    cl.cork();
+    cl.write(forwardResponseHead(withFields(c, s, buf, head), client, null), 'latin1');
+    ok = consumed === 0 || cl.write(rest.subarray(0, consumed));
+    process.nextTick(uncork, cl);
+  }
+  if (!ok) up.socket.pause();
+  if (done) {
+    ops.done(c, s, consumed === rest.length && head.keepAlive);
+    return;
+  }
+  s.resBody = framer;
+}
+
+/** The response head in `buf` parsed again with its fields listed (to rewrite it). */
+function withFields(c: Connection, s: HttpSession, buf: Buffer, lean: ResponseHead): ResponseHead {
+  const h = c.ctx.options.http;
+  const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, true);
+  return r.status === 'done' ? r.head : lean; // same bytes, same verdict: always 'done'
+}
+
+function uncork(s: ConnSocket): void {
+  s.uncork();
+}
+
+/** 101: the upstream socket leaves the pool and the connection becomes a WebSocket relay. */
+function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, rest: Buffer, ops: ResponseOps): void {
+  disarm(c, s);
+  s.status = 101;
+  c.client.write(forwardResponseHead(head, { close: false, http10: false }, s.upgrade), 'latin1');
+  publishRequest(c, s, CloseReason.HttpCompleted, true);
+  const route = s.route!;
+  const early = s.buf;
+  s.buf = null;
+  s.up = null;
+  const socket = s.pools.detach(up);
+  ops.handOver(c);
+  startWebSocket(c, route, socket, rest.length > 0 ? rest : null, early);
+}
+
+/**
+ * The upstream socket closed while this exchange held it: a body that ran until close is complete;
+ * mid-response the exchange is aborted; before any response a dead reused socket is retried once
+ * (safe methods), else the client gets 502 with why.
+ */
+export function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err: NodeJS.ErrnoException | null, ops: ResponseOps): void {
+  if (s.up !== null && s.up !== up) return;
+  s.up = null;
+  if (s.closeDelimited) {
+    // The backend's close ends a body that had no length: complete, then close the client.
+    ops.done(c, s, false);
+    return;
+  }
+  if (s.status !== 0) {
+    ops.abort(c, s, err?.code === 'ECONNRESET' ? CloseReason.BackendReset : CloseReason.BackendClosed, 'backend closed mid-response');
+    return;
+  }
+  const head = s.head;
+  // A reused socket the backend had already closed: retry once on a fresh one when safe.
+  if (s.reused && up.bytesThisExchange === 0 && !s.retried && head !== null && RETRYABLE.has(head.method) && s.reqBody === null && s.state === Req.Sent) {
+    s.retried = true;
+    ops.retry(c, s);
+    return;
+  }
+  let reason: Reason;
+  if (!up.connected) reason = err === null ? CloseReason.BackendConnectFailed : connectFailure(err);
+  else if (err?.code === 'ECONNRESET') reason = CloseReason.BackendReset;
+  else reason = CloseReason.HttpBadResponse;
+  ops.fail(c, s, 502, reason, Initiator.Backend, false, err?.code ?? err?.message);
+}
