@@ -13,7 +13,7 @@ import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { ConnectionView, HttpRequestEvent, HttpRequestStartEvent } from '../core/channels.js';
 import type { CloseReason } from '../core/close-reasons.js';
 import { A, hr, methodAttributes, requestEndAttributes, requestStartAttributes } from './tracing-attributes.js';
-import { DROP_VERDICT, KEEP_VERDICT, attachVerdict, inRatio } from './tracing-sampling.js';
+import { inRatio, markSpan } from './tracing-sampling.js';
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -73,7 +73,7 @@ export class RequestSpans {
     const { failed, error } = requestEndAttributes(e, end);
     span.setAttributes(end);
     if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-    attachVerdict(span, failed || inRatio(span.spanContext().traceId, this.#d.ratio) ? KEEP_VERDICT : DROP_VERDICT);
+    markSpan(span, failed || inRatio(span.spanContext().traceId, this.#d.ratio));
     span.end(hr(now));
   }
 
@@ -84,7 +84,7 @@ export class RequestSpans {
     this.#open.delete(c);
     span.setAttributes({ [A.requestReason]: reason, [ATTR_ERROR_TYPE]: reason });
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'connection closed during the request' });
-    attachVerdict(span, KEEP_VERDICT);
+    markSpan(span, true);
     span.end(hr(now));
   }
 
@@ -98,7 +98,7 @@ export class RequestSpans {
     const old = this.#open.get(c);
     if (old === undefined) return;
     this.#open.delete(c);
-    attachVerdict(old, DROP_VERDICT);
+    markSpan(old, false);
     old.end(hr(now));
   }
 }

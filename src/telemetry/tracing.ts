@@ -31,7 +31,7 @@ import type { Clock } from '../core/clock.js';
 import { A, SPAN_CONNECT, SPAN_CONNECTION, SPAN_SETUP, closeAttributes, connectionAttributes, detailAttributes, hostPort, hr, routeAttributes } from './tracing-attributes.js';
 import { normalRatioFromEnv, providerFromConfig, tracingConfigFromEnv } from './tracing-env.js';
 import { RequestSpans } from './tracing-http.js';
-import { KEEP_VERDICT, attachVerdict, type Verdict, type SamplingStats, type SamplingSpanProcessor } from './tracing-sampling.js';
+import type { SamplingStats, SamplingSpanProcessor } from './tracing-sampling.js';
 
 export { createSamplingProcessor, type SamplingStats } from './tracing-sampling.js';
 
@@ -73,7 +73,6 @@ interface LazyState {
 
 interface ConnState {
   readonly conn: ConnectionView;
-  readonly verdict: Verdict;
   /** The current segment of the connection span. */
   seg: Span;
   segIndex: number;
@@ -197,12 +196,8 @@ class ChannelTracing implements Tracing {
     }
     const start = c.incomingStartTime;
     const seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, start, connectionAttributes(c, null, 0), ROOT_CONTEXT);
-    // Sampled at accept (above): its spans are kept from the start.
-    const verdict = KEEP_VERDICT;
-    attachVerdict(seg, verdict);
     const setup = this.#start(SPAN_SETUP, SpanKind.INTERNAL, start, { [A.connectionId]: c.id }, trace.setSpan(ROOT_CONTEXT, seg));
-    attachVerdict(setup, verdict);
-    this.#conns.set(c, { conn: c, verdict, seg, segIndex: 0, segStart: start, setup, routeAt: -1, target: null, connected: false });
+    this.#conns.set(c, { conn: c, seg, segIndex: 0, segStart: start, setup, routeAt: -1, target: null, connected: false });
   }
 
   #onRoute(e: RouteEvent): void {
@@ -232,7 +227,6 @@ class ChannelTracing implements Tracing {
     const attrs = hostPort(e.target, { [A.connectMs]: ms });
     if (e.conn.routeName !== null) attrs[A.route] = e.conn.routeName;
     const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(now - ms, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
-    attachVerdict(span, st.verdict);
     span.end(hr(now));
     st.connected = true;
     this.#endSetup(st, now);
@@ -280,7 +274,6 @@ class ChannelTracing implements Tracing {
     this.#conns.delete(c);
     const { traceId, spanId } = st.seg.spanContext();
     this.#closed.set(c, { traceId, spanId });
-    st.verdict.resolve(abnormal);
     this.#endSetup(st, end, abnormal ? e.reason : undefined);
     if (!st.connected && st.routeAt >= 0 && e.phase === Phase.Connecting) {
       // The backend connect never finished: its span ends with the close, failed.
@@ -288,7 +281,6 @@ class ChannelTracing implements Tracing {
       if (c.routeName !== null) attrs[A.route] = c.routeName;
       const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(st.routeAt, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
       span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-      attachVerdict(span, st.verdict);
       span.end(hr(Math.max(end, st.routeAt)));
     }
     st.seg.setAttributes(connectionAttributes(c, e.target ?? st.target, st.segIndex));
@@ -306,7 +298,6 @@ class ChannelTracing implements Tracing {
     const start = c.incomingStartTime;
     const target = e.target ?? lazy.target;
     const span = this.#start(SPAN_CONNECTION, SpanKind.SERVER, start, { ...connectionAttributes(c, target, 0), ...closeAttributes(e, true) }, ROOT_CONTEXT);
-    attachVerdict(span, KEEP_VERDICT);
     span.setAttribute('sightline.traced_at_close', true);
     span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
     if (lazy.routeAt >= 0 && e.phase === Phase.Connecting) {
@@ -314,7 +305,6 @@ class ChannelTracing implements Tracing {
       if (c.routeName !== null) attrs[A.route] = c.routeName;
       const connect = this.#start(SPAN_CONNECT, SpanKind.CLIENT, lazy.routeAt, attrs, trace.setSpan(ROOT_CONTEXT, span));
       connect.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-      attachVerdict(connect, KEEP_VERDICT);
       connect.end(hr(Math.max(end, lazy.routeAt)));
     }
     span.end(hr(Math.max(end, start)));
@@ -346,7 +336,6 @@ class ChannelTracing implements Tracing {
     st.segStart = now;
     const links: Link[] = [{ context: prev.spanContext(), attributes: { 'sightline.link': 'previous_segment' } }];
     st.seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, now, connectionAttributes(st.conn, st.target, st.segIndex), ROOT_CONTEXT, links);
-    attachVerdict(st.seg, st.verdict);
     this.#conns.delete(st.conn);
     this.#conns.set(st.conn, st);
   }
@@ -365,7 +354,6 @@ class ChannelTracing implements Tracing {
       this.#requests.endAll(now);
       for (const st of this.#conns.values()) {
         // Still open: its fate is unknown, so it is kept (as a segment that did not see its close).
-        st.verdict.resolve(true);
         this.#endSetup(st, now);
         st.seg.setAttributes({ [A.segmentFinal]: false, [A.openAtShutdown]: true });
         st.seg.end(hr(Math.max(now, st.segStart)));

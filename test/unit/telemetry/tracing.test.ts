@@ -12,7 +12,7 @@ import type { CloseReason, Phase } from '../../../src/core/close-reasons.js';
 import { startTracing, type Tracing } from '../../../src/telemetry/tracing.js';
 import { hostPort, hr } from '../../../src/telemetry/tracing-attributes.js';
 import { normalRatioFromEnv, tracingConfigFromEnv } from '../../../src/telemetry/tracing-env.js';
-import { DROP_VERDICT, Verdict, attachVerdict, createSamplingProcessor, inRatio } from '../../../src/telemetry/tracing-sampling.js';
+import { createSamplingProcessor, inRatio, markSpan } from '../../../src/telemetry/tracing-sampling.js';
 
 const PROXY = 4242;
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -247,25 +247,21 @@ describe('sampling', () => {
     expect(inRatio('00000000000000000000000000000000', 0.001)).toBe(true);
   });
 
-  it("spans without a verdict pass through; a verdict decides its waiting spans once", async () => {
+  it('spans without a mark pass through; marked ones are exported or dropped as marked', async () => {
     const exporter = new InMemorySpanExporter();
     const sampling = createSamplingProcessor(new SimpleSpanProcessor({ exporter }));
     const provider = new TracerProvider({ spanProcessors: [sampling] });
     const tracer = provider.getTracer('t');
     tracer.startSpan('foreign').end();
-    const v = new Verdict(null);
     const a = tracer.startSpan('a');
-    attachVerdict(a, v);
+    markSpan(a, true);
     a.end();
     const d = tracer.startSpan('d');
-    attachVerdict(d, DROP_VERDICT);
+    markSpan(d, false);
     d.end();
-    expect(sampling.stats).toMatchObject({ exported: 1, sampledOut: 1, waiting: 1 });
-    v.resolve(true);
-    v.resolve(false);
     await provider.forceFlush();
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['foreign', 'a']);
-    expect(sampling.stats).toMatchObject({ exported: 2, sampledOut: 1, waiting: 0 });
+    expect(sampling.stats).toMatchObject({ exported: 2, sampledOut: 1 });
   });
 });
 
