@@ -150,17 +150,45 @@ export function startMetrics(o: MetricsOptions): Metrics {
   const telemetryErrors = counter('sightline_telemetry_errors_total');
 
   // ---- computed at scrape time --------------------------------------------------------------
+  // One pass over the open connections serves every collector of a scrape (they run in the same
+  // turn of the event loop); the summary is dropped right after.
+  interface RouteLive {
+    count: number;
+    oldestMs: number;
+    olderThan: number[];
+    bytesIn: number;
+    bytesOut: number;
+  }
+  let live: Map<string, RouteLive> | null = null;
+  const liveByRoute = (): Map<string, RouteLive> => {
+    if (live !== null) return live;
+    const now = src.now();
+    const m = new Map<string, RouteLive>();
+    for (const c of src.live()) {
+      const route = c.routeName ?? NONE;
+      let r = m.get(route);
+      if (r === undefined) m.set(route, (r = { count: 0, oldestMs: 0, olderThan: AGE_THRESHOLDS_SECONDS.map(() => 0), bytesIn: 0, bytesOut: 0 }));
+      const age = now - c.incomingStartTime;
+      r.count++;
+      if (age > r.oldestMs) r.oldestMs = age;
+      AGE_THRESHOLDS_SECONDS.forEach((t, i) => {
+        if (age > t * 1000) r.olderThan[i]!++;
+      });
+      r.bytesIn += c.bytesReceived;
+      r.bytesOut += c.bytesSent;
+    }
+    live = m;
+    queueMicrotask(() => {
+      live = null;
+    });
+    return m;
+  };
   new Gauge({
     ...spec('sightline_connections_active'),
     registers,
     collect() {
       this.reset();
-      const counts = new Map<string, number>();
-      for (const c of src.live()) {
-        const r = c.routeName ?? NONE;
-        counts.set(r, (counts.get(r) ?? 0) + 1);
-      }
-      for (const [route, n] of counts) this.set({ route }, n);
+      for (const [route, r] of liveByRoute()) this.set({ route }, r.count);
     },
   });
   new Gauge({
@@ -168,14 +196,7 @@ export function startMetrics(o: MetricsOptions): Metrics {
     registers,
     collect() {
       this.reset();
-      const now = src.now();
-      const oldest = new Map<string, number>();
-      for (const c of src.live()) {
-        if (c.routeName === null) continue;
-        const age = now - c.incomingStartTime;
-        if (age > (oldest.get(c.routeName) ?? -1)) oldest.set(c.routeName, age);
-      }
-      for (const [route, ms] of oldest) this.set({ route }, ms / 1000);
+      for (const [route, r] of liveByRoute()) if (route !== NONE) this.set({ route }, r.oldestMs / 1000);
     },
   });
   new Gauge({
@@ -183,18 +204,9 @@ export function startMetrics(o: MetricsOptions): Metrics {
     registers,
     collect() {
       this.reset();
-      const now = src.now();
-      const byRoute = new Map<string, number[]>();
-      for (const c of src.live()) {
-        if (c.routeName === null) continue;
-        let counts = byRoute.get(c.routeName);
-        if (counts === undefined) byRoute.set(c.routeName, (counts = AGE_THRESHOLDS_SECONDS.map(() => 0)));
-        const age = (now - c.incomingStartTime) / 1000;
-        AGE_THRESHOLDS_SECONDS.forEach((t, i) => {
-          if (age > t) counts[i]!++;
-        });
+      for (const [route, r] of liveByRoute()) {
+        if (route !== NONE) AGE_THRESHOLDS_SECONDS.forEach((t, i) => this.set({ route, seconds: String(t) }, r.olderThan[i]!));
       }
-      for (const [route, counts] of byRoute) AGE_THRESHOLDS_SECONDS.forEach((t, i) => this.set({ route, seconds: String(t) }, counts[i]!));
     },
   });
   new Counter({
@@ -204,13 +216,12 @@ export function startMetrics(o: MetricsOptions): Metrics {
       // Closed connections' bytes (added at close) plus what open ones have moved so far: both
       // only grow, and a connection's bytes move from the second sum to the first when it closes.
       const totals = new Map<string, { in: number; out: number }>();
-      for (const [r, b] of closedBytes) totals.set(r, { in: b.in, out: b.out });
-      for (const c of src.live()) {
-        const r = c.routeName ?? NONE;
-        let t = totals.get(r);
-        if (t === undefined) totals.set(r, (t = { in: 0, out: 0 }));
-        t.in += c.bytesReceived;
-        t.out += c.bytesSent;
+      for (const [route, b] of closedBytes) totals.set(route, { in: b.in, out: b.out });
+      for (const [route, r] of liveByRoute()) {
+        let t = totals.get(route);
+        if (t === undefined) totals.set(route, (t = { in: 0, out: 0 }));
+        t.in += r.bytesIn;
+        t.out += r.bytesOut;
       }
       this.reset();
       for (const [route, t] of totals) {
