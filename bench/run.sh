@@ -78,16 +78,6 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sightline-bench-XXXXXX")
 cleanup() { if [ "${KEEP_WORK:-0}" = 1 ]; then note "kept $WORK"; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
-cp -r "$SHARED_BENCH" "$WORK/bench"
-chmod -R u+w "$WORK/bench"
-# The harness's only dependency is ws; reuse the repo's copy when it is the pinned version
-# (bench.sh runs `npm install` otherwise).
-want_ws=$(sed -n '/"node_modules\/ws"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$WORK/bench/package-lock.json" | head -1)
-have_ws=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$ROOT/node_modules/ws/package.json" 2>/dev/null | head -1 || true)
-if [ -n "$want_ws" ] && [ "$want_ws" = "$have_ws" ] && [ ! -e "$WORK/bench/node_modules/ws" ]; then
-  mkdir -p "$WORK/bench/node_modules"
-  cp -r "$ROOT/node_modules/ws" "$WORK/bench/node_modules/ws"
-fi
 
 # ---- snapshot of the build ---------------------------------------------------------------------
 # Others rebuild dist/ while benchmarks run; every proxy instance of this run loads the same code

@@ -96,18 +96,10 @@ cleanup() {
   if [ "${KEEP_WORK:-0}" = 1 ]; then note "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-cp -r "$SHARED_BENCH" "$WORK/bench"
-chmod -R u+w "$WORK/bench"
-want_ws=$(sed -n '/"node_modules\/ws"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$WORK/bench/package-lock.json" | head -1)
-have_ws=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$ROOT/node_modules/ws/package.json" 2>/dev/null | head -1 || true)
-if [ -n "$want_ws" ] && [ "$want_ws" = "$have_ws" ] && [ ! -e "$WORK/bench/node_modules/ws" ]; then
-  mkdir -p "$WORK/bench/node_modules"
-  cp -r "$ROOT/node_modules/ws" "$WORK/bench/node_modules/ws"
-fi
-[ -f "$WORK/bench/node_modules/ws/package.json" ] || (cd "$WORK/bench" && npm install --no-audit --no-fund --loglevel=error >&2)
 
 # shellcheck source=snapshot.sh
 . "$HERE/snapshot.sh"
+[ -f "$WORK/bench/node_modules/ws/package.json" ] || (cd "$WORK/bench" && npm install --no-audit --no-fund --loglevel=error >&2)
 note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (2 vCPUs; other heavy work skews the figures)"
 
 # ---- OTLP sink and /metrics scraper ---------------------------------------------------------
