@@ -65,7 +65,7 @@ function trimOws(s: string): string {
 }
 
 /** Comma-separated list elements, OWS-trimmed, empty elements dropped (RFC 9110 §5.6.1). */
-export function listElements(value: string): string[] {
+function listElements(value: string): string[] {
   if (!value.includes(',')) {
     const t = trimOws(value);
     return t === '' ? [] : [t];

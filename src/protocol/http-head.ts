@@ -8,7 +8,6 @@ import {
   fail,
   isError,
   isToken,
-  listElements,
   parseFields,
   startLine,
   transferEncoding,
@@ -210,14 +209,3 @@ export function isHopByHop(name: string, tokens: readonly string[]): boolean {
 
 const HOP_LENGTH = new Uint8Array(32);
 for (const n of HOP_BY_HOP) HOP_LENGTH[n.length] = 1;
-
-/** HOP_BY_HOP plus every field name listed in the Connection header(s), lowercased. */
-export function hopByHopFor(headers: ReadonlyArray<readonly [string, string]>): Set<string> {
-  const out = new Set(HOP_BY_HOP);
-  for (const [name, value] of headers) {
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      for (const t of listElements(value.toLowerCase())) out.add(t);
-    }
-  }
-  return out;
-}
