@@ -36,13 +36,6 @@ function info(c: Connection, now: number): ConnectionInfo {
   };
 }
 
-function targetText(t: { readonly host: unknown; readonly port: unknown } | undefined): string {
-  if (t === undefined) return '';
-  const host = typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'function';
-  const port = typeof t.port === 'function' ? 'function' : String(t.port);
-  return `${host}:${port}`;
-}
-
 export function adminSource(d: AdminSourceDeps): AdminSource {
   const ctx = d.ctx;
   return {
@@ -88,7 +81,7 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
           domains: domains === undefined ? [] : typeof domains === 'string' ? [domains] : domains,
           mode: r.tlsMode,
           protocol: r.protocol,
-          target: targetText(r.config.action.target),
+          target: r.targetLabel,
           active: byRoute.get(r.name) ?? 0,
         };
       });

@@ -21,9 +21,7 @@ export function dispatch(c: Connection, route: CompiledRoute, alpn: readonly str
   }
   c.flags |= F.RouteCounted;
   if (channels.route.hasSubscribers) {
-    const t = route.config.action.target;
-    const target = t === undefined ? '' : `${typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'fn'}:${typeof t.port === 'function' ? 'fn' : t.port}`;
-    channels.route.publish({ conn: c, routeName: route.name, target, alpn, tlsVersions: versions });
+    channels.route.publish({ conn: c, routeName: route.name, target: route.targetLabel, alpn, tlsVersions: versions });
   }
   const action = route.config.action;
   if (action.type === 'socket-handler') {

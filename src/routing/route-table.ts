@@ -52,6 +52,8 @@ export class CompiledRoute {
   readonly #headers: ReadonlyArray<readonly [string, (v: string) => boolean]>;
   /** Round-robin cursor over the target host list; the only mutable field. */
   rrCursor = 0;
+  /** The target as text for events and the admin API: `host:port`, a host list as `a|b`, functions as `fn`. */
+  readonly targetLabel: string;
 
   constructor(config: ResolvedRoute, index: number) {
     this.config = config;
@@ -67,6 +69,9 @@ export class CompiledRoute {
     const versions = config.match.tlsVersion ?? [];
     this.#tlsVersions = versions.length > 0 ? new Set(versions) : null;
     this.tlsMode = config.action.tls?.mode ?? 'plain';
+    const t = config.action.target;
+    this.targetLabel =
+      t === undefined ? '' : `${typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'fn'}:${typeof t.port === 'function' ? 'fn' : t.port}`;
     const m = config.match;
     this.protocol =
       config.action.protocol ?? (isTerminating(this.tlsMode) || m.path !== undefined || m.headers !== undefined ? 'http' : 'tcp');
