@@ -46,6 +46,15 @@ const NEED_MORE: HelloResult = Object.freeze({ status: 'need-more' });
 const NOT_TLS: HelloResult = Object.freeze({ status: 'not-tls' });
 const TOO_LARGE: HelloResult = Object.freeze({ status: 'too-large' });
 const EMPTY = Buffer.alloc(0);
+/** RFC 8446 §6 alert descriptions a client sends before its hello when it gives up. */
+const ALERT_NAMES: Readonly<Record<number, string>> = {
+  0: 'close_notify',
+  40: 'handshake_failure',
+  70: 'protocol_version',
+  71: 'insufficient_security',
+  80: 'internal_error',
+  90: 'user_canceled',
+};
 const MIN_GROWTH = 512;
 
 function invalid(detail: string): HelloResult {
@@ -157,6 +166,7 @@ export class ClientHelloParser {
     const buf = this.#buf;
     if (start >= this.#len) return NEED_MORE;
     const type = buf[start] ?? -1;
+    if (type === RecordType.Alert && isFirst) return this.#firstRecordAlert();
     if (type !== RecordType.Handshake) {
       return isFirst ? NOT_TLS : invalid(`record type ${type} inside the ClientHello`);
     }
@@ -172,6 +182,22 @@ export class ClientHelloParser {
     this.#inHeader = false;
     if (this.#hsTotal >= 0 && this.#minimumTotal() > this.#maxBytes) return TOO_LARGE;
     return null;
+  }
+
+  /**
+   * A TLS client that cannot build a hello it may send (no common protocol version under its
+   * security level: Node >= 22 with maxVersion TLSv1.1) sends an alert record first. That is a TLS
+   * client giving up, not a non-TLS peer: say which alert, so diagnosis does not blame garbage.
+   */
+  #firstRecordAlert(): HelloResult {
+    const buf = this.#buf;
+    if (this.#len < 2) return NEED_MORE;
+    if (buf[1] !== 3) return NOT_TLS;
+    if (this.#len < RECORD_HEADER_LENGTH + 2) return NEED_MORE;
+    const level = buf[RECORD_HEADER_LENGTH] === 2 ? 'fatal' : 'warning';
+    const code = buf[RECORD_HEADER_LENGTH + 1] ?? -1;
+    const name = ALERT_NAMES[code] ?? `alert ${code}`;
+    return invalid(`the client sent a TLS ${level} alert (${name}) instead of a ClientHello`);
   }
 
   /** The 24-bit body length in handshake bytes 1..3, which may straddle records. */

@@ -149,9 +149,20 @@ describe('TLS handshake failures, each with its own reason', () => {
 
   it('refuses clients below the minimum TLS version (TLS 1.2 by default)', async () => {
     const { p, port } = await rig();
-    const s = tls.connect({ host: HOST, port, servername: 'front.test', maxVersion: 'TLSv1.1', minVersion: 'TLSv1', rejectUnauthorized: false });
+    // SECLEVEL=0: OpenSSL 3 (Node >= 22) refuses to build a TLS 1.1 hello at the default level.
+    const s = tls.connect({ host: HOST, port, servername: 'front.test', maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0', rejectUnauthorized: false });
     s.on('error', () => {});
     await closed(s);
     expect((await p.events.next()).reason).toMatch(/tls_protocol_error|tls_client_abort/);
+  });
+
+  it('a client that gives up before its hello (an alert record first) is client_hello_invalid, named, not not_tls', async () => {
+    const { p, port } = await rig();
+    const s = await connect(port);
+    s.write(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]));
+    await closed(s);
+    const ev = await p.events.next();
+    expect(ev.reason).toBe('client_hello_invalid');
+    expect(ev.error).toContain('protocol_version');
   });
 });

@@ -171,6 +171,15 @@ describe('ClientHelloParser: not TLS', () => {
     expect(parseClientHello(Buffer.from([0x16])).status).toBe('need-more');
   });
 
+  it('names a TLS alert sent instead of a hello (a client that gave up), in one piece or bytewise', () => {
+    const alert = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]);
+    const expected = { status: 'invalid', detail: 'the client sent a TLS fatal alert (protocol_version) instead of a ClientHello' };
+    expect(parseClientHello(alert)).toEqual(expected);
+    expect(feedBytewise(alert)).toEqual({ result: expected, pushes: 7 });
+    expect(parseClientHello(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x63])).status).toBe('invalid');
+    expect(parseClientHello(Buffer.from([0x15, 0x47])).status).toBe('not-tls');
+  });
+
   it('never throws on random bytes', () => {
     for (let i = 0; i < 200; i++) {
       const buf = Buffer.from(Array.from({ length: 1 + (i % 64) }, (_, j) => (i * 131 + j * 17) & 0xff));
