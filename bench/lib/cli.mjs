@@ -120,7 +120,8 @@ function dateStamp(withTime) {
 
 async function main() {
   const { cmd, rest, o } = parse(process.argv.slice(2));
-  if (!cmd || o.help) { process.stderr.write(USAGE); process.exit(cmd ? 0 : 2); }
+  if (o.help) { process.stdout.write(USAGE); process.exit(0); }
+  if (!cmd) { process.stderr.write(USAGE); process.exit(2); }
   if (cmd === 'versions') { console.log(JSON.stringify(versions(), null, 2)); return; }
   if (cmd === 'calibrate') {
     const c = await calibrate(Number(rest[0] || 20));
