@@ -12,6 +12,7 @@ import path from 'node:path';
 import { startProcess } from './procs.mjs';
 import { HOST, freePorts, waitListening } from './util.mjs';
 import { BENCH_DIR } from './env.mjs';
+import { nginxHttpCommon } from './backends.mjs';
 
 const hp = (t) => `${t.host}:${t.port}`;
 
@@ -80,17 +81,9 @@ error_log ${dir}/error.log warn;
 events { worker_connections ${conn}; }
 `;
   if (r.mode === 'http') {
-    for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(path.join(dir, t), { recursive: true });
     return `${head}
 http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
+${nginxHttpCommon(dir)}
   upstream be {
     server ${hp(r.target)};
     keepalive 128;
