@@ -56,7 +56,7 @@ export function advice(a: AdviceInput): string[] {
     const known = reasons.filter((r) => OPTION_FOR_REASON[r] !== undefined);
     for (const r of known.slice(0, 2)) out.push(OPTION_FOR_REASON[r]!(p));
     if (known.length === 0) out.push(`the close reason (${reasons[0] ?? 'unknown'}) names the Sightline setting that decided: see docs/close-reasons.md`);
-    out.push('`sightline check -c <config>` prints notes on timeouts that commonly cut long-lived connections');
+    out.push('`npx sightline check -c <config>` prints notes on timeouts that commonly cut long-lived connections');
   } else if (a.kind === 'wall-clock-aligned') {
     out.push(
       a.initiator === 'backend'
