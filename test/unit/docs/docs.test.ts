@@ -132,6 +132,18 @@ describe('docs/grafana.md', () => {
     expect(scrape).toMatch(/authorization:\n\s+type: Bearer/);
   });
 
+  const AMTOOL = needCommand('amtool', 'prometheus-alertmanager');
+  it.skipIf(skipped(AMTOOL))(titled('its Alertmanager excerpt, given the receivers it names, passes amtool check-config', AMTOOL), () => {
+    const excerpt = yamlBlocks.find((b) => b.includes('inhibit_rules:'));
+    expect(excerpt).toBeDefined();
+    const file = join(tmp, 'alertmanager.yml');
+    const full = excerpt!.replace(/^route:\n/m, 'route:\n  receiver: default\n') + '\nreceivers:\n  - name: default\n  - name: oncall\n  - name: team-chat\n';
+    writeFileSync(file, full);
+    const r = spawnSync('amtool', ['check-config', file], { encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/SUCCESS/);
+  });
+
   it('names the exemplar label Sightline sets, and the generate command it shows exists', () => {
     expect(read('docs/grafana.md')).toContain('exemplarTraceIdDestinations');
     expect(read('src/telemetry/metrics.ts')).toContain('{ trace_id: id }');
