@@ -1,20 +1,21 @@
 #!/usr/bin/env node
 // Merge several proxy-bench results files (one per workload, from `./bench.sh <workload> --out F`)
 // into one results file of the same schema, and render it as markdown with the harness's own
-// renderer (so the summary table covers every workload).
+// renderer (bench/lib/report.mjs, so the summary table covers every workload).
 //
-//   node merge-results.mjs --bench-dir DIR --out OUT.json IN1.json [IN2.json ...]
+//   node merge-results.mjs --out OUT.json [--note TEXT] IN1.json [IN2.json ...]
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { renderMarkdown } from './lib/report.mjs';
 
 const { values: a, positionals: inputs } = parseArgs({
   allowPositionals: true,
   options: { 'bench-dir': { type: 'string' }, out: { type: 'string' }, note: { type: 'string' } },
 });
-if (!a['bench-dir'] || !a.out || inputs.length === 0) {
-  process.stderr.write('usage: node merge-results.mjs --bench-dir DIR --out OUT.json IN.json...\n');
+// --bench-dir (the harness copy of earlier versions) is accepted and ignored.
+if (!a.out || inputs.length === 0) {
+  process.stderr.write('usage: node merge-results.mjs --out OUT.json [--note TEXT] IN.json...\n');
   process.exit(2);
 }
 
@@ -37,7 +38,6 @@ for (const p of parts) Object.assign(merged.workloads, p.workloads);
 const out = path.resolve(a.out);
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify(merged, null, 2) + '\n');
-const { renderMarkdown } = await import(pathToFileURL(path.join(path.resolve(a['bench-dir']), 'lib/report.mjs')).href);
 let md = renderMarkdown(merged);
 if (merged.note) md = md.replace(/\n/, `\n\nBuild: ${merged.note}\n`);
 fs.writeFileSync(out.replace(/\.json$/, '') + '.md', md);

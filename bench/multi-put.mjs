@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Run the shared harness's CLI with MORE THAN ONE proxy under test, so that several variants of
+// Run the harness's CLI (bench/lib) with MORE THAN ONE proxy under test, so that several variants of
 // Sightline are started side by side in one workload and their reps interleaved by the harness's
 // own driver (rotating order, same backend, same load generator, same window).
 //
@@ -9,21 +9,16 @@
 // (same startPut(), same {placeholders}, same process handling and CPU accounting), registers them
 // in BUILTIN under their names, and then hands over to the unmodified lib/cli.mjs.
 //
-//   HARNESS_DIR=<copy of ../shared/bench> \
 //   EXTRA_PUTS='[{"name":"sightline-on","cmd":"exec node ... --telemetry on","modes":"l4,sni"}]' \
 //   PROXY_NAME=sightline-off PROXY_CMD_L4=... PROXY_CMD_SNI=... \
 //   node bench/multi-put.mjs throughput --proxies sightline-off,sightline-on --reps 5 --out F.json
 //
 // Select the variants by name in --proxies (the `put` alias selects all of them). Run it from the
-// harness directory with a raised `ulimit -n`, as bench.sh would (telemetry-cost.sh does).
+// harness directory (bench/lib) with a raised `ulimit -n`, as run.sh and telemetry-cost.sh do.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const dir = process.env.HARNESS_DIR;
-if (!dir) {
-  process.stderr.write('multi-put: HARNESS_DIR (a copy of the shared harness) is required\n');
-  process.exit(2);
-}
+const dir = fileURLToPath(new URL('./lib', import.meta.url));
 let extra;
 try {
   extra = JSON.parse(process.env.EXTRA_PUTS || '[]');
@@ -32,7 +27,7 @@ try {
   process.exit(2);
 }
 
-const proxies = await import(pathToFileURL(path.join(path.resolve(dir), 'lib/proxies.mjs')).href);
+const proxies = await import(pathToFileURL(path.join(dir, 'proxies.mjs')).href);
 for (const x of extra) {
   if (!x.name || !x.cmd) {
     process.stderr.write('multi-put: every EXTRA_PUTS entry needs name and cmd\n');
@@ -62,4 +57,4 @@ for (const x of extra) {
 }
 
 // lib/cli.mjs runs its main() on import and reads process.argv.slice(2): our own arguments.
-await import(pathToFileURL(path.join(path.resolve(dir), 'lib/cli.mjs')).href);
+await import(pathToFileURL(path.join(dir, 'cli.mjs')).href);

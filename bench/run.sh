@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Run the shared proxy-bench harness with Sightline plugged in as the proxy under test.
+# Benchmark Sightline side by side with HAProxy, nginx, a naive Node forwarder and no proxy at all
+# (direct), with the harness in bench/lib. Needs the Debian packages haproxy, nginx,
+# libnginx-mod-stream, wrk, iperf3 and openssl, and `npm ci` (see bench/README.md).
 #
 #   bash bench/run.sh                          # selftest, then throughput tls_conn_rate
 #                                              # ws_echo_latency idle_memory vs direct,node,haproxy,nginx
 #   bash bench/run.sh selftest --proxies sightline
 #   bash bench/run.sh throughput tls_conn_rate --proxies direct,node,sightline --reps 5 --name my-run
 #   bash bench/run.sh calibrate 10             # any other harness command is passed through
+#   bash bench/run.sh --help                   # the harness's commands and options
 #
 # Leading words are harness commands; several workloads run one after the other (each with the
 # same options) and are merged into one results file bench/results/<name>.json + .md
@@ -13,18 +16,18 @@
 # run is written next to it.
 #
 # Environment:
-#   SHARED_BENCH         harness to copy (default: <repo>/../shared/bench); it is never written to
-#   SIGHTLINE_TELEMETRY  on|off, passed to the adapter's --telemetry (default off)
-#   SIGHTLINE_NODE_ARGS  extra node flags for the proxy process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
-#   SIGHTLINE_LABEL      proxy name in tables (default sightline; select it with --proxies ...,put)
-#   KEEP_WORK=1          keep the temp copy of the harness (its path is printed)
+#   SIGHTLINE_TELEMETRY  on|off|metrics,logs,tracing: the adapter's --telemetry (default off)
+#   SIGHTLINE_NODE_ARGS  node flags for the proxy process (default --initial-old-space-size=64;
+#                        e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; even empty replaces the default)
+#   SIGHTLINE_LABEL      proxy name in tables (default sightline; select it with --proxies ...,NAME)
+#   KEEP_WORK=1          keep the run's temp dir (its path is printed)
 #   SIGHTLINE_BUILD=1    run `npm run build` first (otherwise only when dist/ is missing)
 #   FORCE=1              run the workloads of the default plan even if the selftest fails
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+HARNESS="$HERE/lib"
 RESULTS_DIR="$HERE/results"
 DEFAULT_PROXIES=direct,node,haproxy,nginx,sightline
 DEFAULT_WORKLOADS=(throughput tls_conn_rate ws_echo_latency idle_memory)
@@ -33,9 +36,8 @@ WORKLOADS_RE='^(throughput|tls_conn_rate|http_rps|idle_memory|ws_echo_latency|al
 die() { echo "run.sh: $*" >&2; exit 2; }
 note() { echo "run.sh: $*" >&2; }
 
-[ -f "$SHARED_BENCH/bench.sh" ] || die "no harness at $SHARED_BENCH (set SHARED_BENCH)"
-SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
 NODE_BIN=$(command -v node) || die "node not found"
+[ -f "$ROOT/node_modules/ws/package.json" ] || die "run npm ci first (the harness's WebSocket clients use ws)"
 
 # ---- arguments: leading commands, then options (run.sh consumes --name and --out) -------------
 cmds=()
@@ -57,6 +59,9 @@ done
 
 passthrough=0
 default_plan=0
+if [[ " ${cmds[*]} ${opts[*]} " =~ \ (-h|--help|help)\  ]]; then
+  exec "$NODE_BIN" "$HARNESS/cli.mjs" --help
+fi
 if [ ${#cmds[@]} -eq 0 ]; then
   default_plan=1
   cmds=("${DEFAULT_WORKLOADS[@]}")
@@ -69,7 +74,7 @@ if [ $have_proxies -eq 0 ] && [ $passthrough -eq 0 -o "${cmds[0]}" = selftest ];
   opts+=(--proxies "$DEFAULT_PROXIES")
 fi
 
-# ---- build, copy the harness ----------------------------------------------------------------
+# ---- build, freeze it ------------------------------------------------------------------------
 if [ ! -f "$ROOT/dist/index.js" ] || [ "${SIGHTLINE_BUILD:-0}" = 1 ]; then
   note "building dist/ (npm run build)"
   (cd "$ROOT" && npm run build >&2)
@@ -80,29 +85,27 @@ cleanup() { if [ "${KEEP_WORK:-0}" = 1 ]; then note "kept $WORK"; else rm -rf "$
 trap cleanup EXIT
 
 # ---- snapshot of the build ---------------------------------------------------------------------
-# Others rebuild dist/ while benchmarks run; every proxy instance of this run loads the same code
+# dist/ may be rebuilt while a benchmark runs; every proxy instance of this run loads the same code
 # from a copy (the adapter keeps importing ../dist/index.js relative to itself).
 # shellcheck source=snapshot.sh
 . "$HERE/snapshot.sh"
 
-# ---- the PROXY_CMD contract -------------------------------------------------------------------
+# ---- the sightline proxy (bench/lib/proxies.mjs, sightlineDef) -----------------------------------
 TELEMETRY=${SIGHTLINE_TELEMETRY:-off}
-ADAPTER="$SNAP/bench/sightline-bench.mjs"
-# `exec` so the measured process tree is node itself, and SIGTERM reaches it directly.
+export SIGHTLINE_ADAPTER="$SNAP/bench/sightline-bench.mjs"
+export SIGHTLINE_TELEMETRY=$TELEMETRY
 # The deployment setting the CLI uses too (bin/sightline.js): a 64 MB initial old space keeps V8
 # from re-marking a small heap on every 64 MB of socket buffers (see README, "Throughput and GC").
-# SIGHTLINE_NODE_ARGS (even empty) replaces it.
 SIGHTLINE_DEFAULT_NODE_ARGS="--initial-old-space-size=64"
-PROXY_CMD_TPL="exec '$NODE_BIN' ${SIGHTLINE_NODE_ARGS-$SIGHTLINE_DEFAULT_NODE_ARGS} '$ADAPTER' --routes-json '{routes_json}' --telemetry $TELEMETRY"
-export PROXY_NAME=${SIGHTLINE_LABEL:-sightline}
-export PROXY_CMD_L4="$PROXY_CMD_TPL"
-export PROXY_CMD_SNI="$PROXY_CMD_TPL"
-export PROXY_CMD_HTTP="$PROXY_CMD_TPL"
-export PROXY_MODES=l4,sni,http
-export PROXY_CWD="$ROOT"
-unset PROXY_CMD PROXY_CONFIG_TEMPLATE || true
+export SIGHTLINE_NODE_ARGS=${SIGHTLINE_NODE_ARGS-$SIGHTLINE_DEFAULT_NODE_ARGS}
+# No proxy under test from a command template in this script (telemetry-cost.sh uses those).
+unset PROXY_CMD PROXY_CMD_L4 PROXY_CMD_SNI PROXY_CMD_HTTP PROXY_NAME PROXY_MODES PROXY_CONFIG_TEMPLATE || true
 
-bench() { (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" ./bench.sh "$@"); }
+# The open-files limit up to the hard limit: idle_memory needs 2 fds per proxied connection.
+hard=$(ulimit -Hn); [ "$hard" = unlimited ] && hard=1048576
+ulimit -n "$hard" 2>/dev/null || true
+
+bench() { (cd "$HARNESS" && BENCH_INVOKE_CWD="$PWD" "$NODE_BIN" "$HARNESS/cli.mjs" "$@"); }
 
 if [ $passthrough -eq 1 ]; then
   bench "${cmds[@]}" "${opts[@]}"
@@ -120,7 +123,7 @@ fi
 mkdir -p "$(dirname "$out")"
 LOG="${out%.json}.log"
 : >"$LOG"
-note "results -> $out (+ .md, .log); harness copy in $WORK/bench"
+note "results -> $out (+ .md, .log)"
 
 run_logged() { bench "$@" > >(tee -a "$LOG") 2> >(tee -a "$LOG" >&2); }
 
@@ -148,6 +151,6 @@ done
 wait || true
 
 if [ ${#parts[@]} -eq 0 ]; then note "no results"; exit 1; fi
-"$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" --note "$BUILD_NOTE; telemetry $TELEMETRY; node args ${SIGHTLINE_NODE_ARGS-$SIGHTLINE_DEFAULT_NODE_ARGS}" "${parts[@]}"
+"$NODE_BIN" "$HERE/merge-results.mjs" --out "$out" --note "$BUILD_NOTE; telemetry $TELEMETRY; node args $SIGHTLINE_NODE_ARGS" "${parts[@]}"
 note "wrote $out, ${out%.json}.md, $LOG"
 exit $failed

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Sightline adapter for the shared proxy-bench harness (../shared/bench, PROXY_CMD contract).
+// Sightline adapter for the benchmark harness (bench/lib): the `sightline` proxy, and the
+// command-template variants of telemetry-cost.sh.
 //
 //   node bench/sightline-bench.mjs --routes-json FILE [--telemetry on|off|LIST] [--print-config]
 //                                  [--log-file PATH] [--admin-url-file PATH]

@@ -1,17 +1,7 @@
-# Sourced by run.sh and telemetry-cost.sh: a writable copy of the harness in $WORK/bench, and a
-# frozen build: dist/ (every proxy instance of the run loads the same build, even if dist/ is
-# rebuilt meanwhile) and the adapter in $WORK/sightline, described in $BUILD_NOTE.
-# Needs: ROOT (the repo), HERE (bench/), SHARED_BENCH, WORK (the run's temp dir), a `note` function.
-cp -r "$SHARED_BENCH" "$WORK/bench"
-chmod -R u+w "$WORK/bench"
-# The harness's only dependency is ws; reuse the repo's copy when it is the pinned version
-# (bench.sh runs `npm install` otherwise).
-want_ws=$(sed -n '/"node_modules\/ws"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$WORK/bench/package-lock.json" | head -1)
-have_ws=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$ROOT/node_modules/ws/package.json" 2>/dev/null | head -1 || true)
-if [ -n "$want_ws" ] && [ "$want_ws" = "$have_ws" ] && [ ! -e "$WORK/bench/node_modules/ws" ]; then
-  mkdir -p "$WORK/bench/node_modules"
-  cp -r "$ROOT/node_modules/ws" "$WORK/bench/node_modules/ws"
-fi
+# Sourced by run.sh and telemetry-cost.sh: a frozen build in $WORK/sightline (dist/, package.json,
+# the adapter), so every proxy instance of a run loads the same code even if dist/ is rebuilt
+# meanwhile; described in $BUILD_NOTE. The harness itself (bench/lib) runs in place.
+# Needs: ROOT (the repo), HERE (bench/), WORK (the run's temp dir), a `note` function.
 SNAP="$WORK/sightline"
 mkdir -p "$SNAP/bench"
 cp -r "$ROOT/dist" "$SNAP/dist"

@@ -21,7 +21,7 @@
 # Writes bench/results/<name>.json (harness results + a `telemetry_cost` section), <name>.md
 # (the on/off table first, then the harness's tables) and <name>.log (console output).
 #
-# Environment: SHARED_BENCH (harness, default ../shared/bench), SIGHTLINE_NODE_ARGS (node flags of
+# Environment: SIGHTLINE_NODE_ARGS (node flags of
 # both variants; default --initial-old-space-size=64 as in run.sh), OTLP_PROTOCOL
 # (http/protobuf (default) | http/json), SCRAPE_MS (default 1000; 0 = no scraping), PROFILE=1,
 # SIGHTLINE_TRACES_SAMPLER / SIGHTLINE_TRACES_SAMPLER_ARG (OTEL_TRACES_SAMPLER[_ARG] of the tracing variants; default
@@ -30,13 +30,11 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+HARNESS="$HERE/lib"
 RESULTS_DIR="$HERE/results"
 die() { echo "telemetry-cost: $*" >&2; exit 2; }
 note() { echo "telemetry-cost: $*" >&2; }
 
-[ -f "$SHARED_BENCH/bench.sh" ] || die "no harness at $SHARED_BENCH (set SHARED_BENCH)"
-SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
 NODE_BIN=$(command -v node) || die "node not found"
 ORIG_ARGS="$*"
 ENV_PREFIX=""
@@ -83,7 +81,7 @@ if [ ! -f "$ROOT/dist/index.js" ] || [ "${SIGHTLINE_BUILD:-0}" = 1 ]; then
   (cd "$ROOT" && npm run build >&2)
 fi
 
-# ---- temp copy of the harness and a snapshot of the build (as run.sh) ------------------------
+# ---- a snapshot of the build (as run.sh) -------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sightline-telemetry-cost-XXXXXX")
 SINK_PID=""
 SCRAPER_PID=""
@@ -99,7 +97,7 @@ trap cleanup EXIT
 
 # shellcheck source=snapshot.sh
 . "$HERE/snapshot.sh"
-[ -f "$WORK/bench/node_modules/ws/package.json" ] || (cd "$WORK/bench" && npm install --no-audit --no-fund --loglevel=error >&2)
+[ -f "$ROOT/node_modules/ws/package.json" ] || die "run npm ci first (the harness's WebSocket clients use ws)"
 note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (2 vCPUs; other heavy work skews the figures)"
 
 # ---- OTLP sink and /metrics scraper ---------------------------------------------------------
@@ -145,7 +143,6 @@ IFS=, read -r -a variant_list <<<"$variants"
 for v in "${variant_list[@]}"; do [[ "$v" =~ ^(on|off|(metrics|logs|tracing)(\+(metrics|logs|tracing))*)$ ]] || die "bad variant '$v'"; done
 
 CMD_OFF=$(variant_cmd off)
-export HARNESS_DIR="$WORK/bench"
 export PROXY_NAME=sightline-off
 export PROXY_CMD_L4="$CMD_OFF" PROXY_CMD_SNI="$CMD_OFF" PROXY_CMD_HTTP="$CMD_OFF"
 export PROXY_MODES=l4,sni,http
@@ -175,7 +172,7 @@ for wl in "${workloads[@]}"; do
   part="$WORK/parts/$wl.json"
   note "=== $wl --proxies $proxies --reps $harness_reps (first $warmup: warm-up) ${opts[*]}"
   t0=$(date +%s)
-  if (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies "$proxies" --reps "$harness_reps" "${opts[@]}" --out "$part") && [ -f "$part" ]; then
+  if (cd "$HARNESS" && BENCH_INVOKE_CWD="$HARNESS" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies "$proxies" --reps "$harness_reps" "${opts[@]}" --out "$part") && [ -f "$part" ]; then
     parts+=("$part")
   else
     note "$wl failed (continuing)"; failed=1
@@ -198,7 +195,7 @@ LOADMON_PID=""
 note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); 1-min load during the run (every 10 s): $(awk '{printf "%s ", $2}' "$WORK/stats/load.txt")"
 
 [ ${#parts[@]} -gt 0 ] || { note "no results"; exit 1; }
-"$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" \
+"$NODE_BIN" "$HERE/merge-results.mjs" --out "$out" \
   --note "$BUILD_NOTE; variants $variants (tracing: OTLP $OTLP_PROTOCOL, sampler ${SIGHTLINE_TRACES_SAMPLER:-always_on}${SIGHTLINE_TRACES_SAMPLER_ARG:+ $SIGHTLINE_TRACES_SAMPLER_ARG}); node args $NODE_ARGS" "${parts[@]}"
 "$NODE_BIN" "$HERE/telemetry-cost-report.mjs" --results "$out" --sink "$WORK/stats/sink.json" \
   --scraper "$WORK/stats/scraper.json" --load "$WORK/stats/load.txt" --logs "$WORK/logs" --command "${ENV_PREFIX}bash bench/telemetry-cost.sh${ORIG_ARGS:+ $ORIG_ARGS}" \

@@ -159,7 +159,8 @@ const datasourceVariable = () => ({
   label: 'Data source',
   type: 'datasource',
   query: 'prometheus',
-  current: {},
+  // No `current`: Grafana picks the first match on load (@grafana/schema requires text and value
+  // in a `current`, and an empty one fails the dashboard schema test).
   hide: 0,
   includeAll: false,
   multi: false,
@@ -176,9 +177,9 @@ function routeVariable(c, { multi }) {
     label: 'Route',
     type: 'query',
     datasource: ds(),
+    // No `definition` (a display copy of the query some Grafana versions write): it is not in
+    // @grafana/schema's VariableModel, and the query object carries the same text.
     query: { qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
-    definition: query,
-    current: {},
     hide: 0,
     includeAll: multi,
     multi,

@@ -101,5 +101,7 @@ export declare function differingFiles(files: Record<string, string>, root?: str
 export declare function writeFiles(files: Record<string, string>, root?: string): void;
 export declare function leMatcher(edge: number): string;
 export declare function metricNames(expr: string): string[];
+export declare function parseSelector(text: string): string;
+export declare function parseRunbookBase(text: string): string;
 export declare function parseDuration(text: string): number;
 export declare function formatDuration(seconds: number): string;

@@ -10,6 +10,12 @@
  *   node monitoring/generate.mjs --check         exit 1 listing the files that differ
  *   node monitoring/generate.mjs --scale test --out DIR
  *                                                write the compressed variant under DIR instead
+ *   node monitoring/generate.mjs --out DIR --selector 'job="sightline",env="prod"' \
+ *        --runbook-base https://wiki.example.com/sightline/runbook
+ *                                                for an existing Prometheus / Grafana: every
+ *                                                selector of the rules and dashboards gets these
+ *                                                label matchers, and each alert's runbook_url is
+ *                                                <URL>#<alert name, lower-case> (docs/grafana.md)
  *
  * Tests and the live e2e import the functions: renderRules(config), renderDashboards(config),
  * renderAll(config), panelExpressions(dashboards(config)).
@@ -137,6 +143,43 @@ export function writeFiles(files, root = ROOT) {
   }
 }
 
+// One label matcher: name, operator, double-quoted value (PromQL escapes allowed).
+const MATCHER = String.raw`[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"`;
+const MATCHERS = new RegExp(`^\\s*${MATCHER}(?:\\s*,\\s*${MATCHER})*\\s*,?\\s*$`);
+
+/** `job="sightline", env=~"prod|staging"` → normalised `job="sightline",env=~"prod|staging"`, or an error. */
+export function parseSelector(text) {
+  const t = String(text).trim().replace(/^\{/, '').replace(/\}$/, '');
+  if (!MATCHERS.test(t)) {
+    throw new Error(`--selector: expected label matchers like 'job="sightline"' or 'job="sightline",env=~"prod|staging"', got ${JSON.stringify(text)}`);
+  }
+  const re = new RegExp(MATCHER, 'g');
+  return [...t.matchAll(re)].map((m) => m[0].replace(/\s*(=~|!~|!=|=)\s*/, '$1')).join(',');
+}
+
+/** An absolute http(s) URL without a fragment (the alert's anchor is appended), or an error. */
+export function parseRunbookBase(text) {
+  let u;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new Error(`--runbook-base: not a URL: ${JSON.stringify(text)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--runbook-base: expected an http(s) URL, got ${JSON.stringify(text)}`);
+  if (u.hash) throw new Error('--runbook-base: leave out the #fragment (the alert name is appended as #<alert>)');
+  return String(text);
+}
+
+const USAGE = `usage: node monitoring/generate.mjs [--check] [--scale production|test] [--out DIR]
+                                   [--selector 'label="value",...'] [--runbook-base URL]
+  (no options)       rewrite the committed files (production scale)
+  --check            exit 1 listing the files that differ from what would be written
+  --out DIR          write (or --check) under DIR instead of the repository
+  --scale test       the compressed variant (1m windows, for: 30s); needs --out
+  --selector M       label matchers added to every selector of the rules and dashboards; needs --out
+  --runbook-base URL each alert's runbook_url is URL#<alert name, lower-case>; needs --out
+`;
+
 function main(argv) {
   const args = [...argv];
   const flag = (name) => {
@@ -148,18 +191,37 @@ function main(argv) {
   };
   const check = args.includes('--check');
   if (check) args.splice(args.indexOf('--check'), 1);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const scale = flag('--scale') ?? 'production';
   const out = flag('--out');
+  const selectorText = flag('--selector');
+  const runbookText = flag('--runbook-base');
   if (args.length > 0) {
-    process.stderr.write(`usage: node monitoring/generate.mjs [--check] [--scale production|test] [--out DIR]\nunknown: ${args.join(' ')}\n`);
+    process.stderr.write(`${USAGE}unknown: ${args.join(' ')}\n`);
     return 2;
   }
-  if (scale !== 'production' && out === undefined && !check) {
-    process.stderr.write('generate: the committed files are the production scale; pass --out DIR with --scale test\n');
+  if (scale !== 'production' && scale !== 'test') {
+    process.stderr.write(`generate: --scale is production or test, not ${JSON.stringify(scale)}\n`);
+    return 2;
+  }
+  const custom = scale !== 'production' || selectorText !== undefined || runbookText !== undefined;
+  if (custom && out === undefined && !check) {
+    process.stderr.write('generate: the committed files are the production scale with no selector; pass --out DIR to write a variant\n');
+    return 2;
+  }
+  const overrides = {};
+  try {
+    if (selectorText !== undefined) overrides.selector = parseSelector(selectorText);
+    if (runbookText !== undefined) overrides.runbookUrl = parseRunbookBase(runbookText);
+  } catch (e) {
+    process.stderr.write(`generate: ${e.message}\n`);
     return 2;
   }
   const root = out === undefined ? ROOT : resolve(out);
-  const files = renderAll(config({ scale }));
+  const files = renderAll(config({ scale, ...overrides }));
   if (check) {
     const diff = differingFiles(files, root);
     if (diff.length === 0) {

@@ -58,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('demo')
-    .description("run a self-contained demo: Sightline, demo backends, a load balancer that cuts idle connections at 30 s, and traffic; the detector names the seed's 30-second drop")
+    .description("run a self-contained demo: Sightline, demo backends, a load balancer that cuts idle connections at 30 s, and traffic; the detector names the 30-second drop")
     .option('--admin-port <port>', 'admin listener (status page, /metrics, /api/*) on 127.0.0.1; 0 = any free port', '9464')
     .option('--port-base <port>', 'the routes listen on this port (healthy route) and the next (load-balanced route)', '18080')
     .option('--drop-after <seconds>', `idle timeout of the simulated load balancer (${MIN_DROP_AFTER_S}–${MAX_DROP_AFTER_S})`, '30')

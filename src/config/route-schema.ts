@@ -59,16 +59,17 @@ const domainSchema = nonEmpty().regex(/^[^\s/:]+$/, 'a domain must not contain s
 export const tlsVersionNames = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 export const matchSchema = z.strictObject({
-  ports: portsSchema,
+  ports: portsSchema.describe('Listener port(s): a number, an array, or {from, to} ranges. One listener per port.'),
   domains: z
     .union([domainSchema, z.array(domainSchema).min(1, 'list at least one domain')], {
       error: 'expected a domain or an array of domains',
     })
-    .optional(),
-  clientIp: ipListSchema.optional(),
-  tlsVersion: z.array(z.enum(tlsVersionNames)).optional(),
-  path: nonEmpty().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+    .optional()
+    .describe('TLS SNI (or Host on HTTP routes): exact names or * wildcards, case-insensitive.'),
+  clientIp: ipListSchema.optional().describe('Client addresses, CIDRs or * patterns.'),
+  tlsVersion: z.array(z.enum(tlsVersionNames)).optional().describe("The ClientHello's TLS version."),
+  path: nonEmpty().optional().describe('HTTP routes: request path with * wildcards (query ignored).'),
+  headers: z.record(z.string(), z.string()).optional().describe('HTTP routes: {name: value} request headers, value may use *.'),
 });
 
 // ---- action ----------------------------------------------------------------------------------
@@ -76,10 +77,10 @@ export const matchSchema = z.strictObject({
 export const targetSchema = z.strictObject({
   host: z.union([nonEmpty(), z.array(nonEmpty()).min(1, 'list at least one host'), fn<TargetHostFunction>()], {
     error: 'expected a host name, an array of host names or a function',
-  }),
+  }).describe('Backend host, a list (round-robin) or, in the library, a function of the connection.'),
   port: z.union([portNumberSchema, z.literal('preserve'), fn<TargetPortFunction>()], {
     error: "expected a port number, 'preserve' or a function",
-  }),
+  }).describe("Backend port, 'preserve' (the port the client connected to) or, in the library, a function."),
 });
 
 const pemCertificateSchema = z.strictObject({ key: nonEmpty(), cert: nonEmpty(), ca: nonEmpty().optional() });
@@ -96,19 +97,21 @@ const tlsVersionRange = z.enum(['TLSv1.2', 'TLSv1.3']);
 
 export const tlsSchema = z
   .strictObject({
-    mode: z.enum(['passthrough', 'terminate', 'terminate-and-reencrypt']),
-    certificate: certificateSchema.optional(),
+    mode: z.enum(['passthrough', 'terminate', 'terminate-and-reencrypt'])
+      .describe('passthrough: route on SNI, bytes stay encrypted; terminate: decrypt here; terminate-and-reencrypt: decrypt, then TLS to the backend.'),
+    certificate: certificateSchema.optional()
+      .describe("The route's certificate: {key, cert, ca?} as PEM text or {keyFile, certFile, caFile?}; 'auto' (ACME) is not supported."),
     // TLS 1.0 and 1.1 are deprecated (RFC 8996); 1.2 is the oldest version still considered safe.
     minVersion: tlsVersionRange.default('TLSv1.2'),
-    maxVersion: tlsVersionRange.optional(),
-    ciphers: nonEmpty().optional(),
+    maxVersion: tlsVersionRange.optional().describe('Highest TLS version offered to clients.'),
+    ciphers: nonEmpty().optional().describe('OpenSSL cipher list for TLS 1.2.'),
     // A handshake not finished in 10 s is a stalled or hostile client, not a slow network.
     handshakeTimeout: durationMs().default(10_000),
     // Verify the backend certificate when re-encrypting: opting out must be explicit.
     rejectUnauthorized: z.boolean().default(true),
-    ca: nonEmpty().optional(),
-    caFile: nonEmpty().optional(),
-    servername: nonEmpty().optional(),
+    ca: nonEmpty().optional().describe('Re-encrypt: PEM of a private CA that signs the backend certificate.'),
+    caFile: nonEmpty().optional().describe('Re-encrypt: the same as a file path.'),
+    servername: nonEmpty().optional().describe("Re-encrypt: SNI sent to the backend (default: the target host name, else the client's SNI)."),
   })
   .superRefine((t, ctx) => {
     if (t.maxVersion === 'TLSv1.2' && t.minVersion === 'TLSv1.3') {
@@ -133,15 +136,15 @@ export const proxyProtocolOutSchema = z.union([z.boolean(), z.enum(['v1', 'v2'])
 
 export const actionSchema = z
   .strictObject({
-    type: z.enum(['forward', 'socket-handler']),
-    target: targetSchema.optional(),
-    tls: tlsSchema.optional(),
-    websocket: websocketSchema.optional(),
-    sendProxyProtocol: proxyProtocolOutSchema.optional(),
+    type: z.enum(['forward', 'socket-handler']).describe("'forward' to a target; 'socket-handler' hands the socket to a function (library only)."),
+    target: targetSchema.optional().describe("The backend of a 'forward' action."),
+    tls: tlsSchema.optional().describe('TLS handling; without it the route forwards bytes as they come.'),
+    websocket: websocketSchema.optional().describe('WebSocket heartbeat and limits on HTTP routes (ignored on passthrough routes).'),
+    sendProxyProtocol: proxyProtocolOutSchema.optional().describe('Per route: send a PROXY protocol header (overrides the global option).'),
     socketHandler: fn<SocketHandler>().optional(),
     // No default here: a terminated route, or one matching on path or headers, speaks HTTP;
     // anything else is a byte tunnel (decided when the route is compiled).
-    protocol: z.enum(['tcp', 'http']).optional(),
+    protocol: z.enum(['tcp', 'http']).optional().describe("'http' parses HTTP/1.1 (per-request routing, pooling, WebSocket); 'tcp' is a byte tunnel."),
   })
   .superRefine((a, ctx) => {
     if (a.protocol === 'http' && a.tls?.mode === 'passthrough') {
@@ -166,8 +169,8 @@ export const actionSchema = z
 // ---- route -----------------------------------------------------------------------------------
 
 export const routeSecuritySchema = z.strictObject({
-  ipAllowList: ipListSchema.optional(),
-  ipBlockList: ipListSchema.optional(),
+  ipAllowList: ipListSchema.optional().describe('Only these client addresses may use the route (checked per request on HTTP routes).'),
+  ipBlockList: ipListSchema.optional().describe('These client addresses may not use the route (wins over the allow list).'),
   // 0 = unlimited: a route adds no cap of its own unless asked (global and per-IP caps still apply).
   maxConnections: count().default(0),
   // 0 = unlimited: the global maxConnectionsPerIP already bounds each client.
@@ -175,13 +178,13 @@ export const routeSecuritySchema = z.strictObject({
 });
 
 export const routeSchema = z.strictObject({
-  name: nonEmpty().optional(),
+  name: nonEmpty().optional().describe('Unique; labels metrics, logs and spans (default route-<index>).'),
   // Equal priorities keep the order of declaration, so plain route lists need no priorities.
   priority: z.number().default(0),
   // A declared route is live unless switched off explicitly.
   enabled: z.boolean().default(true),
-  match: matchSchema,
-  action: actionSchema,
+  match: matchSchema.describe('What the route takes: ports, then SNI, client IP, TLS version, path, headers.'),
+  action: actionSchema.describe('What happens to a matched connection.'),
   // Always present after parsing (all limits 0 = unlimited) so the limiter never tests for it.
   security: routeSecuritySchema.prefault({}),
 }).superRefine((r, ctx) => {

@@ -43,11 +43,11 @@ const positiveMs = (): z.ZodNumber => durationMs().min(1, 'must be at least 1 ms
 export const lifecycleSchema = z.strictObject({
   // Reference grace for a plain-TCP pair with one side gone; measured from when that side went away.
   halfZombieGrace: durationMs().default(30_000),
-  // TLS peers may pause far longer (the seed guide's 30-second-drop fix raised this to 5 min).
+  // TLS peers (WebSockets through passthrough) may pause far longer between bytes than plain TCP.
   halfZombieGraceTls: durationMs().default(300_000),
   // Reference limit for "client sent bytes, backend sent none" on plain TCP.
   stuckThreshold: durationMs().default(60_000),
-  // Encrypted backends may legitimately think for longer (seed guide: 5 min for TLS).
+  // Encrypted backends may legitimately think for longer before their first byte.
   stuckThresholdTls: durationMs().default(300_000),
   // `extended` connections get a logged warning and 10 min more before the idle kill (compat §3).
   extendedWarningGrace: durationMs().default(600_000),
@@ -58,12 +58,12 @@ export const lifecycleSchema = z.strictObject({
 export const securityDefaultsSchema = z.strictObject({
   // Every limit finite by default (DESIGN §2.8); 10 000 is the reference's global cap. 0 = unlimited.
   maxConnections: count().default(10_000),
-  ipAllowList: ipListSchema.optional(),
-  ipBlockList: ipListSchema.optional(),
+  ipAllowList: ipListSchema.optional().describe('Only these client addresses, CIDRs or * patterns may connect at all.'),
+  ipBlockList: ipListSchema.optional().describe('These client addresses may not connect (wins over the allow list).'),
 });
 
 export const defaultsSchema = z.strictObject({
-  target: targetSchema.optional(),
+  target: targetSchema.optional().describe('Where connections that no route matched go; without it they close as no_route.'),
   // Always present so `defaults.security.maxConnections` is set after parsing.
   security: securityDefaultsSchema.prefault({}),
 });
@@ -73,7 +73,8 @@ export const adminSchema = z.strictObject({
   host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
   // 9464 is the conventional port of an OpenTelemetry Prometheus exporter; 0 = ephemeral.
   port: z.number().int('a port must be a whole number').min(0).max(65535, 'a port must be between 0 and 65535').default(9464),
-  token: z.string().min(1, 'must not be empty').optional(),
+  token: z.string().min(1, 'must not be empty').optional()
+    .describe('Bearer token required on every admin path except /healthz and /readyz (e.g. a Prometheus scrape job\'s authorization).'),
   // Observability-first: /metrics and /healthz are on unless switched off.
   enabled: z.boolean().default(true),
 });
@@ -117,8 +118,10 @@ export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 's
 
 export const telemetrySchema = z.strictObject({
   metrics: z
-    // Metrics are the product; they cost nothing per chunk (DESIGN §2.3).
-    .strictObject({ enabled: z.boolean().default(true) })
+    .strictObject({
+      // Metrics are the product; they cost nothing per chunk (DESIGN §2.3).
+      enabled: z.boolean().default(true).describe('Serve sightline_* metrics on the admin listener.'),
+    })
     // Section optional; present after parsing.
     .prefault({}),
   tracing: z
@@ -140,14 +143,16 @@ export const telemetrySchema = z.strictObject({
     // Section optional; present after parsing.
     .prefault({}),
   patterns: z
-    // The disconnect-pattern detector answers "why every 30 s?"; cheap, so on by default.
-    .strictObject({ enabled: z.boolean().default(true) })
+    .strictObject({
+      // The disconnect-pattern detector answers "why every 30 s?"; cheap, so on by default.
+      enabled: z.boolean().default(true).describe('Run the disconnect-pattern detector (status page, /api/patterns, metrics).'),
+    })
     // Section optional; present after parsing.
     .prefault({}),
 });
 
 export const optionsSchema = z.strictObject({
-  routes: routesSchema,
+  routes: routesSchema.describe('The routes, tried by priority (higher first), then in order; the first match wins.'),
   // No default: absent means every interface (IPv4 and IPv6), as the reference listens.
   listenHost: z
     .string()

@@ -1,5 +1,6 @@
 /**
- * `sightline demo`: the seed's "WebSockets drop every 30 seconds" reproduced in one process and
+ * `sightline demo`: "WebSockets drop every 30 seconds" (an idle timer in front of the backend)
+ * reproduced in one process and
  * explained by Sightline. Starts the demo backends, a simulated upstream load balancer with an
  * idle timeout, a SightlineProxy with an embedded configuration, and demo traffic; prints the
  * status page and the routes, a progress line while the detector collects closes, and the
@@ -92,7 +93,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout
       `  ${pad(HEALTHY_ROUTE, 14)}${HOST}:${o.portBase} → echo backend :${echo.port}`,
       `  ${pad('', 14)}healthy: a short request/response every ${secs(SHORT_EVERY_MS)} s, ${IDLE_HEALTHY} idle connections that stay open`,
       `  ${pad(LB_ROUTE, 14)}${HOST}:${o.portBase + 1} → ${lbText}`,
-      `  ${pad('', 14)}the seed's 30-second drop: a new idle long-lived connection every ${secs(timing.openEveryMs)} s, each cut by the load balancer after ${secs(timing.dropAfterMs)} s idle`,
+      `  ${pad('', 14)}the "WebSockets drop every 30 s" problem: a new idle long-lived connection every ${secs(timing.openEveryMs)} s, each cut by the load balancer after ${secs(timing.dropAfterMs)} s idle`,
       '',
       `The detector needs ${DETECTOR_MIN_CLOSES} closes at the same age from connections opened at different times:`,
       `expect the ${LB_ROUTE} pattern about ${Math.ceil(timing.expectedDetectionMs / 1000)} s from now.`,
@@ -124,7 +125,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout
     out.write(`\npattern detected on route ${p.route} after ${Math.round((now - t0) / 1000)} s:\n  ${p.summary}\n`);
     if (!detected && p.route === LB_ROUTE) {
       detected = true;
-      out.write(`open ${admin} to see it on the status page; run \`sightline diagnose --admin ${admin}\`\n`);
+      out.write(`open ${admin} to see it on the status page; run \`npx sightline diagnose --admin ${admin}\`\n`);
       out.write(o.durationS === undefined ? 'The demo keeps running (Ctrl-C to stop).\n' : '');
     }
   };

@@ -3,12 +3,15 @@
  * balancer cuts idle connections after 3 s instead of 30 s and the demo opens one every 0.4 s,
  * so the detector has its 8 closes at ~3 s after about 6 s. The demo prints the status page URL,
  * the routes, progress lines (plain lines: stdout is a pipe), then the pattern; /api/patterns on
- * the printed URL shows it, `sightline diagnose` explains it (exit 1), and SIGTERM drains and
- * exits 0.
+ * the printed URL shows it, `npx sightline diagnose` explains it (exit 1), SIGTERM drains and
+ * exits 0, and so does Ctrl-C under `npm start`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, HOST } from '../helpers/net.js';
 import { BIN, sightline, type CliResult } from '../helpers/cli.js';
 
@@ -94,7 +97,7 @@ describe('sightline demo', () => {
     const [, summary] = await demo.waitFor(/pattern detected on route ws-behind-lb after \d+ s:\n {2}(.*)\n/, 25_000);
     const detectedAfter = Date.now() - t0;
     expect(summary).toMatch(/^connections on route ws-behind-lb die at (2\.9|3\.0|3\.1) s ± \d\.\d s \(age-clustered, [a-z-]+, closed by backend, \d+ closes, mostly backend_closed\)/);
-    await demo.waitFor(/run `sightline diagnose --admin http:\/\/127\.0\.0\.1:\d+\/`/, 2000);
+    await demo.waitFor(/run `npx sightline diagnose --admin http:\/\/127\.0\.0\.1:\d+\/`/, 2000);
     expect(demo.out()).toContain(`open ${admin} to see it on the status page`);
 
     // Progress: plain lines (stdout is not a TTY), no carriage returns.
@@ -128,6 +131,33 @@ describe('sightline demo', () => {
     // Reported for the record: how long the compressed demo took to show the pattern.
     expect(detectedAfter).toBeLessThan(25_000);
   }, 45_000);
+
+  it('Ctrl-C under `npm start` drains and exits 0: the script execs node, so no shell turns the SIGINT into 130', async () => {
+    // What a terminal's Ctrl-C does: SIGINT to the whole foreground process group (npm, the
+    // script's shell, node). The script's command line as npm runs it (sh -c, arguments
+    // appended), without its build step; dash would exit 130 after its child if it were still there.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    const script = pkg.scripts['start']!;
+    expect(script).toMatch(/^npm run build && exec node /);
+    const base = await freeBase();
+    const cmd = `${script.replace(/^npm run build && /, '')} --admin-port 0 --port-base ${base} --drop-after 3`;
+    const child = spawn('/bin/sh', ['-c', cmd], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` },
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    for (let t = Date.now(); !/status page/.test(out) && Date.now() - t < 15_000; ) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toMatch(/status page/);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(out).toContain('SIGINT received: draining');
+    expect(out).toMatch(/stopped\n$/);
+  }, 30_000);
 
   it('stops by itself after --duration and exits 0', async () => {
     const demo = run(['demo', '--duration', '1.5', '--drop-after', '3', '--admin-port', '0', '--port-base', String(await freeBase())]);

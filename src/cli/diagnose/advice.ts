@@ -26,7 +26,7 @@ const OPTION_FOR_REASON: Readonly<Record<string, (p: string) => string>> = {
   socket_timeout: (p) =>
     `Sightline's \`socketTimeout\` (≈ ${p} s) closed idle connections that are not keep-alive: keep \`keepAlive: true\` (it makes every connection keep-alive) or raise socketTimeout`,
   half_zombie: (p) =>
-    `Sightline's half-zombie grace (≈ ${p} s) closed connections whose other side had gone quiet: \`lifecycle.halfZombieGrace\` (plain TCP) / \`lifecycle.halfZombieGraceTls\` (TLS, 5 min by default); a 30 s grace where pings cannot flow (SNI passthrough) is the seed guide's 30-second drop`,
+    `Sightline's half-zombie grace (≈ ${p} s) closed connections whose other side had gone quiet: \`lifecycle.halfZombieGrace\` (plain TCP) / \`lifecycle.halfZombieGraceTls\` (TLS, 5 min by default); a 30 s grace where pings cannot flow (SNI passthrough) is the classic "WebSockets drop every 30 s"`,
   stuck: (p) =>
     `Sightline's stuck-connection check (≈ ${p} s: the client spoke, the backend never answered): \`lifecycle.stuckThreshold\` / \`lifecycle.stuckThresholdTls\`; or find out why the backend stays silent`,
   heartbeat_timeout: () =>
@@ -56,7 +56,7 @@ export function advice(a: AdviceInput): string[] {
     const known = reasons.filter((r) => OPTION_FOR_REASON[r] !== undefined);
     for (const r of known.slice(0, 2)) out.push(OPTION_FOR_REASON[r]!(p));
     if (known.length === 0) out.push(`the close reason (${reasons[0] ?? 'unknown'}) names the Sightline setting that decided: see docs/close-reasons.md`);
-    out.push('`sightline check -c <config>` prints notes on timeouts that commonly cut long-lived connections');
+    out.push('`npx sightline check -c <config>` prints notes on timeouts that commonly cut long-lived connections');
   } else if (a.kind === 'wall-clock-aligned') {
     out.push(
       a.initiator === 'backend'

@@ -118,7 +118,7 @@ describe('dashboards', () => {
   it('route detail: a route query variable, every query filtered by it', () => {
     const d = models['sightline-route-detail.json']!;
     const v = d.templating.list.find((x) => x.name === 'route') as Record<string, unknown>;
-    expect(v).toMatchObject({ type: 'query', definition: 'label_values(sightline_connections_closed_total, route)', datasource: DS });
+    expect(v).toMatchObject({ type: 'query', query: { query: 'label_values(sightline_connections_closed_total, route)' }, datasource: DS });
     for (const e of panelExpressions([d])) expect(e.expr, `${e.panel}`).toContain('route="$route"');
   });
 

@@ -1,0 +1,294 @@
+// The proxies Sightline is measured against, and Sightline itself. Each can be started in one or
+// more modes:
+//   l4   plain TCP forwarder to one target
+//   sni  TLS passthrough, routed on the ClientHello server_name (no termination)
+//   http HTTP/1.1 reverse proxy (keep-alive to clients and to the backend)
+// plus "direct" (no proxy: clients talk to the backend: the ceiling), "node" (the naive Node
+// forwarders in proxies/: the floor a Node proxy should beat), "sightline" (bench/sightline-bench.mjs
+// on the built dist/) and proxies under test started from a command template (PROXY_CMD..., used
+// by telemetry-cost.sh to run several Sightline variants side by side).
+import fs from 'node:fs';
+import path from 'node:path';
+import { startProcess } from './procs.mjs';
+import { HOST, freePorts, waitListening } from './util.mjs';
+import { BENCH_DIR } from './env.mjs';
+import { nginxHttpCommon } from './backends.mjs';
+
+const hp = (t) => `${t.host}:${t.port}`;
+
+function instDir(ctx, label) {
+  return fs.mkdtempSync(path.join(ctx.tmp, label.replace(/[^a-z0-9]+/gi, '_') + '-'));
+}
+
+// ---------------------------------------------------------------- haproxy
+function haproxyConfig(ctx, r) {
+  const maxconn = Math.max(1000, Math.floor((ctx.nofile - 200) / 2));
+  const g = `global
+  nbthread ${ctx.workers}
+  maxconn ${maxconn}
+
+defaults
+  mode ${r.mode === 'http' ? 'http' : 'tcp'}
+  maxconn ${maxconn}
+  timeout connect 5s
+  timeout client 600s
+  timeout server 600s
+${r.mode === 'http' ? '  timeout http-request 10s\n  timeout http-keep-alive 120s\n' : ''}`;
+  if (r.mode === 'sni') {
+    const names = r.routes.map((x, i) => `  use_backend be_${i} if { req.ssl_sni -i ${x.name} }`).join('\n');
+    const bes = r.routes.map((x, i) => `backend be_${i}\n  server s0 ${hp(x)}\n`).join('\n');
+    return `${g}
+frontend fe
+  bind ${HOST}:${r.listenPort}
+  tcp-request inspect-delay 5s
+  tcp-request content accept if { req.ssl_hello_type 1 }
+${names}
+  default_backend be_default
+
+${bes}
+backend be_default
+  server s0 ${hp(r.defaultTarget)}
+`;
+  }
+  return `${g}
+frontend fe
+  bind ${HOST}:${r.listenPort}
+  default_backend be
+
+backend be
+  server s0 ${hp(r.target)}
+`;
+}
+
+async function startHaproxy(ctx, r) {
+  const dir = instDir(ctx, `haproxy-${r.mode}`);
+  const cf = path.join(dir, 'haproxy.cfg');
+  const conf = haproxyConfig(ctx, r);
+  fs.writeFileSync(cf, conf);
+  const h = startProcess(`haproxy/${r.mode}`, 'haproxy', ['-db', '-f', cf], { logFile: path.join(dir, 'out.log') });
+  return { h, cmd: `haproxy -db -f ${cf}`, config: conf };
+}
+
+// ---------------------------------------------------------------- nginx
+function nginxConfig(ctx, r, dir) {
+  const conn = Math.max(1024, ctx.nofile - 32);
+  const head = `${r.mode === 'http' ? '' : 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n'}daemon off;
+master_process on;
+worker_processes ${ctx.workers};
+worker_rlimit_nofile ${ctx.nofile};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections ${conn}; }
+`;
+  if (r.mode === 'http') {
+    return `${head}
+http {
+${nginxHttpCommon(dir)}
+  upstream be {
+    server ${hp(r.target)};
+    keepalive 128;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen ${HOST}:${r.listenPort} backlog=4096;
+    location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+  }
+  if (r.mode === 'sni') {
+    const m = r.routes.map((x) => `    ${x.name} ${hp(x)};`).join('\n');
+    return `${head}
+stream {
+  map $ssl_preread_server_name $bench_upstream {
+${m}
+    default ${hp(r.defaultTarget)};
+  }
+  server {
+    listen ${HOST}:${r.listenPort} backlog=4096;
+    ssl_preread on;
+    proxy_pass $bench_upstream;
+    proxy_connect_timeout 5s;
+    proxy_timeout 600s;
+  }
+}
+`;
+  }
+  return `${head}
+stream {
+  server {
+    listen ${HOST}:${r.listenPort} backlog=4096;
+    proxy_pass ${hp(r.target)};
+    proxy_connect_timeout 5s;
+    proxy_timeout 600s;
+  }
+}
+`;
+}
+
+async function startNginx(ctx, r) {
+  const dir = instDir(ctx, `nginx-${r.mode}`);
+  const cf = path.join(dir, 'nginx.conf');
+  const conf = nginxConfig(ctx, r, dir);
+  fs.writeFileSync(cf, conf);
+  const args = ['-p', dir + '/', '-c', cf, '-e', path.join(dir, 'error.log')];
+  const h = startProcess(`nginx/${r.mode}`, 'nginx', args, { logFile: path.join(dir, 'out.log') });
+  return { h, cmd: `nginx ${args.join(' ')}`, config: conf };
+}
+
+// ---------------------------------------------------------------- naive node
+async function startNode(ctx, r) {
+  const dir = instDir(ctx, `node-${r.mode}`);
+  let args;
+  if (r.mode === 'http') {
+    args = [path.join(ctx.benchDir, 'proxies/node-http.mjs'), '--listen', String(r.listenPort), '--host', HOST, '--target', hp(r.target)];
+  } else if (r.mode === 'sni') {
+    args = [path.join(ctx.benchDir, 'proxies/node-naive.mjs'), '--mode', 'sni', '--listen', String(r.listenPort), '--host', HOST,
+      '--routes', r.routes.map((x) => `${x.name}=${hp(x)}`).join(','), '--default', hp(r.defaultTarget)];
+  } else {
+    args = [path.join(ctx.benchDir, 'proxies/node-naive.mjs'), '--mode', 'l4', '--listen', String(r.listenPort), '--host', HOST, '--target', hp(r.target)];
+  }
+  const h = startProcess(`node/${r.mode}`, process.execPath, args, { logFile: path.join(dir, 'out.log'), cwd: ctx.benchDir });
+  return { h, cmd: `node ${args.map((x) => path.relative(ctx.benchDir, x).startsWith('..') ? x : path.relative(ctx.benchDir, x)).join(' ')}`, config: null };
+}
+
+// ---------------------------------------------------------------- sightline
+// bench/sightline-bench.mjs starts SightlineProxy from a built dist/ with the instance's routes.
+// run.sh points SIGHTLINE_ADAPTER at a frozen copy of the build (snapshot.sh), so every instance
+// of a run loads the same code even if dist/ is rebuilt meanwhile.
+//   SIGHTLINE_ADAPTER    the adapter to run (default: bench/sightline-bench.mjs beside lib/)
+//   SIGHTLINE_NODE_ARGS  node flags (default --initial-old-space-size=64, as bin/sightline.js)
+//   SIGHTLINE_TELEMETRY  on | off | metrics,logs,tracing (default off)
+//   SIGHTLINE_LABEL      the proxy's name in tables and --proxies (default sightline)
+export function sightlineDef(env = process.env) {
+  const adapter = env.SIGHTLINE_ADAPTER || path.resolve(BENCH_DIR, '..', 'sightline-bench.mjs');
+  const nodeArgs = (env.SIGHTLINE_NODE_ARGS ?? '--initial-old-space-size=64').split(/\s+/).filter(Boolean);
+  const telemetry = env.SIGHTLINE_TELEMETRY || 'off';
+  return {
+    name: env.SIGHTLINE_LABEL || 'sightline',
+    modes: ['l4', 'sni', 'http'],
+    start: async (ctx, r) => {
+      const dir = instDir(ctx, `sightline-${r.mode}`);
+      const args = [...nodeArgs, adapter, '--routes-json', writeRoutesJson(dir, r), '--telemetry', telemetry];
+      const h = startProcess(`sightline/${r.mode}`, process.execPath, args, { logFile: path.join(dir, 'out.log'), cwd: path.dirname(adapter) });
+      return { h, cmd: `node ${args.join(' ')}`, config: null, readyTimeoutMs: 20000 };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- proxy under test
+// Contract (bench/README.md, "Variants"): a shell command template with {placeholders}.
+export function putFromEnv(env = process.env, overrides = {}) {
+  const e = { ...env, ...overrides };
+  const perMode = { l4: e.PROXY_CMD_L4, sni: e.PROXY_CMD_SNI, http: e.PROXY_CMD_HTTP };
+  const any = e.PROXY_CMD;
+  if (!any && !perMode.l4 && !perMode.sni && !perMode.http) return null;
+  let modes = e.PROXY_MODES ? e.PROXY_MODES.split(',').map((s) => s.trim()).filter(Boolean)
+    : (any ? ['l4', 'sni', 'http'] : Object.keys(perMode).filter((m) => perMode[m]));
+  modes = modes.filter((m) => perMode[m] || any);
+  return {
+    name: e.PROXY_NAME || 'put',
+    modes,
+    cmdFor: (m) => perMode[m] || any,
+    configTemplate: e.PROXY_CONFIG_TEMPLATE || null,
+    cwd: e.PROXY_CWD || process.cwd(),
+    readyTimeoutMs: Number(e.PROXY_READY_TIMEOUT_MS || 20000),
+    put: true,
+  };
+}
+
+export function renderTemplate(tpl, vars) {
+  return tpl.replace(/\{([a-z_]+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+}
+
+// The instance's routes as the JSON file bench/sightline-bench.mjs reads ({routes_json}).
+function writeRoutesJson(dir, r) {
+  const file = path.join(dir, 'routes.json');
+  fs.writeFileSync(file, JSON.stringify({
+    mode: r.mode, listen: { host: HOST, port: r.listenPort },
+    target: r.target ? { host: r.target.host, port: r.target.port } : null,
+    routes: r.mode === 'sni' ? Object.fromEntries(r.routes.map((x) => [x.name, hp(x)])) : {},
+    default: r.defaultTarget ? hp(r.defaultTarget) : null,
+  }, null, 2));
+  return file;
+}
+
+async function startPut(ctx, r, def) {
+  const dir = instDir(ctx, `${def.name}-${r.mode}`);
+  const routesStr = r.mode === 'sni' ? r.routes.map((x) => `${x.name}=${hp(x)}`).join(',') : '';
+  const routesJson = writeRoutesJson(dir, r);
+  const target = r.target || r.routes?.[0];
+  const vars = {
+    mode: r.mode, listen_host: HOST, listen_port: r.listenPort, listen: `${HOST}:${r.listenPort}`,
+    target_host: target.host, target_port: target.port, target: hp(target),
+    routes: routesStr, routes_json: routesJson, default_target: r.defaultTarget ? hp(r.defaultTarget) : '',
+    cert: ctx.certs.cert, key: ctx.certs.key, ca: ctx.certs.ca, tmpdir: dir, workers: ctx.workers, nofile: ctx.nofile,
+    bench_dir: ctx.benchDir, config: '',
+  };
+  let config = null;
+  if (def.configTemplate) {
+    const cfgPath = path.join(dir, 'proxy.conf');
+    config = renderTemplate(fs.readFileSync(def.configTemplate, 'utf8'), { ...vars, config: cfgPath });
+    fs.writeFileSync(cfgPath, config);
+    vars.config = cfgPath;
+  }
+  const cmd = renderTemplate(def.cmdFor(r.mode), vars);
+  const env = { ...process.env };
+  for (const [k, v] of Object.entries(vars)) env['BENCH_' + k.toUpperCase()] = String(v);
+  const h = startProcess(`${def.name}/${r.mode}`, '/bin/sh', ['-c', cmd], { logFile: path.join(dir, 'out.log'), cwd: def.cwd, env });
+  return { h, cmd, config, readyTimeoutMs: def.readyTimeoutMs };
+}
+
+// ---------------------------------------------------------------- registry
+export const BUILTIN = {
+  direct: { name: 'direct', modes: ['l4', 'sni', 'http'], direct: true },
+  haproxy: { name: 'haproxy', modes: ['l4', 'sni', 'http'], start: startHaproxy },
+  nginx: { name: 'nginx', modes: ['l4', 'sni', 'http'], start: startNginx },
+  node: { name: 'node', modes: ['l4', 'sni', 'http'], start: startNode },
+};
+
+export function proxyDefs(opts = {}) {
+  const defs = [...Object.values(BUILTIN), sightlineDef()];
+  const put = putFromEnv(process.env, opts.putEnv || {});
+  if (put) defs.push({ ...put, start: (ctx, r) => startPut(ctx, r, put) });
+  let sel = defs;
+  if (opts.proxies) {
+    const want = opts.proxies.split(',').map((s) => s.trim());
+    sel = defs.filter((d) => want.includes(d.name) || (d.put && want.includes('put')));
+  }
+  return sel;
+}
+
+// Start one proxy instance; returns an instance object or { error }.
+// r: { mode, target, routes, defaultTarget }
+export async function startInstance(ctx, def, r) {
+  const label = `${def.name}/${r.mode}`;
+  if (def.direct) {
+    const port = r.mode === 'sni' ? r.routes[0].port : r.target.port;
+    return { label, name: def.name, mode: r.mode, port, pid: null, direct: true, cmd: '(no proxy: client connects to the backend)' };
+  }
+  const [listenPort] = await freePorts(1);
+  const rr = { ...r, listenPort };
+  let s;
+  try {
+    s = await def.start(ctx, rr);
+    await waitListening(listenPort, s.readyTimeoutMs || 10000, s.h.alive, label);
+  } catch (e) {
+    const tail = s?.h?.logFile ? safeTail(s.h.logFile) : '';
+    if (s?.h) await s.h.stop();
+    return { label, name: def.name, mode: r.mode, error: `${e.message}${tail ? ' | log: ' + tail : ''}` };
+  }
+  return { label, name: def.name, mode: r.mode, port: listenPort, pid: s.h.pid, h: s.h, cmd: s.cmd, config: s.config, put: !!def.put };
+}
+
+function safeTail(f) {
+  try { return fs.readFileSync(f, 'utf8').trim().split('\n').slice(-3).join(' / ').slice(0, 400); } catch { return ''; }
+}
+
+export async function stopInstance(inst) {
+  if (inst?.h) await inst.h.stop();
+}
