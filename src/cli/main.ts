@@ -7,8 +7,6 @@ import { VERSION } from '../version.js';
 import { ConfigError, SightlineError } from '../core/errors.js';
 import { configErrorLines } from './config-errors.js';
 import { loadCliConfig } from './reload.js';
-import { start } from './start.js';
-import { runDiagnose } from './diagnose/command.js';
 import { MAX_DROP_AFTER_S, MIN_DROP_AFTER_S } from '../demo/config.js';
 
 
@@ -34,6 +32,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--demo-backend [port]', 'also start a local echo backend (quick start), default port 9000')
     .action(async (opts: { config: string; demoBackend?: string | boolean }) => {
+      // Loaded on use: `check` and a refused config answer without loading the proxy.
+      const { start } = await import('./start.js');
       exit = await start(opts.config, opts.demoBackend);
     });
 
@@ -76,6 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--timeout <seconds>', 'wait this long for each answer (default 5)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { admin?: string; prometheus?: string; token?: string; window?: string; selector?: string; timeout?: string; json?: boolean }) => {
+      const { runDiagnose } = await import('./diagnose/command.js');
       exit = await runDiagnose(opts, { write: (t) => process.stdout.write(t), error: (t) => process.stderr.write(t) });
     });
 

@@ -10,7 +10,7 @@
  */
 import { configNotes } from '../config/notes.js';
 import { expandPorts } from '../routing/ports.js';
-import { SightlineProxy } from '../server.js';
+import type { SightlineProxy } from '../server.js';
 import { configErrorLines } from './config-errors.js';
 import { startDemoBackend } from './demo-backend.js';
 import { loadCliConfig, reloadFromFile } from './reload.js';
@@ -34,6 +34,8 @@ export async function start(file: string, demo: string | boolean | undefined): P
       closers.push(() => new Promise((r) => backend.close(r)));
       say(`demo backend listening on 127.0.0.1:${port}`);
     }
+    // Loaded only once the file is known good: a refused file is answered without the proxy's code.
+    const { SightlineProxy } = await import('../server.js');
     proxy = new SightlineProxy(options);
     await proxy.start();
   } catch (err) {
