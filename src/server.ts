@@ -248,6 +248,8 @@ export class SightlineProxy {
    * start keeps its running value and is listed in `restartNeeded` when the file changed it.
    */
   async applyConfig(next: ResolvedOptions): Promise<{ generation: number; restartNeeded: string[] }> {
+    // A drain closed the listeners; a swap now would open them again.
+    if (this.#ctx.draining) throw new Error('the proxy is stopping; the configuration was not applied');
     const cur = this.#ctx.options;
     const kept = {
       listenHost: cur.listenHost,

@@ -63,6 +63,8 @@ export async function start(file: string, demo: string | boolean | undefined): P
     });
   };
   process.on('SIGHUP', onHup);
+  // While draining a reload would reopen listeners; the signal must still not end the process.
+  const ignoreHup = (): void => say('sightline: SIGHUP received while draining: ignored');
   await new Promise<void>((resolve) => {
     let draining = false;
     const onSignal = (sig: NodeJS.Signals): void => {
@@ -72,6 +74,8 @@ export async function start(file: string, demo: string | boolean | undefined): P
         return;
       }
       draining = true;
+      process.removeListener('SIGHUP', onHup);
+      process.on('SIGHUP', ignoreHup);
       say(`${sig} received: draining (up to ${running.options.gracefulShutdownTimeout} ms; send it again to stop now)`);
       resolve();
     };
@@ -79,7 +83,7 @@ export async function start(file: string, demo: string | boolean | undefined): P
     process.on('SIGINT', onSignal);
   });
   await running.stop();
-  process.removeListener('SIGHUP', onHup);
+  process.removeListener('SIGHUP', ignoreHup);
   for (const c of closers) await c();
   say('stopped');
   return 0;
