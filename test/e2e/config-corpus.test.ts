@@ -3,40 +3,18 @@
  * `check` and `start`: exit 2, exactly one stderr line naming the file and the key, no stack
  * trace, under 2 s. Plus two generated files too large to commit (5 MiB; a million brackets).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { sightline, type CliResult } from '../helpers/cli.js';
 
 const CORPUS = path.resolve('test/config-corpus');
 const expected = JSON.parse(readFileSync(path.join(CORPUS, 'expected.json'), 'utf8')) as Record<string, { key: string; startOnly?: boolean }>;
 
-interface Run {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-  readonly ms: number;
-}
-
-function cli(args: readonly string[]): Promise<Run> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    // A start that wrongly succeeds would run forever: stop it so the assertion reports it.
-    const guard = setTimeout(() => c.kill('SIGKILL'), 10_000);
-    c.once('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, out, err, ms: performance.now() - t0 });
-    });
-  });
-}
+type Run = CliResult;
+const cli = (args: readonly string[]): Promise<Run> => sightline(args, 10_000);
 
 /** Runs `jobs` at most `width` at a time (2 cores shared by many: one at a time keeps the timing honest). */
 async function pool<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {

@@ -6,13 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
-import { certFor, connect, freePorts, HOST, readBytes, taggedServer, waitFor, type TestServer } from '../helpers/net.js';
+import { certFor, connect, freePorts, HOST, readBytes, waitFor } from '../helpers/net.js';
+import { useReloadRig } from '../helpers/reload-rig.js';
 
 interface Cli {
   readonly child: ChildProcess;
@@ -46,25 +46,13 @@ function servedFingerprint(port: number): Promise<string> {
 const fingerprintOf = (pem: string): string => new X509Certificate(pem).fingerprint256;
 
 describe('sightline start: signals', () => {
-  let dir: string;
-  let a: TestServer;
-  let b: TestServer;
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'sightline-reload-'));
-    a = await taggedServer('A');
-    b = await taggedServer('B');
-  });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const rig = useReloadRig('sightline-reload-');
 
   it('SIGHUP: a valid file is swapped in, an invalid one is refused and counted, a rotated certificate is served to the next client', async () => {
     const [plain, tlsPort] = await freePorts(2);
-    const cfg = path.join(dir, 'sightline.yaml');
-    const certFile = path.join(dir, 'cert.pem');
-    const keyFile = path.join(dir, 'key.pem');
+    const cfg = path.join(rig.dir, 'sightline.yaml');
+    const certFile = path.join(rig.dir, 'cert.pem');
+    const keyFile = path.join(rig.dir, 'key.pem');
     const one = await certFor('rotate.test');
     const two = await certFor('rotate.test');
     await writeFile(certFile, one.cert);
@@ -72,9 +60,9 @@ describe('sightline start: signals', () => {
     const config = (backend: number, extra = ''): string =>
       `listenHost: 127.0.0.1\nadmin: { port: 0 }\ngracefulShutdownTimeout: 2000\n${extra}routes:\n` +
       `  - name: plain\n    match: { ports: ${plain} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${backend} } }\n` +
-      `  - name: tls\n    match: { ports: ${tlsPort} }\n    action:\n      type: forward\n      protocol: tcp\n      target: { host: 127.0.0.1, port: ${a.port} }\n` +
+      `  - name: tls\n    match: { ports: ${tlsPort} }\n    action:\n      type: forward\n      protocol: tcp\n      target: { host: 127.0.0.1, port: ${rig.a.port} }\n` +
       `      tls: { mode: terminate, certificate: { certFile: cert.pem, keyFile: key.pem } }\n`;
-    await writeFile(cfg, config(a.port));
+    await writeFile(cfg, config(rig.a.port));
     const cli = startCli(cfg);
     try {
       await waitFor(() => /admin on (http:\S+)/.test(cli.err), 15_000, `admin line in: ${cli.err}`);
@@ -93,7 +81,7 @@ describe('sightline start: signals', () => {
       expect((await readBytes(live, 1)).toString()).toBe('A');
 
       // 1. Valid file: the route now goes to B.
-      await writeFile(cfg, config(b.port));
+      await writeFile(cfg, config(rig.b.port));
       cli.child.kill('SIGHUP');
       await waitFor(() => cli.err.includes('reloaded (configuration generation 2)'), 10_000, `reload line in: ${cli.err}`);
       const fresh = await connect(plain!);
@@ -104,7 +92,7 @@ describe('sightline start: signals', () => {
       expect(await metric('sightline_config_generation')).toBe(2);
 
       // 2. Invalid file: refused, one line naming the file and key; B keeps serving; counted and logged.
-      await writeFile(cfg, config(a.port, 'inactivityTimout: 5\n'));
+      await writeFile(cfg, config(rig.a.port, 'inactivityTimout: 5\n'));
       cli.child.kill('SIGHUP');
       await waitFor(() => cli.err.includes('reload refused'), 10_000, `refusal in: ${cli.err}`);
       const refusal = cli.err.split('\n').find((l) => l.includes('reload refused'))!;
@@ -117,7 +105,7 @@ describe('sightline start: signals', () => {
       await waitFor(() => cli.out.includes('proxy-reload-failed'), 5_000, 'the JSON log record of the refusal');
 
       // 3. Certificate rotation: same paths, new files, SIGHUP; the next TLS client gets the new one.
-      await writeFile(cfg, config(b.port));
+      await writeFile(cfg, config(rig.b.port));
       await writeFile(certFile, two.cert);
       await writeFile(keyFile, two.key);
       cli.child.kill('SIGHUP');
@@ -126,7 +114,7 @@ describe('sightline start: signals', () => {
       expect(fingerprintOf(two.cert)).not.toBe(fingerprintOf(one.cert));
 
       // 4. A missing certificate on reload is refused like any bad file; the rotated one stays.
-      await writeFile(cfg, config(b.port).replace('certFile: cert.pem', 'certFile: gone.pem'));
+      await writeFile(cfg, config(rig.b.port).replace('certFile: cert.pem', 'certFile: gone.pem'));
       cli.child.kill('SIGHUP');
       await waitFor(() => count(cli.err, /reload refused/g) === 2, 10_000, `second refusal in: ${cli.err}`);
       expect(cli.err).toContain('routes[1].action.tls.certificate.certFile: cannot read');
@@ -142,10 +130,10 @@ describe('sightline start: signals', () => {
 
   it('SIGTERM drains; a second SIGTERM stops at once, and the open connection still gets its close record', async () => {
     const [port] = await freePorts(1);
-    const cfg = path.join(dir, 'drain.yaml');
+    const cfg = path.join(rig.dir, 'drain.yaml');
     await writeFile(
       cfg,
-      `listenHost: 127.0.0.1\nadmin: { enabled: false }\ngracefulShutdownTimeout: 30000\nroutes:\n  - name: r\n    match: { ports: ${port} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${a.port} } }\n`,
+      `listenHost: 127.0.0.1\nadmin: { enabled: false }\ngracefulShutdownTimeout: 30000\nroutes:\n  - name: r\n    match: { ports: ${port} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${rig.a.port} } }\n`,
     );
     const cli = startCli(cfg);
     await waitFor(() => cli.err.includes('listening on'), 15_000, `listening in: ${cli.err}`);
@@ -172,8 +160,8 @@ describe('sightline start: signals', () => {
 
   it('SIGHUP on an unchanged file reloads it; the process keeps running', async () => {
     const [port] = await freePorts(1);
-    const cfg = path.join(dir, 'early.yaml');
-    await writeFile(cfg, `listenHost: 127.0.0.1\nadmin: { enabled: false }\nroutes:\n  - match: { ports: ${port} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${a.port} } }\n`);
+    const cfg = path.join(rig.dir, 'early.yaml');
+    await writeFile(cfg, `listenHost: 127.0.0.1\nadmin: { enabled: false }\nroutes:\n  - match: { ports: ${port} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${rig.a.port} } }\n`);
     const cli = startCli(cfg);
     await waitFor(() => cli.err.includes('listening on'), 15_000, `listening in: ${cli.err}`);
     cli.child.kill('SIGHUP');

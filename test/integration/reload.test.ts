@@ -4,27 +4,15 @@
  * use) changes nothing, is counted, and says why naming the file and key.
  */
 import net from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCliConfig, reloadFromFile } from '../../src/cli/reload.js';
 import { SightlineProxy } from '../../src/server.js';
-import { connect, freePort, HOST, readBytes, taggedServer, type TestServer } from '../helpers/net.js';
+import { connect, freePort, HOST, readBytes } from '../helpers/net.js';
+import { useReloadRig } from '../helpers/reload-rig.js';
 
-let dir: string;
-let a: TestServer;
-let b: TestServer;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'sightline-reload-int-'));
-  a = await taggedServer('A');
-  b = await taggedServer('B');
-});
-afterAll(async () => {
-  await a.close();
-  await b.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const rig = useReloadRig('sightline-reload-int-');
 
 const yaml = (routes: Array<[name: string, port: number, backend: number]>, extra = ''): string =>
   `listenHost: 127.0.0.1\nadmin: { enabled: false }\ntelemetry: { logging: { level: silent } }\n${extra}routes:\n` +
@@ -45,8 +33,8 @@ const metric = async (p: SightlineProxy, name: string): Promise<number> => {
 describe('reloadFromFile', () => {
   it('applies a valid file atomically (new ports, new targets, live connections keep their route) and refuses a bad one without a change', async () => {
     const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
-    const file = path.join(dir, 'r.yaml');
-    await writeFile(file, yaml([['one', p1, a.port]]));
+    const file = path.join(rig.dir, 'r.yaml');
+    await writeFile(file, yaml([['one', p1, rig.a.port]]));
     const proxy = new SightlineProxy(await loadCliConfig(file));
     await proxy.start();
     try {
@@ -54,7 +42,7 @@ describe('reloadFromFile', () => {
       const live = await connect(p1);
       expect((await readBytes(live, 1)).toString()).toBe('A');
 
-      await writeFile(file, yaml([['one', p1, b.port], ['two', p2, a.port]], 'connectionTimeout: 1234\n'));
+      await writeFile(file, yaml([['one', p1, rig.b.port], ['two', p2, rig.a.port]], 'connectionTimeout: 1234\n'));
       expect(await reloadFromFile(proxy, file)).toEqual({ ok: true, generation: 2, restartNeeded: [] });
       expect(proxy.listeningPorts).toEqual([p1, p2].sort((x, y) => x - y));
       expect(await tagOf(p1)).toBe('B');
@@ -62,10 +50,10 @@ describe('reloadFromFile', () => {
       expect(proxy.options.connectionTimeout).toBe(1234);
       live.write('x');
       expect((await readBytes(live, 1)).toString()).toBe('x');
-      expect([...proxy.connectionManager.getConnections().values()].some((c) => c.routeName === 'one' && c.target === `127.0.0.1:${a.port}`)).toBe(true);
+      expect([...proxy.connectionManager.getConnections().values()].some((c) => c.routeName === 'one' && c.target === `127.0.0.1:${rig.a.port}`)).toBe(true);
 
       // Invalid: one error naming the file and the key; nothing changes.
-      await writeFile(file, yaml([['one', p1, a.port]], 'noDelay: maybe\n'));
+      await writeFile(file, yaml([['one', p1, rig.a.port]], 'noDelay: maybe\n'));
       const bad = await reloadFromFile(proxy, file);
       expect(bad).toEqual({ ok: false, error: expect.stringContaining(`${file}: noDelay: expected true or false`) as unknown });
       expect(await tagOf(p1)).toBe('B');
@@ -74,7 +62,7 @@ describe('reloadFromFile', () => {
       const blocker = net.createServer();
       await new Promise<void>((r) => blocker.listen(p3, HOST, r));
       const p4 = await freePort();
-      await writeFile(file, yaml([['one', p1, a.port], ['four', p4, a.port], ['three', p3, a.port]]));
+      await writeFile(file, yaml([['one', p1, rig.a.port], ['four', p4, rig.a.port], ['three', p3, rig.a.port]]));
       const busy = await reloadFromFile(proxy, file);
       blocker.close();
       expect(busy.ok).toBe(false);
@@ -86,7 +74,7 @@ describe('reloadFromFile', () => {
       expect(await metric(proxy, 'sightline_config_generation')).toBe(2);
 
       // Settings bound at start are named, not silently ignored.
-      await writeFile(file, yaml([['one', p1, a.port]], 'maxConnectionsPerIP: 7\n'));
+      await writeFile(file, yaml([['one', p1, rig.a.port]], 'maxConnectionsPerIP: 7\n'));
       expect(await reloadFromFile(proxy, file)).toEqual({ ok: true, generation: 3, restartNeeded: ['maxConnectionsPerIP'] });
       expect(proxy.options.maxConnectionsPerIP).toBe(100);
       expect(proxy.listeningPorts).toEqual([p1]);
@@ -102,8 +90,8 @@ describe('reloadFromFile', () => {
 
   it('refuses to reload a proxy that is draining (it would reopen its listeners)', async () => {
     const port = await freePort();
-    const file = path.join(dir, 'd.yaml');
-    await writeFile(file, yaml([['one', port, a.port]], 'gracefulShutdownTimeout: 2000\n'));
+    const file = path.join(rig.dir, 'd.yaml');
+    await writeFile(file, yaml([['one', port, rig.a.port]], 'gracefulShutdownTimeout: 2000\n'));
     const proxy = new SightlineProxy(await loadCliConfig(file));
     await proxy.start();
     const live = await connect(port);
