@@ -46,24 +46,54 @@ function parseJson(text: string, path: string): unknown {
   }
 }
 
+/** `near "<the offending line>"`, cut to 60 characters, for one-line messages. */
+function near(text: string, line: number): string {
+  const source = text.split('\n', line)[line - 1]?.trim();
+  return source ? ` (near ${JSON.stringify(source.length > 60 ? `${source.slice(0, 60)}…` : source)})` : '';
+}
+
 async function parseYaml(text: string, path: string): Promise<unknown> {
   // Loaded on first use: a library user who never reads a file never pays its heap (see the
   // throughput note in bench/README.md: a proxy's live heap decides how often V8 marks it).
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { prettyErrors: true });
+  const yaml = await import('yaml');
+  const lines = new yaml.LineCounter();
+  // yaml's own duplicate-key check compares every key with every earlier one (20 000 keys took
+  // 40 s); the linear check below replaces it.
+  const doc = yaml.parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter: lines });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
     const [headline = first.message] = first.message.split('\n');
-    const reason = headline.replace(/ at line \d+, column \d+:?$/, '');
     const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    if (/Maximum call stack/i.test(headline)) throw readError(path, `nesting too deep to parse${at} (at most ${MAX_CONFIG_DEPTH} levels)`, first);
+    const reason = headline.replace(/ at line \d+, column \d+:?$/, '');
     // One line: the offending source line is quoted instead of yaml's multi-line snippet.
-    const source = pos ? text.split('\n', pos.line)[pos.line - 1]?.trim() : undefined;
-    const near = source ? ` (near ${JSON.stringify(source.length > 60 ? `${source.slice(0, 60)}…` : source)})` : '';
-    throw readError(path, `YAML syntax error${at}: ${reason}${near}`, first);
+    throw readError(path, `YAML syntax error${at}: ${reason}${pos ? near(text, pos.line) : ''}`, first);
+  }
+  // Duplicate keys, one pass over the document (an explicit stack: no recursion on nesting).
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (yaml.isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (yaml.isScalar(key)) {
+          if (seen.has(key.value)) {
+            const pos = lines.linePos(key.range?.[0] ?? 0);
+            throw readError(path, `YAML syntax error at line ${pos.line}, column ${pos.col}: Map keys must be unique${near(text, pos.line)}`);
+          }
+          seen.add(key.value);
+        }
+        stack.push(pair.value);
+      }
+    } else if (yaml.isSeq(node)) stack.push(...node.items);
   }
   return doc.toJS();
 }
+
+/** Characters after which a quote starts a quoted scalar (elsewhere, as in `it's`, it is text). */
+const QUOTE_OPENERS = new Set([10, 58, 45, 91, 123, 44, 63]); // newline : - [ { , ?
 
 /**
  * The deepest bracket nesting of flow collections (`[`, `{`) outside quoted strings and comments,
@@ -72,26 +102,33 @@ async function parseYaml(text: string, path: string): Promise<unknown> {
 export function flowDepth(text: string, limit: number): { depth: number; line: number } {
   let depth = 0;
   let line = 1;
-  let quote = '';
+  let quote = 0;
   let comment = false;
+  let last = 10; // the last character that was not a space or tab
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch === 10) {
       line++;
       comment = false;
+      if (quote === 0) last = 10;
       continue;
     }
     if (comment) continue;
-    if (quote !== '') {
-      if (ch === 92 && quote === '"') i++; // backslash escape inside "..."
-      else if (text[i] === quote) quote = '';
+    if (quote !== 0) {
+      if (ch === 92 && quote === 34) i++; // backslash escape inside "..."
+      else if (ch === quote) {
+        quote = 0;
+        last = ch;
+      }
       continue;
     }
-    if (ch === 34 || ch === 39) quote = text[i]!;
+    if (ch === 32 || ch === 9) continue;
+    if ((ch === 34 || ch === 39) && QUOTE_OPENERS.has(last)) quote = ch;
     else if (ch === 35 && (i === 0 || text.charCodeAt(i - 1) <= 32)) comment = true; // '#' starts a YAML comment
     else if (ch === 91 || ch === 123) {
       if (++depth > limit) return { depth, line };
     } else if (ch === 93 || ch === 125) depth = Math.max(0, depth - 1);
+    last = ch;
   }
   return { depth: 0, line };
 }

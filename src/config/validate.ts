@@ -18,14 +18,20 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** A file with thousands of unknown keys gets the first few explained and a count of the rest. */
+const MAX_ISSUES = 20;
+
 function toConfigIssues(schema: z.core.$ZodType, issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[]): ConfigIssue[] {
-  return flattenIssues(issues, base).map((draft): ConfigIssue => {
+  const drafts = flattenIssues(issues, base);
+  const shown = drafts.slice(0, MAX_ISSUES).map((draft): ConfigIssue => {
     const path = formatPath(draft.path);
     if (draft.unknownKeyOf === undefined) return { path, message: draft.message };
     const key = String(draft.path[draft.path.length - 1]);
     const hint = unknownKeyHint(key, validKeysAt(schema, draft.unknownKeyOf.slice(base.length)));
     return { path, message: draft.message, hint };
   });
+  if (drafts.length > MAX_ISSUES) shown.push({ path: '', message: `and ${drafts.length - MAX_ISSUES} more problems (fix these first)` });
+  return shown;
 }
 
 const PARSE_PARAMS = { error: configErrorMap, reportInput: true } as const;

@@ -100,6 +100,26 @@ describe('loadConfigFile', () => {
     expect(err.message).not.toContain('\n');
   });
 
+  it('finds a duplicate key in a nested map, and a file of 5 000 keys parses in linear time', async () => {
+    const nested = await rejection(loadConfigFile(await write('dup-nested.yaml', 'routes: []\nhttp:\n  upstream:\n    maxSockets: 1\n    maxSockets: 2\n')));
+    expect(nested.message).toMatch(/dup-nested\.yaml: YAML syntax error at line 5, column 5: Map keys must be unique \(near "maxSockets: 2"\)/);
+    const many = Array.from({ length: 5000 }, (_, i) => `k${i}: 1\n`).join('');
+    const t0 = performance.now();
+    const err = (await rejection(loadConfigFile(await write('many.yaml', `routes: []\n${many}`)))) as ConfigError;
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    // The first 20 problems explained, the rest counted: a bounded answer to an unbounded file.
+    expect(err.issues).toHaveLength(21);
+    expect(err.issues[20]).toEqual({ path: '', message: 'and 4980 more problems (fix these first)' });
+  });
+
+  it('an apostrophe in plain text does not hide brackets from the nesting scan; quoted brackets do not count', async () => {
+    const deep = await rejection(loadConfigFile(await write('apos.yaml', `routes: []\nname: it's\nx: ${'['.repeat(40)}${']'.repeat(40)}\n`)));
+    expect(deep.message).toContain('apos.yaml: nesting deeper than 32 levels at line 3');
+    const quoted = await rejection(loadConfigFile(await write('quoted.yaml', `routes: []\nx: "${'['.repeat(40)}"\ny: '${'{'.repeat(40)}'\n`)));
+    expect(quoted).toBeInstanceOf(ConfigError);
+    expect((quoted as ConfigError).issues.map((i) => i.path)).toEqual(['x', 'y']);
+  });
+
   it('reports duplicate keys in YAML', async () => {
     const err = await rejection(loadConfigFile(await write('dup.yaml', 'routes: []\nnoDelay: true\nnoDelay: false\n')));
     expect(err.message).toMatch(/dup\.yaml: YAML syntax error at line 3, column 1: .*unique/i);
