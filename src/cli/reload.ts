@@ -22,23 +22,45 @@ export type ReloadResult =
   | { readonly ok: true; readonly generation: number; readonly restartNeeded: readonly string[] }
   | { readonly ok: false; readonly error: string };
 
-/** Only one reload at a time: a burst of SIGHUPs is applied in order, each against the file as it is then. */
-const queues = new WeakMap<SightlineProxy, Promise<unknown>>();
+/**
+ * One reload at a time, and at most one waiting: a burst of SIGHUPs during a reload becomes one
+ * more reload (which reads the file as it is then), not a queue as long as the burst.
+ */
+interface Lane {
+  running: Promise<ReloadResult> | null;
+  waiting: Promise<ReloadResult> | null;
+}
+const lanes = new WeakMap<SightlineProxy, Lane>();
+
+async function reloadOnce(proxy: SightlineProxy, file: string): Promise<ReloadResult> {
+  try {
+    const next = await loadCliConfig(file);
+    const { generation, restartNeeded } = await proxy.applyConfig(next);
+    return { ok: true, generation, restartNeeded };
+  } catch (err) {
+    const error = configErrorText(err, file);
+    proxy.reloadFailed(error);
+    return { ok: false, error };
+  }
+}
 
 export function reloadFromFile(proxy: SightlineProxy, file: string): Promise<ReloadResult> {
-  const run = async (): Promise<ReloadResult> => {
-    try {
-      const next = await loadCliConfig(file);
-      const { generation, restartNeeded } = await proxy.applyConfig(next);
-      return { ok: true, generation, restartNeeded };
-    } catch (err) {
-      const error = configErrorText(err, file);
-      proxy.reloadFailed(error);
-      return { ok: false, error };
-    }
+  let lane = lanes.get(proxy);
+  if (lane === undefined) lanes.set(proxy, (lane = { running: null, waiting: null }));
+  const l = lane;
+  if (l.waiting !== null) return l.waiting;
+  const start = (): Promise<ReloadResult> => {
+    const p = reloadOnce(proxy, file).finally(() => {
+      if (l.running === p) l.running = null;
+    });
+    l.running = p;
+    return p;
   };
-  const prev = queues.get(proxy) ?? Promise.resolve();
-  const p = prev.then(run, run);
-  queues.set(proxy, p);
-  return p;
+  if (l.running === null) return start();
+  const after = l.running.then(() => {
+    l.waiting = null;
+    return start();
+  });
+  l.waiting = after;
+  return after;
 }
