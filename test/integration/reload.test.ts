@@ -104,4 +104,12 @@ describe('reloadFromFile', () => {
     live.destroy();
     await stopping;
   });
+
+  it('the CLI reads a file without `admin` as admin on 127.0.0.1:9464 (the library itself opens none)', async () => {
+    const file = path.join(rig.dir, 'no-admin.yaml');
+    await writeFile(file, 'routes: []\n');
+    expect((await loadCliConfig(file)).admin).toEqual({ host: '127.0.0.1', port: 9464, enabled: true, allowUnauthenticatedRemote: false, allowedHosts: [] });
+    await writeFile(file, 'routes: []\nadmin: { enabled: false }\n');
+    expect((await loadCliConfig(file)).admin?.enabled).toBe(false);
+  });
 });
