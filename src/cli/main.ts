@@ -1,21 +1,14 @@
 /**
  * The `sightline` command. Exit codes (DESIGN §5): 0 ok, 1 a finding, 2 bad usage or config.
+ * Configuration errors are one line per problem naming the file and key (cli/config-errors.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { configNotes } from '../config/notes.js';
 import { VERSION } from '../version.js';
-import { ConfigError, SightlineError } from '../core/errors.js';
 import { configErrorLines } from './config-errors.js';
 import { loadCliConfig } from './reload.js';
 import { MAX_DROP_AFTER_S, MIN_DROP_AFTER_S } from '../demo/config.js';
 
-
-/** A one-line description of what went wrong, never a stack trace. */
-export function describeError(err: unknown): string {
-  if (err instanceof ConfigError) return `invalid configuration: ${err.message.replace(/^configuration is invalid: /, '')}`;
-  if (err instanceof SightlineError) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exit = 0;
