@@ -83,7 +83,7 @@ export async function start(file: string, demo: string | boolean | undefined): P
     process.on('SIGINT', onSignal);
   });
   await running.stop();
-  process.removeListener('SIGHUP', ignoreHup);
+  // ignoreHup stays installed: a SIGHUP in the last moments must not turn exit 0 into 129.
   for (const c of closers) await c();
   say('stopped');
   return 0;
