@@ -15,6 +15,8 @@ export interface AdminSourceDeps {
   readonly pools: () => PoolStats;
   readonly version: string;
   readonly startedAt: number;
+  /** The configuration generation (1 at start, +1 per reload). */
+  readonly generation?: () => number;
 }
 
 function info(c: Connection, now: number): ConnectionInfo {
@@ -50,6 +52,7 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
       return {
         version: d.version,
         uptimeSeconds: Math.round((ctx.clock.now() - d.startedAt) / 1000),
+        configGeneration: d.generation?.() ?? 1,
         active: reg.size,
         accepted: reg.accepted,
         byRoute: Object.fromEntries(reg.byRoute()),

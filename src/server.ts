@@ -5,7 +5,7 @@
  */
 import type net from 'node:net';
 import { once } from 'node:events';
-import { channels } from './core/channels.js';
+import { channels, type ProxyEvent } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { SightlineError } from './core/errors.js';
@@ -52,6 +52,8 @@ export interface SightlineDeps {
 }
 
 export interface ProxyStats {
+  /** 1 for the configuration the proxy was built with, +1 for each successful applyConfig (reload). */
+  getConfigGeneration(): number;
   getActiveConnections(): number;
   getConnectionsByRoute(): Map<string, number>;
   getTerminationStats(): TerminationStats;
@@ -71,6 +73,9 @@ export class SightlineProxy {
   #lastExpire = 0;
   #started = false;
   #stopping: Promise<void> | null = null;
+  /** stopNow(): the drain stops waiting and closes what is left. */
+  #hurry = false;
+  #generation = 1;
 
   readonly connectionManager: { getConnections(): Map<number, Connection> };
 
@@ -187,8 +192,18 @@ export class SightlineProxy {
   stop(): Promise<void> {
     this.#stopping ??= this.#stop().finally(() => {
       this.#stopping = null;
+      this.#hurry = false;
     });
     return this.#stopping;
+  }
+
+  /**
+   * Stop without waiting for connections to finish (a second SIGTERM): every open connection is
+   * closed now with `shutdown`, so each still gets its close record. Joins a drain under way.
+   */
+  stopNow(): Promise<void> {
+    this.#hurry = true;
+    return this.stop();
   }
 
   async #stop(): Promise<void> {
@@ -200,9 +215,9 @@ export class SightlineProxy {
     // HTTP connections idle between requests close now, busy ones after their response;
     // WebSockets get close frames (1001).
     for (const c of [...ctx.registry.live.values()]) c.hooks?.drain(c);
-    await waitUntil(() => ctx.registry.size === 0, ctx.options.gracefulShutdownTimeout);
+    await waitUntil(() => ctx.registry.size === 0 || this.#hurry, ctx.options.gracefulShutdownTimeout);
     for (const c of [...ctx.registry.live.values()]) c.close(CloseReason.Shutdown, Initiator.Proxy);
-    await waitUntil(() => ctx.registry.size === 0, 2000);
+    await waitUntil(() => ctx.registry.size === 0, this.#hurry ? 200 : 2000);
     await closing;
     for (const svc of ctx.services) svc.close();
     if (this.#sweep !== null) clearInterval(this.#sweep);
@@ -222,14 +237,73 @@ export class SightlineProxy {
    */
   async updateRoutes(routes: readonly RouteConfig[]): Promise<void> {
     const resolved = validateRoutes(routes);
-    const table = new RouteTable(resolved);
+    await this.#swap(Object.freeze({ ...this.#ctx.options, routes: resolved }));
+  }
+
+  /**
+   * Apply a whole validated configuration (the CLI's SIGHUP reload, `cli/reload.ts`): routes swap
+   * as in updateRoutes (certificates come with the new routes, so a rotated certificate is served
+   * to the next client), and what is read per connection (timeouts, buffers, PROXY protocol
+   * trust, `defaults.target`, lifecycle thresholds) applies to new connections. What is bound at
+   * start keeps its running value and is listed in `restartNeeded` when the file changed it.
+   */
+  async applyConfig(next: ResolvedOptions): Promise<{ generation: number; restartNeeded: string[] }> {
+    // A drain closed the listeners; a swap now would open them again.
+    if (this.#ctx.draining) throw new Error('the proxy is stopping; the configuration was not applied');
+    const cur = this.#ctx.options;
+    const kept = {
+      listenHost: cur.listenHost,
+      admin: cur.admin,
+      telemetry: cur.telemetry,
+      // Read by the admission checks, built at construction.
+      maxConnectionsPerIP: cur.maxConnectionsPerIP,
+      connectionRateLimitPerMinute: cur.connectionRateLimitPerMinute,
+    };
+    const restartNeeded: string[] = (Object.keys(kept) as Array<keyof typeof kept>).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(cur[k]));
+    if (JSON.stringify(next.defaults.security) !== JSON.stringify(cur.defaults.security)) restartNeeded.push('defaults.security');
+    const merged: ResolvedOptions = Object.freeze({ ...next, ...kept, defaults: Object.freeze({ ...next.defaults, security: cur.defaults.security }) });
+    await this.#swap(merged, true);
+    return { generation: this.#generation, restartNeeded };
+  }
+
+  /** Count a reload that was refused (the running configuration stays): metrics and logs see it. */
+  reloadFailed(error: string): void {
+    publishProxy('reload-failed', { proxyId: this.#ctx.proxyId, generation: this.#generation, error });
+  }
+
+  /**
+   * The one swap: listeners for new ports first (a port that cannot be bound fails the whole
+   * swap and closes what it opened), then every derived piece of the context in one synchronous
+   * step, then ports no route uses stop accepting.
+   */
+  async #swap(options: ResolvedOptions, whole = false): Promise<void> {
+    const table = new RouteTable(options.routes);
     const wanted = new Set(table.ports);
     const ctx = this.#ctx;
     if (this.#started) {
-      for (const p of wanted) if (!this.#servers.has(p)) await this.#listen(p);
+      const opened: number[] = [];
+      try {
+        for (const p of wanted) {
+          if (this.#servers.has(p)) continue;
+          await this.#listen(p);
+          opened.push(p);
+        }
+      } catch (err) {
+        for (const p of opened) {
+          this.#servers.get(p)?.close();
+          this.#servers.delete(p);
+        }
+        throw err;
+      }
     }
-    ctx.options = Object.freeze({ ...ctx.options, routes: resolved });
+    ctx.options = options;
     ctx.table = table;
+    if (whole) {
+      ctx.defaultRoute = defaultRouteOf(options);
+      ctx.proxyIPs = new IpMatcher(options.proxyIPs);
+      ctx.timeouts = { keepAlive: effectiveTimeouts(options, true), plain: effectiveTimeouts(options, false) };
+      this.#generation++;
+    }
     if (this.#started) {
       for (const [p, s] of this.#servers) {
         if (!wanted.has(p)) {
@@ -238,12 +312,13 @@ export class SightlineProxy {
         }
       }
     }
-    publishProxy('routes-updated', { proxyId: ctx.proxyId, routes: table.routes.map((r) => r.name) });
+    publishProxy('routes-updated', { proxyId: ctx.proxyId, routes: table.routes.map((r) => r.name), generation: this.#generation });
   }
 
   getStats(): ProxyStats {
     const reg = this.#ctx.registry;
     return {
+      getConfigGeneration: () => this.#generation,
       getActiveConnections: () => reg.size,
       getConnectionsByRoute: () => reg.byRoute(),
       getTerminationStats: () => reg.terminationStats(),
@@ -265,6 +340,8 @@ export class SightlineProxy {
       source: {
         live: () => ctx.registry.live.values(),
         now: () => ctx.clock.now(),
+        routes: () => ctx.table.routes.map((r) => r.name),
+        configGeneration: () => this.#generation,
         pools: () => {
           const p = this.#pools.stats();
           return { open: p.open, idle: p.idle };
@@ -275,8 +352,9 @@ export class SightlineProxy {
 
   /** The admin listener (L6): /metrics, health, the JSON API and the status page. */
   async #startAdmin(): Promise<void> {
+    // The library opens no admin listener unless `admin` is configured (the CLI configures one).
     const a = this.#ctx.options.admin;
-    if (!a.enabled) return;
+    if (a === undefined || !a.enabled) return;
     const { startAdmin } = await import('./admin/server.js');
     const source = adminSource({
       ctx: this.#ctx,
@@ -285,9 +363,10 @@ export class SightlineProxy {
       pools: () => this.#pools.stats(),
       version: VERSION,
       startedAt: this.#ctx.clock.now(),
+      generation: () => this.#generation,
     });
     // A port that cannot be bound rejects with SL_ERR_LISTEN (the CLI exits 2).
-    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token }, source);
+    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token, allowedHosts: a.allowedHosts }, source);
   }
 
   /** Where the admin listener is (null when disabled or not started). */
@@ -332,7 +411,7 @@ function defaultRouteOf(o: ResolvedOptions): CompiledRoute | null {
   );
 }
 
-function publishProxy(kind: 'started' | 'draining' | 'stopped' | 'routes-updated', detail: Record<string, unknown>): void {
+function publishProxy(kind: ProxyEvent['kind'], detail: Record<string, unknown>): void {
   if (channels.proxy.hasSubscribers) channels.proxy.publish({ kind, detail });
 }
 

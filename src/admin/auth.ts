@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { hostOfHeader, isLoopbackHost } from '../config/loopback.js';
 
 export const WWW_AUTHENTICATE = 'Bearer realm="sightline-admin"';
 
@@ -30,5 +31,22 @@ export function createAuthorizer(token: string | undefined): Authorizer {
   return {
     required: true,
     check: (given) => given !== undefined && timingSafeEqual(digest(given), expected),
+  };
+}
+
+/**
+ * DNS rebinding: a web page can point its own name at 127.0.0.1 and read the admin API through
+ * the victim's browser; the Host header still carries the page's name. Without a token, only
+ * loopback Host values (and `admin.allowedHosts`) are answered. With a token the check is moot
+ * (the page cannot know it). A request without Host (HTTP/1.0 tools) comes from no browser.
+ */
+export function createHostCheck(token: string | undefined, allowed: readonly string[] = []): (req: IncomingMessage) => boolean {
+  if (token !== undefined && token !== '') return () => true;
+  const extra = new Set(allowed.map((h) => hostOfHeader(h).toLowerCase()));
+  return (req) => {
+    const h = req.headers.host;
+    if (h === undefined || h === '') return true;
+    const host = hostOfHeader(h).toLowerCase();
+    return isLoopbackHost(host) || extra.has(host);
   };
 }

@@ -8,9 +8,9 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { SightlineError } from '../core/errors.js';
-import { createAuthorizer } from './auth.js';
+import { createAuthorizer, createHostCheck } from './auth.js';
 import { createHandler } from './handler.js';
-import { rawError } from './respond.js';
+import { error, rawError, send } from './respond.js';
 import type { AdminSource } from './source.js';
 
 export interface AdminServerOptions {
@@ -19,6 +19,8 @@ export interface AdminServerOptions {
   readonly port: number;
   /** When set, every route but /healthz and /readyz needs `Authorization: Bearer <token>`. */
   readonly token?: string | undefined;
+  /** Host header values answered without a token besides loopback ones (DNS rebinding guard). */
+  readonly allowedHosts?: readonly string[];
 }
 
 export interface AdminServer {
@@ -61,6 +63,7 @@ const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : ho
 
 export async function startAdmin(o: AdminServerOptions, source: AdminSource): Promise<AdminServer> {
   const handler = createHandler(source, createAuthorizer(o.token));
+  const hostOk = createHostCheck(o.token, o.allowedHosts);
   const server = http.createServer(
     {
       maxHeaderSize: LIMITS.maxHeaderSize,
@@ -68,7 +71,12 @@ export async function startAdmin(o: AdminServerOptions, source: AdminSource): Pr
       requestTimeout: LIMITS.requestTimeout,
       keepAliveTimeout: LIMITS.keepAliveTimeout,
     },
-    handler,
+    (req, res) => {
+      // Probes carry no data and come from orchestrators that use the pod's address as Host.
+      const probe = req.url === '/healthz' || req.url === '/readyz';
+      if (probe || hostOk(req)) handler(req, res);
+      else send(res, error(421, 'Host not allowed: without admin.token only loopback Host values (and admin.allowedHosts) are answered'));
+    },
   );
   server.maxHeadersCount = LIMITS.maxHeadersCount;
   server.maxConnections = LIMITS.maxConnections;

@@ -1,24 +1,14 @@
 /**
  * The `sightline` command. Exit codes (DESIGN §5): 0 ok, 1 a finding, 2 bad usage or config.
+ * Configuration errors are one line per problem naming the file and key (cli/config-errors.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { configNotes } from '../config/notes.js';
 import { VERSION } from '../version.js';
-import { loadConfigFile } from '../config/load.js';
-import { ConfigError, SightlineError } from '../core/errors.js';
-import { expandPorts } from '../routing/ports.js';
-import { SightlineProxy } from '../server.js';
-import { startDemoBackend } from './demo-backend.js';
-import { runDiagnose } from './diagnose/command.js';
+import { configErrorLines } from './config-errors.js';
+import { loadCliConfig } from './reload.js';
 import { MAX_DROP_AFTER_S, MIN_DROP_AFTER_S } from '../demo/config.js';
 
-
-/** A one-line description of what went wrong, never a stack trace. */
-export function describeError(err: unknown): string {
-  if (err instanceof ConfigError) return `invalid configuration: ${err.message.replace(/^configuration is invalid: /, '')}`;
-  if (err instanceof SightlineError) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exit = 0;
@@ -35,6 +25,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--demo-backend [port]', 'also start a local echo backend (quick start), default port 9000')
     .action(async (opts: { config: string; demoBackend?: string | boolean }) => {
+      // Loaded on use: `check` and a refused config answer without loading the proxy.
+      const { start } = await import('./start.js');
       exit = await start(opts.config, opts.demoBackend);
     });
 
@@ -44,14 +36,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .action(async (opts: { config: string }) => {
       try {
-        const o = await loadConfigFile(opts.config);
+        const o = await loadCliConfig(opts.config);
         process.stdout.write(`${opts.config}: ok (${o.routes.length} route${o.routes.length === 1 ? '' : 's'})\n`);
         for (const n of configNotes(o)) process.stdout.write(`  note: ${n}\n`);
       } catch (err) {
-        if (err instanceof ConfigError) {
-          process.stderr.write(`${opts.config}: invalid configuration\n`);
-          for (const i of err.issues) process.stderr.write(`  ${i.path || '(root)'}: ${i.message}${i.hint ? ` (${i.hint})` : ''}\n`);
-        } else process.stderr.write(`sightline: ${describeError(err)}\n`);
+        // One line per problem, each naming the file and the key.
+        for (const line of configErrorLines(err, opts.config)) process.stderr.write(`${line}\n`);
         exit = 2;
       }
     });
@@ -79,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--timeout <seconds>', 'wait this long for each answer (default 5)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { admin?: string; prometheus?: string; token?: string; window?: string; selector?: string; timeout?: string; json?: boolean }) => {
+      const { runDiagnose } = await import('./diagnose/command.js');
       exit = await runDiagnose(opts, { write: (t) => process.stdout.write(t), error: (t) => process.stderr.write(t) });
     });
 
@@ -92,47 +83,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw err;
   }
   return exit;
-}
-
-async function start(file: string, demo: string | boolean | undefined): Promise<number> {
-  let proxy: SightlineProxy;
-  const closers: Array<() => Promise<unknown>> = [];
-  try {
-    const options = await loadConfigFile(file);
-    for (const n of configNotes(options)) process.stderr.write(`sightline: note: ${n}\n`);
-    if (demo !== undefined && demo !== false) {
-      const port = typeof demo === 'string' ? Number(demo) : 9000;
-      const backend = await startDemoBackend(port);
-      closers.push(() => new Promise((r) => backend.close(r)));
-      process.stdout.write(`demo backend listening on 127.0.0.1:${port}\n`);
-    }
-    proxy = new SightlineProxy(options);
-    await proxy.start();
-  } catch (err) {
-    process.stderr.write(`sightline: ${describeError(err)}\n`);
-    for (const c of closers) await c();
-    return 2;
-  }
-  const host = proxy.options.listenHost ?? '0.0.0.0';
-  for (const port of proxy.listeningPorts) {
-    const names = proxy.options.routes.filter((r) => expandPorts(r.match.ports).includes(port)).map((r) => r.name);
-    process.stdout.write(`listening on ${host}:${port} (routes: ${names.join(', ') || 'default'})\n`);
-  }
-  if (proxy.adminUrl !== null) process.stdout.write(`admin on ${proxy.adminUrl} (status page, /metrics, /api/*)\n`);
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      process.stdout.write(`${sig} received: draining (up to ${proxy.options.gracefulShutdownTimeout} ms)\n`);
-      process.removeListener('SIGTERM', onSignal);
-      process.removeListener('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await proxy.stop();
-  for (const c of closers) await c();
-  process.stdout.write('stopped\n');
-  return 0;
 }
 
 /** A whole number within [min, max], or null. */

@@ -3,10 +3,21 @@
  * are, said once at `check` and at start instead of silently ignored.
  */
 import type { ResolvedOptions } from './schema.js';
+import { tlsMaterialOf } from './tls-material.js';
 
-export function configNotes(o: ResolvedOptions): string[] {
+/** Certificates ending within this window are worth a warning at every check and reload. */
+const EXPIRY_WARNING_MS = 14 * 86_400_000;
+
+export function configNotes(o: ResolvedOptions, now = Date.now()): string[] {
   const notes: string[] = [];
   o.routes.forEach((r, i) => {
+    const m = r.action.tls === undefined ? undefined : tlsMaterialOf(r.action.tls);
+    if (m?.notAfter !== undefined) {
+      const key = `routes[${i}].action.tls.certificate`;
+      const end = new Date(m.notAfter).toISOString();
+      if (m.notAfter <= now) notes.push(`warning: ${key} "${r.name}": the certificate (${m.subject ?? ''}) expired on ${end}; clients will refuse it`);
+      else if (m.notAfter - now < EXPIRY_WARNING_MS) notes.push(`warning: ${key} "${r.name}": the certificate (${m.subject ?? ''}) expires on ${end}`);
+    }
     const mode = r.action.tls?.mode;
     const terminated = mode === 'terminate' || mode === 'terminate-and-reencrypt';
     const http = r.action.protocol ?? (terminated || r.match.path !== undefined || r.match.headers !== undefined ? 'http' : 'tcp');

@@ -6,6 +6,7 @@
  * Every default carries its reason on the line above it.
  */
 import { z } from 'zod';
+import { isLoopbackHost } from './loopback.js';
 import {
   actionSchema,
   certificateSchema,
@@ -68,16 +69,33 @@ export const defaultsSchema = z.strictObject({
   security: securityDefaultsSchema.prefault({}),
 });
 
-export const adminSchema = z.strictObject({
-  // Loopback: the admin API shows client addresses and must never be public by accident.
-  host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
-  // 9464 is the conventional port of an OpenTelemetry Prometheus exporter; 0 = ephemeral.
-  port: z.number().int('a port must be a whole number').min(0).max(65535, 'a port must be between 0 and 65535').default(9464),
-  token: z.string().min(1, 'must not be empty').optional()
-    .describe('Bearer token required on every admin path except /healthz and /readyz (e.g. a Prometheus scrape job\'s authorization).'),
-  // Observability-first: /metrics and /healthz are on unless switched off.
-  enabled: z.boolean().default(true),
-});
+export const adminSchema = z
+  .strictObject({
+    // Loopback: the admin API shows client addresses and must never be public by accident.
+    host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+    // 9464 is the conventional port of an OpenTelemetry Prometheus exporter; 0 = ephemeral.
+    port: z.number().int('a port must be a whole number').min(0).max(65535, 'a port must be between 0 and 65535').default(9464),
+    token: z
+      .string()
+      .min(1, 'must not be empty')
+      .optional()
+      .describe("Bearer token required on every admin path except /healthz and /readyz (e.g. a Prometheus scrape job's authorization)."),
+    // Observability-first: /metrics and /healthz are on unless switched off.
+    enabled: z.boolean().default(true),
+    // A non-loopback host without a token exposes client addresses: refused unless said out loud.
+    allowUnauthenticatedRemote: z.boolean().default(false),
+    // Without a token only loopback Host headers are answered (DNS rebinding); these are added.
+    allowedHosts: z.array(z.string().min(1, 'must not be empty')).default([]),
+  })
+  .superRefine((a, ctx) => {
+    if (a.enabled && a.token === undefined && !a.allowUnauthenticatedRemote && !isLoopbackHost(a.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message: `${JSON.stringify(a.host)} is not a loopback address: set admin.token, or admin.allowUnauthenticatedRemote: true to expose the admin API (client addresses, SNI) without one`,
+      });
+    }
+  });
 
 export const httpUpstreamSchema = z.strictObject({
   // Per backend (host:port of a route): enough for a busy backend, finite so one slow backend
@@ -227,8 +245,8 @@ export const optionsSchema = z.strictObject({
   http: httpSchema.prefault({}),
   // Section optional; present after parsing.
   defaults: defaultsSchema.prefault({}),
-  // Section optional; present after parsing.
-  admin: adminSchema.prefault({}),
+  // No admin listener unless asked for (the library); the CLI asks for 127.0.0.1:9464 by default.
+  admin: adminSchema.optional(),
   // Section optional; present after parsing.
   telemetry: telemetrySchema.prefault({}),
 });

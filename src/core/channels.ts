@@ -129,9 +129,9 @@ export interface LifecycleEvent {
   readonly kind: string;
   readonly detail?: Readonly<Record<string, unknown>>;
 }
-/** Proxy-level moments: started, stopping, stopped, routes updated. */
+/** Proxy-level moments: started, stopping, stopped, routes updated, a reload refused. */
 export interface ProxyEvent {
-  readonly kind: 'started' | 'draining' | 'stopped' | 'routes-updated';
+  readonly kind: 'started' | 'draining' | 'stopped' | 'routes-updated' | 'reload-failed';
   readonly detail?: Readonly<Record<string, unknown>>;
 }
 

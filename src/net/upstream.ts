@@ -2,13 +2,13 @@
  * Backend side: resolve the route's target (host list round-robin, functions of the connection
  * context, `port: 'preserve'`) and connect with TCP options and a deadline on the shared wheel.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { CloseReason, Initiator, Phase } from '../core/close-reasons.js';
 import { SightlineError } from '../core/errors.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { TargetContext } from '../config/types.js';
+import { tlsMaterialOf } from '../config/tls-material.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { onBackendClose, onBackendConnect, onBackendError } from './pump.js';
@@ -59,15 +59,10 @@ function resolveTargetOrThrow(c: Connection, route: CompiledRoute): ResolvedTarg
   return { host, port };
 }
 
-const caCache = new WeakMap<CompiledRoute, string | undefined>();
-
-/** The CA a re-encrypting route trusts for its backend (PEM text or file), read once per route. */
+/** The CA a re-encrypting route trusts for its backend, read when the configuration was loaded. */
 function backendCa(route: CompiledRoute): string | undefined {
-  if (caCache.has(route)) return caCache.get(route);
   const t = route.config.action.tls;
-  const ca = t?.ca ?? (t?.caFile !== undefined ? readFileSync(t.caFile, 'utf8') : undefined);
-  caCache.set(route, ca);
-  return ca;
+  return t === undefined ? undefined : (tlsMaterialOf(t)?.backendCa ?? t.ca);
 }
 
 /**

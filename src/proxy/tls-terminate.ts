@@ -6,9 +6,9 @@
  * upstream connect and byte pump as passthrough (re-encrypting routes connect with TLS,
  * verification on by default). Every handshake outcome is one close reason.
  */
-import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
+import { tlsMaterialOf } from '../config/tls-material.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connection.js';
 import type { ProxyContext } from '../net/context.js';
@@ -33,15 +33,8 @@ function buildContext(route: CompiledRoute): tls.SecureContext | Error {
   const cert = t?.certificate;
   if (cert === undefined) return new Error(`route "${route.name}" terminates TLS but has no certificate`);
   if (cert === 'auto') return new Error(`route "${route.name}": certificate 'auto' (ACME) is not supported; give key and cert`);
-  try {
-    const pem =
-      'keyFile' in cert
-        ? { key: readFileSync(cert.keyFile), cert: readFileSync(cert.certFile), ca: cert.caFile === undefined ? undefined : readFileSync(cert.caFile) }
-        : { key: cert.key, cert: cert.cert, ca: cert.ca };
-    return tls.createSecureContext({ ...pem, minVersion: t?.minVersion, maxVersion: t?.maxVersion, ciphers: t?.ciphers });
-  } catch (err) {
-    return err as Error;
-  }
+  // Built and checked when the configuration was loaded (config/tls-material.ts): no file is read here.
+  return tlsMaterialOf(t!)?.secureContext ?? new Error(`route "${route.name}": certificate not loaded (the route was not validated)`);
 }
 
 /** Register the terminating modes on a proxy context (called by the composition root). */

@@ -11,7 +11,9 @@
  *   as warnings or info records, with trace ids.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { openSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { SightlineError } from '../core/errors.js';
 import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type LifecycleEvent, type ProxyEvent } from '../core/channels.js';
 import { CloseReason, isRejection } from '../core/close-reasons.js';
 import type { ResolvedOptions } from '../config/schema.js';
@@ -24,13 +26,23 @@ import type { ResolvedOptions } from '../config/schema.js';
 export function createLogger(o: ResolvedOptions['telemetry']['logging']): Logger {
   const dest = o.destination;
   const buffered = { sync: false, minLength: 4096 };
-  const stream =
-    dest === 'stdout'
-      ? pino.destination({ dest: 1, ...buffered })
-      : dest === 'stderr'
-        ? pino.destination({ dest: 2, ...buffered })
-        : pino.destination({ dest, mkdir: true, ...buffered });
-  return pino({ level: o.level, base: { service: 'sightline' } }, stream);
+  const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : openLogFile(dest);
+  return pino({ level: o.level, base: { service: 'sightline' } }, pino.destination({ dest: fd, ...buffered }));
+}
+
+/**
+ * Opens a log file for appending now, so an unwritable destination fails start() with the key
+ * named (the CLI exits 2) instead of every line being dropped later. Directories are not
+ * created: a typo in the path should not grow a directory tree.
+ */
+function openLogFile(path: string): number {
+  try {
+    return openSync(path, 'a', 0o640);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (err as Error).message);
+    throw new SightlineError('SL_ERR_CONFIG_INVALID', `telemetry.logging.destination: cannot open ${path} for writing (${why})`, { cause: err });
+  }
 }
 
 /** Write out what the logger holds (resolves when written; never rejects). */
@@ -107,7 +119,8 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
   });
   const onProxy = guard<ProxyEvent>((e) => {
     if (e.detail?.proxyId !== o.proxyId) return;
-    logger.info({ event: `proxy-${e.kind}`, ...e.detail }, `proxy ${e.kind}`);
+    if (e.kind === 'reload-failed') logger.error({ event: 'proxy-reload-failed', ...e.detail }, 'configuration reload refused; the running configuration stays');
+    else logger.info({ event: `proxy-${e.kind}`, ...e.detail }, `proxy ${e.kind}`);
   });
   const onClose = guard<CloseEvent>((e) => {
     const c = e.conn;

@@ -19,7 +19,9 @@ export interface MetricSpec {
 
 export const METRICS = [
   { name: 'sightline_build_info', type: 'gauge', help: 'Always 1; the labels say which Sightline and Node.js are running.', labels: ['version', 'node'] },
-  { name: 'sightline_config_reloads_total', type: 'counter', help: 'Route table swaps (updateRoutes).', labels: [] },
+  { name: 'sightline_config_reloads_total', type: 'counter', help: 'Route table swaps (updateRoutes, or a configuration reload that was applied).', labels: [] },
+  { name: 'sightline_config_reload_failures_total', type: 'counter', help: 'Configuration reloads refused (invalid file, unreadable certificate, port in use); the running configuration stayed.', labels: [] },
+  { name: 'sightline_config_generation', type: 'gauge', help: 'Generation of the running configuration: 1 at start, +1 per applied reload.', labels: [] },
   { name: 'sightline_connections_accepted_total', type: 'counter', help: 'Connections accepted by a listener, before any check.', labels: ['port'] },
   { name: 'sightline_connections_rejected_total', type: 'counter', help: 'Connections refused by an IP list or a limit (at accept or once routed).', labels: ['route', 'reason'] },
   { name: 'sightline_connections_closed_total', type: 'counter', help: 'Connections ended, by route, close reason and initiator.', labels: ['route', 'reason', 'initiator'] },

@@ -28,6 +28,10 @@ export interface MetricsSource {
   /** Open connections (the live registry: read only). */
   live(): Iterable<ConnectionView & { readonly bytesReceived: number; readonly bytesSent: number }>;
   now(): number;
+  /** Names of the configured routes: their per-route gauges are exported (at 0) even when idle. */
+  routes?(): readonly string[];
+  /** Generation of the running configuration. */
+  configGeneration?(): number;
   /** HTTP upstream pool sockets, when HTTP routes exist. */
   pools(): { readonly open: number; readonly idle: number } | null;
   /** Standing disconnect patterns. */
@@ -129,6 +133,17 @@ export function startMetrics(o: MetricsOptions): Metrics {
 
   new Gauge({ ...spec('sightline_build_info'), registers }).set({ version: o.version, node: process.versions.node }, 1);
   const reloads = counter('sightline_config_reloads_total');
+  const reloadFailures = counter('sightline_config_reload_failures_total');
+  // Zero series from the start, so rate() and alerts see "0 failures" rather than nothing.
+  reloads.inc(0);
+  reloadFailures.inc(0);
+  new Gauge({
+    ...spec('sightline_config_generation'),
+    registers,
+    collect() {
+      this.set(src.configGeneration?.() ?? 1);
+    },
+  });
   const accepted = counter('sightline_connections_accepted_total');
   const rejected = counter('sightline_connections_rejected_total');
   const closed = counter('sightline_connections_closed_total');
@@ -164,10 +179,13 @@ export function startMetrics(o: MetricsOptions): Metrics {
     if (live !== null) return live;
     const now = src.now();
     const m = new Map<string, RouteLive>();
+    const fresh = (): RouteLive => ({ count: 0, oldestMs: 0, olderThan: AGE_THRESHOLDS_SECONDS.map(() => 0), bytesIn: 0, bytesOut: 0 });
+    // Every configured route has its series, at 0 when nothing is open on it (known series are never absent).
+    for (const name of src.routes?.() ?? []) m.set(name, fresh());
     for (const c of src.live()) {
       const route = c.routeName ?? NONE;
       let r = m.get(route);
-      if (r === undefined) m.set(route, (r = { count: 0, oldestMs: 0, olderThan: AGE_THRESHOLDS_SECONDS.map(() => 0), bytesIn: 0, bytesOut: 0 }));
+      if (r === undefined) m.set(route, (r = fresh()));
       const age = now - c.incomingStartTime;
       r.count++;
       if (age > r.oldestMs) r.oldestMs = age;
@@ -318,7 +336,9 @@ export function startMetrics(o: MetricsOptions): Metrics {
     if (mine(e.conn) && e.kind === 'idle-warning') warnings.inc({ route: e.conn.routeName ?? NONE });
   });
   const onProxy = guard<ProxyEvent>('proxy', (e) => {
-    if (e.kind === 'routes-updated' && e.detail?.proxyId === o.proxyId) reloads.inc();
+    if (e.detail?.proxyId !== o.proxyId) return;
+    if (e.kind === 'routes-updated') reloads.inc();
+    else if (e.kind === 'reload-failed') reloadFailures.inc();
   });
   const subs: Array<[string, (m: unknown) => void]> = [
     [CHANNEL_NAMES.accept, onAccept],

@@ -42,12 +42,14 @@ describe('sightline CLI', () => {
     expect(r.err).toContain('domains');
   });
 
-  it('start: a bad config or a missing file exits 2 with a one-line message', async () => {
+  it('start: a bad config or a missing file exits 2 with one line per problem, each naming the file', async () => {
     const bad = await tmpFile('bad.json', JSON.stringify({ routes: [{ match: { ports: 'x' }, action: { type: 'forward' } }] }));
     const r = run(['start', '-c', bad]);
     expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/routes\[0\]/);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^sightline: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: routes\\[0\\]\\.match\\.ports: `));
+    expect(lines[1]).toContain(`${bad}: routes[0].action.target: `);
     const missing = run(['start', '-c', '/nonexistent/sightline.yaml']);
     expect(missing.code).toBe(2);
     expect(missing.err.trim().split('\n')).toHaveLength(1);
@@ -73,11 +75,14 @@ describe('sightline CLI', () => {
       `listenHost: 127.0.0.1\ngracefulShutdownTimeout: 2000\nadmin: { port: 0 }\nroutes:\n  - name: echo\n    match: { ports: [${p1}, ${p2}] }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${echo.port} } }\n`,
     );
     const child = spawn(process.execPath, [BIN, 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Human lines go to stderr; stdout is the JSON log's.
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let stdout = '';
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`not listening: ${out}`)), 10_000);
-      child.stdout.on('data', () => {
+      child.stderr.on('data', () => {
         if ((out.match(/listening on/g) ?? []).length === 2) {
           clearTimeout(t);
           resolve();
@@ -93,6 +98,12 @@ describe('sightline CLI', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(out).toContain('draining');
+    expect(out).toContain('stopped');
+    // stdout holds JSON log lines only (the access line of the echo connection among them).
+    const lines = stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(() => JSON.parse(l) as unknown, l).not.toThrow();
+    expect(lines.some((l) => (JSON.parse(l) as { event?: string }).event === 'access')).toBe(true);
     await echo.close();
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +8,7 @@ import { ConfigError, SightlineError } from '../../../src/core/errors.js';
 import { loadConfigFile } from '../../../src/config/load.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const pem = (name: string): string => readFileSync(join(repoRoot, 'test/config-corpus/tls', name), 'utf8');
 let dir: string;
 
 beforeAll(async () => {
@@ -90,11 +92,32 @@ describe('loadConfigFile', () => {
     expect(err.message).toMatch(/YAML syntax error at line \d+, column \d+: /);
   });
 
-  it('reports the line of a bad indentation, with the offending line quoted', async () => {
+  it('reports the line of a bad indentation, with the offending line quoted, on one line', async () => {
     const path = await write('indent.yaml', 'routes: []\ninactivityTimeout: 1000\n  socketTimeout: 5\n');
     const err = await rejection(loadConfigFile(path));
     expect(err.message).toContain(`${path}: YAML syntax error at line 2, column 20: `);
-    expect(err.message).toContain('\ninactivityTimeout: 1000\n');
+    expect(err.message).toContain('(near "inactivityTimeout: 1000")');
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('finds a duplicate key in a nested map, and a file of 5 000 keys parses in linear time', async () => {
+    const nested = await rejection(loadConfigFile(await write('dup-nested.yaml', 'routes: []\nhttp:\n  upstream:\n    maxSockets: 1\n    maxSockets: 2\n')));
+    expect(nested.message).toMatch(/dup-nested\.yaml: YAML syntax error at line 5, column 5: Map keys must be unique \(near "maxSockets: 2"\)/);
+    const many = Array.from({ length: 5000 }, (_, i) => `k${i}: 1\n`).join('');
+    const t0 = performance.now();
+    const err = (await rejection(loadConfigFile(await write('many.yaml', `routes: []\n${many}`)))) as ConfigError;
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    // The first 20 problems explained, the rest counted: a bounded answer to an unbounded file.
+    expect(err.issues).toHaveLength(21);
+    expect(err.issues[20]).toEqual({ path: '', message: 'and 4980 more problems (fix these first)' });
+  });
+
+  it('an apostrophe in plain text does not hide brackets from the nesting scan; quoted brackets do not count', async () => {
+    const deep = await rejection(loadConfigFile(await write('apos.yaml', `routes: []\nname: it's\nx: ${'['.repeat(40)}${']'.repeat(40)}\n`)));
+    expect(deep.message).toContain('apos.yaml: nesting deeper than 32 levels at line 3');
+    const quoted = await rejection(loadConfigFile(await write('quoted.yaml', `routes: []\nx: "${'['.repeat(40)}"\ny: '${'{'.repeat(40)}'\n`)));
+    expect(quoted).toBeInstanceOf(ConfigError);
+    expect((quoted as ConfigError).issues.map((i) => i.path)).toEqual(['x', 'y']);
   });
 
   it('reports duplicate keys in YAML', async () => {
@@ -128,6 +151,10 @@ describe('loadConfigFile', () => {
   });
 
   it('resolves relative certificate paths against the config file directory', async () => {
+    await write('conf/certs/key.pem', pem('key.pem'));
+    await write('conf/certs/cert.pem', pem('cert.pem'));
+    await write('backend-ca.pem', pem('cert.pem'));
+    const absoluteCa = join(repoRoot, 'test/config-corpus/tls/cert.pem');
     const path = await write(
       'conf/tls.yaml',
       [
@@ -138,7 +165,7 @@ describe('loadConfigFile', () => {
         '      target: { host: backend, port: 8443 }',
         '      tls:',
         '        mode: terminate-and-reencrypt',
-        '        certificate: { keyFile: certs/key.pem, certFile: ./certs/cert.pem, caFile: /etc/ssl/ca.pem }',
+        `        certificate: { keyFile: certs/key.pem, certFile: ./certs/cert.pem, caFile: ${absoluteCa} }`,
         '        caFile: ../backend-ca.pem',
         '',
       ].join('\n'),
@@ -147,12 +174,14 @@ describe('loadConfigFile', () => {
     expect(tls?.certificate).toEqual({
       keyFile: join(dir, 'conf/certs/key.pem'),
       certFile: join(dir, 'conf/certs/cert.pem'),
-      caFile: '/etc/ssl/ca.pem',
+      caFile: absoluteCa,
     });
     expect(tls?.caFile).toBe(join(dir, 'backend-ca.pem'));
   });
 
   it('resolves against the directory of a relative config path too', async () => {
+    await write('rel/k.pem', pem('key.pem'));
+    await write('rel/c.pem', pem('cert.pem'));
     await write('rel/tls.json', JSON.stringify({
       routes: [{ match: { ports: 443 }, action: { type: 'forward', target: { host: 'b', port: 1 }, tls: { mode: 'terminate', certificate: { keyFile: 'k.pem', certFile: 'c.pem' } } } }],
     }));

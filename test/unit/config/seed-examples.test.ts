@@ -101,7 +101,8 @@ describe('seed guide examples', () => {
       extendedWarningGrace: 600_000,
       activitySampleInterval: 1_000,
     });
-    expect(o.admin).toEqual({ host: '127.0.0.1', port: 9464, enabled: true });
+    // The library opens no admin listener unless asked (the CLI asks for 127.0.0.1:9464).
+    expect(o.admin).toBeUndefined();
     expect(o.telemetry).toEqual({
       metrics: { enabled: true },
       tracing: { enabled: false, segmentLength: 600_000 },

@@ -48,7 +48,7 @@ describe('unknown keys', () => {
 
   it('a key far from every valid key lists the valid keys instead', () => {
     const issue = issueAt({ routes: [], admin: { zzzzzzzz: 1 } }, 'admin.zzzzzzzz');
-    expect(issue.hint).toBe('valid keys: host, port, token, enabled');
+    expect(issue.hint).toBe('valid keys: host, port, token, enabled, allowUnauthenticatedRemote, allowedHosts');
   });
 
   it('suggests keys of the union member the object resembles', () => {
@@ -229,7 +229,7 @@ describe('result', () => {
       lifecycle: { halfZombieGrace: 50 },
       sendProxyProtocol: 'v2',
     });
-    expect(o.admin).toEqual({ host: '127.0.0.1', port: 0, token: 's3cret', enabled: true });
+    expect(o.admin).toEqual({ host: '127.0.0.1', port: 0, token: 's3cret', enabled: true, allowUnauthenticatedRemote: false, allowedHosts: [] });
     expect(o.defaults).toEqual({ target: { host: 'fallback', port: 'preserve' }, security: { maxConnections: 5 } });
     expect(o.telemetry.logging).toEqual({ level: 'debug', destination: 'stderr' });
     expect(o.lifecycle.halfZombieGrace).toBe(50);
