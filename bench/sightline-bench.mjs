@@ -148,9 +148,16 @@ try {
   die(`cannot load ../dist/index.js (run \`npm run build\` first): ${e.message}`, 1);
 }
 
+// Tracing as the CLI starts it: the OpenTelemetry SDK from the OTEL_* variables (the library reads none).
+let sdk = null;
+if (telemetryParts.has('tracing')) {
+  const { startTracingSdk } = await import(new URL('../dist/telemetry/tracing-sdk.js', import.meta.url).href);
+  sdk = startTracingSdk('bench');
+}
+
 let proxy;
 try {
-  proxy = new SightlineProxy(config);
+  proxy = new SightlineProxy(config, sdk === null ? {} : { tracerProvider: sdk.provider });
   await proxy.start();
 } catch (e) {
   const issues = Array.isArray(e?.issues) ? '\n' + e.issues.map((i) => `  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`).join('\n') : '';
@@ -172,6 +179,7 @@ async function shutdown(sig) {
   setTimeout(() => process.exit(0), 2500).unref();
   try {
     await proxy.stop();
+    await sdk?.shutdown();
   } catch (e) {
     process.stderr.write(`sightline-bench: stop after ${sig} failed: ${e?.message ?? e}\n`);
   }

@@ -106,7 +106,10 @@ async function start(file: string, demo: string | boolean | undefined): Promise<
       closers.push(() => new Promise((r) => backend.close(r)));
       process.stdout.write(`demo backend listening on 127.0.0.1:${port}\n`);
     }
-    proxy = new SightlineProxy(options);
+    // Tracing: the OpenTelemetry SDK from the OTEL_* variables, loaded only when asked for.
+    const sdk = options.telemetry.tracing.enabled ? (await import('../telemetry/tracing-sdk.js')).startTracingSdk(VERSION) : null;
+    if (sdk !== null) closers.push(() => sdk.shutdown());
+    proxy = new SightlineProxy(options, sdk === null ? {} : { tracerProvider: sdk.provider });
     await proxy.start();
   } catch (err) {
     process.stderr.write(`sightline: ${describeError(err)}\n`);

@@ -29,7 +29,7 @@ export interface TelemetryDeps {
   readonly source: Omit<MetricsSource, 'patterns'>;
   /** A logger to use; undefined: build one from `telemetry.logging`; null: no logs. */
   readonly logger?: Logger | null | undefined;
-  /** Tests: a tracer provider (in-memory exporter); otherwise tracing follows OTEL_* variables. */
+  /** A tracer provider (the CLI's NodeSDK one; tests: in-memory); otherwise the globally registered one, if any. */
   readonly tracerProvider?: TracerProvider;
 }
 
