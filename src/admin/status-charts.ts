@@ -28,7 +28,7 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
     return r(s / 86400) + ' d';
   }
 
-  /** Ticks on a log axis: 1-2-5 per decade, thinned to 1-3 or decades when the axis is short. */
+  /** Ticks on a log axis: 1-2-5 per decade, thinned to 1-3, decades, or every n-th decade when the axis is short. */
   function logSplits(min, max, width) {
     const room = Math.max(2, Math.floor(width / 70));
     for (const mults of [[1, 2, 5], [1, 3], [1]]) {
@@ -41,7 +41,13 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
       }
       if (out.length <= room) return out;
     }
-    return [min, max];
+    // Still too many: every second, third... decade.
+    const lo = Math.ceil(Math.log10(min) - 1e-9), hi = Math.floor(Math.log10(max) + 1e-9);
+    for (let step = 2; ; step++) {
+      const out = [];
+      for (let e = lo; e <= hi; e++) if (e % step === 0) out.push(Math.pow(10, e));
+      if (out.length <= room || step > hi - lo) return out;
+    }
   }
 
   function axisStyle() {
@@ -136,6 +142,8 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
       space: 60,
       splits: (u) => { const [lo, hi] = getRange(); return logSplits(lo, hi, u.bbox.width / dpr()); },
       values: (u, splits) => splits.map(fmtAge),
+      // uPlot thins a log axis's labels to whole decades by default; the splits are already thinned.
+      filter: (u, splits) => splits,
     });
   }
 
@@ -144,6 +152,7 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
     let range = [0.1, 1000];
     const v = view(el, (width, height) => ({
       width, height,
+      legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: { x: { time: false, distr: 3, log: 10, range: () => range }, y: { range: yRange } },
       axes: [logAxis(null, () => range), Object.assign(axisStyle(), { values: intValues, size: 44 })],
@@ -164,9 +173,10 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
 
   function openAges(el) {
     let range = [0.1, 1000];
-    const bar = (name, align) => ({ label: name, stroke: css(name === 'age' ? '--c-age' : '--c-idle'), width: 0, fill: alpha(css(name === 'age' ? '--c-age' : '--c-idle'), 'cc'), points: { show: false }, paths: uPlot.paths.bars({ size: [0.43, 24], align }) });
+    const bar = (name, align) => ({ label: name, stroke: css(name === 'age' ? '--c-age' : '--c-idle'), width: 0, fill: alpha(css(name === 'age' ? '--c-age' : '--c-idle'), 'cc'), points: { show: false }, paths: uPlot.paths.bars({ size: [0.48, 24], align }) });
     const v = view(el, (width, height) => ({
       width, height,
+      legend: { live: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: { x: { time: false, distr: 3, log: 10, range: () => range }, y: { range: yRange } },
       axes: [logAxis(null, () => range), Object.assign(axisStyle(), { values: intValues, size: 44 })],
@@ -184,10 +194,13 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
 
   function closes(el) {
     let raw = { starts: [], byInitiator: { client: [], backend: [], proxy: [] } };
+    let half = 30;
     const v = view(el, (width, height) => ({
       width, height,
+      legend: { live: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
-      scales: { x: { time: true }, y: { range: yRange } },
+      // Half a minute of room each side, so the first and last bars are whole.
+      scales: { x: { time: true, range: (u, min, max) => [min - half, max + half] }, y: { range: yRange } },
       axes: [Object.assign(axisStyle(), { space: 70 }), Object.assign(axisStyle(), { values: intValues, size: 44 })],
       // Stacked: each series is drawn from 0 up to its cumulative total, tallest first; the legend shows the raw counts.
       series: [{}].concat(INITIATORS.map((who, k) => ({
@@ -209,6 +222,7 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
       const by = {};
       for (const who of INITIATORS) by[who] = starts.map((t) => { const b = byStart.get(t); return (b && b.byInitiator && b.byInitiator[who]) || 0; });
       raw = { starts, byInitiator: by };
+      half = bucketMs / 2000;
       const stacked = INITIATORS.map((_, k) => starts.map((_, i) => INITIATORS.slice(k).reduce((s, who) => s + by[who][i], 0)));
       v.set([starts.map((t) => t / 1000)].concat(stacked), raw);
     };

@@ -108,7 +108,8 @@ export const STATUS_JS = String.raw`'use strict';
       const head = el('div', undefined, 'headline');
       if (typeof p.periodMs === 'number' && typeof p.route === 'string') {
         const what = ageClustered(p) ? 'connections close at an age of ' : 'closes come every ';
-        head.textContent = 'Route ' + p.route + ': ' + what + fmtAge(p.periodMs / 1000) + ' ± ' + fmtAge((p.spreadMs || 0) / 1000) +
+        const spread = p.spreadMs >= 50 ? ' ± ' + fmtAge(p.spreadMs / 1000) : '';
+        head.textContent = 'Route ' + p.route + ': ' + what + fmtAge(p.periodMs / 1000) + spread +
           ' (' + count(p.count) + ' closes, ' + text(p.timer) + ', mostly by the ' + text(p.initiator) + ')';
       } else head.append(...withCode(p.summary || p.message || JSON.stringify(p)));
       li.append(head);
@@ -265,6 +266,8 @@ export const STATUS_JS = String.raw`'use strict';
   async function openDetail(id, opener) {
     state.detailId = id;
     state.detailOpener = opener || null;
+    const t = opener ? opener.closest('table') : null;
+    state.detailTable = t ? t.id : null;
     const sec = $('detail');
     try {
       renderDetail(await get('api/connection?id=' + encodeURIComponent(id)));
@@ -281,11 +284,14 @@ export const STATUS_JS = String.raw`'use strict';
   function closeDetail() {
     $('detail').hidden = true;
     state.detailId = null;
-    if (state.detailOpener && document.contains(state.detailOpener)) state.detailOpener.focus();
-    else {
-      const again = document.querySelector('button[data-connection-id]');
-      if (again) again.focus();
+    // The tables are redrawn every refresh: find the opener's successor (same table, same id).
+    const o = state.detailOpener;
+    let target = o && document.contains(o) ? o : null;
+    if (!target && o) {
+      const sel = 'button[data-connection-id="' + o.dataset.connectionId + '"]';
+      target = (state.detailTable ? document.querySelector('#' + state.detailTable + ' ' + sel) : null) || document.querySelector(sel);
     }
+    if (target) target.focus();
   }
   document.addEventListener('click', (ev) => {
     const b = ev.target instanceof Element ? ev.target.closest('button[data-connection-id]') : null;
