@@ -66,7 +66,7 @@ describe('status page over a live proxy', () => {
     web = http.createServer((_req, res) => res.end('ok'));
     await new Promise<void>((r) => web!.listen(0, HOST, r));
     const webPort = (web.address() as net.AddressInfo).port;
-    const [wsPort, apiPort, brokenPort, deadPort] = await freePorts(4);
+    const [wsPort, apiPort, brokenPort, deadPort] = (await freePorts(4)) as [number, number, number, number];
     p = await startProxy(
       {
         gracefulShutdownTimeout: 200,
