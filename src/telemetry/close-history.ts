@@ -26,11 +26,14 @@ export const AGE_EDGES_MS: readonly number[] = Object.freeze(
   Array.from({ length: AGE_BINS + 1 }, (_, i) => Math.round(10 ** (FIRST_EXP + i / PER_DECADE) * 1e4) / 10),
 );
 
-/** The bin of an age (ms): one log10, no search. */
+/** The bin of an age (ms): one log10, then a step against the (rounded) edges the API reports. */
 export function ageBin(ms: number): number {
   if (!(ms > 0)) return 0;
-  const i = Math.floor((Math.log10(ms / 1000) - FIRST_EXP) * PER_DECADE + 1e-9);
-  return i < 0 ? 0 : i >= AGE_BINS ? AGE_BINS - 1 : i;
+  let i = Math.floor((Math.log10(ms / 1000) - FIRST_EXP) * PER_DECADE);
+  i = i < 0 ? 0 : i >= AGE_BINS ? AGE_BINS - 1 : i;
+  if (i > 0 && ms < AGE_EDGES_MS[i]!) i--;
+  else if (i < AGE_BINS - 1 && ms >= AGE_EDGES_MS[i + 1]!) i++;
+  return i;
 }
 
 /** One ended connection as the page shows it. Times are the proxy clock's (epoch ms). */
