@@ -74,7 +74,7 @@ export const STATUS_HTML = `<!doctype html>
     </div>
   </section>
 
-  <section aria-labelledby="h-closes">
+  <section id="closes" aria-labelledby="h-closes">
     <h2 id="h-closes">Closes per minute by initiator <span class="muted">(all routes)</span></h2>
     <div id="closes-chart" class="chart wide" role="img" aria-label="closes per minute, stacked by initiator"></div>
     <div class="scroll">
