@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
 import { context, propagation, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { systemClock } from '../../src/core/clock.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
 import { startTracing } from '../../src/telemetry/tracing.js';
@@ -179,5 +180,32 @@ describe('the CLI path: NodeSDK from the environment', () => {
     withEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' });
     expect(startTracingSdk('0')).toBeNull();
     expect(startTracing({ proxyId: -1, clock: systemClock, segmentLengthMs: 1000 })).toBeNull();
+  });
+
+  it('the library registers no global, and uses the provider an application registered when given none', async () => {
+    const be = await echoServer();
+    cleanup.push(() => be.close());
+    const port = await freePort();
+    const opts = { ...quiet, telemetry: { metrics: { enabled: false }, tracing: { enabled: true } }, routes: [{ name: 'g', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } }] } as SightlineOptions;
+    const global = trace.getTracerProvider() as unknown as { getDelegateTracer(name: string): unknown };
+    // No provider anywhere: tracing is off and nothing got registered by the proxy.
+    const bare = await startProxy(opts);
+    expect(bare.proxy.telemetry?.tracing).toBeNull();
+    await bare.stop();
+    expect(global.getDelegateTracer('probe')).toBeUndefined();
+    // An application's SDK registered globally: the proxy's spans go there.
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    cleanup.push(() => trace.disable());
+    const p = await startProxy(opts);
+    cleanup.push(() => p.stop());
+    const s = await connect(port);
+    s.write('g');
+    await readBytes(s, 1);
+    s.end();
+    await closed(s);
+    await p.events.next();
+    expect(exporter.getFinishedSpans().map((x) => x.name)).toContain('sightline.connection');
   });
 });
