@@ -2,7 +2,7 @@
  * What the admin server reads (DESIGN §1 L6). The composition root (server.ts) implements it
  * over the live proxy; the admin server only serves it. Every answer is plain JSON-able data.
  */
-import type { CloseAges, CloseRecord, RecentCloses } from '../telemetry/close-history.js';
+import type { CloseAges, CloseRecord, ConnectionIdentity, RecentCloses } from '../telemetry/close-history.js';
 
 export type { CloseAges, CloseRecord, RecentCloses };
 
@@ -14,14 +14,7 @@ export interface HealthInfo {
   readonly draining: boolean;
 }
 
-export interface ConnectionInfo {
-  readonly id: number;
-  readonly route: string | null;
-  readonly client: string;
-  readonly clientPort: number;
-  readonly listenPort: number;
-  readonly sni: string | null;
-  readonly target: string | null;
+export interface ConnectionInfo extends ConnectionIdentity {
   readonly phase: string;
   readonly tls: boolean;
   readonly keepAliveTreatment: string;

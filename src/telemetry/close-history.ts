@@ -36,8 +36,8 @@ export function ageBin(ms: number): number {
   return i;
 }
 
-/** One ended connection as the page shows it. Times are the proxy clock's (epoch ms). */
-export interface CloseRecord {
+/** Who a connection is, in the admin API's words (open ones add their live state, closed ones how they ended). */
+export interface ConnectionIdentity {
   readonly id: number;
   readonly route: string | null;
   readonly client: string;
@@ -45,6 +45,10 @@ export interface CloseRecord {
   readonly listenPort: number;
   readonly sni: string | null;
   readonly target: string | null;
+}
+
+/** One ended connection as the page shows it. Times are the proxy clock's (epoch ms). */
+export interface CloseRecord extends ConnectionIdentity {
   readonly mode: string | null;
   readonly reason: string;
   readonly initiator: string;

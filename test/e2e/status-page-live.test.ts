@@ -14,13 +14,11 @@ import type net from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ManualClock } from '../../src/core/clock.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
-import { needFile, skipped, titled } from '../helpers/needs.js';
+import { skipped, titled } from '../helpers/needs.js';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_NEED, watchPage } from '../helpers/page.js';
 import { closed, connect, echoServer, freePorts, readBytes, waitFor, HOST, type TestServer } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const CHROMIUM_NEED = needFile(CHROMIUM, 'chromium');
 const OUT = 'test-output/status-page';
 const TOKEN = 'live-page-token';
 
@@ -125,18 +123,6 @@ describe('status page over a live proxy', () => {
     web?.close();
   });
 
-  function watch(page: Page): string[] {
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    return problems;
-  }
 
   async function loaded(page: Page): Promise<void> {
     await page.goto(`${admin}?token=${TOKEN}`);
@@ -152,7 +138,7 @@ describe('status page over a live proxy', () => {
 
   it.skipIf(skipped(CHROMIUM_NEED))(titled('desktop 1280×800: the charts plot the API, the 30 s pattern is marked, keyboard works', CHROMIUM_NEED), async () => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-    const problems = watch(page);
+    const problems = watchPage(page);
     await loaded(page);
 
     // The detector found the 30 s cluster, and the page chose its route.
@@ -239,7 +225,7 @@ describe('status page over a live proxy', () => {
 
   it.skipIf(skipped(CHROMIUM_NEED))(titled('phone 390×844 and dark mode: same elements, same values, no console error', CHROMIUM_NEED), async () => {
     const page = await browser!.newPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
-    const problems = watch(page);
+    const problems = watchPage(page);
     await loaded(page);
     for (const id of ['#patterns', '#totals', '#reasons', '#route-select', '#ages-chart canvas', '#open-chart canvas', '#closes-chart canvas', '#routes', '#connections', '#recent']) {
       expect(await page.locator(id).count(), id).toBeGreaterThan(0);
@@ -256,7 +242,7 @@ describe('status page over a live proxy', () => {
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${OUT}/phone-light.png`, fullPage: true });
     const desktop = await browser!.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
-    const problems2 = watch(desktop);
+    const problems2 = watchPage(desktop);
     await loaded(desktop);
     await desktop.screenshot({ path: `${OUT}/desktop-dark.png`, fullPage: true });
     await desktop.locator('section', { has: desktop.locator('#ages-chart') }).screenshot({ path: `${OUT}/desktop-dark-route.png` });

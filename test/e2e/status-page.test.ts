@@ -5,15 +5,13 @@
  * console stays free of errors (CSP violations would show there). Skips when Chromium is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { needFile, skipped, titled } from '../helpers/needs.js';
+import { chromium, type Browser } from 'playwright-core';
+import { skipped, titled } from '../helpers/needs.js';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_NEED, watchPage } from '../helpers/page.js';
 import { startAdmin, type AdminServer } from '../../src/admin/server.js';
 import type { AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
 import { AGE_BINS, AGE_EDGES_MS } from '../../src/telemetry/close-history.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const CHROMIUM_NEED = needFile(CHROMIUM, 'chromium');
 const HAVE_CHROMIUM = CHROMIUM_NEED.ok;
 
 const TOKEN = 'page-token-123';
@@ -120,22 +118,10 @@ describe('status page in Chromium', () => {
     await admin?.close();
   });
 
-  function watch(page: Page): string[] {
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    return problems;
-  }
 
   it.skipIf(skipped(CHROMIUM_NEED))(titled('renders routes, connections, close reasons and patterns, then refreshes itself', CHROMIUM_NEED), async () => {
     const page = await browser!.newPage();
-    const problems = watch(page);
+    const problems = watchPage(page);
     const res = await page.goto(`${admin!.url}?token=${TOKEN}`);
     expect(res?.status()).toBe(200);
 
