@@ -17,13 +17,14 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
   const alpha = (hex, a) => (/^#[0-9a-f]{6}$/i.test(hex) ? hex + a : hex);
   const dpr = () => (window.uPlot && uPlot.pxRatio) || window.devicePixelRatio || 1;
 
-  /** Seconds as a person reads them: 10 ms, 2.5 s, 30 s, 5 min, 2 h, 1 d. */
+  /** Seconds as a person reads them: 10 ms, 2.5 s, 30 s, 200 s, 5 min, 2 h, 1 d. */
   function fmtAge(s) {
     if (s == null || !isFinite(s)) return '';
     const r = (v) => String(Math.round(v * 10) / 10);
     if (s < 1) return r(s * 1000) + ' ms';
-    if (s < 120) return r(s) + ' s';
-    if (s < 7200) return r(s / 60) + ' min';
+    // Whole minutes or hours read as such; other values up to 1000 s stay in seconds (200 s, not 3.3 min).
+    if (s < 60 || (s < 1000 && s % 60 !== 0)) return r(s) + ' s';
+    if (s < 3600 || (s < 36000 && s % 3600 !== 0)) return r(s / 60) + ' min';
     if (s < 172800) return r(s / 3600) + ' h';
     return r(s / 86400) + ' d';
   }

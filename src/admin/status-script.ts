@@ -40,7 +40,16 @@ export const STATUS_JS = String.raw`'use strict';
 
   // ---- formatting
   const pad = (n) => (n < 10 ? '0' + n : String(n));
-  const dur = (ms) => (typeof ms === 'number' && isFinite(ms) ? fmtAge(ms / 1000) : '–');
+  /** A duration in a table: 850 ms, 12.3 s, 2m 44s, 1h 05m. */
+  function dur(ms) {
+    if (typeof ms !== 'number' || !isFinite(ms)) return '–';
+    if (ms < 1000) return Math.round(ms) + ' ms';
+    const s = ms / 1000;
+    if (s < 60) return (Math.round(s * 10) / 10) + ' s';
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + 'm ' + pad(Math.floor(s % 60)) + 's';
+    return Math.floor(m / 60) + 'h ' + pad(m % 60) + 'm';
+  }
   function bytes(n) {
     if (typeof n !== 'number' || !isFinite(n)) return '–';
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
