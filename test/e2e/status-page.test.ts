@@ -58,10 +58,12 @@ class ChangingSource implements AdminSource {
     const items = this.conns.map((c) => ({ ...c, ageMs: c.ageMs + this.calls * 2_000 }));
     return { total: items.length, items: items.slice(0, q.limit) };
   }
+  /** false: a TCP-only configuration (the page then shows no upstream pools). */
+  httpRoute = true;
   routes(): readonly RouteInfo[] {
     return [
       { name: 'ws', ports: [8443, 8444], domains: ['app.example.test'], mode: 'passthrough', protocol: 'tls', target: '127.0.0.1:9000', active: this.conns.length },
-      { name: 'api', ports: [8080], domains: [], mode: 'terminate', protocol: 'http', target: '127.0.0.1:9001', active: 0 },
+      ...(this.httpRoute ? [{ name: 'api', ports: [8080], domains: [], mode: 'terminate', protocol: 'http', target: '127.0.0.1:9001', active: 0 }] : []),
     ];
   }
   patterns(): readonly PatternInfo[] {
@@ -163,6 +165,12 @@ describe('status page in Chromium', () => {
     expect(labels.filter((l) => l.includes('.'))).toEqual([]);
     expect(await page.locator('#pools').isVisible()).toBe(true);
     expect(await page.locator('#patterns').textContent()).not.toContain(String.fromCharCode(96));
+
+    // A TCP-only configuration: no pools section (its zeros would only be noise).
+    source.httpRoute = false;
+    await page.waitForSelector('#pools', { state: 'hidden', timeout: 3_500 });
+    expect(await page.locator('#routes tbody tr').count()).toBe(1);
+    source.httpRoute = true;
 
     // A new connection appears without a reload.
     const before = Number(await page.locator('body').getAttribute('data-refreshes'));
