@@ -17,7 +17,7 @@
 // --log-file PATH       (logs on) access/lifecycle log to this file instead of stderr
 // --admin-url-file PATH enable the admin listener on 127.0.0.1, port 0 (ephemeral), and write its
 //                       URL to PATH once listening (for a /metrics scraper; see telemetry-cost.sh)
-// Tracing exports only when OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (or OTEL_TRACES_EXPORTER) is set.
+// Tracing (on): the OpenTelemetry SDK as the CLI starts it (dist/telemetry/tracing-sdk.js), from the OTEL_* variables.
 //
 // Starts SightlineProxy from ../dist (build first: `npm run build`) in this process and stays in
 // the foreground; SIGTERM / SIGINT -> proxy.stop() (short drain) -> exit 0.
