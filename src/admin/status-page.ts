@@ -65,11 +65,19 @@ export const STATUS_HTML = `<!doctype html>
         <figcaption>Age at close, last 15 minutes <span class="muted">(log scale; a dashed line marks a detected pattern)</span></figcaption>
         <div id="ages-chart" class="chart" role="img" aria-label="histogram of connection age at close"></div>
         <p id="ages-note" class="note muted"></p>
+        <details class="as-table">
+          <summary>Age at close as a table</summary>
+          <table id="ages-table"><thead><tr><th scope="col">age</th><th scope="col" class="num">closes</th></tr></thead><tbody></tbody></table>
+        </details>
       </figure>
       <figure>
         <figcaption>Open connections: age and idle time <span class="muted">(log scale)</span></figcaption>
         <div id="open-chart" class="chart" role="img" aria-label="histogram of open connections by age and by idle time"></div>
         <p id="open-note" class="note muted"></p>
+        <details class="as-table">
+          <summary>Open connections as a table</summary>
+          <table id="open-table"><thead><tr><th scope="col">time</th><th scope="col" class="num">by age</th><th scope="col" class="num">by idle time</th></tr></thead><tbody></tbody></table>
+        </details>
       </figure>
     </div>
   </section>
@@ -193,6 +201,9 @@ figure { margin: 0; min-width: 0; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 .chart { width: 100%; min-height: 220px; }
 .note { margin: .2rem 0 0; font-size: 12px; }
+.as-table { margin-top: .4rem; font-size: 12px; }
+.as-table summary { cursor: pointer; color: var(--link); }
+.as-table table { width: auto; min-width: 16rem; }
 .uplot { font-family: inherit; }
 .uplot .u-legend { font-size: 12px; color: var(--fg); }
 .uplot .u-legend th { color: var(--fg); }

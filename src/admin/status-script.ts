@@ -190,7 +190,10 @@ export const STATUS_JS = String.raw`'use strict';
     $('ages-note').textContent = entry && entry.total > 0
       ? count(entry.total) + ' closes in the last ' + WINDOW_MINUTES + ' min; the most between ' + fmtAge(ca.edgesMs[peak] / 1000) + ' and ' + fmtAge(ca.edgesMs[peak + 1] / 1000) + '.'
       : 'No closes on this route in the last ' + WINDOW_MINUTES + ' min.';
+    const range = (edges, i) => fmtAge(edges[i] / 1000) + ' – ' + fmtAge(edges[i + 1] / 1000);
+    fillBody($('ages-table'), counts.map((n, i) => (n > 0 ? row([range(ca.edgesMs, i), num(count(n))]) : null)).filter(Boolean), 'no closes');
     const open = (oa.routes || []).find((r) => r.route === route);
+    fillBody($('open-table'), open ? open.age.map((n, i) => (n > 0 || open.idle[i] > 0 ? row([range(oa.edgesMs, i), num(n ? count(n) : ''), num(open.idle[i] ? count(open.idle[i]) : '')]) : null)).filter(Boolean) : [], 'no open connections');
     charts.open.update(oa.edgesMs, open ? open.age : zeros(), open ? open.idle : zeros());
     $('open-chart').dataset.route = route || '';
     $('open-note').textContent = open ? count(open.total) + ' open connection' + (open.total === 1 ? '' : 's') + ' on this route.' : 'No open connections on this route.';

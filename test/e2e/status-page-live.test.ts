@@ -162,6 +162,11 @@ describe('status page over a live proxy', () => {
     const bin30 = edges.findIndex((e, i) => e <= 30_100 && 30_100 < edges[i + 1]!);
     expect(ages.counts[bin30]).toBe(12);
     expect(a.data[0]).toHaveLength(edges.length - 1);
+    // The same numbers as a table, for keyboard and screen-reader users.
+    await page.locator('#ages-table').locator('xpath=ancestor::details/summary').press('Enter');
+    const rows = await page.locator('#ages-table tbody tr').allTextContents();
+    expect(rows).toHaveLength(ages.counts.filter((n: number) => n > 0).length);
+    expect(await page.locator('#ages-table tbody tr', { hasText: '25.1 s – 31.6 s' }).locator('td').last().textContent()).toBe('12');
 
     // Open connections: age and idle, the API's numbers.
     const openWs = ((await api('api/open-ages')).routes as Json[]).find((r) => r.route === 'ws');
