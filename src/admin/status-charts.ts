@@ -148,21 +148,23 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
     });
   }
 
+  /** uPlot options of a histogram on the log age axis: bars per bin, integer counts up the side. */
+  function logHistogram(width, height, getRange, legend, bars, hooks) {
+    return {
+      width, height, legend, hooks: hooks || {},
+      cursor: { drag: { x: false, y: false }, points: { show: false } },
+      scales: { x: { time: false, distr: 3, log: 10, range: () => getRange() }, y: { range: yRange } },
+      axes: [logAxis(null, getRange), Object.assign(axisStyle(), { values: intValues, size: 44 })],
+      series: [{ label: 'time', value: (u, s) => (s == null ? '–' : fmtAge(s)) }].concat(bars.map(([label, colour, size, align]) => (
+        { label, stroke: css(colour), width: 0, fill: alpha(css(colour), 'cc'), points: { show: false }, paths: uPlot.paths.bars({ size, align }) }
+      ))),
+    };
+  }
+
   function ages(el) {
     let marks = [];
     let range = [0.1, 1000];
-    const v = view(el, (width, height) => ({
-      width, height,
-      legend: { show: false },
-      cursor: { drag: { x: false, y: false }, points: { show: false } },
-      scales: { x: { time: false, distr: 3, log: 10, range: () => range }, y: { range: yRange } },
-      axes: [logAxis(null, () => range), Object.assign(axisStyle(), { values: intValues, size: 44 })],
-      series: [
-        { label: 'age', value: (u, s) => (s == null ? '–' : fmtAge(s)) },
-        { label: 'closes', stroke: css('--c-age'), width: 0, fill: alpha(css('--c-age'), 'cc'), points: { show: false }, paths: uPlot.paths.bars({ size: [0.86, 48] }) },
-      ],
-      hooks: { draw: [markHook(() => marks)] },
-    }));
+    const v = view(el, (width, height) => logHistogram(width, height, () => range, { show: false }, [['closes', '--c-age', [0.86, 48], 0]], { draw: [markHook(() => marks)] }));
     v.update = (edgesMs, counts, newMarks) => {
       const x = centres(edgesMs);
       marks = newMarks || [];
@@ -174,15 +176,7 @@ export const STATUS_CHARTS_JS = String.raw`'use strict';
 
   function openAges(el) {
     let range = [0.1, 1000];
-    const bar = (name, align) => ({ label: name, stroke: css(name === 'age' ? '--c-age' : '--c-idle'), width: 0, fill: alpha(css(name === 'age' ? '--c-age' : '--c-idle'), 'cc'), points: { show: false }, paths: uPlot.paths.bars({ size: [0.48, 24], align }) });
-    const v = view(el, (width, height) => ({
-      width, height,
-      legend: { live: false },
-      cursor: { drag: { x: false, y: false }, points: { show: false } },
-      scales: { x: { time: false, distr: 3, log: 10, range: () => range }, y: { range: yRange } },
-      axes: [logAxis(null, () => range), Object.assign(axisStyle(), { values: intValues, size: 44 })],
-      series: [{ label: 'time', value: (u, s) => (s == null ? '–' : fmtAge(s)) }, bar('age', -1), bar('idle', 1)],
-    }));
+    const v = view(el, (width, height) => logHistogram(width, height, () => range, { live: false }, [['age', '--c-age', [0.48, 24], -1], ['idle', '--c-idle', [0.48, 24], 1]]));
     v.update = (edgesMs, age, idle) => {
       const x = centres(edgesMs);
       range = xRange(x, [age, idle], []);
