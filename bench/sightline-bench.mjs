@@ -18,7 +18,7 @@
 // --log-file PATH       (logs on) access/lifecycle log to this file instead of stderr
 // --admin-url-file PATH enable the admin listener on 127.0.0.1, port 0 (ephemeral), and write its
 //                       URL to PATH once listening (for a /metrics scraper; see telemetry-cost.sh)
-// Tracing exports only when OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (or OTEL_TRACES_EXPORTER) is set.
+// Tracing (on): the OpenTelemetry SDK as the CLI starts it (dist/telemetry/tracing-sdk.js), from the OTEL_* variables.
 //
 // Starts SightlineProxy from ../dist (build first: `npm run build`) in this process and stays in
 // the foreground; SIGTERM / SIGINT -> proxy.stop() (short drain) -> exit 0.
@@ -149,9 +149,16 @@ try {
   die(`cannot load ../dist/index.js (run \`npm run build\` first): ${e.message}`, 1);
 }
 
+// Tracing as the CLI starts it: the OpenTelemetry SDK from the OTEL_* variables (the library reads none).
+let sdk = null;
+if (telemetryParts.has('tracing')) {
+  const { startTracingSdk } = await import(new URL('../dist/telemetry/tracing-sdk.js', import.meta.url).href);
+  sdk = startTracingSdk('bench');
+}
+
 let proxy;
 try {
-  proxy = new SightlineProxy(config);
+  proxy = new SightlineProxy(config, sdk === null ? {} : { tracerProvider: sdk.provider });
   await proxy.start();
 } catch (e) {
   const issues = Array.isArray(e?.issues) ? '\n' + e.issues.map((i) => `  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`).join('\n') : '';
@@ -173,6 +180,7 @@ async function shutdown(sig) {
   setTimeout(() => process.exit(0), 2500).unref();
   try {
     await proxy.stop();
+    await sdk?.shutdown();
   } catch (e) {
     process.stderr.write(`sightline-bench: stop after ${sig} failed: ${e?.message ?? e}\n`);
   }

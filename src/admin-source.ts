@@ -2,7 +2,8 @@
  * The admin API's view of a running proxy (composition root, L7): reads the registry, the route
  * table, the upstream pools and the telemetry, and hands out plain data.
  */
-import type { AdminSource, ConnectionInfo, ConnectionQuery, HealthInfo, RouteInfo } from './admin/source.js';
+import type { AdminSource, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, RouteInfo } from './admin/source.js';
+import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, WINDOW_MS, ageBin, milestonesOf } from './telemetry/close-history.js';
 import type { ProxyContext } from './net/context.js';
 import type { Connection } from './net/connection.js';
 import type { PoolStats } from './proxy/upstream-pool.js';
@@ -37,6 +38,9 @@ function info(c: Connection, now: number): ConnectionInfo {
     bytesOut: c.bytesSent,
   };
 }
+
+/** Where open connections not yet routed are counted in the open-ages view. */
+const UNROUTED = '(unrouted)';
 
 export function adminSource(d: AdminSourceDeps): AdminSource {
   const ctx = d.ctx;
@@ -90,6 +94,30 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
       });
     },
     patterns: () => (d.telemetry()?.standingPatterns() ?? []) as unknown as ReturnType<AdminSource['patterns']>,
-    recentCloses: () => d.telemetry()?.recentCloses() ?? { bucketMs: 60_000, buckets: [] },
+    recentCloses: () => d.telemetry()?.recentCloses() ?? { bucketMs: BUCKET_MS, buckets: [] },
+    closeAges: (route) => d.telemetry()?.closeAges(route) ?? { windowMs: WINDOW_MS, edgesMs: AGE_EDGES_MS, routes: [] },
+    openAges(): OpenAges {
+      const now = ctx.clock.now();
+      const byRoute = new Map<string, { total: number; age: number[]; idle: number[] }>();
+      for (const c of ctx.registry.live.values()) {
+        const name = c.routeName ?? UNROUTED;
+        let h = byRoute.get(name);
+        if (h === undefined) byRoute.set(name, (h = { total: 0, age: new Array<number>(AGE_BINS).fill(0), idle: new Array<number>(AGE_BINS).fill(0) }));
+        h.total++;
+        h.age[ageBin(now - c.incomingStartTime)]!++;
+        h.idle[ageBin(Math.max(0, now - c.lastActivity))]!++;
+      }
+      return { edgesMs: AGE_EDGES_MS, routes: [...byRoute].map(([route, h]) => ({ route, ...h })).sort((a, b) => (a.route < b.route ? -1 : 1)) };
+    },
+    closeRecords: (filter) => d.telemetry()?.closeRecords(filter) ?? [],
+    connection(id): ConnectionDetail | null {
+      const now = ctx.clock.now();
+      for (const c of ctx.registry.live.values()) {
+        if (c.id !== id) continue;
+        return { state: 'open', connection: info(c, now), milestones: milestonesOf(c, null, c.lastActivity), close: null };
+      }
+      const close = d.telemetry()?.closeRecords({ id, limit: 1 })[0];
+      return close === undefined ? null : { state: 'closed', connection: null, milestones: close.milestones, close };
+    },
   };
 }

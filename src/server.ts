@@ -47,7 +47,7 @@ export interface SightlineDeps {
   readonly autoTick?: boolean;
   /** A pino logger to use instead of the one `telemetry.logging` describes (null: no logs). */
   readonly logger?: Logger | null;
-  /** An OpenTelemetry tracer provider (tests: in-memory exporter); otherwise OTEL_* variables decide. */
+  /** An OpenTelemetry tracer provider (the CLI: NodeSDK from OTEL_*; tests: in-memory); otherwise the one an application registered globally, if any. Sightline never registers one. */
   readonly tracerProvider?: TracerProvider;
 }
 

@@ -2,16 +2,18 @@
  * The admin routes (DESIGN §5): GET/HEAD only, JSON errors `{ error }`, bearer token on
  * everything but `/healthz` and `/readyz`. The status page accepts the token as `?token=` too (a
  * browser cannot set the header on navigation); its script then sends it as a header. The page's
- * script and stylesheet are public: they are fixed code with no data in them, and a browser loads
- * them without the header. A throwing source is a 500, never a crash.
+ * scripts and stylesheets (its own and uPlot's, vendor.ts) are public: they are fixed code with no
+ * data in them, and a browser loads them without the header. A throwing source is a 500, never a crash.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerOf, WWW_AUTHENTICATE, type Authorizer } from './auth.js';
-import { parseConnectionQuery } from './query.js';
+import { parseConnectionId, parseConnectionQuery, parseRecentClosesQuery } from './query.js';
 import { error, json, PAGE_CSP, send, type Reply } from './respond.js';
 import type { AdminSource } from './source.js';
 import { STATUS_CSS, STATUS_HTML } from './status-page.js';
+import { STATUS_CHARTS_JS } from './status-charts.js';
 import { STATUS_JS } from './status-script.js';
+import { VENDOR_PATHS, vendorAsset } from './vendor.js';
 
 /** Who may call a route: anyone, token holders, or token holders who may pass it in the URL. */
 type Access = 'open' | 'token' | 'token-or-query';
@@ -60,6 +62,30 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
     ['/api/routes', { access: 'token', handle: () => json(200, { routes: source.routes() }) }],
     ['/api/patterns', { access: 'token', handle: () => json(200, { patterns: source.patterns() }) }],
     ['/api/closes', { access: 'token', handle: () => json(200, source.recentCloses()) }],
+    ['/api/close-ages', { access: 'token', handle: (params) => json(200, source.closeAges(params.get('route') || undefined)) }],
+    ['/api/open-ages', { access: 'token', handle: () => json(200, source.openAges()) }],
+    [
+      '/api/recent-closes',
+      {
+        access: 'token',
+        handle: (params) => {
+          const q = parseRecentClosesQuery(params);
+          return q.ok ? json(200, { items: source.closeRecords(q.value) }) : error(400, q.error);
+        },
+      },
+    ],
+    [
+      '/api/connection',
+      {
+        access: 'token',
+        handle: (params) => {
+          const q = parseConnectionId(params);
+          if (!q.ok) return error(400, q.error);
+          const d = source.connection(q.value);
+          return d === null ? error(404, `connection ${q.value} is neither open nor among the recent closes`) : json(200, d);
+        },
+      },
+    ],
     [
       '/api/connections',
       {
@@ -72,7 +98,9 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
     ],
     ['/', { access: 'token-or-query', handle: () => asset('text/html; charset=utf-8', STATUS_HTML, { 'Content-Security-Policy': PAGE_CSP }) }],
     ['/status.js', { access: 'open', handle: () => asset('text/javascript; charset=utf-8', STATUS_JS) }],
+    ['/status-charts.js', { access: 'open', handle: () => asset('text/javascript; charset=utf-8', STATUS_CHARTS_JS) }],
     ['/status.css', { access: 'open', handle: () => asset('text/css; charset=utf-8', STATUS_CSS) }],
+    ...VENDOR_PATHS.map((path): [string, Route] => [path, { access: 'open', handle: () => asset(vendorAsset(path).contentType, vendorAsset(path).body) }]),
   ]);
 }
 

@@ -2,6 +2,9 @@
  * What the admin server reads (DESIGN §1 L6). The composition root (server.ts) implements it
  * over the live proxy; the admin server only serves it. Every answer is plain JSON-able data.
  */
+import type { CloseAges, CloseRecord, ConnectionIdentity, RecentCloses } from '../telemetry/close-history.js';
+
+export type { CloseAges, CloseRecord, RecentCloses };
 
 export interface HealthInfo {
   /** The process is up and the proxy started. */
@@ -11,14 +14,7 @@ export interface HealthInfo {
   readonly draining: boolean;
 }
 
-export interface ConnectionInfo {
-  readonly id: number;
-  readonly route: string | null;
-  readonly client: string;
-  readonly clientPort: number;
-  readonly listenPort: number;
-  readonly sni: string | null;
-  readonly target: string | null;
+export interface ConnectionInfo extends ConnectionIdentity {
   readonly phase: string;
   readonly tls: boolean;
   readonly keepAliveTreatment: string;
@@ -47,15 +43,24 @@ export interface RouteInfo {
   readonly active: number;
 }
 
-/** Close reasons per minute over the recent past (oldest first), for the status page. */
-export interface RecentCloses {
-  readonly bucketMs: number;
-  /** One entry per bucket: its start (epoch ms) and count per reason. */
-  readonly buckets: ReadonlyArray<{ readonly start: number; readonly byReason: Readonly<Record<string, number>> }>;
-}
-
 /** A disconnect pattern as the detector reports it (see telemetry/patterns.ts). */
 export type PatternInfo = Readonly<Record<string, unknown>>;
+
+/** Open connections per route: how old and how idle they are, on the close-age bins. */
+export interface OpenAges {
+  readonly edgesMs: readonly number[];
+  readonly routes: ReadonlyArray<{ readonly route: string; readonly total: number; readonly age: readonly number[]; readonly idle: readonly number[] }>;
+}
+
+/** One connection, open or recently closed: its record, the moments of its life and how it ended. */
+export interface ConnectionDetail {
+  readonly state: 'open' | 'closed';
+  /** The live record (open connections). */
+  readonly connection: ConnectionInfo | null;
+  readonly milestones: ReadonlyArray<{ readonly name: string; readonly at: number }>;
+  /** How it ended (closed connections still in the recent-closes ring). */
+  readonly close: CloseRecord | null;
+}
 
 export interface AdminSource {
   /** The Prometheus exposition: plain text, or OpenMetrics (with exemplars) when asked. */
@@ -68,4 +73,12 @@ export interface AdminSource {
   routes(): readonly RouteInfo[];
   patterns(): readonly PatternInfo[];
   recentCloses(): RecentCloses;
+  /** Age at close per route over the recent window (one route when given). */
+  closeAges(route?: string): CloseAges;
+  /** Age and idle distribution of the open connections, per route (all of them, one pass). */
+  openAges(): OpenAges;
+  /** The last closes, newest first. */
+  closeRecords(filter: { route?: string; limit: number }): readonly CloseRecord[];
+  /** One connection by id: open, or closed and still remembered; null when unknown. */
+  connection(id: number): ConnectionDetail | null;
 }

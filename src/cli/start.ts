@@ -14,6 +14,7 @@ import type { SightlineProxy } from '../server.js';
 import { configErrorLines } from './config-errors.js';
 import { startDemoBackend } from './demo-backend.js';
 import { loadCliConfig, reloadFromFile } from './reload.js';
+import { VERSION } from '../version.js';
 
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -36,7 +37,10 @@ export async function start(file: string, demo: string | boolean | undefined): P
     }
     // Loaded only once the file is known good: a refused file is answered without the proxy's code.
     const { SightlineProxy } = await import('../server.js');
-    proxy = new SightlineProxy(options);
+    // Tracing: the OpenTelemetry SDK from the OTEL_* variables, loaded only when asked for.
+    const sdk = options.telemetry.tracing.enabled ? (await import('../telemetry/tracing-sdk.js')).startTracingSdk(VERSION) : null;
+    if (sdk !== null) closers.push(() => sdk.shutdown());
+    proxy = new SightlineProxy(options, sdk === null ? {} : { tracerProvider: sdk.provider });
     await proxy.start();
   } catch (err) {
     process.removeListener('SIGHUP', early);

@@ -16,6 +16,7 @@ import { isRejection } from '../core/close-reasons.js';
 import type { Clock } from '../core/clock.js';
 import type { ResolvedOptions } from '../config/schema.js';
 import type { LogSubscription } from './logger.js';
+import { CloseHistory, type CloseAges, type CloseRecord, type RecentCloses } from './close-history.js';
 import { startMetrics, type Metrics, type MetricsSource } from './metrics.js';
 import { PatternDetector, type DetectedPattern } from './patterns.js';
 import type { Tracing } from './tracing.js';
@@ -29,7 +30,7 @@ export interface TelemetryDeps {
   readonly source: Omit<MetricsSource, 'patterns'>;
   /** A logger to use; undefined: build one from `telemetry.logging`; null: no logs. */
   readonly logger?: Logger | null | undefined;
-  /** Tests: a tracer provider (in-memory exporter); otherwise tracing follows OTEL_* variables. */
+  /** A tracer provider (the CLI's NodeSDK one; tests: in-memory); otherwise the globally registered one, if any. */
   readonly tracerProvider?: TracerProvider;
 }
 
@@ -42,8 +43,12 @@ export interface Telemetry {
   scrape(openMetrics: boolean): Promise<{ contentType: string; body: string }>;
   /** Standing disconnect patterns. */
   standingPatterns(): readonly DetectedPattern[];
-  /** Close reasons per minute over the last 15 minutes (oldest first). */
-  recentCloses(): { bucketMs: number; buckets: Array<{ start: number; byReason: Record<string, number> }> };
+  /** Close reasons and initiators per minute over the last 15 minutes (oldest first). */
+  recentCloses(): RecentCloses;
+  /** Per route, a log-scale histogram of age at close over the last 15 minutes. */
+  closeAges(route?: string): CloseAges;
+  /** The last closes (newest first), of one route or one connection id. */
+  closeRecords(filter: { route?: string; id?: number; limit: number }): CloseRecord[];
   /** From the proxy's sweep tick: trace segments, refusal summaries. */
   sweep(now: number): void;
   close(): Promise<void>;
@@ -87,26 +92,15 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
     logs = subscribeLogs(logger, { proxyId: d.proxyId, detailed: d.options.enableDetailedLogging, spanContextOf });
   }
 
-  // Close reasons per minute for the status page: 15 one-minute buckets, reasons a closed set.
-  const BUCKET_MS = 60_000;
-  const KEEP = 15;
-  const recent: Array<{ start: number; byReason: Record<string, number> }> = [];
-  const countRecent = (reason: string): void => {
-    const start = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS;
-    let b = recent[recent.length - 1];
-    if (b === undefined || b.start !== start) {
-      recent.push((b = { start, byReason: {} }));
-      if (recent.length > KEEP) recent.shift();
-    }
-    b.byReason[reason] = (b.byReason[reason] ?? 0) + 1;
-  };
+  // The recent past for the status page (bounded; see close-history.ts).
+  const history = new CloseHistory();
 
   const onClose = (m: unknown): void => {
     try {
       const e = m as CloseEvent;
       const c = e.conn;
       if (c.proxyId !== d.proxyId) return;
-      countRecent(e.reason);
+      history.record(e, clock.now());
       if (patterns === null || c.routeName === null || isRejection(e.reason)) return;
       const found = patterns.observe({
         route: c.routeName,
@@ -139,10 +133,9 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
       return metrics.scrape(openMetrics);
     },
     standingPatterns: standing,
-    recentCloses() {
-      const now = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS;
-      return { bucketMs: BUCKET_MS, buckets: recent.filter((b) => b.start > now - KEEP * BUCKET_MS).map((b) => ({ start: b.start, byReason: { ...b.byReason } })) };
-    },
+    recentCloses: () => history.closesPerMinute(clock.now()),
+    closeAges: (route) => history.closeAges(clock.now(), route),
+    closeRecords: (filter) => history.records(filter),
     sweep(now) {
       tracing?.sweep(now);
       logs?.sweep();

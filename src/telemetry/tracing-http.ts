@@ -12,7 +12,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { ConnectionView, HttpRequestEvent, HttpRequestStartEvent } from '../core/channels.js';
 import type { CloseReason } from '../core/close-reasons.js';
-import { A, hr, methodAttributes, requestEndAttributes, requestStartAttributes } from './tracing-attributes.js';
+import { A, methodAttributes, requestEndAttributes, requestStartAttributes } from './tracing-attributes.js';
 import { inRatio, markSpan } from './tracing-sampling.js';
 
 const propagator = new W3CTraceContextPropagator();
@@ -20,6 +20,8 @@ const propagator = new W3CTraceContextPropagator();
 export interface RequestSpanDeps {
   start(name: string, kind: SpanKind, startMs: number, attributes: Attributes, parent: Context, links?: Link[]): Span;
   /** The connection's current segment span, undefined when the connection is not traced. */
+  /** End a span (the tracer counts what is exported). */
+  end(span: Span, ms: number): void;
   segmentOf(conn: ConnectionView): Span | undefined;
   readonly ratio: number;
 }
@@ -74,7 +76,7 @@ export class RequestSpans {
     span.setAttributes(end);
     if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
     markSpan(span, failed || inRatio(span.spanContext().traceId, this.#d.ratio));
-    span.end(hr(now));
+    this.#d.end(span, now);
   }
 
   /** The connection closed with a request still in flight: it failed with the close's reason. */
@@ -85,7 +87,7 @@ export class RequestSpans {
     span.setAttributes({ [A.requestReason]: reason, [ATTR_ERROR_TYPE]: reason });
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'connection closed during the request' });
     markSpan(span, true);
-    span.end(hr(now));
+    this.#d.end(span, now);
   }
 
   /** Shutdown: end what is still in flight (not exported: its outcome is unknown). */
@@ -99,6 +101,6 @@ export class RequestSpans {
     if (old === undefined) return;
     this.#open.delete(c);
     markSpan(old, false);
-    old.end(hr(now));
+    this.#d.end(old, now);
   }
 }

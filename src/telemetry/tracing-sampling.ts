@@ -3,19 +3,34 @@
  * may be sampled). The tracing subscriber decides per connection at accept: inside the normal ratio
  * its spans are created and kept; outside it no span exists while it lives, and an abnormal close
  * is traced after the fact (tracing.ts). HTTP request spans are decided when they start or end
- * (tracing-http.ts). The decision is a mark on the span that this wrapper processor reads; spans
- * with no mark (someone else's) pass straight through.
+ * (tracing-http.ts). A span not to be exported loses its W3C sampled flag before it ends: the
+ * SDK's Batch and Simple span processors (the ones NodeSDK builds from the environment) export
+ * only sampled spans, so no wrapper is needed in the SDK's pipeline. The decision is also kept as
+ * a mark that the wrapper processor below reads, for a caller's provider whose processors do not
+ * look at the flag; spans with no mark (someone else's) pass straight through.
  */
-import type { Context } from '@opentelemetry/api';
+import { TraceFlags, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /** Span object → export it? (the SDK hands `onEnd` the same object `startSpan` returned). */
 const marks = new WeakMap<object, boolean>();
 
-/** Decide whether `span` is exported when it ends. */
-export function markSpan(span: object, keep: boolean): void {
-  marks.set(span, keep);
+interface Markable {
+  isRecording(): boolean;
+  spanContext(): { traceFlags: number };
 }
+
+/** Decide whether `span` is exported when it ends (call before `end()`). */
+export function markSpan(span: Markable, keep: boolean): void {
+  marks.set(span, keep);
+  // Only a live SDK span owns its context object (a non-recording span may share a constant).
+  if (keep || !span.isRecording()) return;
+  const ctx = span.spanContext();
+  if (!Object.isFrozen(ctx)) ctx.traceFlags &= ~TraceFlags.SAMPLED;
+}
+
+/** Whether a span ended (or about to end) is exported, as far as Sightline decided. */
+export const isKept = (span: object): boolean => marks.get(span) !== false;
 
 /**
  * Deterministic ratio by trace id: the low 32 bits of the (random) trace id against `ratio`.

@@ -29,9 +29,9 @@ import {
 import { isAbnormal, Phase } from '../core/close-reasons.js';
 import type { Clock } from '../core/clock.js';
 import { A, SPAN_CONNECT, SPAN_CONNECTION, SPAN_SETUP, closeAttributes, connectionAttributes, detailAttributes, hostPort, hr, routeAttributes } from './tracing-attributes.js';
-import { normalRatioFromEnv, providerFromConfig, tracingConfigFromEnv } from './tracing-env.js';
+import { normalRatioFromEnv } from './tracing-env.js';
 import { RequestSpans } from './tracing-http.js';
-import type { SamplingStats, SamplingSpanProcessor } from './tracing-sampling.js';
+import { isKept, type SamplingStats } from './tracing-sampling.js';
 
 export { createSamplingProcessor, type SamplingStats } from './tracing-sampling.js';
 
@@ -43,10 +43,11 @@ export interface TracingOptions {
   /** The proxy's clock (ms, epoch-like): every span time comes from it. */
   readonly clock: Clock;
   /**
-   * A tracer provider to use (tests: an SDK TracerProvider with an InMemorySpanExporter). Wrap
-   * its exporting processor with `createSamplingProcessor()` for the sampling to apply; without
-   * it every span is exported. When absent, one is built from the standard OTEL_* environment
-   * (null result = tracing off) and owned: close() shuts it down.
+   * A tracer provider to use: the CLI's NodeSDK one (tracing-sdk.ts), a caller's, or in tests an
+   * SDK TracerProvider with an InMemorySpanExporter. Its Batch / Simple processors honour the
+   * sampling (tracing-sampling.ts); wrap other processors with `createSamplingProcessor()`.
+   * When absent: the provider an application registered globally with the OpenTelemetry API
+   * (Sightline itself never registers one), and no tracing when there is none.
    */
   readonly provider?: TracerProvider;
   /** Fraction of NORMAL closes exported (abnormal ones always are). Default: OTEL_TRACES_SAMPLER[_ARG], else 1. */
@@ -60,9 +61,9 @@ export interface Tracing {
   sweep(now: number): void;
   /** Handler errors caught (never thrown into the data path). */
   readonly errors: number;
-  /** Export counters when the provider is ours (built from the environment), else null. */
-  readonly stats: SamplingStats | null;
-  /** Unsubscribe, end open spans (as not-closed segments), flush and shut the provider down if we own it. Idempotent. */
+  /** Spans ended and handed to the provider for export, and spans the sampling rule dropped. */
+  readonly stats: SamplingStats;
+  /** Unsubscribe, end open spans (as not-closed segments) and flush the provider (its owner shuts it down). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -84,20 +85,16 @@ interface ConnState {
   connected: boolean;
 }
 
-/** Start tracing proxy `o.proxyId`; null when there is no provider (none given, none configured). */
+/** Start tracing proxy `o.proxyId`; null when there is no provider (none given, none registered). */
 export function startTracing(o: TracingOptions): Tracing | null {
-  let provider: TracerProvider;
-  let sampling: SamplingSpanProcessor | null = null;
-  if (o.provider !== undefined) {
-    provider = o.provider;
-  } else {
-    const cfg = tracingConfigFromEnv();
-    if (cfg === null) return null;
-    const built = providerFromConfig(cfg);
-    provider = built.provider;
-    sampling = built.sampling;
+  let provider = o.provider;
+  if (provider === undefined) {
+    const global = trace.getTracerProvider() as TracerProvider & { getDelegateTracer?: (name: string) => unknown };
+    // The API's stand-in has no delegate until an SDK is registered: no spans to make then.
+    if (global.getDelegateTracer?.('sightline') === undefined) return null;
+    provider = global;
   }
-  return new ChannelTracing(o, provider, sampling);
+  return new ChannelTracing(o, provider);
 }
 
 class ChannelTracing implements Tracing {
@@ -107,8 +104,8 @@ class ChannelTracing implements Tracing {
   readonly #ratio: number;
   readonly #tracer: Tracer;
   readonly #provider: TracerProvider;
-  /** Set when we built the provider: close() shuts it down. */
-  readonly #sampling: SamplingSpanProcessor | null;
+  #exported = 0;
+  #sampledOut = 0;
   /** Open connections, in order of their current segment's start (a roll re-inserts at the end). */
   readonly #conns = new Map<ConnectionView, ConnState>();
   /**
@@ -124,17 +121,17 @@ class ChannelTracing implements Tracing {
   #errors = 0;
   #closing: Promise<void> | null = null;
 
-  constructor(o: TracingOptions, provider: TracerProvider, sampling: SamplingSpanProcessor | null) {
+  constructor(o: TracingOptions, provider: TracerProvider) {
     this.#proxyId = o.proxyId;
     this.#clock = o.clock;
     this.#segmentMs = Number.isFinite(o.segmentLengthMs) && o.segmentLengthMs > 0 ? o.segmentLengthMs : Infinity;
     const r = o.normalSampleRatio ?? normalRatioFromEnv();
     this.#ratio = Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1;
     this.#provider = provider;
-    this.#sampling = sampling;
     this.#tracer = provider.getTracer('sightline');
     this.#requests = new RequestSpans({
       start: (name, kind, startMs, attributes, parent, links) => this.#start(name, kind, startMs, attributes, parent, links),
+      end: (span, ms) => this.#end(span, ms),
       segmentOf: (conn) => this.#conns.get(conn)?.seg,
       ratio: this.#ratio,
     });
@@ -154,8 +151,8 @@ class ChannelTracing implements Tracing {
     return this.#errors;
   }
 
-  get stats(): SamplingStats | null {
-    return this.#sampling?.stats ?? null;
+  get stats(): SamplingStats {
+    return { exported: this.#exported, sampledOut: this.#sampledOut };
   }
 
   #guard<T extends { readonly conn: ConnectionView }>(fn: (e: T) => void): (m: unknown) => void {
@@ -179,6 +176,13 @@ class ChannelTracing implements Tracing {
       this.#errors++;
       return null;
     }
+  }
+
+  /** Every span ends here: the counts of what the sampling rule kept and dropped. */
+  #end(span: Span, ms: number): void {
+    if (isKept(span)) this.#exported++;
+    else this.#sampledOut++;
+    span.end(hr(ms));
   }
 
   // ---- connection spans -----------------------------------------------------------------------
@@ -227,7 +231,7 @@ class ChannelTracing implements Tracing {
     const attrs = hostPort(e.target, { [A.connectMs]: ms });
     if (e.conn.routeName !== null) attrs[A.route] = e.conn.routeName;
     const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(now - ms, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
-    span.end(hr(now));
+    this.#end(span, now);
     st.connected = true;
     this.#endSetup(st, now);
   }
@@ -240,7 +244,7 @@ class ChannelTracing implements Tracing {
       setup.setAttribute(ATTR_ERROR_TYPE, error);
       setup.setStatus({ code: SpanStatusCode.ERROR, message: error });
     }
-    setup.end(hr(now));
+    this.#end(setup, now);
   }
 
   #onRequestStart(e: HttpRequestStartEvent): void {
@@ -281,12 +285,12 @@ class ChannelTracing implements Tracing {
       if (c.routeName !== null) attrs[A.route] = c.routeName;
       const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(st.routeAt, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
       span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-      span.end(hr(Math.max(end, st.routeAt)));
+      this.#end(span, Math.max(end, st.routeAt));
     }
     st.seg.setAttributes(connectionAttributes(c, e.target ?? st.target, st.segIndex));
     st.seg.setAttributes(closeAttributes(e, abnormal));
     if (abnormal) st.seg.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-    st.seg.end(hr(Math.max(end, st.segStart)));
+    this.#end(st.seg, Math.max(end, st.segStart));
   }
 
   /**
@@ -305,9 +309,9 @@ class ChannelTracing implements Tracing {
       if (c.routeName !== null) attrs[A.route] = c.routeName;
       const connect = this.#start(SPAN_CONNECT, SpanKind.CLIENT, lazy.routeAt, attrs, trace.setSpan(ROOT_CONTEXT, span));
       connect.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-      connect.end(hr(Math.max(end, lazy.routeAt)));
+      this.#end(connect, Math.max(end, lazy.routeAt));
     }
-    span.end(hr(Math.max(end, start)));
+    this.#end(span, Math.max(end, start));
     const { traceId, spanId } = span.spanContext();
     this.#closed.set(c, { traceId, spanId });
   }
@@ -331,7 +335,7 @@ class ChannelTracing implements Tracing {
   #roll(st: ConnState, now: number): void {
     const prev = st.seg;
     prev.setAttribute(A.segmentFinal, false);
-    prev.end(hr(now));
+    this.#end(prev, now);
     st.segIndex++;
     st.segStart = now;
     const links: Link[] = [{ context: prev.spanContext(), attributes: { 'sightline.link': 'previous_segment' } }];
@@ -356,7 +360,7 @@ class ChannelTracing implements Tracing {
         // Still open: its fate is unknown, so it is kept (as a segment that did not see its close).
         this.#endSetup(st, now);
         st.seg.setAttributes({ [A.segmentFinal]: false, [A.openAtShutdown]: true });
-        st.seg.end(hr(Math.max(now, st.segStart)));
+        this.#end(st.seg, Math.max(now, st.segStart));
       }
       this.#conns.clear();
       this.#unsampled.clear();
@@ -364,9 +368,8 @@ class ChannelTracing implements Tracing {
       this.#errors++;
     }
     try {
-      const p = this.#provider as TracerProvider & { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> };
-      if (this.#sampling !== null) await p.shutdown?.();
-      else await p.forceFlush?.();
+      const p = this.#provider as TracerProvider & { forceFlush?: () => Promise<void> };
+      await p.forceFlush?.();
     } catch {
       this.#errors++;
     }

@@ -5,13 +5,13 @@
  * console stays free of errors (CSP violations would show there). Skips when Chromium is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { needFile, skipped, titled } from '../helpers/needs.js';
+import { chromium, type Browser } from 'playwright-core';
+import { skipped, titled } from '../helpers/needs.js';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_NEED, watchPage } from '../helpers/page.js';
 import { startAdmin, type AdminServer } from '../../src/admin/server.js';
-import type { AdminSource, ConnectionInfo, ConnectionQuery, HealthInfo, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
+import type { AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
+import { AGE_BINS, AGE_EDGES_MS } from '../../src/telemetry/close-history.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_NEED = needFile(CHROMIUM, 'chromium');
 const HAVE_CHROMIUM = CHROMIUM_NEED.ok;
 
 const TOKEN = 'page-token-123';
@@ -47,16 +47,23 @@ class ChangingSource implements AdminSource {
   }
   stats(): Readonly<Record<string, unknown>> {
     this.calls++;
-    return { active: this.conns.length, accepted: 100 + this.calls, terminations: { byReason: { inactivity: 4, client_closed: 12 } } };
+    return {
+      active: this.conns.length,
+      accepted: 100 + this.calls,
+      terminations: { byReason: { inactivity: { proxy: 4 }, client_closed: { client: 12 } }, total: 16 },
+      upstreamPools: { pools: 1, open: 2, idle: 1, waiting: 0, created: 5, reused: 9, expired: 0, detached: 0 },
+    };
   }
   connections(q: ConnectionQuery): { readonly total: number; readonly items: readonly ConnectionInfo[] } {
     const items = this.conns.map((c) => ({ ...c, ageMs: c.ageMs + this.calls * 2_000 }));
     return { total: items.length, items: items.slice(0, q.limit) };
   }
+  /** false: a TCP-only configuration (the page then shows no upstream pools). */
+  httpRoute = true;
   routes(): readonly RouteInfo[] {
     return [
       { name: 'ws', ports: [8443, 8444], domains: ['app.example.test'], mode: 'passthrough', protocol: 'tls', target: '127.0.0.1:9000', active: this.conns.length },
-      { name: 'api', ports: [8080], domains: [], mode: 'terminate', protocol: 'http', target: '127.0.0.1:9001', active: 0 },
+      ...(this.httpRoute ? [{ name: 'api', ports: [8080], domains: [], mode: 'terminate', protocol: 'http', target: '127.0.0.1:9001', active: 0 }] : []),
     ];
   }
   patterns(): readonly PatternInfo[] {
@@ -67,8 +74,34 @@ class ChangingSource implements AdminSource {
     const now = Math.floor(Date.now() / minute) * minute;
     return {
       bucketMs: minute,
-      buckets: [0, 1, 2, 3, 4].map((i) => ({ start: now - (4 - i) * minute, byReason: { client_closed: 2 + i, inactivity: i % 2, [`half_zombie`]: i === 4 ? 3 : 0 } })),
+      now: Date.now(),
+      buckets: [0, 1, 2, 3, 4].map((i) => ({
+        start: now - (4 - i) * minute,
+        byReason: { client_closed: 2 + i, inactivity: i % 2, [`half_zombie`]: i === 4 ? 3 : 0 },
+        byInitiator: { client: 2 + i, proxy: (i % 2) + (i === 4 ? 3 : 0) },
+      })),
     };
+  }
+  closeAges(): CloseAges {
+    const counts = new Array<number>(AGE_BINS).fill(0);
+    counts[44] = 12;
+    counts[30] = 3;
+    return { windowMs: 900_000, edgesMs: AGE_EDGES_MS, routes: [{ route: 'ws', total: 15, counts }] };
+  }
+  openAges(): OpenAges {
+    const age = new Array<number>(AGE_BINS).fill(0);
+    const idle = new Array<number>(AGE_BINS).fill(0);
+    age[46] = 1;
+    age[50] = 1;
+    idle[27] = 2;
+    return { edgesMs: AGE_EDGES_MS, routes: [{ route: 'ws', total: 2, age, idle }] };
+  }
+  closeRecords(): CloseRecord[] {
+    return [];
+  }
+  connection(id: number): ConnectionDetail | null {
+    const c = this.conns.find((x) => x.id === id);
+    return c ? { state: 'open', connection: c, milestones: [{ name: 'accepted', at: Date.now() - c.ageMs }], close: null } : null;
   }
 }
 
@@ -80,29 +113,17 @@ describe('status page in Chromium', () => {
   beforeAll(async () => {
     if (!HAVE_CHROMIUM) return;
     admin = await startAdmin({ host: '127.0.0.1', port: 0, token: TOKEN }, source);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
     await browser?.close();
     await admin?.close();
   });
 
-  function watch(page: Page): string[] {
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    return problems;
-  }
 
   it.skipIf(skipped(CHROMIUM_NEED))(titled('renders routes, connections, close reasons and patterns, then refreshes itself', CHROMIUM_NEED), async () => {
     const page = await browser!.newPage();
-    const problems = watch(page);
+    const problems = watchPage(page);
     const res = await page.goto(`${admin!.url}?token=${TOKEN}`);
     expect(res?.status()).toBe(200);
 
@@ -122,8 +143,11 @@ describe('status page in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator('#connections-count').textContent()).toBe('(2)');
 
-    // Close reasons: chart bars and a table row per reason.
-    expect(await page.locator('#closes svg#closes-chart rect').count()).toBeGreaterThanOrEqual(5);
+    // Close reasons: the chart (uPlot, stacked by initiator) and a table row per reason.
+    await page.waitForSelector('#closes-chart canvas');
+    const plotted = await page.evaluate(() => (globalThis as any).SightlineStatus.charts.closes.raw.byInitiator);
+    expect(plotted.client.slice(-5)).toEqual([2, 3, 4, 5, 6]);
+    expect(plotted.proxy.slice(-5)).toEqual([0, 1, 0, 1, 3]);
     const zombie = await page.locator('#closes-table tr[data-reason="half_zombie"] td').allTextContents();
     expect(zombie[0]).toBe('half_zombie');
     expect(zombie.at(-1)).toBe('3');
@@ -134,8 +158,19 @@ describe('status page in Chromium', () => {
     expect(await pattern.count()).toBe(1);
     expect(await pattern.textContent()).toContain('died at 30.0 s');
 
-    // Totals.
-    expect(await page.locator('#stats').textContent()).toContain('terminations.byReason.inactivity');
+    // Totals: readable, no dotted keys; pools shown because an HTTP route exists.
+    expect(await page.locator('#reasons tr[data-reason="inactivity"] td').allTextContents()).toEqual(['inactivity', '', '', '4', '4']);
+    const labels = await page.locator('#totals dt').allTextContents();
+    expect(labels).toContain('Accepted');
+    expect(labels.filter((l) => l.includes('.'))).toEqual([]);
+    expect(await page.locator('#pools').isVisible()).toBe(true);
+    expect(await page.locator('#patterns').textContent()).not.toContain(String.fromCharCode(96));
+
+    // A TCP-only configuration: no pools section (its zeros would only be noise).
+    source.httpRoute = false;
+    await page.waitForSelector('#pools', { state: 'hidden', timeout: 3_500 });
+    expect(await page.locator('#routes tbody tr').count()).toBe(1);
+    source.httpRoute = true;
 
     // A new connection appears without a reload.
     const before = Number(await page.locator('body').getAttribute('data-refreshes'));

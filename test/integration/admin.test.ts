@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import vm from 'node:vm';
 import { startAdmin, type AdminServer } from '../../src/admin/server.js';
-import type { AdminSource, ConnectionInfo, ConnectionQuery, HealthInfo, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
+import type { AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
 import { STATUS_JS } from '../../src/admin/status-script.js';
 import { SightlineError } from '../../src/core/errors.js';
 
@@ -73,8 +73,13 @@ class FakeSource implements AdminSource {
     return [{ route: 'ws', periodSeconds: 30, summary: 'route ws: connections die at 30.0 s' }];
   }
   recentCloses(): RecentCloses {
-    return { bucketMs: 60_000, buckets: [{ start: 1_700_000_000_000, byReason: { client_closed: 3, inactivity: 1 } }] };
+    return { bucketMs: 60_000, buckets: [{ start: 1_700_000_000_000, byReason: { client_closed: 3, inactivity: 1 }, byInitiator: { client: 3, proxy: 1 } }] };
   }
+  // The status page's views: tested in admin-views.test.ts.
+  closeAges = (): CloseAges => ({ windowMs: 900_000, edgesMs: [], routes: [] });
+  openAges = (): OpenAges => ({ edgesMs: [], routes: [] });
+  closeRecords = (): CloseRecord[] => [];
+  connection = (): ConnectionDetail | null => null;
 }
 
 let admin: AdminServer | undefined;

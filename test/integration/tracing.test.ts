@@ -2,7 +2,7 @@
  * Traces of real connections through a real SightlineProxy: the connection, setup and upstream
  * connect spans with their attributes and relations, abnormal closes kept when normal ones are
  * sampled out, segments of long connections (injected clock), W3C traceparent toward HTTP
- * backends, and a real OTLP/HTTP (JSON) export built from the OTEL_* environment.
+ * backends. The export through the OpenTelemetry SDK from the OTEL_* environment: tracing-sdk.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
@@ -335,78 +335,5 @@ describe('wired by the composition root', () => {
     const segs = byName(exporter.getFinishedSpans(), 'sightline.connection');
     expect(segs.map((x) => x.attributes['sightline.segment.final'])).toEqual([false, true]);
     expect(segs[1]!.attributes['sightline.route']).toBe('w');
-  });
-});
-
-describe('OTLP export from the environment', () => {
-  it('sends the connection span over OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', async () => {
-    const bodies: unknown[] = [];
-    const collector = http.createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (d: Buffer) => parts.push(d));
-      req.on('end', () => {
-        if (req.method === 'POST' && req.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(parts).toString()));
-        res.setHeader('content-type', 'application/json');
-        res.end('{}');
-      });
-    });
-    await new Promise<void>((r) => collector.listen(0, HOST, r));
-    cleanup.push(() => new Promise<void>((r) => (collector.closeAllConnections(), collector.close(() => r()))));
-    const vars = {
-      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://${HOST}:${(collector.address() as AddressInfo).port}/v1/traces`,
-      OTEL_SERVICE_NAME: 'sightline-test',
-    };
-    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, vars);
-    cleanup.push(() => {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    });
-
-    const be = await echoServer();
-    cleanup.push(() => be.close());
-    const port = await freePort();
-    const p = await startProxy({ ...quiet, routes: [{ name: 'otlp', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } }] } as SightlineOptions);
-    cleanup.push(() => p.stop());
-    const tracing = startTracing({ proxyId: p.proxy.id, clock: systemClock, segmentLengthMs: 600_000 });
-    expect(tracing).not.toBeNull();
-    const s = await connect(port);
-    s.write('ping');
-    await readBytes(s, 4);
-    s.end();
-    await closed(s);
-    await p.events.next();
-    await tracing!.close();
-    await tracing!.close(); // idempotent
-
-    type KV = { key: string; value: Record<string, unknown> };
-    type OtlpSpan = { name: string; kind: number; attributes: KV[] };
-    type Body = { resourceSpans: Array<{ resource: { attributes: KV[] }; scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
-    const all = (bodies as Body[]).flatMap((b) => b.resourceSpans);
-    const spans = all.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
-    const conn = spans.find((x) => x.name === 'sightline.connection');
-    expect(conn, JSON.stringify(bodies)).toBeDefined();
-    const attr = (kvs: KV[], key: string): unknown => Object.values(kvs.find((a) => a.key === key)?.value ?? {})[0];
-    expect(attr(conn!.attributes, 'sightline.close.reason')).toBe('client_closed');
-    expect(attr(conn!.attributes, 'sightline.route')).toBe('otlp');
-    expect(attr(all[0]!.resource.attributes, 'service.name')).toBe('sightline-test');
-    expect(spans.map((x) => x.name).sort()).toEqual(['sightline.connection', 'sightline.setup', 'sightline.upstream.connect']);
-    expect(tracing!.stats).toMatchObject({ exported: 3, sampledOut: 0 });
-  });
-
-  it('no exporter configured: tracing is off (null)', () => {
-    const keys = ['OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
-    const saved = keys.map((k) => process.env[k]);
-    for (const k of keys) delete process.env[k];
-    try {
-      expect(startTracing({ proxyId: -1, clock: systemClock, segmentLengthMs: 1000 })).toBeNull();
-    } finally {
-      keys.forEach((k, i) => {
-        if (saved[i] !== undefined) process.env[k] = saved[i];
-      });
-    }
   });
 });

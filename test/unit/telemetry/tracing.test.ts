@@ -4,14 +4,14 @@
  * spans, guarded handlers, shutdown; and the OTEL_* environment parsing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { channels, type CloseEvent, type ConnectionView, type HttpRequestEvent, type HttpRequestStartEvent } from '../../../src/core/channels.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { CloseReason, Phase } from '../../../src/core/close-reasons.js';
 import { startTracing, type Tracing } from '../../../src/telemetry/tracing.js';
 import { hostPort, hr } from '../../../src/telemetry/tracing-attributes.js';
-import { normalRatioFromEnv, tracingConfigFromEnv } from '../../../src/telemetry/tracing-env.js';
+import { normalRatioFromEnv } from '../../../src/telemetry/tracing-env.js';
 import { createSamplingProcessor, inRatio, markSpan } from '../../../src/telemetry/tracing-sampling.js';
 
 const PROXY = 4242;
@@ -263,6 +263,28 @@ describe('sampling', () => {
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['foreign', 'a']);
     expect(sampling.stats).toMatchObject({ exported: 2, sampledOut: 1 });
   });
+
+  it("a span marked not to export loses its sampled flag: the SDK's own Batch / Simple processors drop it without the wrapper", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const tracer = provider.getTracer('t');
+    const keep = tracer.startSpan('keep');
+    markSpan(keep, true);
+    keep.end();
+    const drop = tracer.startSpan('drop');
+    markSpan(drop, false);
+    expect(drop.spanContext().traceFlags & 1).toBe(0);
+    drop.end();
+    // A non-recording span (no SDK) shares the API's constant context: it is left alone.
+    const invalid = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    markSpan(invalid, false);
+    expect(INVALID_SPAN_CONTEXT.traceFlags).toBe(0);
+    const sampledConst = trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
+    markSpan(sampledConst, false);
+    expect(sampledConst.spanContext().traceFlags).toBe(1);
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['keep']);
+  });
 });
 
 describe('HTTP request spans from events', () => {
@@ -345,29 +367,6 @@ describe('close', () => {
 });
 
 describe('environment', () => {
-  it('tracing only when an exporter or endpoint is configured', () => {
-    expect(tracingConfigFromEnv({})).toBeNull();
-    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toBeNull();
-    expect(tracingConfigFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' })).toBeNull();
-    expect(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' })).toMatchObject({
-      exporter: 'otlp',
-      protocol: 'http/protobuf',
-      url: 'http://c:4318/v1/traces',
-      serviceName: 'sightline',
-      maxQueueSize: 2048,
-    });
-    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c/t', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'edge' })).toMatchObject({
-      protocol: 'http/json',
-      url: 'http://c/t',
-      serviceName: 'edge',
-    });
-    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' })).toMatchObject({ url: undefined });
-    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'console' })).toMatchObject({ exporter: 'console' });
-    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'console,otlp' })).toMatchObject({ exporter: 'otlp' });
-    expect(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' })).toBeNull();
-    expect(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatchObject({ protocol: 'grpc', url: 'http://c:4317' });
-  });
-
   it('normal sample ratio from OTEL_TRACES_SAMPLER / _ARG', () => {
     expect(normalRatioFromEnv({})).toBe(1);
     expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' })).toBe(0.1);
