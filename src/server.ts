@@ -18,6 +18,7 @@ import type { Connection } from './net/connection.js';
 import type { ProxyContext } from './net/context.js';
 import { createListener } from './net/listener.js';
 import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
+import { startDrain } from './net/drain.js';
 import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
@@ -197,10 +198,11 @@ export class SightlineProxy {
     ctx.draining = true;
     publishProxy('draining', { proxyId: ctx.proxyId, open: ctx.registry.size });
     const closing = this.#closeServers();
-    // HTTP connections idle between requests close now, busy ones after their response;
-    // WebSockets get close frames (1001).
-    for (const c of [...ctx.registry.live.values()]) c.hooks?.drain(c);
+    // HTTP connections idle between requests close, busy ones after their response; WebSockets
+    // get close frames (1001): at once, or spread over drain.spreadMs with the tunnels (drain.ts).
+    const spread = startDrain(ctx, Math.min(ctx.options.drain.spreadMs, ctx.options.gracefulShutdownTimeout));
     await waitUntil(() => ctx.registry.size === 0, ctx.options.gracefulShutdownTimeout);
+    spread.cancel();
     for (const c of [...ctx.registry.live.values()]) c.close(CloseReason.Shutdown, Initiator.Proxy);
     await waitUntil(() => ctx.registry.size === 0, 2000);
     await closing;
