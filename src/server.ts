@@ -29,6 +29,7 @@ import type { Telemetry } from './telemetry/telemetry.js';
 import type { Logger } from 'pino';
 import type { TracerProvider } from '@opentelemetry/api';
 import { adminSource } from './admin-source.js';
+import type { AdminSource } from './admin/source.js';
 import { VERSION } from './version.js';
 
 let nextProxyId = 1;
@@ -50,6 +51,8 @@ export interface SightlineDeps {
   readonly logger?: Logger | null;
   /** An OpenTelemetry tracer provider (tests: in-memory exporter); otherwise OTEL_* variables decide. */
   readonly tracerProvider?: TracerProvider;
+  /** Listen with SO_REUSEPORT (cluster workers: the kernel balances connections between them). */
+  readonly reusePort?: boolean;
 }
 
 export interface ProxyStats {
@@ -99,6 +102,7 @@ export class SightlineProxy {
     this.#sweeper = new Sweeper(this.#ctx);
     this.#logger = deps.logger;
     this.#tracerProvider = deps.tracerProvider;
+    this.#reusePort = deps.reusePort === true;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
     registerTlsModes(this.#ctx);
     this.#pools = registerHttpMode(this.#ctx);
@@ -112,6 +116,7 @@ export class SightlineProxy {
   }
 
   readonly #autoTick: boolean;
+  readonly #reusePort: boolean;
 
   /** Distinguishes this instance's events from other proxies' in one process. */
   get id(): number {
@@ -280,7 +285,14 @@ export class SightlineProxy {
     const a = this.#ctx.options.admin;
     if (!a.enabled) return;
     const { startAdmin } = await import('./admin/server.js');
-    const source = adminSource({
+    const source = this.adminView();
+    // A port that cannot be bound rejects with SL_ERR_LISTEN (the CLI exits 2).
+    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token }, source);
+  }
+
+  /** What the admin API shows of this proxy (the CLI's cluster workers answer their primary with it). */
+  adminView(): AdminSource {
+    this.#view ??= adminSource({
       ctx: this.#ctx,
       telemetry: () => this.#telemetry,
       started: () => this.#started,
@@ -288,9 +300,10 @@ export class SightlineProxy {
       version: VERSION,
       startedAt: this.#ctx.clock.now(),
     });
-    // A port that cannot be bound rejects with SL_ERR_LISTEN (the CLI exits 2).
-    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token }, source);
+    return this.#view;
   }
+
+  #view: AdminSource | null = null;
 
   /** Where the admin listener is (null when disabled or not started). */
   get adminUrl(): string | null {
@@ -310,7 +323,7 @@ export class SightlineProxy {
         reject(new SightlineError('SL_ERR_LISTEN', `port ${port}${host ? ` on ${host}` : ''}: ${err.code ?? err.message}`, { cause: err }));
       };
       server.once('error', onError);
-      server.listen({ port, host, backlog: 4096 }, () => {
+      server.listen({ port, host, backlog: 4096, reusePort: this.#reusePort }, () => {
         server.removeListener('error', onError);
         resolve();
       });

@@ -56,17 +56,17 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
         },
       },
     ],
-    ['/api/stats', { access: 'token', handle: () => json(200, source.stats()) }],
-    ['/api/routes', { access: 'token', handle: () => json(200, { routes: source.routes() }) }],
+    ['/api/stats', { access: 'token', handle: async () => json(200, await source.stats()) }],
+    ['/api/routes', { access: 'token', handle: async () => json(200, { routes: await source.routes() }) }],
     ['/api/patterns', { access: 'token', handle: () => json(200, { patterns: source.patterns() }) }],
-    ['/api/closes', { access: 'token', handle: () => json(200, source.recentCloses()) }],
+    ['/api/closes', { access: 'token', handle: async () => json(200, await source.recentCloses()) }],
     [
       '/api/connections',
       {
         access: 'token',
-        handle: (params) => {
+        handle: async (params) => {
           const q = parseConnectionQuery(params);
-          return q.ok ? json(200, source.connections(q.value)) : error(400, q.error);
+          return q.ok ? json(200, await source.connections(q.value)) : error(400, q.error);
         },
       },
     ],

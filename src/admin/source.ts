@@ -57,15 +57,21 @@ export interface RecentCloses {
 /** A disconnect pattern as the detector reports it (see telemetry/patterns.ts). */
 export type PatternInfo = Readonly<Record<string, unknown>>;
 
+export interface ConnectionList {
+  readonly total: number;
+  readonly items: readonly ConnectionInfo[];
+}
+
+/** A cluster primary answers from its workers (over IPC), so some answers may be promises. */
 export interface AdminSource {
   /** The Prometheus exposition: plain text, or OpenMetrics (with exemplars) when asked. */
   metrics(openMetrics: boolean): Promise<{ contentType: string; body: string }>;
   health(): HealthInfo;
   /** Totals: active, accepted, by route, terminations by reason and initiator, pools. */
-  stats(): Readonly<Record<string, unknown>>;
+  stats(): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
   /** Filtered by the query, oldest first, at most `limit` items (`total`: all that matched). */
-  connections(q: ConnectionQuery): { readonly total: number; readonly items: readonly ConnectionInfo[] };
-  routes(): readonly RouteInfo[];
+  connections(q: ConnectionQuery): ConnectionList | Promise<ConnectionList>;
+  routes(): readonly RouteInfo[] | Promise<readonly RouteInfo[]>;
   patterns(): readonly PatternInfo[];
-  recentCloses(): RecentCloses;
+  recentCloses(): RecentCloses | Promise<RecentCloses>;
 }

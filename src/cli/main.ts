@@ -5,20 +5,17 @@ import { Command, CommanderError } from 'commander';
 import { configNotes } from '../config/notes.js';
 import { VERSION } from '../version.js';
 import { loadConfigFile } from '../config/load.js';
-import { ConfigError, SightlineError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
+import { describeError } from './describe-error.js';
 import { expandPorts } from '../routing/ports.js';
 import { SightlineProxy } from '../server.js';
 import { startDemoBackend } from './demo-backend.js';
 import { runDiagnose } from './diagnose/command.js';
+import { runPrimary, workerCount } from './cluster/primary.js';
 import { MAX_DROP_AFTER_S, MIN_DROP_AFTER_S } from '../demo/config.js';
 
 
-/** A one-line description of what went wrong, never a stack trace. */
-export function describeError(err: unknown): string {
-  if (err instanceof ConfigError) return `invalid configuration: ${err.message.replace(/^configuration is invalid: /, '')}`;
-  if (err instanceof SightlineError) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}
+export { describeError };
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exit = 0;
@@ -34,8 +31,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('start the proxy with a YAML or JSON configuration file')
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--demo-backend [port]', 'also start a local echo backend (quick start), default port 9000')
-    .action(async (opts: { config: string; demoBackend?: string | boolean }) => {
-      exit = await start(opts.config, opts.demoBackend);
+    .option('--workers <n|auto>', "worker processes sharing the ports (reusePort); 'auto' = available cores (default: config `workers`, 1)")
+    .action(async (opts: { config: string; demoBackend?: string | boolean; workers?: string }) => {
+      exit = await start(opts.config, opts.demoBackend, opts.workers);
     });
 
   program
@@ -94,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exit;
 }
 
-async function start(file: string, demo: string | boolean | undefined): Promise<number> {
+async function start(file: string, demo: string | boolean | undefined, workers?: string): Promise<number> {
   let proxy: SightlineProxy;
   const closers: Array<() => Promise<unknown>> = [];
   try {
@@ -105,6 +103,13 @@ async function start(file: string, demo: string | boolean | undefined): Promise<
       const backend = await startDemoBackend(port);
       closers.push(() => new Promise((r) => backend.close(r)));
       process.stdout.write(`demo backend listening on 127.0.0.1:${port}\n`);
+    }
+    const count = workerCount(workers ?? options.workers);
+    if (count === null) throw new Error(`--workers must be a number from 1 to 256 or 'auto', not ${JSON.stringify(workers)}`);
+    if (count > 1) {
+      const code = await runPrimary(file, options, count, { write: (t) => process.stdout.write(t), error: (t) => process.stderr.write(t) });
+      for (const c of closers) await c();
+      return code;
     }
     proxy = new SightlineProxy(options);
     await proxy.start();

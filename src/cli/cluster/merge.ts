@@ -1,0 +1,98 @@
+/**
+ * One view of the whole process (issue 13): the workers' admin answers merged into what a single
+ * proxy would answer. Pure functions over plain JSON; each answer comes with its worker's slot.
+ * Counters and histograms sum; gauges sum per label set, except where a sum means nothing (the
+ * oldest connection's age is the max over workers; build info is the same everywhere).
+ */
+import { AggregatorRegistry, type Registry, type RegistryContentType } from 'prom-client';
+import type { ConnectionInfo, ConnectionList, ConnectionQuery, RecentCloses, RouteInfo } from '../../admin/source.js';
+import type { MetricsJson } from './messages.js';
+
+export interface Answer<T> {
+  readonly worker: number;
+  readonly body: T;
+}
+
+type Json = Readonly<Record<string, unknown>>;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** How a metric combines across workers when summing would be wrong. */
+const AGGREGATOR: Readonly<Record<string, 'max' | 'first'>> = {
+  sightline_connection_oldest_age_seconds: 'max',
+  sightline_build_info: 'first',
+};
+
+/** The workers' metrics (getMetricsAsJSON) and the primary's own, as one registry. */
+export function mergeMetrics(parts: readonly MetricsJson[]): Registry<RegistryContentType> {
+  const all = parts.map((p) => p.map((m) => (AGGREGATOR[m.name] === undefined ? m : { ...m, aggregator: AGGREGATOR[m.name]! })));
+  return AggregatorRegistry.aggregate(all as Parameters<typeof AggregatorRegistry.aggregate>[0]);
+}
+
+/** Add every number of `from` into `into`, recursively (objects of counts). */
+function addCounts(into: Record<string, unknown>, from: unknown): void {
+  if (!isObj(from)) return;
+  for (const [k, v] of Object.entries(from)) {
+    if (typeof v === 'number') into[k] = (typeof into[k] === 'number' ? into[k] : 0) + v;
+    else if (isObj(v)) {
+      const sub = isObj(into[k]) ? (into[k] as Record<string, unknown>) : (into[k] = {});
+      addCounts(sub as Record<string, unknown>, v);
+    }
+  }
+}
+
+/** /api/stats: totals summed, `draining` if any worker is; per-worker lines beside. */
+export function mergeStats(parts: ReadonlyArray<Answer<Json>>, own: Json): Json {
+  const sum: Record<string, unknown> = {};
+  const per: Array<Record<string, unknown>> = [];
+  let draining = false;
+  for (const p of parts) {
+    const b = p.body;
+    if (!isObj(b)) continue;
+    for (const k of ['active', 'accepted', 'byRoute', 'terminations', 'upstreamPools'] as const) {
+      if (typeof b[k] === 'number') sum[k] = ((sum[k] as number | undefined) ?? 0) + b[k];
+      else if (isObj(b[k])) addCounts((sum[k] ??= {}) as Record<string, unknown>, b[k]);
+    }
+    if (b.draining === true) draining = true;
+    per.push({ worker: p.worker, active: b.active, accepted: b.accepted });
+  }
+  return { ...own, active: sum.active ?? 0, accepted: sum.accepted ?? 0, byRoute: sum.byRoute ?? {}, terminations: sum.terminations ?? { byReason: {}, total: 0 }, upstreamPools: sum.upstreamPools ?? {}, draining: draining || own.draining === true, workers: per };
+}
+
+/** /api/connections: every worker's matches, oldest first, each item marked with its worker. */
+export function mergeConnections(parts: ReadonlyArray<Answer<ConnectionList>>, q: ConnectionQuery): ConnectionList {
+  let total = 0;
+  const items: Array<ConnectionInfo & { worker: number }> = [];
+  for (const p of parts) {
+    if (!isObj(p.body) || !Array.isArray(p.body.items)) continue;
+    total += p.body.total;
+    for (const c of p.body.items) items.push({ ...c, worker: p.worker });
+  }
+  items.sort((a, b) => b.ageMs - a.ageMs);
+  return { total, items: items.slice(0, q.limit) };
+}
+
+/** /api/routes: the route table (the same in every worker), open connections summed. */
+export function mergeRoutes(parts: ReadonlyArray<Answer<readonly RouteInfo[]>>): RouteInfo[] {
+  const first = parts.find((p) => Array.isArray(p.body));
+  if (first === undefined) return [];
+  const active = new Map<string, number>();
+  for (const p of parts) if (Array.isArray(p.body)) for (const r of p.body) active.set(r.name, (active.get(r.name) ?? 0) + r.active);
+  return first.body.map((r) => ({ ...r, active: active.get(r.name) ?? 0 }));
+}
+
+/** /api/closes: per-minute buckets summed by start and reason. */
+export function mergeCloses(parts: ReadonlyArray<Answer<RecentCloses>>): RecentCloses {
+  const byStart = new Map<number, Record<string, number>>();
+  let bucketMs = 60_000;
+  for (const p of parts) {
+    if (!isObj(p.body) || !Array.isArray(p.body.buckets)) continue;
+    bucketMs = p.body.bucketMs;
+    for (const b of p.body.buckets) {
+      const into = byStart.get(b.start) ?? {};
+      addCounts(into, b.byReason);
+      byStart.set(b.start, into);
+    }
+  }
+  return { bucketMs, buckets: [...byStart].sort((a, b) => a[0] - b[0]).map(([start, byReason]) => ({ start, byReason })) };
+}
