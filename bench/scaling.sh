@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# 1 worker against 2 (issue 13): the same workloads through `sightline start --workers 1` and
+# `--workers 2` (the real CLI, bench/scaling-put.mjs), both proxies under test of ONE harness
+# invocation per workload (bench/multi-put.mjs), reps interleaved. The load generator and the
+# backends share the machine's cores with the proxy, so the report (scaling-report.mjs) gives the
+# scaling factor, the proxy CPU used, and a model of a larger machine from per-CPU-second figures.
+#
+#   bash bench/scaling.sh [--reps 5] [--workloads throughput,tls_conn_rate,http_rps] [--name NAME]
+#
+# Environment: SHARED_BENCH (default <repo>/../shared/bench), KEEP_WORK=1.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+RESULTS_DIR="$HERE/results"
+die() { echo "scaling.sh: $*" >&2; exit 2; }
+note() { echo "scaling.sh: $*" >&2; }
+
+reps=5
+workloads=throughput,tls_conn_rate,http_rps
+name="scaling-$(date +%Y%m%d-%H%M)"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reps) reps=$2; shift 2 ;;
+    --workloads) workloads=$2; shift 2 ;;
+    --name) name=$2; shift 2 ;;
+    *) die "unknown option $1" ;;
+  esac
+done
+[ -f "$SHARED_BENCH/bench.sh" ] || die "no harness at $SHARED_BENCH (set SHARED_BENCH)"
+SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
+NODE_BIN=$(command -v node) || die "node not found"
+[ -f "$ROOT/dist/cli/cluster/primary.js" ] || (cd "$ROOT" && npm run build >&2)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sightline-scaling-XXXXXX")
+cleanup() { if [ "${KEEP_WORK:-0}" = 1 ]; then note "kept $WORK"; else rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+# shellcheck source=snapshot.sh
+. "$HERE/snapshot.sh"
+cp "$HERE/scaling-put.mjs" "$SNAP/bench/scaling-put.mjs"
+[ -f "$WORK/bench/node_modules/ws/package.json" ] || (cd "$WORK/bench" && npm install --no-audit --no-fund --loglevel=error >&2)
+
+PUT="$SNAP/bench/scaling-put.mjs"
+cmd() { echo "exec '$NODE_BIN' --initial-old-space-size=64 '$PUT' --routes-json '{routes_json}' --workers $1"; }
+export HARNESS_DIR="$WORK/bench"
+export PROXY_NAME=sightline-w1
+C1=$(cmd 1)
+export PROXY_CMD_L4="$C1" PROXY_CMD_SNI="$C1" PROXY_CMD_HTTP="$C1"
+export PROXY_MODES=l4,sni,http
+export PROXY_CWD="$ROOT"
+unset PROXY_CMD PROXY_CONFIG_TEMPLATE || true
+EXTRA_PUTS=$("$NODE_BIN" -e 'process.stdout.write(JSON.stringify([{name:"sightline-w2",cmd:process.argv[1],modes:"l4,sni,http"}]))' "$(cmd 2)")
+export EXTRA_PUTS
+out="$RESULTS_DIR/$name.json"
+mkdir -p "$RESULTS_DIR" "$WORK/parts"
+note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
+hard=$(ulimit -Hn); [ "$hard" = unlimited ] && hard=1048576
+ulimit -n "$hard" 2>/dev/null || true
+parts=()
+IFS=, read -r -a wls <<<"$workloads"
+for wl in "${wls[@]}"; do
+  part="$WORK/parts/$wl.json"
+  note "=== $wl --proxies direct,sightline-w1,sightline-w2 --reps $reps"
+  if (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies direct,sightline-w1,sightline-w2 --reps "$reps" --out "$part") && [ -f "$part" ]; then
+    parts+=("$part")
+  else note "$wl failed (continuing)"; fi
+done
+note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ ${#parts[@]} -gt 0 ] || { note "no results"; exit 1; }
+"$NODE_BIN" "$HERE/merge-results.mjs" --bench-dir "$WORK/bench" --out "$out" --note "$BUILD_NOTE; sightline start --workers 1 vs 2 (real CLI)" "${parts[@]}"
+"$NODE_BIN" "$HERE/scaling-report.mjs" --results "$out" --cpus "$(nproc)" >>"${out%.json}.md"
+note "wrote $out, ${out%.json}.md"
