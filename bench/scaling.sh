@@ -59,8 +59,11 @@ parts=()
 IFS=, read -r -a wls <<<"$workloads"
 for wl in "${wls[@]}"; do
   part="$WORK/parts/$wl.json"
-  note "=== $wl --proxies direct,sightline-w1,sightline-w2 --reps $reps"
-  if (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies direct,sightline-w1,sightline-w2 --reps "$reps" --out "$part") && [ -f "$part" ]; then
+    # Enough parallel work for two workers: 4 iperf3 streams (one stream is one connection, on one
+  # worker), and a 2-worker nginx backend so the backend is not the single-core limit.
+  case "$wl" in throughput) extra=(--streams 4) ;; *) extra=(--backend-workers 2) ;; esac
+  note "=== $wl --proxies direct,sightline-w1,sightline-w2 --reps $reps ${extra[*]}"
+  if (cd "$WORK/bench" && BENCH_INVOKE_CWD="$WORK/bench" "$NODE_BIN" "$HERE/multi-put.mjs" "$wl" --proxies direct,sightline-w1,sightline-w2 --reps "$reps" "${extra[@]}" --out "$part") && [ -f "$part" ]; then
     parts+=("$part")
   else note "$wl failed (continuing)"; fi
 done

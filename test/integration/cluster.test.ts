@@ -198,3 +198,28 @@ describe('sightline start --workers 2', () => {
     await Promise.all(ends);
   }, 20_000);
 });
+
+describe('sightline start --workers 2 that cannot start', () => {
+  it('a route port taken by another program: exit 2 with the reason, no restart loop', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, HOST, r));
+    const port = (taken.address() as net.AddressInfo).port;
+    const d = mkdtempSync(path.join(os.tmpdir(), 'sightline-cluster-'));
+    const file = path.join(d, 'sightline.yaml');
+    writeFileSync(file, `listenHost: 127.0.0.1\nadmin: { enabled: false }\nroutes:\n  - { name: r, match: { ports: ${port} }, action: { type: forward, target: { host: ${HOST}, port: 9 } } }\n`);
+    const { sightline } = await import('../helpers/cli.js');
+    const r = await sightline(['start', '-c', file, '--workers', '2']);
+    taken.close();
+    rmSync(d, { recursive: true, force: true });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/sightline: worker \d: port \d+ on 127\.0\.0\.1: EADDRINUSE/);
+    expect(r.err).not.toContain('restarting');
+  }, 20_000);
+
+  it('--workers must be a count or auto', async () => {
+    const { sightline } = await import('../helpers/cli.js');
+    const r = await sightline(['start', '-c', 'examples/quickstart.yaml', '--workers', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--workers must be a number from 1 to 256 or 'auto', not \"many\"");
+  });
+});
