@@ -56,6 +56,10 @@ if (a.attacker) {
       s.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
       drip = setInterval(() => s.writable && s.write(`X-Drip-${Date.now() % 1000}: x\r\n`), 2000);
     });
+    // Read (and drop) what Sightline sends, so its 408 and FIN end the connection here and the
+    // attacker reconnects at once: handshake churn, the expensive part. (An attacker that never
+    // reads is held by Sightline past the 408 until the half-zombie grace: a separate finding.)
+    s.resume();
     s.on('error', () => {});
     s.on('close', () => {
       if (drip) clearInterval(drip);
@@ -180,16 +184,20 @@ async function main() {
     const base = await legit(port, Number(a['baseline-s']), Number(a.rate));
     const attacker = spawn(process.execPath, [new URL(import.meta.url).pathname, '--attacker', '--port', String(port), '--conns', a.conns], { stdio: ['ignore', 'pipe', 'inherit'] });
     let last = { open: 0, made: 0 };
+    let peak = 0;
+    let measuring = false;
     attacker.stdout.on('data', (d) => {
       for (const line of String(d).trim().split('\n')) {
         try {
           last = JSON.parse(line);
+          if (measuring) peak = Math.max(peak, last.open);
         } catch {}
       }
     });
     // Until the attacker holds (nearly) all its connections, at most 15 s.
     for (let i = 0; i < 150 && last.open < 0.95 * Number(a.conns); i++) await sleep(100);
-    const held = last.open;
+    measuring = true;
+    const made0 = last.made;
     const cpu0 = treeCpu(proxy.pid);
     const t0 = Date.now();
     const under = await legit(port, Number(a['attack-s']), Number(a.rate));
@@ -198,7 +206,7 @@ async function main() {
     await new Promise((r) => attacker.once('exit', r));
     proxy.kill('SIGTERM');
     await new Promise((r) => proxy.once('exit', r));
-    rows.push({ workers: `${workers} (${count})`, base, under, held, made: last.made, cpu });
+    rows.push({ workers: `${workers} (${count})`, base, under, held: peak, made: last.made - made0, cpu });
     process.stderr.write(`slowloris: workers ${workers}: baseline p99 ${base.p99.toFixed(1)} ms, under attack p99 ${under.p99.toFixed(1)} ms\n`);
   }
   backend.close();
@@ -207,7 +215,7 @@ async function main() {
   const lines = [
     `Slowloris: ${a.conns} connections on a TLS-terminated HTTP route, ${a['attack-s']} s; legitimate client ${a.rate} req/s, a new TLS connection each (${os.cpus().length} CPUs, loopback, load shared with the attacker)`,
     '',
-    '| workers | baseline p50 / p99 / max ms | under attack p50 / p99 / max ms | legit requests (errors) | attack conns held / made | Sightline CPU % |',
+    '| workers | baseline p50 / p99 / max ms | under attack p50 / p99 / max ms | legit requests (errors) | attack conns open (peak) / made during it | Sightline CPU % |',
     '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.workers} | ${f(r.base.p50)} / ${f(r.base.p99)} / ${f(r.base.max)} | ${f(r.under.p50)} / ${f(r.under.p99)} / ${f(r.under.max)} | ${r.under.n} (${r.under.errors}) | ${r.held} / ${r.made} | ${(r.cpu * 100).toFixed(0)} |`),
     '',

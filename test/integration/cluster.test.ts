@@ -187,6 +187,16 @@ describe('sightline start --workers 2', () => {
     const conns = await api<{ items: Array<{ worker: number }> }>('/api/connections?route=added&limit=100');
     await waitFor(() => true, 1);
     expect(new Set(conns.items.map((c) => c.worker)).size).toBe(2);
+
+    // A valid file a worker cannot apply (its new port is taken): reported, nothing changed.
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, HOST, r));
+    const busy = (taken.address() as net.AddressInfo).port;
+    writeFileSync(cfg, config(true).replace(`ports: ${pNew}`, `ports: ${busy}`));
+    cli.child.kill('SIGHUP');
+    await cli.waitFor(/reload failed in 2 of 2 workers \(worker 0: .*EADDRINUSE.*\); no worker changed/);
+    taken.close();
+    await echoRoundTrip(pNew, 'the previous routes still serve');
   }, 20_000);
 
   it('SIGTERM drains every worker and exits 0', async () => {
@@ -212,7 +222,7 @@ describe('sightline start --workers 2 that cannot start', () => {
     taken.close();
     rmSync(d, { recursive: true, force: true });
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/sightline: worker \d: port \d+ on 127\.0\.0\.1: EADDRINUSE/);
+    expect(r.err).toMatch(/sightline: worker \d: cannot listen on a configured port.*port \d+ on 127\.0\.0\.1: EADDRINUSE/);
     expect(r.err).not.toContain('restarting');
   }, 20_000);
 

@@ -9,18 +9,17 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { availableParallelism } from 'node:os';
-import { loadConfigFile } from '../../config/load.js';
 import type { ResolvedOptions } from '../../config/schema.js';
 import { expandPorts } from '../../routing/ports.js';
 import { VERSION } from '../../version.js';
 import { describeError } from '../describe-error.js';
+import { readFile } from 'node:fs/promises';
 import { Fleet } from './fleet.js';
+import { reloadAll, type LastGood } from './reload-all.js';
 import { Supervisor } from './supervisor.js';
 
 /** Past the drain window, a worker that has not exited is killed. */
 const EXIT_GRACE_MS = 5_000;
-/** Workers answer a reload within this (a new port to bind, certificates to read). */
-const RELOAD_TIMEOUT_MS = 10_000;
 /**
  * V8's initial old space for workers (bench/README.md: a small one re-marks the heap on every
  * 64 MB of socket buffers). The bin's shebang sets it for the primary; workers get their own.
@@ -93,27 +92,13 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
   out.write(`${count} workers (reusePort: the kernel balances connections between them)\n`);
   if (admin !== null) out.write(`admin on ${admin.url} (status page, /metrics, /api/*: the whole process)\n`);
 
-  // SIGHUP: validate here, then every worker; one line says how it went.
+  // SIGHUP: validate here, then every worker, all or none (reload-all.ts); one line says how it went.
+  const lastGood: LastGood = { text: await readFile(file, 'utf8').catch(() => '') };
   let reloading = false;
   const onHup = (): void => {
     if (reloading) return;
     reloading = true;
-    void (async () => {
-      try {
-        await loadConfigFile(file);
-      } catch (err) {
-        out.error(`sightline: reload refused, nothing changed: ${describeError(err)}\n`);
-        return;
-      }
-      const results = await sup.reload(file, RELOAD_TIMEOUT_MS);
-      const failed = results.filter((r) => !r.result.ok);
-      if (failed.length === 0) {
-        const gens = results.map((r) => (r.result.ok ? r.result.generation : 0));
-        out.write(`reloaded ${file} in all ${results.length} workers (generation ${Math.max(...gens)})\n`);
-      } else {
-        out.error(`sightline: reload failed in ${failed.length} of ${results.length} workers: ${failed.map((f) => `worker ${f.worker}: ${f.result.ok ? '' : f.result.error}`).join('; ')}\n`);
-      }
-    })().finally(() => (reloading = false));
+    void reloadAll(sup, file, lastGood, out).finally(() => (reloading = false));
   };
   process.on('SIGHUP', onHup);
 

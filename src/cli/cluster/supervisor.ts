@@ -155,10 +155,10 @@ export class Supervisor {
     return replies.filter((r): r is Answer<T> => r !== null);
   }
 
-  /** Tell every worker to reload `file`; one result per worker (a worker that is down fails). */
-  async reload(file: string, timeoutMs: number): Promise<Array<{ worker: number; result: ReloadResult }>> {
+  /** Tell every worker (or `only` these) to reload `file`; one result each (a worker that is down fails). */
+  async reload(file: string, timeoutMs: number, only?: ReadonlySet<number>): Promise<Array<{ worker: number; result: ReloadResult }>> {
     return Promise.all(
-      this.#slots.map(async (s) => {
+      this.#slots.filter((s) => only === undefined || only.has(s.index)).map(async (s) => {
         const r = await this.#request(s, (id) => ({ t: 'reload', id, file }), timeoutMs);
         const result: ReloadResult = r?.t === 'reloaded' ? r.result : { ok: false, error: s.worker === null ? 'worker not running (restarting)' : 'no answer' };
         return { worker: s.index, result };

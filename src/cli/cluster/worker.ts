@@ -20,6 +20,8 @@ import { reloadFromFile } from './reload-bridge.js';
 const BATCH_MS = 250;
 /** ...or as soon as this many are waiting (bounds the message size). */
 const BATCH_MAX = 512;
+/** PatternDetectorOptions.minDurationMs, the default the primary's detector uses. */
+const MIN_SAMPLE_MS = 1_000;
 
 function send(m: FromWorker): void {
   if (process.connected) process.send?.(m, undefined, undefined, () => {});
@@ -70,7 +72,8 @@ export async function runWorker(file: string): Promise<void> {
     const e = msg as CloseEvent;
     if (e.conn.proxyId !== proxy.id) return;
     const s = patternSampleOf(e, Date.now());
-    if (s === null) return;
+    // The detector drops closes younger than 1 s (its minDurationMs): not worth the IPC.
+    if (s === null || s.durationMs < MIN_SAMPLE_MS) return;
     batch.push(s);
     if (batch.length >= BATCH_MAX) flush();
   };
