@@ -15,20 +15,25 @@ import { parseArgs } from 'node:util';
 
 const { values: a } = parseArgs({ options: { results: { type: 'string' }, cpus: { type: 'string', default: '2' } } });
 const res = JSON.parse(fs.readFileSync(a.results, 'utf8'));
-const RATE = { throughput: ['gbps', 'Gbit/s'], tls_conn_rate: ['conn_per_s', 'conn/s'], http_rps: ['rps', 'req/s'] };
+// rate field, unit, the harness's own per-proxy-CPU-second field (median of the reps) and its scale to the unit
+const RATE = {
+  throughput: ['gbps', 'Gbit/s', 'gbytes_per_cpu_s', 8],
+  tls_conn_rate: ['conn_per_s', 'conn/s', 'conns_per_cpu_s', 1],
+  http_rps: ['rps', 'req/s', 'req_per_cpu_s', 1],
+};
 const f = (v, d = 0) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(d));
 const out = ['', '## Scaling: `sightline start --workers 1` vs `--workers 2` (same run, interleaved reps)', ''];
 out.push(`Machine: ${a.cpus} CPUs shared by the load generator, the backend and the proxy. CPU % is the proxy's process tree (primary + workers), 100 % = one core.`, '');
 out.push('| workload | unit | direct | 1 worker | CPU % | 2 workers | CPU % | scaling (2/1) | per proxy CPU-s, 1 w | per proxy CPU-s, 2 w | model: 4 cores | model: 8 cores |');
 out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const [wl, [key, unit]] of Object.entries(RATE)) {
+for (const [wl, [key, unit, perKey, scale]] of Object.entries(RATE)) {
   const rows = res.workloads?.[wl]?.rows ?? [];
   const pick = (p) => rows.find((r) => r.proxy === p);
   const d = pick('direct');
   const w1 = pick('sightline-w1');
   const w2 = pick('sightline-w2');
   if (!w1 || !w2) continue;
-  const per = (r) => (r?.[key] != null && r.proxy_cpu_pct > 0 ? r[key] / (r.proxy_cpu_pct / 100) : NaN);
+  const per = (r) => (r?.[perKey] != null ? r[perKey] * scale : NaN);
   const dec = wl === 'throughput' ? 2 : 0;
   const p2 = per(w2);
   out.push(

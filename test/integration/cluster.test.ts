@@ -7,7 +7,7 @@
  * SIGTERM drains them all.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,6 +88,31 @@ describe('sightline start --workers 2', () => {
   it('says it runs two workers and listens on every route port', () => {
     expect(cli.out).toContain('2 workers');
     expect(cli.out).toContain(`listening on 127.0.0.1:${pEcho} (routes: echo)`);
+  });
+
+  it('each worker has its own listening socket on the port (SO_REUSEPORT), the primary none', async () => {
+    const stats = await api<{ cluster: { workers: Array<{ pid: number }> } }>('/api/stats');
+    // Listening sockets of the port (state 0A) in /proc/net/tcp, by inode...
+    const hexPort = pEcho.toString(16).toUpperCase().padStart(4, '0');
+    const inodes = new Set(
+      readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A')
+        .map((f) => f[9]!),
+    );
+    // ...and which process holds each (its fds link to socket:[inode]).
+    const owns = (pid: number): number =>
+      readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+        try {
+          return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+        } catch {
+          return false;
+        }
+      }).length;
+    expect(inodes.size).toBe(2);
+    expect(stats.cluster.workers.map((w) => owns(w.pid))).toEqual([1, 1]);
+    expect(owns(cli.child.pid!)).toBe(0);
   });
 
   it('the kernel spreads connections over both workers; /api/connections, /api/stats and /metrics show the whole process', async () => {

@@ -39,6 +39,9 @@ interface Out {
 }
 
 export async function runPrimary(file: string, options: ResolvedOptions, count: number, out: Out): Promise<number> {
+  // Until the workers are up a SIGHUP has nothing to reload (and Node's default would exit).
+  const early = (): void => out.error('sightline: SIGHUP before the workers are listening: ignored\n');
+  process.on('SIGHUP', early);
   const logging = options.telemetry.logging;
   let logger: Logger | null = null;
   if (logging.level !== 'silent') {
@@ -69,6 +72,7 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
   const first = await started;
   if (!first.ok) {
     out.error(`sightline: ${first.error}\n`);
+    process.removeListener('SIGHUP', early);
     await sup.stop(EXIT_GRACE_MS);
     return 2;
   }
@@ -80,6 +84,7 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
       admin = await startAdmin({ host: options.admin.host, port: options.admin.port, token: options.admin.token }, fleet.source());
     } catch (err) {
       out.error(`sightline: ${describeError(err)}\n`);
+      process.removeListener('SIGHUP', early);
       await sup.stop(EXIT_GRACE_MS);
       return 2;
     }
@@ -101,6 +106,7 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
     void reloadAll(sup, file, lastGood, out).finally(() => (reloading = false));
   };
   process.on('SIGHUP', onHup);
+  process.removeListener('SIGHUP', early);
 
   const sig = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (s: NodeJS.Signals): void => {

@@ -104,6 +104,9 @@ export async function runWorker(file: string): Promise<void> {
       void reloadFromFile(proxy, msg.file).then((result) => send({ t: 'reloaded', id: msg.id, result }));
     } else if (msg.t === 'drain') void drain();
   });
+  // A SIGHUP sent to the whole process group is the primary's to handle (reload all or none);
+  // Node's default would end the worker.
+  process.on('SIGHUP', () => {});
   process.on('SIGTERM', () => void drain());
   process.on('SIGINT', () => void drain());
   // The primary is gone (killed): nobody supervises or aggregates any more; leave cleanly.
