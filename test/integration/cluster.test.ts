@@ -182,7 +182,9 @@ describe('sightline start --workers 2', () => {
     const onWorker0 = conns.items.filter((c) => c.worker === 0).length;
     const stats = await api<{ cluster: { workers: Array<{ worker: number; pid: number }> } }>('/api/stats');
     const pid = stats.cluster.workers.find((w) => w.worker === 0)!.pid;
-    const before = sample(await metrics(), 'sightline_connections_closed_total{route="echo",reason="internal_error",initiator="proxy"}');
+    const beforeText = await metrics();
+    const before = sample(beforeText, 'sightline_connections_closed_total{route="echo",reason="internal_error",initiator="proxy"}');
+    const acceptedBefore = sample(beforeText, `sightline_connections_accepted_total{port="${pEcho}"}`);
     process.kill(pid, 'SIGKILL');
     await cli.waitFor(/worker 0 \(pid \d+\) died \(signal SIGKILL\) with \d+ open connections?; restarting in 100 ms/);
     let after: { active: number; cluster: { restarts: number; workers: Array<{ ready: boolean; pid: number }> } };
@@ -197,6 +199,8 @@ describe('sightline start --workers 2', () => {
     const text = await metrics();
     expect(sample(text, 'sightline_connections_closed_total{route="echo",reason="internal_error",initiator="proxy"}') - (Number.isNaN(before) ? 0 : before)).toBe(onWorker0);
     expect(sample(text, 'sightline_cluster_worker_restarts_total')).toBe(1);
+    // The dead worker's counters stay in the sums: no drop (Prometheus would read a reset).
+    expect(sample(text, `sightline_connections_accepted_total{port="${pEcho}"}`)).toBeGreaterThanOrEqual(acceptedBefore);
     await echoRoundTrip(pEcho, 'still served');
   }, 20_000);
 

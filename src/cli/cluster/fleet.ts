@@ -90,8 +90,9 @@ export class Fleet {
   }
 
   /** A worker died holding `open` connections: they ended with it (counted as internal_error by the proxy). */
-  lost(open: Readonly<Record<string, number>>): number {
+  lost(slot: number, open: Readonly<Record<string, number>>): number {
     this.#restarts.inc();
+    this.#retire(slot);
     let n = 0;
     for (const [route, count] of Object.entries(open)) {
       if (count <= 0) continue;
@@ -101,13 +102,34 @@ export class Fleet {
     return n;
   }
 
+  /** Each worker's metrics at the last scrape, by slot. */
+  readonly #seen = new Map<number, MetricsJson>();
+  /** The counters and histograms of workers that died, as of their last scrape. */
+  #retired: MetricsJson = [];
+
+  /**
+   * A dead worker's counters and histograms stay in the sums (as of the last scrape): otherwise
+   * every summed counter would drop, and Prometheus would read the drop as a reset followed by
+   * a burst as large as the survivors' totals (a false surge in every rate).
+   */
+  #retire(slot: number): void {
+    const last = this.#seen.get(slot);
+    this.#seen.delete(slot);
+    if (last === undefined) return;
+    const monotonic = last.filter((m) => ['counter', 'histogram'].includes(String(m.type)));
+    void mergeMetrics([this.#retired, monotonic])
+      .getMetricsAsJSON()
+      .then((j) => (this.#retired = j as MetricsJson));
+  }
+
   source(): AdminSource {
     const ask = <T>(what: Parameters<Supervisor['ask']>[0], q?: ConnectionQuery): Promise<Array<{ worker: number; body: T }>> =>
       this.#sup?.ask<T>(what, q) ?? Promise.resolve([]);
     return {
       metrics: async () => {
         const parts = await ask<MetricsJson>('metrics');
-        const merged = mergeMetrics([...parts.map((p) => p.body), (await this.registry.getMetricsAsJSON()) as MetricsJson]);
+        for (const p of parts) this.#seen.set(p.worker, p.body);
+        const merged = mergeMetrics([...parts.map((p) => p.body), this.#retired, (await this.registry.getMetricsAsJSON()) as MetricsJson]);
         // Always the Prometheus text format: exemplars stay with the workers.
         return { contentType: TEXT, body: await merged.metrics() };
       },

@@ -63,7 +63,7 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
     fatal: (slot, error) => settle({ ok: false, error: `worker ${slot}: ${error}` }),
     closes: (samples) => fleet.observe(samples),
     lost: (slot, pid, why, open, restartInMs) => {
-      const n = fleet.lost(open);
+      const n = fleet.lost(slot, open);
       out.error(`sightline: worker ${slot} (pid ${pid ?? '?'}) died (${why}) with ${n} open connection${n === 1 ? '' : 's'}; restarting in ${restartInMs} ms\n`);
     },
   });
