@@ -67,11 +67,7 @@ if (a.attacker) {
       setImmediate(one);
     });
   };
-  // Ramp up 100 at a time so the attacker itself does not stall.
-  for (let i = 0; i < target; i++) {
-    one();
-    if (i % 100 === 99) await sleep(50);
-  }
+  // Reports and the stop first: a loaded machine can make the ramp slow.
   const report = setInterval(() => process.stdout.write(`${JSON.stringify({ open, made })}\n`), 500);
   process.on('SIGTERM', () => {
     stopping = true;
@@ -79,6 +75,11 @@ if (a.attacker) {
     process.stdout.write(`${JSON.stringify({ open, made, final: true })}\n`);
     process.exit(0);
   });
+  // Ramp up 100 at a time so the attacker itself does not stall.
+  for (let i = 0; i < target && !stopping; i++) {
+    one();
+    if (i % 100 === 99) await sleep(50);
+  }
 } else {
   await main();
 }
