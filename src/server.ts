@@ -167,6 +167,7 @@ export class SightlineProxy {
     if (this.#started) throw new SightlineError('SL_ERR_ALREADY_STARTED');
     this.#started = true;
     this.#ctx.draining = false;
+    this.#view = null; // a new uptime
     for (const svc of this.#ctx.services) svc.open();
     try {
       await this.#startTelemetry();
