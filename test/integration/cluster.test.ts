@@ -228,6 +228,31 @@ describe('sightline start --workers 2', () => {
     await echoRoundTrip(pNew, 'the previous routes still serve');
   }, 20_000);
 
+  it('a worker restarted after an edit no SIGHUP applied runs what the others run', async () => {
+    const [pEdit] = await freePorts(1);
+    writeFileSync(cfg, config(true).replace(`ports: ${pNew}`, `ports: ${pEdit}`));
+    const stats = await api<{ cluster: { workers: Array<{ worker: number; pid: number }>; restarts: number } }>('/api/stats');
+    const pid = stats.cluster.workers.find((w) => w.worker === 1)!.pid;
+    process.kill(pid, 'SIGKILL');
+    let after = stats;
+    const deadline = Date.now() + 10_000;
+    do {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await api('/api/stats');
+    } while (!(after.cluster.restarts === stats.cluster.restarts + 1 && after.cluster.workers.every((w) => (w as unknown as { ready: boolean }).ready)) && Date.now() < deadline);
+    expect(after.cluster.restarts).toBe(stats.cluster.restarts + 1);
+    // The edit's port: nobody listens (the restarted worker did not load the edit)...
+    const refused = await new Promise<string>((resolve) => {
+      const s = net.connect(pEdit, HOST, () => resolve('connected'));
+      s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    // ...and both workers serve the applied route (many connections reach both).
+    for (let i = 0; i < 16; i++) await echoRoundTrip(pNew, `applied ${i}`);
+    const routes = await api<{ routes: Array<{ name: string }> }>('/api/routes');
+    expect(routes.routes.map((r) => r.name).sort()).toEqual(['added', 'aged', 'echo']);
+  }, 20_000);
+
   it('SIGTERM drains every worker and exits 0', async () => {
     const ends = sockets.filter((s) => !s.destroyed).map((s) => new Promise<void>((r) => s.once('close', () => r())));
     cli.child.kill('SIGTERM');

@@ -13,9 +13,9 @@ import type { ResolvedOptions } from '../../config/schema.js';
 import { expandPorts } from '../../routing/ports.js';
 import { VERSION } from '../../version.js';
 import { describeError } from '../describe-error.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { Fleet } from './fleet.js';
-import { reloadAll, type LastGood } from './reload-all.js';
+import { reloadAll, runningConfig, type LastGood } from './reload-all.js';
 import { Supervisor } from './supervisor.js';
 
 /** Past the drain window, a worker that has not exited is killed. */
@@ -58,9 +58,23 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
   const execArgv = [...process.execArgv, ...WORKER_EXEC_ARGV.filter((a) => !process.execArgv.some((x) => x.startsWith(a.split('=')[0]!)))];
   let settle: (v: { ok: true; ports: readonly number[] } | { ok: false; error: string }) => void = () => {};
   const started = new Promise<{ ok: true; ports: readonly number[] } | { ok: false; error: string }>((r) => (settle = r));
-  const sup = new Supervisor(count, fileURLToPath(new URL('./worker-main.js', import.meta.url)), [file], execArgv, {
+  // What every worker runs (updated by each complete reload); restarted workers load it too.
+  const lastGood: LastGood = { text: await readFile(file, 'utf8').catch(() => '') };
+  let firstStart = true;
+  let up = false;
+  let runningCopy: string | null = null;
+  const configFor = (): string => {
+    if (firstStart) return file;
+    const f = runningConfig(file, lastGood);
+    if (f !== file) runningCopy = f;
+    return f;
+  };
+  const sup = new Supervisor(count, fileURLToPath(new URL('./worker-main.js', import.meta.url)), configFor, execArgv, {
     ready: (ports) => settle({ ok: true, ports }),
-    fatal: (slot, error) => settle({ ok: false, error: `worker ${slot}: ${error}` }),
+    fatal: (slot, error) => {
+      if (up) out.error(`sightline: worker ${slot} cannot start: ${error}\n`);
+      else settle({ ok: false, error: `worker ${slot}: ${error}` });
+    },
     closes: (samples) => fleet.observe(samples),
     lost: (slot, pid, why, open, restartInMs) => {
       const n = fleet.lost(slot, open);
@@ -68,8 +82,10 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
     },
   });
   fleet.attach(sup);
+  firstStart = false;
 
   const first = await started;
+  up = first.ok;
   if (!first.ok) {
     out.error(`sightline: ${first.error}\n`);
     process.removeListener('SIGHUP', early);
@@ -98,7 +114,6 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
   if (admin !== null) out.write(`admin on ${admin.url} (status page, /metrics, /api/*: the whole process)\n`);
 
   // SIGHUP: validate here, then every worker, all or none (reload-all.ts); one line says how it went.
-  const lastGood: LastGood = { text: await readFile(file, 'utf8').catch(() => '') };
   let reloading = false;
   const onHup = (): void => {
     if (reloading) return;
@@ -122,6 +137,7 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
   out.write(`${sig} received: draining ${count} workers (up to ${options.gracefulShutdownTimeout} ms)\n`);
   await sup.stop(options.gracefulShutdownTimeout + EXIT_GRACE_MS);
   await admin?.close();
+  if (runningCopy !== null) await rm(runningCopy, { force: true });
   if (logger !== null) {
     const { flushLogger } = await import('../../telemetry/logger.js');
     await flushLogger(logger);

@@ -3,8 +3,10 @@
  * changes nothing). A worker can still fail to apply a valid file (a new port taken): then the
  * workers that did apply it are rolled back to the last configuration every worker ran, written
  * beside the original (so relative certificate paths resolve the same) or in the temp directory.
+ * A worker restarted after a crash also loads that configuration, not an unapplied edit.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfigFile } from '../../config/load.js';
@@ -24,18 +26,35 @@ export interface LastGood {
   text: string;
 }
 
-async function writeBeside(file: string, text: string): Promise<string> {
-  const name = `.${path.basename(file, path.extname(file))}.rollback-${process.pid}${path.extname(file)}`;
+/**
+ * `text` in a file beside `file` (relative paths in it resolve the same), or in the temp
+ * directory when that one is read-only (a Kubernetes ConfigMap). `tag` names its use.
+ */
+export function writeBeside(file: string, text: string, tag: string): string {
+  const name = `.${path.basename(file, path.extname(file))}.${tag}-${process.pid}${path.extname(file)}`;
   for (const dir of [path.dirname(file), os.tmpdir()]) {
     const p = path.join(dir, name);
     try {
-      await writeFile(p, text, { mode: 0o600 });
+      writeFileSync(p, text, { mode: 0o600 });
       return p;
     } catch {
-      /* a read-only directory (a Kubernetes ConfigMap): try the next */
+      /* read-only: try the next */
     }
   }
-  throw new Error('cannot write the rollback file');
+  throw new Error(`cannot write ${name}`);
+}
+
+/**
+ * The file a (re)started worker loads: the one every worker runs. That is `file` unless it was
+ * edited since the last complete reload (a restart must not pick up an edit no SIGHUP applied).
+ */
+export function runningConfig(file: string, lastGood: LastGood): string {
+  try {
+    if (readFileSync(file, 'utf8') === lastGood.text) return file;
+  } catch {
+    /* gone or unreadable: the copy below */
+  }
+  return writeBeside(file, lastGood.text, 'running');
 }
 
 export async function reloadAll(sup: Supervisor, file: string, lastGood: LastGood, out: ReloadOut): Promise<boolean> {
@@ -60,7 +79,7 @@ export async function reloadAll(sup: Supervisor, file: string, lastGood: LastGoo
   let rollback = 'no worker changed';
   if (applied.size > 0) {
     try {
-      const back = await writeBeside(file, lastGood.text);
+      const back = writeBeside(file, lastGood.text, 'rollback');
       try {
         const undone = await sup.reload(back, RELOAD_TIMEOUT_MS, applied);
         const stuck = undone.filter((r) => !r.result.ok).map((r) => r.worker);

@@ -49,8 +49,15 @@ export class Supervisor {
   #stopping = false;
   #announced = false;
 
-  constructor(count: number, exec: string, args: readonly string[], execArgv: readonly string[], on: SupervisorEvents) {
-    cluster.setupPrimary({ exec, args: [...args], execArgv: [...execArgv] });
+  readonly #exec: string;
+  readonly #execArgv: readonly string[];
+  readonly #config: () => string;
+
+  /** `config`: the configuration file a worker about to start loads. */
+  constructor(count: number, exec: string, config: () => string, execArgv: readonly string[], on: SupervisorEvents) {
+    this.#exec = exec;
+    this.#execArgv = execArgv;
+    this.#config = config;
     this.#on = on;
     this.#slots = Array.from({ length: count }, (_, index) => ({ index, worker: null, ready: false, startedAt: 0, streak: 0, restarts: 0, open: {}, restartTimer: null }));
     for (const s of this.#slots) this.#fork(s);
@@ -75,6 +82,14 @@ export class Supervisor {
     s.ready = false;
     s.startedAt = Date.now();
     s.open = {};
+    let file: string;
+    try {
+      file = this.#config();
+    } catch (err) {
+      this.#on.fatal(s.index, err instanceof Error ? err.message : String(err));
+      return;
+    }
+    cluster.setupPrimary({ exec: this.#exec, args: [file], execArgv: [...this.#execArgv] });
     const w = cluster.fork({ SIGHTLINE_WORKER: String(s.index) });
     s.worker = w;
     w.on('message', (m: unknown) => {
