@@ -175,8 +175,7 @@ defaults Sightline keeps, so that its users can move over by changing the import
 ([compat.md](compat.md)).
 
 `;
-  const sections = [
-    ['Listeners, timeouts and limits', (p) => !p.includes('.') && !p.startsWith('routes') && !['lifecycle', 'http', 'defaults', 'admin', 'telemetry'].includes(p)],
+  const named = [
     ['Routes', (p) => p.startsWith('routes')],
     ['Lifecycle', (p) => p.startsWith('lifecycle')],
     ['HTTP', (p) => p === 'http' || p.startsWith('http.')],
@@ -184,6 +183,9 @@ defaults Sightline keeps, so that its users can move over by changing the import
     ['Admin listener', (p) => p.startsWith('admin')],
     ['Telemetry', (p) => p.startsWith('telemetry')],
   ];
+  // Everything no named section takes (top-level keys and small sections such as drain), so a new
+  // key can never be left off the page.
+  const sections = [['Listeners, timeouts and limits', (p) => !named.some(([, pick]) => pick(p))], ...named];
   for (const [title, pick] of sections) {
     const mine = all.filter((r) => pick(r.path));
     if (mine.length === 0) continue;

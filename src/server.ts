@@ -18,6 +18,7 @@ import type { Connection } from './net/connection.js';
 import type { ProxyContext } from './net/context.js';
 import { createListener } from './net/listener.js';
 import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
+import { startDrain } from './net/drain.js';
 import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
@@ -28,6 +29,7 @@ import type { Telemetry } from './telemetry/telemetry.js';
 import type { Logger } from 'pino';
 import type { TracerProvider } from '@opentelemetry/api';
 import { adminSource } from './admin-source.js';
+import type { AdminSource } from './admin/source.js';
 import { VERSION } from './version.js';
 
 let nextProxyId = 1;
@@ -49,6 +51,8 @@ export interface SightlineDeps {
   readonly logger?: Logger | null;
   /** An OpenTelemetry tracer provider (the CLI: NodeSDK from OTEL_*; tests: in-memory); otherwise the one an application registered globally, if any. Sightline never registers one. */
   readonly tracerProvider?: TracerProvider;
+  /** Listen with SO_REUSEPORT (cluster workers: the kernel balances connections between them). */
+  readonly reusePort?: boolean;
 }
 
 export interface ProxyStats {
@@ -103,6 +107,7 @@ export class SightlineProxy {
     this.#sweeper = new Sweeper(this.#ctx);
     this.#logger = deps.logger;
     this.#tracerProvider = deps.tracerProvider;
+    this.#reusePort = deps.reusePort === true;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
     registerTlsModes(this.#ctx);
     this.#pools = registerHttpMode(this.#ctx);
@@ -116,6 +121,7 @@ export class SightlineProxy {
   }
 
   readonly #autoTick: boolean;
+  readonly #reusePort: boolean;
 
   /** Distinguishes this instance's events from other proxies' in one process. */
   get id(): number {
@@ -166,6 +172,7 @@ export class SightlineProxy {
     if (this.#started) throw new SightlineError('SL_ERR_ALREADY_STARTED');
     this.#started = true;
     this.#ctx.draining = false;
+    this.#view = null; // a new uptime
     for (const svc of this.#ctx.services) svc.open();
     try {
       await this.#startTelemetry();
@@ -212,10 +219,11 @@ export class SightlineProxy {
     ctx.draining = true;
     publishProxy('draining', { proxyId: ctx.proxyId, open: ctx.registry.size });
     const closing = this.#closeServers();
-    // HTTP connections idle between requests close now, busy ones after their response;
-    // WebSockets get close frames (1001).
-    for (const c of [...ctx.registry.live.values()]) c.hooks?.drain(c);
+    // HTTP connections idle between requests close, busy ones after their response; WebSockets
+    // get close frames (1001): at once, or spread over drain.spreadMs with the tunnels (drain.ts).
+    const spread = startDrain(ctx, Math.min(ctx.options.drain.spreadMs, ctx.options.gracefulShutdownTimeout));
     await waitUntil(() => ctx.registry.size === 0 || this.#hurry, ctx.options.gracefulShutdownTimeout);
+    spread.cancel();
     for (const c of [...ctx.registry.live.values()]) c.close(CloseReason.Shutdown, Initiator.Proxy);
     await waitUntil(() => ctx.registry.size === 0, this.#hurry ? 200 : 2000);
     await closing;
@@ -356,7 +364,14 @@ export class SightlineProxy {
     const a = this.#ctx.options.admin;
     if (a === undefined || !a.enabled) return;
     const { startAdmin } = await import('./admin/server.js');
-    const source = adminSource({
+    const source = this.adminView();
+    // A port that cannot be bound rejects with SL_ERR_LISTEN (the CLI exits 2).
+    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token, allowedHosts: a.allowedHosts }, source);
+  }
+
+  /** What the admin API shows of this proxy (the CLI's cluster workers answer their primary with it). */
+  adminView(): AdminSource {
+    this.#view ??= adminSource({
       ctx: this.#ctx,
       telemetry: () => this.#telemetry,
       started: () => this.#started,
@@ -365,9 +380,10 @@ export class SightlineProxy {
       startedAt: this.#ctx.clock.now(),
       generation: () => this.#generation,
     });
-    // A port that cannot be bound rejects with SL_ERR_LISTEN (the CLI exits 2).
-    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token, allowedHosts: a.allowedHosts }, source);
+    return this.#view;
   }
+
+  #view: AdminSource | null = null;
 
   /** Where the admin listener is (null when disabled or not started). */
   get adminUrl(): string | null {
@@ -387,7 +403,7 @@ export class SightlineProxy {
         reject(new SightlineError('SL_ERR_LISTEN', `port ${port}${host ? ` on ${host}` : ''}: ${err.code ?? err.message}`, { cause: err }));
       };
       server.once('error', onError);
-      server.listen({ port, host, backlog: 4096 }, () => {
+      server.listen({ port, host, backlog: 4096, reusePort: this.#reusePort }, () => {
         server.removeListener('error', onError);
         resolve();
       });

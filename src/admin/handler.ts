@@ -58,19 +58,19 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
         },
       },
     ],
-    ['/api/stats', { access: 'token', handle: () => json(200, source.stats()) }],
-    ['/api/routes', { access: 'token', handle: () => json(200, { routes: source.routes() }) }],
+    ['/api/stats', { access: 'token', handle: async () => json(200, await source.stats()) }],
+    ['/api/routes', { access: 'token', handle: async () => json(200, { routes: await source.routes() }) }],
     ['/api/patterns', { access: 'token', handle: () => json(200, { patterns: source.patterns() }) }],
-    ['/api/closes', { access: 'token', handle: () => json(200, source.recentCloses()) }],
-    ['/api/close-ages', { access: 'token', handle: (params) => json(200, source.closeAges(params.get('route') || undefined)) }],
-    ['/api/open-ages', { access: 'token', handle: () => json(200, source.openAges()) }],
+    ['/api/closes', { access: 'token', handle: async () => json(200, await source.recentCloses()) }],
+    ['/api/close-ages', { access: 'token', handle: async (params) => json(200, await source.closeAges(params.get('route') || undefined)) }],
+    ['/api/open-ages', { access: 'token', handle: async () => json(200, await source.openAges()) }],
     [
       '/api/recent-closes',
       {
         access: 'token',
-        handle: (params) => {
+        handle: async (params) => {
           const q = parseRecentClosesQuery(params);
-          return q.ok ? json(200, { items: source.closeRecords(q.value) }) : error(400, q.error);
+          return q.ok ? json(200, { items: await source.closeRecords(q.value) }) : error(400, q.error);
         },
       },
     ],
@@ -78,10 +78,10 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
       '/api/connection',
       {
         access: 'token',
-        handle: (params) => {
+        handle: async (params) => {
           const q = parseConnectionId(params);
           if (!q.ok) return error(400, q.error);
-          const d = source.connection(q.value);
+          const d = await source.connection(q.value);
           return d === null ? error(404, `connection ${q.value} is neither open nor among the recent closes`) : json(200, d);
         },
       },
@@ -90,9 +90,9 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
       '/api/connections',
       {
         access: 'token',
-        handle: (params) => {
+        handle: async (params) => {
           const q = parseConnectionQuery(params);
-          return q.ok ? json(200, source.connections(q.value)) : error(400, q.error);
+          return q.ok ? json(200, await source.connections(q.value)) : error(400, q.error);
         },
       },
     ],

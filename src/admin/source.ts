@@ -62,23 +62,29 @@ export interface ConnectionDetail {
   readonly close: CloseRecord | null;
 }
 
+export interface ConnectionList {
+  readonly total: number;
+  readonly items: readonly ConnectionInfo[];
+}
+
+/** A cluster primary answers from its workers (over IPC), so some answers may be promises. */
 export interface AdminSource {
   /** The Prometheus exposition: plain text, or OpenMetrics (with exemplars) when asked. */
   metrics(openMetrics: boolean): Promise<{ contentType: string; body: string }>;
   health(): HealthInfo;
   /** Totals: active, accepted, by route, terminations by reason and initiator, pools. */
-  stats(): Readonly<Record<string, unknown>>;
+  stats(): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
   /** Filtered by the query, oldest first, at most `limit` items (`total`: all that matched). */
-  connections(q: ConnectionQuery): { readonly total: number; readonly items: readonly ConnectionInfo[] };
-  routes(): readonly RouteInfo[];
+  connections(q: ConnectionQuery): ConnectionList | Promise<ConnectionList>;
+  routes(): readonly RouteInfo[] | Promise<readonly RouteInfo[]>;
   patterns(): readonly PatternInfo[];
-  recentCloses(): RecentCloses;
+  recentCloses(): RecentCloses | Promise<RecentCloses>;
   /** Age at close per route over the recent window (one route when given). */
-  closeAges(route?: string): CloseAges;
+  closeAges(route?: string): CloseAges | Promise<CloseAges>;
   /** Age and idle distribution of the open connections, per route (all of them, one pass). */
-  openAges(): OpenAges;
+  openAges(): OpenAges | Promise<OpenAges>;
   /** The last closes, newest first. */
-  closeRecords(filter: { route?: string; limit: number }): readonly CloseRecord[];
+  closeRecords(filter: { route?: string; limit: number }): readonly CloseRecord[] | Promise<readonly CloseRecord[]>;
   /** One connection by id: open, or closed and still remembered; null when unknown. */
-  connection(id: number): ConnectionDetail | null;
+  connection(id: number): ConnectionDetail | null | Promise<ConnectionDetail | null>;
 }

@@ -7,8 +7,11 @@ import { configNotes } from '../config/notes.js';
 import { VERSION } from '../version.js';
 import { configErrorLines } from './config-errors.js';
 import { loadCliConfig } from './reload.js';
+import { describeError } from './describe-error.js';
 import { MAX_DROP_AFTER_S, MIN_DROP_AFTER_S } from '../demo/config.js';
 
+
+export { describeError };
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exit = 0;
@@ -24,10 +27,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('start the proxy with a YAML or JSON configuration file')
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--demo-backend [port]', 'also start a local echo backend (quick start), default port 9000')
-    .action(async (opts: { config: string; demoBackend?: string | boolean }) => {
+    .option('--workers <n|auto>', "worker processes sharing the ports (reusePort); 'auto' = available cores (default: config `workers`, 1)")
+    .action(async (opts: { config: string; demoBackend?: string | boolean; workers?: string }) => {
       // Loaded on use: `check` and a refused config answer without loading the proxy.
       const { start } = await import('./start.js');
-      exit = await start(opts.config, opts.demoBackend);
+      exit = await start(opts.config, opts.demoBackend, opts.workers);
     });
 
   program

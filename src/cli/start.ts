@@ -15,12 +15,13 @@ import { configErrorLines } from './config-errors.js';
 import { startDemoBackend } from './demo-backend.js';
 import { loadCliConfig, reloadFromFile } from './reload.js';
 import { VERSION } from '../version.js';
+import { workerCount } from './cluster/worker-count.js';
 
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-export async function start(file: string, demo: string | boolean | undefined): Promise<number> {
+export async function start(file: string, demo: string | boolean | undefined, workers?: string): Promise<number> {
   let proxy: SightlineProxy | null = null;
   const closers: Array<() => Promise<unknown>> = [];
   // Until the proxy runs, a SIGHUP must not end the process (its default action does).
@@ -34,6 +35,16 @@ export async function start(file: string, demo: string | boolean | undefined): P
       const backend = await startDemoBackend(port);
       closers.push(() => new Promise((r) => backend.close(r)));
       say(`demo backend listening on 127.0.0.1:${port}`);
+    }
+    const count = workerCount(workers ?? options.workers);
+    if (count === null) throw new Error(`--workers must be a number from 1 to 256 or 'auto', not ${JSON.stringify(workers)}`);
+    if (count > 1) {
+      // The primary follows the signals itself (SIGHUP reloads every worker, all or none).
+      process.removeListener('SIGHUP', early);
+      const { runPrimary } = await import('./cluster/primary.js');
+      const code = await runPrimary(file, options, count, { write: (t) => process.stderr.write(t), error: (t) => process.stderr.write(t) });
+      for (const c of closers) await c();
+      return code;
     }
     // Loaded only once the file is known good: a refused file is answered without the proxy's code.
     const { SightlineProxy } = await import('../server.js');

@@ -56,6 +56,13 @@ export const lifecycleSchema = z.strictObject({
   activitySampleInterval: positiveMs().default(1_000),
 });
 
+export const drainSchema = z.strictObject({
+  // 0: every connection is told at once (the reference's behaviour). A window spreads the closes
+  // of long-lived connections over it (HAProxy's close-spread-time), so a rolling update does not
+  // send every WebSocket client back in the same second. Capped by gracefulShutdownTimeout.
+  spreadMs: durationMs().default(0).describe('Spread drain closes over this many ms (0 = all at once).'),
+});
+
 export const securityDefaultsSchema = z.strictObject({
   // Every limit finite by default (DESIGN §2.8); 10 000 is the reference's global cap. 0 = unlimited.
   maxConnections: count().default(10_000),
@@ -239,6 +246,14 @@ export const optionsSchema = z.strictObject({
   // 16 KiB, the TLS record size limit: real ClientHellos fit; bounds the buffer held to route on SNI.
   maxClientHelloSize: count().min(1, 'must be at least 1 byte').default(16_384)
     .describe('Most bytes buffered while waiting for a complete ClientHello to route on SNI.'),
+  // One process: the library is single-process; `sightline start` forks node:cluster workers
+  // (each listening with reusePort) when this is above 1 or 'auto' (= available cores).
+  workers: z
+    .union([z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'at most 256'), z.literal('auto')])
+    .default(1)
+    .describe("CLI only: worker processes (a number, or 'auto' = available cores)."),
+  // Section optional; present after parsing.
+  drain: drainSchema.prefault({}),
   // Section optional; present after parsing.
   lifecycle: lifecycleSchema.prefault({}),
   // Section optional; present after parsing.
@@ -272,6 +287,7 @@ export type Action = z.output<typeof actionSchema>;
 export type RouteSecurity = z.output<typeof routeSecuritySchema>;
 export type KeepAliveTreatment = ResolvedOptions['keepAliveTreatment'];
 export type LifecycleOptions = z.output<typeof lifecycleSchema>;
+export type DrainOptions = z.output<typeof drainSchema>;
 export type SecurityDefaults = z.output<typeof securityDefaultsSchema>;
 export type DefaultsOptions = z.output<typeof defaultsSchema>;
 export type AdminOptions = z.output<typeof adminSchema>;

@@ -104,7 +104,7 @@ let processReg: Registry<RegistryContentType> | null = null;
  * Node process and event-loop metrics (process_*, nodejs_*), collected once per process however
  * many proxies it runs (each collector arms its own event-loop monitor).
  */
-function sharedProcessRegistry(): Registry<RegistryContentType> {
+export function sharedProcessRegistry(): Registry<RegistryContentType> {
   if (processReg === null) {
     processReg = new Registry<RegistryContentType>();
     collectDefaultMetrics({ register: processReg });

@@ -12,12 +12,12 @@ import diagnostics from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import type { TracerProvider } from '@opentelemetry/api';
 import { CHANNEL_NAMES, type CloseEvent } from '../core/channels.js';
-import { isRejection } from '../core/close-reasons.js';
 import type { Clock } from '../core/clock.js';
 import type { ResolvedOptions } from '../config/schema.js';
 import type { LogSubscription } from './logger.js';
 import { CloseHistory, type CloseAges, type CloseRecord, type RecentCloses } from './close-history.js';
 import { startMetrics, type Metrics, type MetricsSource } from './metrics.js';
+import { patternSampleOf } from './pattern-feed.js';
 import { PatternDetector, type DetectedPattern } from './patterns.js';
 import type { Tracing } from './tracing.js';
 
@@ -101,16 +101,10 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
       const c = e.conn;
       if (c.proxyId !== d.proxyId) return;
       history.record(e, clock.now());
-      if (patterns === null || c.routeName === null || isRejection(e.reason)) return;
-      const found = patterns.observe({
-        route: c.routeName,
-        at: clock.now(),
-        durationMs: e.durationMs,
-        idleAtCloseMs: e.idleAtCloseMs,
-        initiator: e.initiator,
-        local: e.endKind === 'local',
-        reason: e.reason,
-      });
+      if (patterns === null) return;
+      const sample = patternSampleOf(e, clock.now());
+      if (sample === null) return;
+      const found = patterns.observe(sample);
       for (const p of found) {
         metrics?.patternDetected(p.route, p.kind);
         logs?.pattern({ route: p.route, kind: p.kind, periodMs: p.periodMs, spreadMs: p.spreadMs, count: p.count, timer: p.timer, initiator: p.initiator, culprits: p.culprits }, p.summary);

@@ -4,9 +4,10 @@
  * without one, and notes for histogram spikes at a fingerprint value the detector does not
  * (or no longer) report. Exit code 1 when any route has a pattern, else 0.
  */
-import { FINGERPRINTS, culpritsFor, matchToleranceSeconds, type PatternShape, type PatternTimer } from '../../telemetry/fingerprints.js';
+import { culpritsFor, type PatternShape, type PatternTimer } from '../../telemetry/fingerprints.js';
 import { advice } from './advice.js';
-import { bucketAround, countBetween, histogramEdges, histogramTotal, type Facts, type Histogram, type PatternFact, type RouteFacts } from './facts.js';
+import { bucketAround, countBetween, histogramTotal, type Facts, type Histogram, type PatternFact, type RouteFacts } from './facts.js';
+import { fingerprintSpikes, fleetPatterns, instanceCounts } from './fleet.js';
 
 export interface Finding {
   readonly route: string;
@@ -23,6 +24,8 @@ export interface Finding {
   readonly checks: readonly string[];
   /** The detector's own one-line summary (admin API only). */
   readonly summary: string | null;
+  /** Prometheus: the instances the pattern's closes came from, with how many each. */
+  readonly instances: ReadonlyArray<{ readonly instance: string; readonly closes: number }>;
 }
 
 export interface RouteReport {
@@ -116,10 +119,15 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
           ? 'by the client side'
           : 'by an unrecorded side';
   const idleText = timer === 'idle-timeout' ? `, idle at close ≈ ${about(period)} s` : timer === 'age-cap' ? ', while traffic was still flowing (not idle)' : '';
+  // Which replicas the closes came from (Prometheus, when it scrapes several).
+  const instances = bucket === null ? [] : instanceCounts(r, bucket.lo, bucket.hi);
+  for (const i of p.instances ?? []) if (!instances.some((x) => x.instance === i)) instances.push({ instance: i, closes: 0 });
+  const across = instances.length >= 2 ? ` across ${instances.length} instances` : '';
+
   const headline =
     shape === 'wall-clock-aligned'
       ? `connections on route ${r.route} are being closed together every ${one(period)} s${spread} (at the same instants, whatever their age), ${side}${idleText}`
-      : `connections on route ${r.route} are being closed at ${one(period)} s${spread} of age, ${side}${idleText}`;
+      : `connections on route ${r.route} are being closed at ${p.fleet === true ? '≈ ' : ''}${one(period)} s${spread} of age${across}, ${side}${idleText}`;
 
   const evidence: string[] = [];
   const what =
@@ -128,7 +136,14 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
       : 'age-clustered: connections opened at different times all closed at the same age, a per-connection timer';
   const seen = p.firstSeen !== undefined && p.lastSeen !== undefined ? `, first ${clockTime(p.firstSeen)}, last ${clockTime(p.lastSeen)} UTC` : '';
   evidence.push(`${count === null ? 'the detector reports a pattern' : `${plural(count, 'close')} make up the pattern`} (${what}${seen})`);
-  evidence.push(`period ${one(period)} s${spread}${p.spreadMs === undefined ? ' (the detector\'s period gauge)' : ''}`);
+  if (p.fleet === true && bucket !== null) {
+    evidence.push(
+      `period ≈ ${one(period)} s: the fingerprint value in the ${edge(bucket.lo)}–${edge(bucket.hi)} s bucket of the duration histogram summed over the instances; no single instance's detector held enough of these closes to report them`,
+    );
+  } else evidence.push(`period ${one(period)} s${spread}${p.spreadMs === undefined ? ' (the detector\'s period gauge)' : ''}`);
+  if (instances.length > 0) {
+    evidence.push(`instances: ${instances.map((i) => `${i.instance} (${plural(i.closes, 'close')}${(p.instances ?? []).includes(i.instance) && p.fleet !== true ? ', its detector reports it' : ''})`).join(', ')}`);
+  }
   evidence.push(
     `closed by: ${initiator}${local ? ' (a Sightline decision)' : initiator === 'unknown' ? '' : ' (a FIN/RST from that side, not a Sightline decision)'}`,
   );
@@ -162,33 +177,22 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
     culprits,
     checks: advice({ route: r.route, periodSeconds: period, kind: shape, initiator, local, timer, reasons }),
     summary: p.summary ?? null,
+    instances,
   };
 }
 
 /** A spike in a fingerprint bucket with no standing pattern: worth a look, not a finding. */
 function spikeNotes(h: Histogram): string[] {
-  const edges = histogramEdges(h);
-  const longer = countBetween(h, 1, Infinity);
-  const notes: string[] = [];
-  for (let i = 1; i < edges.length; i++) {
-    const lo = edges[i - 1]!;
-    const hi = edges[i]!;
-    const f = FINGERPRINTS.find((x) => lo < x.seconds && x.seconds < hi && hi - lo <= 2 * matchToleranceSeconds(x) + 2);
-    if (f === undefined) continue;
-    const n = countBetween(h, lo, hi);
-    if (n < 8 || n * 2 < longer) continue;
-    const c = culpritsFor(f.seconds, 'age-clustered');
-    notes.push(
-      `${n} of ${plural(longer, 'close')} longer than 1 s lasted ${edge(lo)}–${edge(hi)} s, a fingerprint value (${c.slice(0, 3).join('; ')}); the detector has no standing pattern now (it may have expired, or those connections started together): watch the status page`,
-    );
-  }
-  return notes;
+  return fingerprintSpikes(h).map((s) => {
+    const c = culpritsFor(s.seconds, 'age-clustered');
+    return `${s.count} of ${plural(s.longer, 'close')} longer than 1 s lasted ${edge(s.lo)}–${edge(s.hi)} s, a fingerprint value (${c.slice(0, 3).join('; ')}); the detector has no standing pattern now (it may have expired, or those connections started together): watch the status page`;
+  });
 }
 
 export function analyse(facts: Facts): Report {
   const window = facts.window ?? null;
   const routes: RouteReport[] = facts.routes.map((r) => {
-    const findings = [...r.patterns].sort((a, b) => a.periodMs - b.periodMs).map((p) => finding(r, p, window));
+    const findings = [...r.patterns, ...fleetPatterns(r)].sort((a, b) => a.periodMs - b.periodMs).map((p) => finding(r, p, window));
     const closes = r.closes.reduce((n, c) => n + c.count, 0);
     return {
       route: r.route,

@@ -21,6 +21,13 @@ export interface PatternFact {
   readonly summary?: string;
   readonly firstSeen?: number;
   readonly lastSeen?: number;
+  /** Prometheus: the instances whose detector reports it. */
+  readonly instances?: readonly string[];
+  /**
+   * Found in the duration histogram summed over several instances, none of whose detectors had
+   * enough closes to see it (the closes of a fleet-wide timer spread over the replicas).
+   */
+  readonly fleet?: boolean;
 }
 
 export interface CloseCount {
@@ -37,6 +44,8 @@ export interface RouteFacts {
   readonly closes: readonly CloseCount[];
   readonly duration: Histogram;
   readonly idle: Histogram;
+  /** Prometheus: the duration histogram of each instance (by its `instance` label). */
+  readonly durationByInstance?: ReadonlyMap<string, Histogram>;
 }
 
 export interface Facts {

@@ -17,7 +17,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export const WINDOW_RE = /^\d+(ms|s|m|h|d|w|y)$/;
 
 /** The PromQL the report is built from (exported for the docs and tests). */
-export function queries(window: string, selector = ''): Readonly<Record<'patterns' | 'closes' | 'duration' | 'idle' | 'active', string>> {
+export function queries(window: string, selector = ''): Readonly<Record<'patterns' | 'closes' | 'duration' | 'idle' | 'active' | 'patternInstances' | 'durationByInstance', string>> {
   const sel = selector === '' ? '' : `{${selector}}`;
   return {
     patterns: `max by (route, kind) (sightline_disconnect_pattern_period_seconds${sel})`,
@@ -25,6 +25,9 @@ export function queries(window: string, selector = ''): Readonly<Record<'pattern
     duration: `sum by (route, initiator, le) (increase(sightline_connection_duration_seconds_bucket${sel}[${window}]))`,
     idle: `sum by (route, initiator, le) (increase(sightline_connection_idle_at_close_seconds_bucket${sel}[${window}]))`,
     active: `sum by (route) (sightline_connections_active${sel})`,
+    // A fleet: which instances report each pattern, and each instance's closes by lifetime.
+    patternInstances: `max by (route, kind, instance) (sightline_disconnect_pattern_period_seconds${sel})`,
+    durationByInstance: `sum by (instance, route, le) (increase(sightline_connection_duration_seconds_bucket${sel}[${window}]))`,
   };
 }
 
@@ -54,15 +57,28 @@ async function query(base: URL, q: string, o: HttpOptions): Promise<VectorItem[]
 
 const leOf = (s: string | undefined): number => (s === undefined ? NaN : s === '+Inf' ? Infinity : Number(s));
 
+/** Per instance, its duration histogram on `route` (all initiators together). */
+function byInstance(items: readonly VectorItem[], route: string): Map<string, ReturnType<typeof histogramOf>> {
+  const out = new Map<string, ReturnType<typeof histogramOf>>();
+  const mine = items.filter((i) => i.metric.route === route && i.metric.instance !== undefined);
+  for (const instance of new Set(mine.map((i) => i.metric.instance!))) {
+    const rows = mine.filter((i) => i.metric.instance === instance).map((i) => ({ initiator: 'all', le: leOf(i.metric.le), count: Math.round(i.value) }));
+    out.set(instance, histogramOf(rows.filter((r) => !Number.isNaN(r.le))));
+  }
+  return out;
+}
+
 export async function factsFromPrometheus(base: URL, window: string, selector: string, http: Omit<HttpOptions, 'what'>): Promise<Facts> {
   const o: HttpOptions = { ...http, what: 'Prometheus' };
   const q = queries(window, selector);
-  const [patterns, closes, duration, idle, active] = await Promise.all([
+  const [patterns, closes, duration, idle, active, patternInstances, durationByInstance] = await Promise.all([
     query(base, q.patterns, o),
     query(base, q.closes, o),
     query(base, q.duration, o),
     query(base, q.idle, o),
     query(base, q.active, o),
+    query(base, q.patternInstances, o),
+    query(base, q.durationByInstance, o),
   ]);
   if (patterns.length + closes.length + duration.length + active.length === 0) {
     throw new DiagnoseError(
@@ -88,7 +104,11 @@ export async function factsFromPrometheus(base: URL, window: string, selector: s
     const act = active.find((a) => a.metric.route === route);
     const pats: PatternFact[] = patterns
       .filter((p) => p.metric.route === route && p.value > 0)
-      .map((p) => ({ kind: p.metric.kind ?? 'unknown', periodMs: p.value * 1000 }));
+      .map((p) => ({
+        kind: p.metric.kind ?? 'unknown',
+        periodMs: p.value * 1000,
+        instances: patternInstances.filter((i) => i.metric.route === route && i.metric.kind === p.metric.kind && i.value > 0 && i.metric.instance !== undefined).map((i) => i.metric.instance!),
+      }));
     const cl: CloseCount[] = closes
       .filter((c) => c.metric.route === route && Math.round(c.value) > 0)
       .map((c) => ({ reason: c.metric.reason ?? 'unknown', initiator: c.metric.initiator ?? 'unknown', count: Math.round(c.value) }));
@@ -99,6 +119,7 @@ export async function factsFromPrometheus(base: URL, window: string, selector: s
       closes: cl,
       duration: bucketsOf(duration, route),
       idle: bucketsOf(idle, route),
+      durationByInstance: byInstance(durationByInstance, route),
     };
   });
   return { source: { kind: 'prometheus', url: base.href }, window, routes };
