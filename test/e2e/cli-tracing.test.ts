@@ -42,16 +42,17 @@ describe('sightline start with tracing', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`not started: ${out} ${err}`)), 15_000);
+        // Human lines ("admin on ...") go to stderr; stdout carries only JSON log lines.
         const check = (): void => {
-          if (out.includes('admin on')) {
+          if (err.includes('admin on')) {
             clearTimeout(t);
             resolve();
           }
         };
-        child.stdout.on('data', check);
+        child.stderr.on('data', check);
         check();
       });
-      const admin = /admin on (\S+)/.exec(out)![1]!;
+      const admin = /admin on (\S+)/.exec(err)![1]!;
       const s = await connect(port!);
       s.write('trace-me');
       expect((await readBytes(s, 8)).toString()).toBe('trace-me');

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, HOST } from '../helpers/net.js';
+import { HOST } from '../helpers/net.js';
 import { BIN, sightline, type CliResult } from '../helpers/cli.js';
 
 const children: ChildProcess[] = [];
@@ -20,17 +20,24 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-/** Two consecutive free ports (the demo's healthy and load-balanced routes). */
+/** Can `port` be listened on now? */
+function bindable(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, HOST, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Two consecutive free ports (the demo's healthy and load-balanced routes), drawn below the
+ * kernel's ephemeral range (32768+): there, a busy machine's outgoing connections hold ports and
+ * the neighbour of a free ephemeral port is often taken.
+ */
 async function freeBase(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const p = await freePort();
-    if (p >= 65535) continue;
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(p + 1, HOST, () => s.close(() => resolve(true)));
-    });
-    if (ok) return p;
+  for (let i = 0; i < 50; i++) {
+    const p = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await bindable(p)) && (await bindable(p + 1))) return p;
   }
   throw new Error('no two consecutive free ports');
 }
