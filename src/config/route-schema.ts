@@ -68,6 +68,8 @@ export const matchSchema = z.strictObject({
   clientIp: ipListSchema.optional(),
   tlsVersion: z.array(z.enum(tlsVersionNames)).optional(),
   path: nonEmpty().optional(),
+  // Paths are case-sensitive (RFC 3986 §6.2.2.1); a backend that is not can ask for this.
+  pathCaseInsensitive: z.boolean().optional(),
   headers: z.record(z.string(), z.string()).optional(),
 });
 
@@ -109,6 +111,9 @@ export const tlsSchema = z
     ca: nonEmpty().optional(),
     caFile: nonEmpty().optional(),
     servername: nonEmpty().optional(),
+    // A request whose Host names a domain served by another certificate than the one this
+    // connection's SNI chose gets 421 Misdirected Request (RFC 9110 §15.5.20) unless allowed.
+    allowMisdirected: z.boolean().optional(),
   })
   .superRefine((t, ctx) => {
     if (t.maxVersion === 'TLSv1.2' && t.minVersion === 'TLSv1.3') {
@@ -162,6 +167,16 @@ export const actionSchema = z
       });
     }
   });
+
+// ---- request paths (http.path; applies before any route is chosen) -------------------------------
+
+export const pathPolicySchema = z.strictObject({
+  // %2F, %5C and a raw backslash are separators to some backends and not to others: a route's
+  // path or IP list could be bypassed through them, so refuse unless told otherwise.
+  escapedSlashes: z.enum(['reject', 'keep', 'decode']).default('reject'),
+  // `;` path parameters are stripped by some backends before matching (as above).
+  pathParameters: z.enum(['reject', 'keep', 'strip']).default('reject'),
+});
 
 // ---- route -----------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import {
   startLine,
   transferEncoding,
   HOP_BY_HOP,
+  nominatedFraming,
   HT,
   SP,
   type HeadError,
@@ -19,7 +20,7 @@ import {
   type HeadResult,
 } from './http-fields.js';
 
-export { HOP_BY_HOP };
+export { HOP_BY_HOP, nominatedFraming };
 export type { HeadError, HeadErrorCode, HeadLimits, HeadResult } from './http-fields.js';
 
 export interface RequestHead {
@@ -34,6 +35,8 @@ export interface RequestHead {
   host: string | null;
   /** Body length; 0 when the request has neither Content-Length nor Transfer-Encoding. */
   contentLength: number | null;
+  /** Identical Content-Length values came more than once: forward one field. */
+  contentLengthRepeated: boolean;
   chunked: boolean;
   keepAlive: boolean;
   /** Upgrade header value when Connection lists "upgrade" (HTTP/1.1 only). */
@@ -56,6 +59,8 @@ export interface ResponseHead {
   headerBytes: number;
   /** null with chunked false: the body runs until the connection closes. */
   contentLength: number | null;
+  /** As RequestHead.contentLengthRepeated (the head is rewritten to carry one field). */
+  contentLengthRepeated: boolean;
   chunked: boolean;
   keepAlive: boolean;
   /** Connection header tokens, lowercased (fields named there are hop-by-hop too). */
@@ -127,7 +132,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<Re
   const is11 = version === '1.1';
   const head: RequestHead = {
     method, target, version, headers: f.headers, headerBytes: span.end, host: f.host,
-    contentLength: chunked ? null : (f.contentLength ?? 0), chunked, keepAlive: keepAliveFor(version, f.connection),
+    contentLength: chunked ? null : (f.contentLength ?? 0), contentLengthRepeated: f.contentLengthRepeated, chunked, keepAlive: keepAliveFor(version, f.connection),
     upgrade: is11 && f.connection.includes('upgrade') ? f.upgrade : null, expectContinue: is11 && f.expectContinue,
     connectionTokens: f.connection, extraHopByHop: f.extraHopByHop,
   };
@@ -191,7 +196,7 @@ export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod
   }
   return {
     status: 'done',
-    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, chunked, keepAlive, connectionTokens: f.connection, extraHopByHop: f.extraHopByHop },
+    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, contentLengthRepeated: f.contentLengthRepeated, chunked, keepAlive, connectionTokens: f.connection, extraHopByHop: f.extraHopByHop || f.contentLengthRepeated },
   };
 }
 
