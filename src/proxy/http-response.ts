@@ -170,12 +170,14 @@ function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHea
  */
 export function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err: NodeJS.ErrnoException | null, ops: ResponseOps): void {
   if (s.up !== null && s.up !== up) return;
-  s.up = null;
   if (s.closeDelimited) {
-    // The backend's close ends a body that had no length: complete, then close the client.
+    // The backend's close ends a body that had no length: complete, then close the client
+    // (done releases the closed socket, which counts it).
+    s.up = up;
     ops.done(c, s, Doubt.CloseFramed);
     return;
   }
+  s.up = null;
   if (s.status !== 0) {
     ops.abort(c, s, err?.code === 'ECONNRESET' ? CloseReason.BackendReset : CloseReason.BackendClosed, 'backend closed mid-response');
     return;
