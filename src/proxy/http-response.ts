@@ -86,7 +86,6 @@ function badResponse(c: Connection, s: HttpSession, up: Upstream, ops: ResponseO
 function startResponse(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, headBuf: Buffer, rest: Buffer, ops: ResponseOps): void {
   const cl = c.client;
   disarm(c, s);
-  s.status = head.status;
   if (!head.keepAlive && head.chunked === false && head.contentLength === null) {
     // Body delimited by the backend closing: the client connection must end with it.
     s.closeDelimited = true;
@@ -111,6 +110,8 @@ function startResponse(c: Connection, s: HttpSession, up: Upstream, head: Respon
     consumed = rest.length; // close-delimited
     done = false;
   }
+  // From here the head goes out: a later failure aborts instead of answering 502.
+  s.status = head.status;
   let ok: boolean;
   if (responseHeadPassesAsIs(head, client)) {
     if (consumed === 0) ok = cl.write(headBuf);

@@ -31,7 +31,7 @@ import { onClientClose } from '../net/pump.js';
 import { resolveTarget } from '../net/upstream.js';
 import { Doubt, type Upstream, type UpstreamHandler, type UpstreamPools } from './upstream-pool.js';
 import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
-import { HttpSession, Req, Timer, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, requestFacts, session } from './http-state.js';
+import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, requestFacts, session } from './http-state.js';
 
 // ---- start ----------------------------------------------------------------------------------
 
@@ -122,12 +122,12 @@ function onHttpClientEnd(this: ConnSocket): void {
     c.close(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
     return;
   }
-  // A request is in flight: answer it, then close (a client may half-close after sending).
-  s.closeAfter = true;
-  s.closeReason = CloseReason.ClientClosed;
-  s.closeInitiator = Initiator.Client;
+  // A request is in flight: answer it and every complete request read after it, then close (a
+  // client may half-close after sending its pipelined requests).
+  s.clientEnded = true;
   if (s.state === Req.Head) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
-  else if (s.state === Req.Body) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+  // Body or still waiting for an upstream socket with the body unfinished: it never will be.
+  else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null)) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
 }
 
 function onHttpClientClose(this: ConnSocket): void {
@@ -203,6 +203,7 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
     s.early = r.consumed === pending.length ? pending : pending.subarray(0, r.consumed);
     s.buf = r.consumed < pending.length ? pending.subarray(r.consumed) : null;
     if (r.done) s.reqBody = null;
+    else if (s.clientEnded) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
   }
   const table = ctx.table;
   if (table.routingHeaders.size > 0 && head.connectionTokens.length > 0) {
@@ -238,7 +239,8 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
     { clientIp: c.remoteIP, proto: isTerminating(entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
     s.upgrade,
     t.target,
-    t.authority,
+    // A request without Host (HTTP/1.0) goes on as HTTP/1.1, which needs one: the backend's.
+    t.authority ?? (head.host === null ? `${target.host}:${target.port}` : null),
   );
   acquire(c, s, false);
 }
@@ -333,7 +335,14 @@ function nextRequest(c: Connection, s: HttpSession): void {
   s.state = Req.Idle;
   arm(c, s, Timer.Idle);
   if (s.buf !== null) readRequests(c, s);
-  if (s.state === Req.Idle || s.state === Req.Head) c.client.resume();
+  const st = s.state as ReqState; // readRequests moved it on
+  if (s.clientEnded && (st === Req.Idle || st === Req.Head)) {
+    // The client sent FIN: nothing more will come.
+    if (st === Req.Head) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
+    closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client);
+    return void endClient(c, s);
+  }
+  if (st === Req.Idle || st === Req.Head) c.client.resume();
 }
 
 function endClient(c: Connection, s: HttpSession): void {

@@ -43,6 +43,8 @@ export class HttpSession {
   /** The backend's response head being received. */
   readonly ureader: HeadReader;
   requests = 0;
+  /** The client sent FIN: requests already read are answered, then the connection closes. */
+  clientEnded = false;
   /** Close the client connection once the current exchange is over. */
   closeAfter = false;
   /** Why the client connection closes after this exchange (when closeAfter). */

@@ -31,7 +31,8 @@ export async function recordingBackend(): Promise<Backend> {
   const clientErrors: string[] = [];
   let sockets = 0;
   const ids = new WeakMap<net.Socket, number>();
-  const server = http.createServer((req, res) => {
+  // Heads up to 64 KiB: the proxy, not the backend, is what refuses oversize heads here.
+  const server = http.createServer({ maxHeaderSize: 65_536 }, (req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
