@@ -76,6 +76,15 @@ export class HeadReader {
     }
     const take = Math.min(chunk.length, max - this.#len);
     this.#append(chunk, take);
+    if (take === chunk.length && take <= SMALL && this.#len < max && (this.#method === 1 || !this.#request) && this.#start !== -1) {
+      // A few bytes mid-line (a head trickling in): nothing to decide unless they hold an LF.
+      let lf = false;
+      for (let i = 0; i < take; i++) if (chunk[i] === LF) lf = true;
+      if (!lf) {
+        this.#scan = this.#len;
+        return HEAD_NEED_MORE;
+      }
+    }
     const acc = this.#acc!;
     const r = this.#step(acc, this.#len, take < chunk.length);
     if (r !== HEAD_DONE) return r;
@@ -94,7 +103,9 @@ export class HeadReader {
       if (acc !== null) acc.copy(grown, 0, 0, this.#len);
       this.#acc = acc = grown;
     }
-    chunk.copy(acc, this.#len, 0, n);
+    // A few bytes (a head trickling in) are cheaper to copy in JS than through a native call.
+    if (n <= SMALL) for (let i = 0, o = this.#len; i < n; i++) acc[o + i] = chunk[i]!;
+    else chunk.copy(acc, this.#len, 0, n);
     this.#len = need;
   }
 
@@ -128,8 +139,21 @@ export class HeadReader {
     }
     const max = this.#limits.maxHeaderBytes;
     for (;;) {
-      let lf = buf.indexOf(LF, this.#scan);
-      if (lf >= len) lf = -1;
+      let lf: number;
+      const from = this.#scan;
+      if (len - from <= SMALL) {
+        // As above: a short stretch is searched in JS.
+        lf = -1;
+        for (let i = from; i < len; i++) {
+          if (buf[i] === LF) {
+            lf = i;
+            break;
+          }
+        }
+      } else {
+        lf = buf.indexOf(LF, from);
+        if (lf >= len) lf = -1;
+      }
       if (lf === -1) {
         this.#scan = len;
         break;
@@ -149,3 +173,5 @@ export class HeadReader {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Up to this many bytes, copying and searching in JS beats a native call. */
+const SMALL = 32;
