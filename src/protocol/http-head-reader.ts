@@ -34,6 +34,8 @@ export class HeadReader {
   /** The complete head (after HEAD_DONE), and the bytes that followed it in the same chunks. */
   head: Buffer = EMPTY;
   rest: Buffer | null = null;
+  /** Where the head's start line begins and the head ends in `head` (after HEAD_DONE). */
+  readonly span = { start: 0, end: 0 };
 
   constructor(isRequest: boolean, limits: HeadLimits) {
     this.#request = isRequest;
@@ -66,6 +68,7 @@ export class HeadReader {
       const r = this.#step(chunk, Math.min(chunk.length, max), chunk.length > max);
       if (r === HEAD_DONE) {
         const end = this.#scan;
+        this.#done(end);
         this.head = chunk.subarray(0, end);
         this.rest = end < chunk.length ? chunk.subarray(end) : null;
         return r;
@@ -89,10 +92,16 @@ export class HeadReader {
     const r = this.#step(acc, this.#len, take < chunk.length);
     if (r !== HEAD_DONE) return r;
     const end = this.#scan;
+    this.#done(end);
     this.head = acc.subarray(0, end);
     const held = this.#len - end;
     this.rest = held === 0 ? (take < chunk.length ? chunk.subarray(take) : null) : Buffer.concat([acc.subarray(end, this.#len), chunk.subarray(take)]);
     return r;
+  }
+
+  #done(end: number): void {
+    this.span.start = this.#start;
+    this.span.end = end;
   }
 
   #append(chunk: Buffer, n: number): void {

@@ -1,7 +1,10 @@
 /**
  * HTTP/1.1 message heads (RFC 9112), parsed strictly for a proxy that frames bodies itself.
- * Stateless: call again with all bytes received so far. Only the head is decoded (latin1); the
- * body is never touched. Anything ambiguous about message framing is rejected (smuggling).
+ * Stateless: the proxy finds the end of a head as bytes arrive with a HeadReader
+ * (http-head-reader.ts) and parses the complete head here once; called alone with a partial head
+ * they answer 'need-more'. Only the head is decoded (latin1); the body is never touched. Anything
+ * ambiguous about message framing is rejected (smuggling), and so is a Connection header naming
+ * a framing or routing field.
  */
 import {
   findHead,
@@ -18,10 +21,11 @@ import {
   type HeadError,
   type HeadLimits,
   type HeadResult,
+  type HeadSpan,
 } from './http-fields.js';
 
 export { HOP_BY_HOP, nominatedFraming };
-export type { HeadError, HeadErrorCode, HeadLimits, HeadResult } from './http-fields.js';
+export type { HeadError, HeadErrorCode, HeadLimits, HeadResult, HeadSpan } from './http-fields.js';
 
 export interface RequestHead {
   method: string;
@@ -99,8 +103,12 @@ function checkTarget(method: string, target: string): string | null {
   return 'invalid request-target form';
 }
 
-export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<RequestHead> {
-  const span = findHead(buf, limits, true);
+/**
+ * `found`: where a HeadReader found the head in `buf` (its lines already checked), so the bytes
+ * are not scanned for line ends a second time.
+ */
+export function parseRequestHead(buf: Buffer, limits: HeadLimits, found?: HeadSpan): HeadResult<RequestHead> {
+  const span = found ?? findHead(buf, limits, true);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
   const first = startLine(buf, span);
@@ -145,8 +153,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<Re
  * `collect: false` validates every field but lists none in `headers` (a proxy passing the
  * head on byte for byte needs only the framing facts; parse again with fields to rewrite it).
  */
-export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string, collect = true): HeadResult<ResponseHead> {
-  const span = findHead(buf, limits, false);
+export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string, collect = true, found?: HeadSpan): HeadResult<ResponseHead> {
+  const span = found ?? findHead(buf, limits, false);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
   const first = startLine(buf, span);

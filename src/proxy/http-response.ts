@@ -53,9 +53,9 @@ export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk:
     if (r !== HEAD_DONE) return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, r.detail);
     const headBuf = reader.head;
     const rest = reader.rest ?? EMPTY;
-    reader.reset();
     // Lean parse (fields validated, not listed): most heads pass on byte for byte.
-    const p = parseResponseHead(headBuf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false);
+    const p = parseResponseHead(headBuf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false, reader.span);
+    reader.reset();
     if (p.status !== 'done') {
       const nominated = p.status === 'error' && p.code === 'nominated';
       return void badResponse(c, s, up, ops, nominated ? CloseReason.HttpResponseNominatedField : CloseReason.HttpBadResponse, p.status === 'error' ? p.detail : 'incomplete head');

@@ -163,7 +163,7 @@ function readRequests(c: Connection, s: HttpSession): void {
     }
     if (r !== HEAD_DONE) return void headError(c, s, r);
     const h = c.ctx.options.http;
-    const p = parseRequestHead(reader.head, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount });
+    const p = parseRequestHead(reader.head, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, reader.span);
     s.buf = reader.rest;
     reader.reset();
     // 'need-more' cannot happen: the reader found the end of these bytes.
