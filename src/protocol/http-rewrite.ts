@@ -25,9 +25,18 @@ const XFH = 'x-forwarded-host';
 
 /**
  * The request head toward the backend: always HTTP/1.1, keep-alive, or an upgrade request when
- * `upgrade` is set (Connection: Upgrade plus the client's Upgrade value).
+ * `upgrade` is set (Connection: Upgrade plus the client's Upgrade value). `target`: the
+ * request-target routing saw; `authority`: a Host replacing the client's; `forwardedHost`: what
+ * X-Forwarded-Host says (the host the client asked for).
  */
-export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, upgrade: string | null, target = head.target, authority: string | null = null): string {
+export function forwardRequestHead(
+  head: RequestHead,
+  facts: ForwardedFacts,
+  upgrade: string | null,
+  target = head.target,
+  authority: string | null = null,
+  forwardedHost: string | null = authority ?? head.host,
+): string {
   const tokens = head.connectionTokens;
   let out = `${head.method} ${target} HTTP/1.1\r\n`;
   // An absolute-form target's authority is the Host (RFC 9112 §3.2.2): the client's Host goes.
@@ -64,8 +73,7 @@ export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, upg
   if (facts.xForwarded) {
     out += `X-Forwarded-For: ${xff === null ? facts.clientIp : `${xff}, ${facts.clientIp}`}\r\n`;
     out += `X-Forwarded-Proto: ${facts.proto}\r\n`;
-    const host = authority ?? head.host;
-    if (host !== null) out += `X-Forwarded-Host: ${host}\r\n`;
+    if (forwardedHost !== null) out += `X-Forwarded-Host: ${forwardedHost}\r\n`;
   }
   out += upgrade !== null ? `Connection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n` : 'Connection: keep-alive\r\n\r\n';
   return out;

@@ -241,6 +241,7 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
     t.target,
     // A request without Host (HTTP/1.0) goes on as HTTP/1.1, which needs one: the backend's.
     t.authority ?? (head.host === null ? `${target.host}:${target.port}` : null),
+    t.authority ?? head.host,
   );
   acquire(c, s, false);
 }

@@ -190,6 +190,19 @@ describe('routing sees what the backend sees', () => {
   });
 });
 
+describe('HTTP/1.0 without Host', () => {
+  it('goes on as HTTP/1.1 with the backend as Host, and no X-Forwarded-Host', async () => {
+    const be = await backend();
+    const port = await freePort();
+    await proxy([route('be', port, be.port)]);
+    expect(await exchange(port, bytes('GET /old HTTP/1.0\r\n\r\n'))).toMatch(/seen 1 GET \/old 0$/);
+    const raw = be.seen[0]!.rawHeaders;
+    const get = (name: string): string[] => raw.filter((_v, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === name);
+    expect(get('host')).toEqual([`${HOST}:${be.port}`]);
+    expect(get('x-forwarded-host')).toEqual([]);
+  });
+});
+
 describe('Host across certificates (TLS termination)', () => {
   it('answers 421 when Host names a domain of another certificate than the SNI, unless allowed', async () => {
     const [a, b] = await Promise.all([certFor('a.test'), certFor('b.test')]);
