@@ -69,6 +69,8 @@ export const matchSchema = z.strictObject({
   clientIp: ipListSchema.optional().describe('Client addresses, CIDRs or * patterns.'),
   tlsVersion: z.array(z.enum(tlsVersionNames)).optional().describe("The ClientHello's TLS version."),
   path: nonEmpty().optional().describe('HTTP routes: request path with * wildcards (query ignored).'),
+  // Paths are case-sensitive (RFC 3986 §6.2.2.1); a backend that is not can ask for this.
+  pathCaseInsensitive: z.boolean().optional().describe('HTTP routes: match `path` without regard to case.'),
   headers: z.record(z.string(), z.string()).optional().describe('HTTP routes: {name: value} request headers, value may use *.'),
 });
 
@@ -112,6 +114,9 @@ export const tlsSchema = z
     ca: nonEmpty().optional().describe('Re-encrypt: PEM of a private CA that signs the backend certificate.'),
     caFile: nonEmpty().optional().describe('Re-encrypt: the same as a file path.'),
     servername: nonEmpty().optional().describe("Re-encrypt: SNI sent to the backend (default: the target host name, else the client's SNI)."),
+    // A request whose Host names a domain served by another certificate than the one this
+    // connection's SNI chose gets 421 Misdirected Request (RFC 9110 §15.5.20) unless allowed.
+    allowMisdirected: z.boolean().optional().describe('Terminate: let a request whose Host another certificate serves through (no 421).'),
   })
   .superRefine((t, ctx) => {
     if (t.maxVersion === 'TLSv1.2' && t.minVersion === 'TLSv1.3') {
@@ -165,6 +170,16 @@ export const actionSchema = z
       });
     }
   });
+
+// ---- request paths (http.path; applies before any route is chosen) -------------------------------
+
+export const pathPolicySchema = z.strictObject({
+  // %2F, %5C and a raw backslash are separators to some backends and not to others: a route's
+  // path or IP list could be bypassed through them, so refuse unless told otherwise.
+  escapedSlashes: z.enum(['reject', 'keep', 'decode']).default('reject'),
+  // `;` path parameters are stripped by some backends before matching (as above).
+  pathParameters: z.enum(['reject', 'keep', 'strip']).default('reject'),
+});
 
 // ---- route -----------------------------------------------------------------------------------
 

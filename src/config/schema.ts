@@ -14,6 +14,7 @@ import {
   durationMs,
   ipListSchema,
   matchSchema,
+  pathPolicySchema,
   portRangeSchema,
   portsSchema,
   proxyProtocolOutSchema,
@@ -137,6 +138,8 @@ export const httpSchema = z.strictObject({
   xForwarded: z.boolean().default(true),
   // Section optional; present after parsing.
   upstream: httpUpstreamSchema.prefault({}),
+  // How request paths are normalised for routing and forwarding (route-schema.ts).
+  path: pathPolicySchema.prefault({}),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

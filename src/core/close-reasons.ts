@@ -96,6 +96,15 @@ export const CloseReason = {
   HttpBadResponse: 'http_bad_response',
   /** Every upstream socket of the backend was busy for `http.upstream.queueTimeout` (503). */
   HttpUpstreamBusy: 'http_upstream_busy',
+  // ---- HTTP request integrity (issue 10) ----
+  /** The request's Connection header names a field it is framed or routed by (400). */
+  HttpNominatedField: 'http_nominated_field',
+  /** The backend's Connection header names a field its response is framed by (502). */
+  HttpResponseNominatedField: 'http_response_nominated_field',
+  /** The request path is refused by `http.path` (escaped slash, `;` parameter, bad escape) (400). */
+  HttpBadPath: 'http_bad_path',
+  /** A terminated request whose Host is served by another certificate than its SNI's (421). */
+  HttpMisdirectedRequest: 'http_misdirected_request',
   // ---- WebSocket (after an upgrade on an HTTP route) ----
   /** The WebSocket ended with a close frame (its code is recorded); the initiator sent it first. */
   WsClosed: 'ws_closed',

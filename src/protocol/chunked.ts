@@ -121,7 +121,9 @@ export class ChunkedFramer {
         if (this.#digits === 0) return 'invalid chunk size';
         if (c === CR) return this.#to(S.SIZE_LF);
         if (c === SEMI) return this.#to(S.EXT);
-        if (c === SP || c === HT) return this.#to(S.SIZE_WS);
+        // RFC 9112 §7.1.1 allows BWS before ';', but llhttp (Node) and others refuse it: a body
+        // one parser reads and the next cannot is a desync. Refused here too.
+        if (c === SP || c === HT) return 'whitespace after chunk size';
         return 'invalid chunk size';
       }
       case S.SIZE_WS:

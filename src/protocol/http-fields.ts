@@ -11,7 +11,7 @@ export interface HeadLimits {
 }
 
 
-export type HeadErrorCode = 'too-large' | 'too-many-headers' | 'bad-request' | 'smuggling' | 'unsupported-version';
+export type HeadErrorCode = 'too-large' | 'too-many-headers' | 'bad-request' | 'smuggling' | 'nominated' | 'unsupported-version';
 
 export interface HeadError {
   status: 'error';
@@ -30,7 +30,7 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 
 
 const HTTP_STATUS: Readonly<Record<HeadErrorCode, 400 | 431 | 505>> = {
-  'too-large': 431, 'too-many-headers': 431, 'bad-request': 400, smuggling: 400, 'unsupported-version': 505,
+  'too-large': 431, 'too-many-headers': 431, 'bad-request': 400, smuggling: 400, nominated: 400, 'unsupported-version': 505,
 };
 
 export const CR = 0x0d;
@@ -48,6 +48,10 @@ export function fail(code: HeadErrorCode, detail: string): HeadError {
 
 export function isError(v: unknown): v is HeadError {
   return typeof v === 'object' && v !== null && (v as { status?: unknown }).status === 'error';
+}
+
+export function isTchar(c: number): boolean {
+  return c < 128 && TCHAR[c] === 1;
 }
 
 export function isToken(s: string): boolean {
@@ -127,6 +131,8 @@ interface Fields {
   host: string | null;
   hostCount: number;
   contentLength: number | null;
+  /** Content-Length came more than once (repeated field or list): forward it once (RFC 9110 §8.6). */
+  contentLengthRepeated: boolean;
   transferEncoding: string[] | null;
   /** Connection header tokens, lowercased; the shared empty list when there is none. */
   connection: string[];
@@ -148,7 +154,7 @@ for (const n of ['content-length', 'transfer-encoding', 'host', 'connection', 'u
  * the one decoded head string.
  */
 export function parseFields(text: string, pos: number, stop: number, collect = true): Fields | HeadError {
-  const f: Fields = { headers: [], host: null, hostCount: 0, contentLength: null, transferEncoding: null, connection: NO_TOKENS, upgrade: null, expectContinue: false, extraHopByHop: false };
+  const f: Fields = { headers: [], host: null, hostCount: 0, contentLength: null, contentLengthRepeated: false, transferEncoding: null, connection: NO_TOKENS, upgrade: null, expectContinue: false, extraHopByHop: false };
   while (pos < stop) {
     const eol = text.indexOf('\n', pos) - 1; // the CR
     const c0 = text.charCodeAt(pos);
@@ -188,7 +194,23 @@ export function parseFields(text: string, pos: number, stop: number, collect = t
     pos = eol + 2;
   }
   for (const t of f.connection) if (t !== 'keep-alive') f.extraHopByHop = true;
+  if (f.connection !== NO_TOKENS) {
+    const named = nominatedFraming(f.connection);
+    if (named !== null) return fail('nominated', `Connection names ${named}, a field the message is framed or routed by`);
+  }
   return f;
+}
+
+/**
+ * Fields a proxy frames or routes every message by. Connection may not name them: a hop-by-hop
+ * field is dropped before forwarding while its effect (the framing, the routing) would stay.
+ */
+const FRAMING_FIELDS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/** The first Connection token that names a framing or routing field, or null. */
+export function nominatedFraming(tokens: readonly string[], extra?: ReadonlySet<string>): string | null {
+  for (const t of tokens) if (FRAMING_FIELDS.has(t) || extra?.has(t) === true) return t;
+  return null;
 }
 
 /** The head decoded once (latin1), its start line, and where the header fields begin. */
@@ -201,6 +223,7 @@ export function startLine(buf: Buffer, span: HeadSpan): { text: string; line: st
 function applyField(f: Fields, lower: string, value: string): HeadError | null {
   switch (lower) {
     case 'content-length': {
+      if (f.contentLength !== null || value.includes(',')) f.contentLengthRepeated = true;
       const n = contentLength(f.contentLength, value);
       if (isError(n)) return n;
       f.contentLength = n;

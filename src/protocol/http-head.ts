@@ -1,7 +1,10 @@
 /**
  * HTTP/1.1 message heads (RFC 9112), parsed strictly for a proxy that frames bodies itself.
- * Stateless: call again with all bytes received so far. Only the head is decoded (latin1); the
- * body is never touched. Anything ambiguous about message framing is rejected (smuggling).
+ * Stateless: the proxy finds the end of a head as bytes arrive with a HeadReader
+ * (http-head-reader.ts) and parses the complete head here once; called alone with a partial head
+ * they answer 'need-more'. Only the head is decoded (latin1); the body is never touched. Anything
+ * ambiguous about message framing is rejected (smuggling), and so is a Connection header naming
+ * a framing or routing field.
  */
 import {
   findHead,
@@ -12,15 +15,17 @@ import {
   startLine,
   transferEncoding,
   HOP_BY_HOP,
+  nominatedFraming,
   HT,
   SP,
   type HeadError,
   type HeadLimits,
   type HeadResult,
+  type HeadSpan,
 } from './http-fields.js';
 
-export { HOP_BY_HOP };
-export type { HeadError, HeadErrorCode, HeadLimits, HeadResult } from './http-fields.js';
+export { HOP_BY_HOP, nominatedFraming };
+export type { HeadError, HeadErrorCode, HeadLimits, HeadResult, HeadSpan } from './http-fields.js';
 
 export interface RequestHead {
   method: string;
@@ -34,6 +39,8 @@ export interface RequestHead {
   host: string | null;
   /** Body length; 0 when the request has neither Content-Length nor Transfer-Encoding. */
   contentLength: number | null;
+  /** Identical Content-Length values came more than once: forward one field. */
+  contentLengthRepeated: boolean;
   chunked: boolean;
   keepAlive: boolean;
   /** Upgrade header value when Connection lists "upgrade" (HTTP/1.1 only). */
@@ -56,6 +63,8 @@ export interface ResponseHead {
   headerBytes: number;
   /** null with chunked false: the body runs until the connection closes. */
   contentLength: number | null;
+  /** As RequestHead.contentLengthRepeated (the head is rewritten to carry one field). */
+  contentLengthRepeated: boolean;
   chunked: boolean;
   keepAlive: boolean;
   /** Connection header tokens, lowercased (fields named there are hop-by-hop too). */
@@ -94,8 +103,12 @@ function checkTarget(method: string, target: string): string | null {
   return 'invalid request-target form';
 }
 
-export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<RequestHead> {
-  const span = findHead(buf, limits, true);
+/**
+ * `found`: where a HeadReader found the head in `buf` (its lines already checked), so the bytes
+ * are not scanned for line ends a second time.
+ */
+export function parseRequestHead(buf: Buffer, limits: HeadLimits, found?: HeadSpan): HeadResult<RequestHead> {
+  const span = found ?? findHead(buf, limits, true);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
   const first = startLine(buf, span);
@@ -127,7 +140,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<Re
   const is11 = version === '1.1';
   const head: RequestHead = {
     method, target, version, headers: f.headers, headerBytes: span.end, host: f.host,
-    contentLength: chunked ? null : (f.contentLength ?? 0), chunked, keepAlive: keepAliveFor(version, f.connection),
+    contentLength: chunked ? null : (f.contentLength ?? 0), contentLengthRepeated: f.contentLengthRepeated, chunked, keepAlive: keepAliveFor(version, f.connection),
     upgrade: is11 && f.connection.includes('upgrade') ? f.upgrade : null, expectContinue: is11 && f.expectContinue,
     connectionTokens: f.connection, extraHopByHop: f.extraHopByHop,
   };
@@ -140,8 +153,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): HeadResult<Re
  * `collect: false` validates every field but lists none in `headers` (a proxy passing the
  * head on byte for byte needs only the framing facts; parse again with fields to rewrite it).
  */
-export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string, collect = true): HeadResult<ResponseHead> {
-  const span = findHead(buf, limits, false);
+export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string, collect = true, found?: HeadSpan): HeadResult<ResponseHead> {
+  const span = found ?? findHead(buf, limits, false);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
   const first = startLine(buf, span);
@@ -191,7 +204,7 @@ export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod
   }
   return {
     status: 'done',
-    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, chunked, keepAlive, connectionTokens: f.connection, extraHopByHop: f.extraHopByHop },
+    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, contentLengthRepeated: f.contentLengthRepeated, chunked, keepAlive, connectionTokens: f.connection, extraHopByHop: f.extraHopByHop || f.contentLengthRepeated },
   };
 }
 

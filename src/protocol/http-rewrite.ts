@@ -25,17 +25,38 @@ const XFH = 'x-forwarded-host';
 
 /**
  * The request head toward the backend: always HTTP/1.1, keep-alive, or an upgrade request when
- * `upgrade` is set (Connection: Upgrade plus the client's Upgrade value).
+ * `upgrade` is set (Connection: Upgrade plus the client's Upgrade value). `target`: the
+ * request-target routing saw; `authority`: a Host replacing the client's; `forwardedHost`: what
+ * X-Forwarded-Host says (the host the client asked for).
  */
-export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, upgrade: string | null): string {
+export function forwardRequestHead(
+  head: RequestHead,
+  facts: ForwardedFacts,
+  upgrade: string | null,
+  target = head.target,
+  authority: string | null = null,
+  forwardedHost: string | null = authority ?? head.host,
+): string {
   const tokens = head.connectionTokens;
-  let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
+  let out = `${head.method} ${target} HTTP/1.1\r\n`;
+  // An absolute-form target's authority is the Host (RFC 9112 §3.2.2): the client's Host goes.
+  if (authority !== null) out += `Host: ${authority}\r\n`;
   let xff: string | null = null;
   const tp = facts.traceparent ?? null;
+  let lengthSent = !head.contentLengthRepeated;
   for (const [name, value] of head.headers) {
     // Transfer-Encoding is kept as sent: the body is passed on with the same codings.
     if (isHopByHop(name, tokens) && !isTransferEncoding(name)) continue;
     const n = name.length;
+    if (authority !== null && n === 4 && name.toLowerCase() === 'host') continue;
+    if (!lengthSent || (head.contentLengthRepeated && n === 14)) {
+      if (n === 14 && name.toLowerCase() === 'content-length') {
+        // Identical repeated values (RFC 9110 §8.6): the backend gets one field.
+        if (!lengthSent) out += `Content-Length: ${head.contentLength}\r\n`;
+        lengthSent = true;
+        continue;
+      }
+    }
     if (tp !== null && n === 11 && name.toLowerCase() === 'traceparent') continue;
     // x-forwarded-for (15), -host (16), -proto (17): lowercase only names of those lengths.
     if (facts.xForwarded && n >= 15 && n <= 17 && (name.charCodeAt(0) | 0x20) === 0x78) {
@@ -52,7 +73,7 @@ export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, upg
   if (facts.xForwarded) {
     out += `X-Forwarded-For: ${xff === null ? facts.clientIp : `${xff}, ${facts.clientIp}`}\r\n`;
     out += `X-Forwarded-Proto: ${facts.proto}\r\n`;
-    if (head.host !== null) out += `X-Forwarded-Host: ${head.host}\r\n`;
+    if (forwardedHost !== null) out += `X-Forwarded-Host: ${forwardedHost}\r\n`;
   }
   out += upgrade !== null ? `Connection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n` : 'Connection: keep-alive\r\n\r\n';
   return out;
@@ -83,7 +104,15 @@ export function responseHeadPassesAsIs(head: ResponseHead, client: ClientFraming
 export function forwardResponseHead(head: ResponseHead, client: ClientFraming, upgrade: string | null): string {
   const tokens = head.connectionTokens;
   let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+  let lengthSent = false;
   for (const [name, value] of head.headers) {
+    if (head.contentLengthRepeated && name.length === 14 && name.toLowerCase() === 'content-length') {
+      // Identical repeated values (RFC 9110 §8.6): the client gets one field.
+      // (Its value, not head.contentLength: that is 0 for an answer to HEAD.)
+      if (!lengthSent) out += `Content-Length: ${value.split(',')[0]!.trim()}\r\n`;
+      lengthSent = true;
+      continue;
+    }
     if (!isHopByHop(name, tokens) || isTransferEncoding(name)) out += `${name}: ${value}\r\n`;
   }
   if (upgrade !== null) out += `Connection: Upgrade\r\nUpgrade: ${upgrade}\r\n`;
@@ -99,6 +128,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  421: 'Misdirected Request',
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',

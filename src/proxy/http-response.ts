@@ -6,18 +6,22 @@
 import { CloseReason, Initiator, type CloseReason as Reason } from '../core/close-reasons.js';
 import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
 import { parseResponseHead, type ResponseHead } from '../protocol/http-head.js';
+import { HEAD_DONE, HEAD_NEED_MORE } from '../protocol/http-head-reader.js';
 import { forwardResponseHead, responseHeadPassesAsIs } from '../protocol/http-rewrite.js';
 import type { Connection, ConnSocket } from '../net/connection.js';
 import { connectFailure } from '../net/pump.js';
 import { Req, closeAfterExchange, disarm, publishRequest, type Framer, type HttpSession } from './http-state.js';
-import type { Upstream } from './upstream-pool.js';
+import { Doubt, type Upstream } from './upstream-pool.js';
+
+const EMPTY = Buffer.alloc(0);
 import { startWebSocket } from './websocket.js';
 
 /** What the session does when the response side ends or breaks the exchange. */
 export interface ResponseOps {
   fail(c: Connection, s: HttpSession, status: number, reason: Reason, who: Initiator, close: boolean, detail?: string): void;
   abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): void;
-  done(c: Connection, s: HttpSession, upstreamReusable: boolean): void;
+  /** `doubt`: why the upstream socket must not be reused (null: it may be). */
+  done(c: Connection, s: HttpSession, doubt: Doubt | null): void;
   /** The exchange became a WebSocket: the session lets go of the client socket. */
   handOver(c: Connection): void;
   /** Send the request again on a fresh upstream socket. */
@@ -33,46 +37,55 @@ export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk:
     const r = s.resBody.push(chunk);
     if (r.error !== undefined) return void ops.abort(c, s, CloseReason.HttpBadResponse, `response body: ${r.error}`);
     if (r.consumed > 0 && !cl.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) up.socket.pause();
-    if (r.done) ops.done(c, s, r.consumed === chunk.length);
+    // Bytes after the end of the response: nothing asked for them; the socket cannot be trusted.
+    if (r.done) ops.done(c, s, r.consumed === chunk.length ? null : Doubt.Unsolicited);
     return;
   }
   if (s.closeDelimited) {
     if (!cl.write(chunk)) up.socket.pause();
     return;
   }
-  let buf = s.ubuf === null ? chunk : Buffer.concat([s.ubuf, chunk]);
-  s.ubuf = null;
+  const reader = s.ureader;
   const h = c.ctx.options.http;
+  let r = reader.push(chunk);
   for (;;) {
+    if (r === HEAD_NEED_MORE) return;
+    if (r !== HEAD_DONE) return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, r.detail);
+    const headBuf = reader.head;
+    const rest = reader.rest ?? EMPTY;
     // Lean parse (fields validated, not listed): most heads pass on byte for byte.
-    const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false);
-    if (r.status === 'need-more') {
-      s.ubuf = buf;
-      return;
+    const p = parseResponseHead(headBuf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false, reader.span);
+    reader.reset();
+    if (p.status !== 'done') {
+      const nominated = p.status === 'error' && p.code === 'nominated';
+      return void badResponse(c, s, up, ops, nominated ? CloseReason.HttpResponseNominatedField : CloseReason.HttpBadResponse, p.status === 'error' ? p.detail : 'incomplete head');
     }
-    if (r.status === 'error') return void ops.fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, r.detail);
-    const head = r.head;
-    const rest = buf.subarray(head.headerBytes);
+    const head = p.head;
     if (head.status === 101) {
-      if (s.upgrade === null) return void ops.fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, '101 without an upgrade request');
-      return void upgraded(c, s, up, withFields(c, s, buf, head), rest, ops);
+      if (s.upgrade === null) return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, '101 without an upgrade request');
+      return void upgraded(c, s, up, withFields(c, s, headBuf, head), rest, ops);
     }
     if (head.status < 200) {
       // Interim (100 Continue, 103 Early Hints): pass on, keep reading for the final response.
-      cl.write(forwardResponseHead(withFields(c, s, buf, head), { close: false, http10: false }, null), 'latin1');
+      cl.write(forwardResponseHead(withFields(c, s, headBuf, head), { close: false, http10: false }, null), 'latin1');
       if (rest.length === 0) return;
-      buf = rest;
+      r = reader.push(rest);
       continue;
     }
-    startResponse(c, s, up, head, buf, rest, ops);
+    startResponse(c, s, up, head, headBuf, rest, ops);
     return;
   }
 }
 
-function startResponse(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, buf: Buffer, rest: Buffer, ops: ResponseOps): void {
+/** The backend's answer cannot be relayed: 502, and its socket is never used again. */
+function badResponse(c: Connection, s: HttpSession, up: Upstream, ops: ResponseOps, reason: Reason, detail: string): void {
+  up.doubt = Doubt.BadResponse;
+  ops.fail(c, s, 502, reason, Initiator.Backend, false, detail);
+}
+
+function startResponse(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, headBuf: Buffer, rest: Buffer, ops: ResponseOps): void {
   const cl = c.client;
   disarm(c, s);
-  s.status = head.status;
   if (!head.keepAlive && head.chunked === false && head.contentLength === null) {
     // Body delimited by the backend closing: the client connection must end with it.
     s.closeDelimited = true;
@@ -85,7 +98,7 @@ function startResponse(c: Connection, s: HttpSession, up: Upstream, head: Respon
   if (head.chunked) {
     framer = new ChunkedFramer();
     const r = framer.push(rest);
-    if (r.error !== undefined) return void ops.fail(c, s, 502, CloseReason.HttpBadResponse, Initiator.Backend, false, `response body: ${r.error}`);
+    if (r.error !== undefined) return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, `response body: ${r.error}`);
     consumed = r.consumed;
     done = r.done;
   } else if (head.contentLength !== null) {
@@ -97,20 +110,29 @@ function startResponse(c: Connection, s: HttpSession, up: Upstream, head: Respon
     consumed = rest.length; // close-delimited
     done = false;
   }
+  // From here the head goes out: a later failure aborts instead of answering 502.
+  s.status = head.status;
   let ok: boolean;
   if (responseHeadPassesAsIs(head, client)) {
-    // The common case: head and the body bytes that came with it, in one write, no copy.
-    const end = head.headerBytes + consumed;
-    ok = cl.write(end === buf.length ? buf : buf.subarray(0, end));
+    if (consumed === 0) ok = cl.write(headBuf);
+    else if (rest.buffer === headBuf.buffer && rest.byteOffset === headBuf.byteOffset + headBuf.length) {
+      // The common case: head and the body bytes that came with it, in one write, no copy.
+      ok = cl.write(Buffer.from(headBuf.buffer, headBuf.byteOffset, headBuf.length + consumed));
+    } else {
+      cl.cork();
+      cl.write(headBuf);
+      ok = cl.write(rest.subarray(0, consumed));
+      process.nextTick(uncork, cl);
+    }
   } else {
     cl.cork();
-    cl.write(forwardResponseHead(withFields(c, s, buf, head), client, null), 'latin1');
+    cl.write(forwardResponseHead(withFields(c, s, headBuf, head), client, null), 'latin1');
     ok = consumed === 0 || cl.write(rest.subarray(0, consumed));
     process.nextTick(uncork, cl);
   }
   if (!ok) up.socket.pause();
   if (done) {
-    ops.done(c, s, consumed === rest.length && head.keepAlive);
+    ops.done(c, s, consumed !== rest.length ? Doubt.Unsolicited : head.keepAlive ? null : Doubt.NotKeepAlive);
     return;
   }
   s.resBody = framer;
@@ -149,12 +171,14 @@ function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHea
  */
 export function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err: NodeJS.ErrnoException | null, ops: ResponseOps): void {
   if (s.up !== null && s.up !== up) return;
-  s.up = null;
   if (s.closeDelimited) {
-    // The backend's close ends a body that had no length: complete, then close the client.
-    ops.done(c, s, false);
+    // The backend's close ends a body that had no length: complete, then close the client
+    // (done releases the closed socket, which counts it).
+    s.up = up;
+    ops.done(c, s, Doubt.CloseFramed);
     return;
   }
+  s.up = null;
   if (s.status !== 0) {
     ops.abort(c, s, err?.code === 'ECONNRESET' ? CloseReason.BackendReset : CloseReason.BackendClosed, 'backend closed mid-response');
     return;

@@ -20,23 +20,25 @@ import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } fr
 import { channels } from '../core/channels.js';
 import { SightlineError, type ErrorCode } from '../core/errors.js';
 import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
-import { parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
+import { nominatedFraming, parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
+import { HEAD_DONE, HEAD_NEED_MORE } from '../protocol/http-head-reader.js';
 import { forwardRequestHead, proxyResponse } from '../protocol/http-rewrite.js';
+import { isPathError, parseTarget } from '../routing/path-normalize.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { isTerminating } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
 import { onClientClose } from '../net/pump.js';
 import { resolveTarget } from '../net/upstream.js';
-import type { Upstream, UpstreamHandler, UpstreamPools } from './upstream-pool.js';
+import { Doubt, type Upstream, type UpstreamHandler, type UpstreamPools } from './upstream-pool.js';
 import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
-import { HttpSession, Req, Timer, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, requestFacts, session } from './http-state.js';
-const CRLFCRLF = Buffer.from('\r\n\r\n');
+import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, requestFacts, session } from './http-state.js';
 
 // ---- start ----------------------------------------------------------------------------------
 
 /** Take over a routed connection whose route speaks HTTP (its client stream is plaintext). */
 export function startHttp(c: Connection, route: CompiledRoute, pools: UpstreamPools): void {
-  const s = new HttpSession(pools, route);
+  const h = c.ctx.options.http;
+  const s = new HttpSession(pools, route, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount });
   c.modeState = s;
   c.hooks = HTTP_HOOKS;
   c.phase = Phase.Http;
@@ -120,12 +122,12 @@ function onHttpClientEnd(this: ConnSocket): void {
     c.close(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
     return;
   }
-  // A request is in flight: answer it, then close (a client may half-close after sending).
-  s.closeAfter = true;
-  s.closeReason = CloseReason.ClientClosed;
-  s.closeInitiator = Initiator.Client;
+  // A request is in flight: answer it and every complete request read after it, then close (a
+  // client may half-close after sending its pipelined requests).
+  s.clientEnded = true;
   if (s.state === Req.Head) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
-  else if (s.state === Req.Body) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+  // Body or still waiting for an upstream socket with the body unfinished: it never will be.
+  else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null)) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
 }
 
 function onHttpClientClose(this: ConnSocket): void {
@@ -140,33 +142,33 @@ function onHttpClientClose(this: ConnSocket): void {
   onClientClose.call(this);
 }
 
-/** Parse and start every complete request in `s.buf`, one at a time. */
+/**
+ * Feed `s.buf` to the head reader and start every complete request in it, one at a time. The
+ * reader keeps a partial head across chunks: each byte is scanned once, whatever the segmentation.
+ */
 function readRequests(c: Connection, s: HttpSession): void {
-  const h = c.ctx.options.http;
   while (s.buf !== null && (s.state === Req.Idle || s.state === Req.Head)) {
-    const buf = s.buf;
+    const chunk = s.buf;
+    s.buf = null;
+    const reader = s.reader;
     if (s.state === Req.Idle) {
       s.state = Req.Head;
-      s.scanned = 0;
+      reader.reset();
     }
-    // Parse only once the head is complete: a head trickling in byte by byte costs O(n) overall.
-    if (buf.indexOf(CRLFCRLF, Math.max(0, s.scanned - 3)) === -1) {
-      s.scanned = buf.length;
-      if (buf.length > h.maxHeaderSize) return void fail(c, s, 431, CloseReason.HttpHeadersTooLarge, Initiator.Client, true, `head exceeds ${h.maxHeaderSize} bytes`);
-      // Reject garbage (TLS on a plain port, binary) before waiting for a head that never ends.
-      const early = parseRequestHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount });
-      if (early.status === 'error') return void headError(c, s, early);
+    const r = reader.push(chunk);
+    if (r === HEAD_NEED_MORE) {
       // The head timer runs from the first byte of a head (not re-armed by later bytes).
       if (s.timer !== Timer.Head) arm(c, s, Timer.Head);
       return;
     }
-    const r = parseRequestHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount });
-    if (r.status === 'need-more') return;
-    if (r.status === 'error') return void headError(c, s, r);
-    const head = r.head;
-    s.buf = head.headerBytes < buf.length ? buf.subarray(head.headerBytes) : null;
-    s.scanned = 0;
-    beginRequest(c, s, head);
+    if (r !== HEAD_DONE) return void headError(c, s, r);
+    const h = c.ctx.options.http;
+    const p = parseRequestHead(reader.head, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, reader.span);
+    s.buf = reader.rest;
+    reader.reset();
+    // 'need-more' cannot happen: the reader found the end of these bytes.
+    if (p.status !== 'done') return void headError(c, s, p.status === 'error' ? p : { status: 'error', code: 'bad-request', detail: 'incomplete head', httpStatus: 400 });
+    beginRequest(c, s, p.head);
   }
 }
 
@@ -176,7 +178,9 @@ function headError(c: Connection, s: HttpSession, e: HeadError): void {
       ? CloseReason.HttpHeadersTooLarge
       : e.code === 'smuggling'
         ? CloseReason.HttpRequestSmuggling
-        : CloseReason.HttpBadRequest;
+        : e.code === 'nominated'
+          ? CloseReason.HttpNominatedField
+          : CloseReason.HttpBadRequest;
   fail(c, s, e.httpStatus, reason, Initiator.Client, true, e.detail);
 }
 
@@ -190,8 +194,26 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   s.retried = false;
   s.reqBody = head.chunked ? new ChunkedFramer() : head.contentLength !== null && head.contentLength > 0 ? new LengthFramer(head.contentLength) : null;
   if (!head.keepAlive || ctx.draining) closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client);
-  const facts = requestFacts(head);
-  const route = ctx.table.matchRequest(c.listenPort, c.remoteIP, s.entry, facts, c.serverName);
+  // Body bytes that came with the head are checked before anything goes to a backend: a request
+  // whose first chunk already breaks its framing gets its 400 with nothing forwarded.
+  if (s.reqBody !== null && s.buf !== null) {
+    const pending = s.buf;
+    const r = s.reqBody.push(pending);
+    if (r.error !== undefined) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
+    s.early = r.consumed === pending.length ? pending : pending.subarray(0, r.consumed);
+    s.buf = r.consumed < pending.length ? pending.subarray(r.consumed) : null;
+    if (r.done) s.reqBody = null;
+    else if (s.clientEnded) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+  }
+  const table = ctx.table;
+  if (table.routingHeaders.size > 0 && head.connectionTokens.length > 0) {
+    const named = nominatedFraming(head.connectionTokens, table.routingHeaders);
+    if (named !== null) return void fail(c, s, 400, CloseReason.HttpNominatedField, Initiator.Client, true, `Connection names ${named}, a field routes match on`);
+  }
+  const t = head.method === 'CONNECT' ? { authority: null, path: '/', target: head.target } : parseTarget(head.target, ctx.options.http.path);
+  if (isPathError(t)) return void fail(c, s, 400, CloseReason.HttpBadPath, Initiator.Client, true, t.error);
+  const facts = requestFacts(head, t);
+  const route = table.matchRequest(c.listenPort, c.remoteIP, s.entry, facts, c.serverName);
   if (route === null) return void fail(c, s, 404, CloseReason.NoRoute, Initiator.Proxy, false);
   s.route = route;
   // The route's IP lists hold per request: a path-routed admin route must not be reachable
@@ -199,6 +221,11 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   if (!ctx.admission.ipAllowed(c, route)) return void fail(c, s, 403, CloseReason.RouteIpBlocked, Initiator.Proxy, false);
   // A reverse proxy does not open tunnels on request.
   if (head.method === 'CONNECT') return void fail(c, s, 405, CloseReason.HttpBadRequest, Initiator.Client, true, 'CONNECT is not served by a reverse proxy');
+  // The certificate the client checked must be the one for the host it asks for (RFC 9110 §15.5.20).
+  const entry = s.entry;
+  if (entry.certificateKey !== null && route.certificateKey !== entry.certificateKey && entry.config.action.tls?.allowMisdirected !== true) {
+    return void fail(c, s, 421, CloseReason.HttpMisdirectedRequest, Initiator.Client, false, `Host ${facts.host ?? ''} is served by another certificate than SNI ${c.serverName ?? '(none)'}`);
+  }
   const target = resolveTarget(c, route);
   if (typeof target === 'string') {
     return void fail(c, s, 502, CloseReason.TargetResolutionFailed, Initiator.Proxy, false, target, 'SL_ERR_TARGET');
@@ -209,8 +236,12 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   const traceparent = channels.httpRequestStart.hasSubscribers ? announce(c, route, head, facts, target) : null;
   s.upHead = forwardRequestHead(
     head,
-    { clientIp: c.remoteIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
+    { clientIp: c.remoteIP, proto: isTerminating(entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
     s.upgrade,
+    t.target,
+    // A request without Host (HTTP/1.0) goes on as HTTP/1.1, which needs one: the backend's.
+    t.authority ?? (head.host === null ? `${target.host}:${target.port}` : null),
+    t.authority ?? head.host,
   );
   acquire(c, s, false);
 }
@@ -234,6 +265,8 @@ function acquire(c: Connection, s: HttpSession, fresh: boolean): void {
 function attach(c: Connection, s: HttpSession, up: Upstream): void {
   s.up = up;
   up.socket.write(s.upHead, 'latin1');
+  // Kept for the exchange: a retry on a fresh socket sends head and early body again.
+  if (s.early !== null && !up.socket.write(s.early)) c.client.pause();
   if (s.reqBody === null) {
     requestSent(c, s);
     return;
@@ -285,13 +318,12 @@ const UPSTREAM: UpstreamHandler = {
 };
 
 /** The response is complete: log it, free or reuse the upstream socket, go on with the client. */
-function exchangeDone(c: Connection, s: HttpSession, upstreamReusable: boolean): void {
+function exchangeDone(c: Connection, s: HttpSession, doubt: Doubt | null): void {
   publishRequest(c, s, CloseReason.HttpCompleted);
   const up = s.up;
   s.up = null;
-  const reusable = upstreamReusable && s.state === Req.Sent;
   if (s.state !== Req.Sent) closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client); // unread request body
-  if (up !== null) s.pools.release(up, reusable);
+  if (up !== null) s.pools.release(up, doubt ?? (s.state === Req.Sent ? null : Doubt.EarlyResponse));
   nextRequest(c, s);
 }
 
@@ -304,7 +336,14 @@ function nextRequest(c: Connection, s: HttpSession): void {
   s.state = Req.Idle;
   arm(c, s, Timer.Idle);
   if (s.buf !== null) readRequests(c, s);
-  if (s.state === Req.Idle || s.state === Req.Head) c.client.resume();
+  const st = s.state as ReqState; // readRequests moved it on
+  if (s.clientEnded && (st === Req.Idle || st === Req.Head)) {
+    // The client sent FIN: nothing more will come.
+    if (st === Req.Head) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
+    closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client);
+    return void endClient(c, s);
+  }
+  if (st === Req.Idle || st === Req.Head) c.client.resume();
 }
 
 function endClient(c: Connection, s: HttpSession): void {
@@ -321,7 +360,7 @@ function endClient(c: Connection, s: HttpSession): void {
 function abandonUpstream(c: Connection, s: HttpSession): void {
   const up = s.up;
   s.up = null;
-  if (up !== null) s.pools.release(up, false);
+  if (up !== null) s.pools.release(up, Doubt.Aborted);
   else if (s.state === Req.Wait && s.route !== null && s.target !== null) s.pools.cancel(c, s.route, s.target);
 }
 

@@ -7,7 +7,9 @@ import { CloseReason, Initiator, type CloseReason as Reason } from '../core/clos
 import { channels } from '../core/channels.js';
 import type { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
 import type { RequestHead } from '../protocol/http-head.js';
+import { HeadReader } from '../protocol/http-head-reader.js';
 import { normalizeHost } from '../routing/domain-matcher.js';
+import type { TargetFacts } from '../routing/path-normalize.js';
 import type { CompiledRoute, HttpFacts } from '../routing/route-table.js';
 import { Deadline, type Connection } from '../net/connection.js';
 import type { ResolvedTarget } from '../net/upstream.js';
@@ -34,11 +36,15 @@ export class HttpSession {
   /** When the current timer is due, and when the wheel entry fires (0: not on the wheel). */
   timerAt = 0;
   wheelAt = 0;
-  /** Client bytes read but not consumed yet (a partial head, or pipelined requests). */
+  /** Client bytes read but not consumed yet (pipelined requests, or body bytes not sent yet). */
   buf: Buffer | null = null;
-  /** How far `buf` was already searched for the end of a head. */
-  scanned = 0;
+  /** The request head being received (it holds a partial head across chunks). */
+  readonly reader: HeadReader;
+  /** The backend's response head being received. */
+  readonly ureader: HeadReader;
   requests = 0;
+  /** The client sent FIN: requests already read are answered, then the connection closes. */
+  clientEnded = false;
   /** Close the client connection once the current exchange is over. */
   closeAfter = false;
   /** Why the client connection closes after this exchange (when closeAfter). */
@@ -51,12 +57,12 @@ export class HttpSession {
   upHead = '';
   upgrade: string | null = null;
   reqBody: Framer | null = null;
+  /** Body bytes that came with the head, already checked by the framer, sent right after it. */
+  early: Buffer | null = null;
   up: Upstream | null = null;
   reused = false;
   retried = false;
   startedAt = 0;
-  /** Response bytes held until the head is complete. */
-  ubuf: Buffer | null = null;
   resBody: Framer | null = null;
   /** 0 until a response head went to the client. */
   status = 0;
@@ -65,9 +71,11 @@ export class HttpSession {
   /** Why the exchange failed, in words (for the request event). */
   error: string | null = null;
 
-  constructor(pools: UpstreamPools, entry: CompiledRoute) {
+  constructor(pools: UpstreamPools, entry: CompiledRoute, limits: { maxHeaderBytes: number; maxHeaderCount: number }) {
     this.pools = pools;
     this.entry = entry;
+    this.reader = new HeadReader(true, limits);
+    this.ureader = new HeadReader(false, limits);
   }
 }
 
@@ -99,21 +107,14 @@ export function disarm(_c: Connection, s: HttpSession): void {
   s.timer = Timer.None;
 }
 
-export function requestFacts(head: RequestHead): HttpFacts {
-  let path = head.target;
-  if (path.charCodeAt(0) !== 0x2f) {
-    // absolute-form (http://host/path) or asterisk-form: route on the path part.
-    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/.exec(path);
-    path = m?.[1] ?? '/';
-  }
-  const q = path.indexOf('?');
-  if (q !== -1) path = path.slice(0, q);
-  let host = head.host;
+/** Routing facts of a request: the target's authority wins over Host (RFC 9112 §3.2.2). */
+export function requestFacts(head: RequestHead, t: TargetFacts): HttpFacts {
+  let host = t.authority ?? head.host;
   if (host !== null) {
     const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.indexOf(':');
     host = normalizeHost(end > 0 ? host.slice(0, end) : host);
   }
-  return { host, path, headers: head.headers };
+  return { host, path: t.path, headers: head.headers };
 }
 
 /** Publish the request-start event; returns the traceparent a subscriber set (null: unchanged). */
@@ -136,7 +137,8 @@ export function clearExchange(s: HttpSession): void {
   s.upHead = '';
   s.upgrade = null;
   s.reqBody = null;
-  s.ubuf = null;
+  s.early = null;
+  s.ureader.reset();
   s.resBody = null;
   s.status = 0;
   s.closeDelimited = false;

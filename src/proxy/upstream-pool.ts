@@ -21,6 +21,26 @@ import { openBackendSocket, type ResolvedTarget } from '../net/upstream.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 
 export const kUp = Symbol('sightline.upstream');
+
+/**
+ * Why a socket is destroyed instead of reused: any doubt about where its byte stream stands
+ * means the next response read from it might not be the next client's. Counted by cause.
+ */
+export const Doubt = {
+  /** Response bytes nobody asked for: after a complete response, or on an idle socket. */
+  Unsolicited: 'unsolicited',
+  /** The response ran until the backend closed. */
+  CloseFramed: 'close_framed',
+  /** The exchange was abandoned mid-way (client left, timeout, body cut off, proxy error). */
+  Aborted: 'aborted',
+  /** The response head or body framing was malformed or ambiguous. */
+  BadResponse: 'bad_response',
+  /** The response completed before the request body was sent in full. */
+  EarlyResponse: 'early_response',
+  /** The backend said it closes (Connection: close, HTTP/1.0 without keep-alive). */
+  NotKeepAlive: 'not_keep_alive',
+} as const;
+export type Doubt = (typeof Doubt)[keyof typeof Doubt];
 type UpSocket = ConnSocket & { [kUp]?: Upstream };
 
 /** What the leasing side (the HTTP session) is told. One object for all connections. */
@@ -47,6 +67,8 @@ export class Upstream {
   lastError: NodeJS.ErrnoException | null = null;
   /** Left the pool (upgraded, or destroyed); never returned to it. */
   detached = false;
+  /** Set when the current exchange found the socket untrustworthy (release destroys it). */
+  doubt: Doubt | null = null;
 
   constructor(socket: UpSocket, pool: Pool, now: number) {
     this.socket = socket;
@@ -87,6 +109,8 @@ export interface PoolStats {
   readonly reused: number;
   readonly expired: number;
   readonly detached: number;
+  /** Sockets destroyed instead of reused, by cause. */
+  readonly discarded: Readonly<Record<Doubt, number>>;
 }
 
 export class UpstreamPools implements BackgroundService {
@@ -99,6 +123,7 @@ export class UpstreamPools implements BackgroundService {
   #reused = 0;
   #expired = 0;
   #detached = 0;
+  readonly #discarded: Record<Doubt, number> = { unsolicited: 0, close_framed: 0, aborted: 0, bad_response: 0, early_response: 0, not_keep_alive: 0 };
 
   constructor(ctx: ProxyContext) {
     this.#ctx = ctx;
@@ -161,15 +186,21 @@ export class UpstreamPools implements BackgroundService {
     if (i !== -1) p.waiters.splice(i, 1);
   }
 
-  /** The exchange on `up` is over. A reusable socket serves the next waiter or goes idle. */
-  release(up: Upstream, reusable: boolean): void {
+  /**
+   * The exchange on `up` is over. `doubt` (or one the exchange recorded on the socket): it is
+   * destroyed and counted. Otherwise it serves the next waiter or goes idle.
+   */
+  release(up: Upstream, doubt: Doubt | null): void {
     up.owner = null;
     up.handler = null;
+    const why = up.doubt ?? doubt;
+    up.doubt = null;
+    if (why !== null && up.connected) this.#discarded[why]++;
     if (up.detached) return;
     const p = up.pool;
     up.uses++;
     const now = this.#ctx.clock.now();
-    if (!reusable || this.#closed || !up.connected || !this.#usable(up, now)) {
+    if (why !== null || this.#closed || !up.connected || !this.#usable(up, now)) {
       this.#discard(up);
       this.#serveWaiter(p, now);
       return;
@@ -254,7 +285,7 @@ export class UpstreamPools implements BackgroundService {
       idle += p.idle.length;
       waiting += p.waiters.length;
     }
-    return { pools, open, idle, waiting, created: this.#created, reused: this.#reused, expired: this.#expired, detached: this.#detached };
+    return { pools, open, idle, waiting, created: this.#created, reused: this.#reused, expired: this.#expired, detached: this.#detached, discarded: { ...this.#discarded } };
   }
 
   #usable(up: Upstream, now: number): boolean {
@@ -309,6 +340,11 @@ export class UpstreamPools implements BackgroundService {
     if (!up.socket.destroyed) up.socket.destroy();
   }
 
+  /** An idle socket received bytes: destroyed (by the caller) and counted. */
+  noteUnsolicited(): void {
+    this.#discarded.unsolicited++;
+  }
+
   /** Called by the socket's 'close' listener. */
   onSocketClosed(up: Upstream): void {
     const wasOpen = !up.detached;
@@ -334,7 +370,11 @@ function onUpData(this: UpSocket, chunk: Buffer): void {
   const up = this[kUp]!;
   up.bytesThisExchange += chunk.length;
   if (up.owner !== null) up.handler!.data(up.owner, up, chunk);
-  else this.destroy(); // bytes on an idle socket: the backend is confused; never reuse it
+  else {
+    // Bytes on an idle socket: no request is outstanding, so they answer nobody. Never reuse it.
+    if (!up.detached) up.pool.owner.noteUnsolicited();
+    this.destroy();
+  }
 }
 
 function onUpDrain(this: UpSocket): void {

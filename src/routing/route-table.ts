@@ -69,6 +69,8 @@ export class CompiledRoute {
     const versions = config.match.tlsVersion ?? [];
     this.#tlsVersions = versions.length > 0 ? new Set(versions) : null;
     this.tlsMode = config.action.tls?.mode ?? 'plain';
+    const cert = isTerminating(this.tlsMode) ? config.action.tls?.certificate : undefined;
+    this.certificateKey = cert === undefined ? null : cert === 'auto' ? `auto:${this.name}` : 'certFile' in cert ? `file:${cert.certFile}` : `pem:${cert.cert}`;
     const t = config.action.target;
     this.targetLabel =
       t === undefined ? '' : `${typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'fn'}:${typeof t.port === 'function' ? 'fn' : t.port}`;
@@ -78,9 +80,15 @@ export class CompiledRoute {
     // On plain HTTP, domains are matched against the Host header, not a ClientHello.
     const hostRouted = this.protocol === 'http' && this.tlsMode === 'plain';
     this.needsHello = (this.#domains !== null && !hostRouted) || this.#tlsVersions !== null;
-    this.#path = m.path === undefined ? null : globMatcher(m.path);
+    this.#path = m.path === undefined ? null : pathMatcher(m.path, m.pathCaseInsensitive === true);
     this.#headers = Object.entries(m.headers ?? {}).map(([k, v]) => [k.toLowerCase(), globMatcher(v)] as const);
   }
+
+  /**
+   * The certificate this terminating route presents, as configured (its PEM text or file name);
+   * null when it does not terminate. Two routes with the same key serve the same certificate.
+   */
+  readonly certificateKey: string | null;
 
   /** Routes that a request on this connection may be sent to: same port, same kind of transport. */
   sameTransport(other: CompiledRoute): boolean {
@@ -124,9 +132,21 @@ export class CompiledRoute {
 /** `matchAtAccept` result when the answer depends on bytes not yet read. */
 export const NEED_HELLO = Symbol('sightline.needHello');
 
+/** A path pattern, optionally matched without regard to case. */
+function pathMatcher(pattern: string, caseInsensitive: boolean): (p: string) => boolean {
+  if (!caseInsensitive) return globMatcher(pattern);
+  const m = globMatcher(pattern.toLowerCase());
+  return (p) => m(p.toLowerCase());
+}
+
 export class RouteTable {
   readonly routes: readonly CompiledRoute[];
   readonly #byPort: ReadonlyMap<number, readonly CompiledRoute[]>;
+  /**
+   * Header names (lowercase) some route matches on: a request whose Connection names one of them
+   * is refused, since the field would be dropped before forwarding while it chose the route.
+   */
+  readonly routingHeaders: ReadonlySet<string>;
 
   constructor(routes: readonly ResolvedRoute[]) {
     const compiled = routes
@@ -143,6 +163,7 @@ export class RouteTable {
     }
     this.routes = Object.freeze(compiled);
     this.#byPort = byPort;
+    this.routingHeaders = new Set(compiled.flatMap((r) => Object.keys(r.config.match.headers ?? {}).map((k) => k.toLowerCase())));
   }
 
   get ports(): number[] {

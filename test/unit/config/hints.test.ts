@@ -26,7 +26,7 @@ describe('unknownKeyHint', () => {
 
 describe('validKeysAt', () => {
   it('walks defaults, arrays and unions of the options schema', () => {
-    expect(validKeysAt(optionsSchema, ['routes', 0, 'match'])).toEqual(['ports', 'domains', 'clientIp', 'tlsVersion', 'path', 'headers']);
+    expect(validKeysAt(optionsSchema, ['routes', 0, 'match'])).toEqual(['ports', 'domains', 'clientIp', 'tlsVersion', 'path', 'pathCaseInsensitive', 'headers']);
     expect(validKeysAt(optionsSchema, ['telemetry', 'tracing'])).toEqual(['enabled', 'segmentLength']);
     expect(validKeysAt(optionsSchema, ['routes', 3, 'match', 'ports', 1])).toEqual(['from', 'to']);
     expect(validKeysAt(optionsSchema, ['routes', 0, 'action', 'tls', 'certificate'])).toEqual(['key', 'cert', 'ca', 'keyFile', 'certFile', 'caFile']);
