@@ -23,8 +23,12 @@ export interface ConnectionView {
   readonly proxyId: number;
   readonly id: number;
   readonly listenPort: number;
+  /** The client address: the TCP peer, or the source a trusted PROXY header named. */
   readonly remoteIP: string;
   readonly remotePort: number;
+  /** The TCP peer of the accepted socket (differs from remoteIP behind a PROXY-protocol LB). */
+  readonly peerIP: string;
+  readonly peerPort: number;
   readonly routeName: string | null;
   readonly serverName: string | null;
   readonly isTLS: boolean;

@@ -35,10 +35,8 @@ export const F = {
   ClientWriteEnded: 16,
   BackendWriteEnded: 32,
   Finalized: 64,
-  /** Counted in the per-IP admission state (released at close). */
-  IpCounted: 128,
   /** Counted in the route's per-IP admission state (released at close). */
-  RouteCounted: 256,
+  RouteCounted: 128,
 } as const;
 
 /** What the wheel deadline of a connection currently means. */
@@ -67,8 +65,17 @@ export class Connection implements WheelEntry, ConnectionView {
   client: ConnSocket;
   backend: ConnSocket | null = null;
   readonly listenPort: number;
+  /** The TCP peer of the accepted socket (a load balancer when it sends PROXY headers). */
+  readonly peerIP: string;
+  readonly peerPort: number;
+  /**
+   * The client: the peer, or the source a trusted PROXY header names (set once it is parsed).
+   * Limits, rates, IP lists, logs' `client`, spans' `client.address` and X-Forwarded-For use it.
+   */
   remoteIP: string;
   remotePort: number;
+  /** The address the per-IP count and rate were charged to (released against the same key). */
+  limitKey: string | null = null;
   readonly incomingStartTime: number;
   route: CompiledRoute | null = null;
   serverName: string | null = null;
@@ -111,8 +118,10 @@ export class Connection implements WheelEntry, ConnectionView {
     this.client = client as ConnSocket;
     this.client[kConn] = this;
     this.listenPort = listenPort;
+    this.peerIP = remoteIP;
+    this.peerPort = client.remotePort ?? 0;
     this.remoteIP = remoteIP;
-    this.remotePort = client.remotePort ?? 0;
+    this.remotePort = this.peerPort;
     this.incomingStartTime = ctx.clock.now();
     this.lastActivity = this.incomingStartTime;
     this.hasKeepAlive = ctx.options.keepAlive;
@@ -214,7 +223,7 @@ export class Connection implements WheelEntry, ConnectionView {
     this.flags |= F.Finalized;
     this.disarmDeadline();
     const now = this.ctx.clock.now();
-    if ((this.flags & F.IpCounted) !== 0) this.ctx.admission.releaseAccept(this, now);
+    if (this.limitKey !== null) this.ctx.admission.releaseClient(this.limitKey, now);
     if ((this.flags & F.RouteCounted) !== 0 && this.route !== null) this.ctx.admission.releaseRoute(this, this.route);
     if (this.reason === null) {
       // Both directions finished with FINs: the side that ended first closed it.

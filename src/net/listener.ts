@@ -7,7 +7,7 @@ import net from 'node:net';
 import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
 import { channels } from '../core/channels.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
-import { Connection, F } from './connection.js';
+import { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { routeOrPeek } from './peek.js';
 import { onClientClose, onClientEnd, onClientError } from './pump.js';
@@ -39,13 +39,16 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
   ctx.registry.add(c);
   if (channels.accept.hasSubscribers) channels.accept.publish({ conn: c });
   try {
-    const refused = ctx.draining ? CloseReason.Shutdown : ctx.admission.atAccept(c, ctx.registry.size, c.incomingStartTime);
+    // Behind a PROXY-protocol peer the client is known only once the header is read (peek.ts
+    // charges it then); until then only the global cap applies.
+    const viaProxy = ctx.options.acceptProxyProtocol && ctx.proxyIPs.matches(c.peerIP);
+    const refused = ctx.draining ? CloseReason.Shutdown : ctx.admission.atAccept(c, ctx.registry.size, c.incomingStartTime, !viaProxy);
     if (refused !== null) {
       c.close(refused, Initiator.Proxy, EndKind.Local);
       return;
     }
-    c.flags |= F.IpCounted;
-    routeOrPeek(c);
+    if (!viaProxy) c.limitKey = c.remoteIP;
+    routeOrPeek(c, viaProxy);
   } catch (err) {
     c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);
   }

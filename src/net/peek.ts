@@ -21,10 +21,10 @@ interface PeekState {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Route at accept when no byte is needed, else start peeking. */
-export function routeOrPeek(c: Connection): void {
+/** Route at accept when no byte is needed, else start peeking (`proxyHeader`: read one first). */
+export function routeOrPeek(c: Connection, proxyHeader: boolean): void {
   const ctx = c.ctx;
-  if (ctx.options.acceptProxyProtocol && ctx.proxyIPs.matches(c.remoteIP)) {
+  if (proxyHeader) {
     startPeek(c, true);
     return;
   }
@@ -79,6 +79,13 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
       c.remoteIP = normalizeIp(h.sourceAddress);
       c.remotePort = h.sourcePort ?? 0;
     }
+    // The client is known: its limits and rate now (a LOCAL header: the peer itself).
+    const refused = c.ctx.admission.admitClient(c.remoteIP, c.ctx.clock.now());
+    if (refused !== null) {
+      c.close(refused, Initiator.Proxy);
+      return;
+    }
+    c.limitKey = c.remoteIP;
     const rest = buf.subarray(h.length);
     const route = c.ctx.table.matchAtAccept(c.listenPort, c.remoteIP);
     if (route !== NEED_HELLO) {

@@ -118,7 +118,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       if (now - windowStart >= windowMs) flush(now);
       if (o.detailed || logged < burst) {
         logged++;
-        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, port: c.listenPort, reason: e.reason }, 'connection refused');
+        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason }, 'connection refused');
       } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
       return;
     }
@@ -129,6 +129,9 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       route: c.routeName,
       client: c.remoteIP,
       clientPort: c.remotePort,
+      // The socket's peer (a PROXY-protocol load balancer, or the client itself).
+      peer: c.peerIP,
+      peerPort: c.peerPort,
       port: c.listenPort,
       sni: c.serverName,
       target: e.target,
