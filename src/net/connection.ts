@@ -15,7 +15,8 @@ import {
   type EndKind as Kind,
   type Initiator as Who,
 } from '../core/close-reasons.js';
-import { channels, type CloseEvent, type ConnectionView } from '../core/channels.js';
+import { channels, FaultSite, type CloseEvent, type ConnectionView } from '../core/channels.js';
+import { maybeFault } from '../core/faults.js';
 import type { WheelEntry } from '../core/timer-wheel.js';
 import { SightlineError } from '../core/errors.js';
 import type { CompiledRoute } from '../routing/route-table.js';
@@ -169,10 +170,42 @@ export class Connection implements WheelEntry, ConnectionView {
   onDeadline(): void {
     const kind = this.deadlineKind;
     this.deadlineKind = Deadline.None;
-    if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
-    else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
-    else if (kind === Deadline.Handshake) this.close(CloseReason.TlsHandshakeTimeout);
-    else if (kind === Deadline.Mode) this.hooks?.deadline(this);
+    try {
+      maybeFault(FaultSite.Timer, this);
+      if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
+      else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
+      else if (kind === Deadline.Handshake) this.close(CloseReason.TlsHandshakeTimeout);
+      else if (kind === Deadline.Mode) this.hooks?.deadline(this);
+    } catch (err) {
+      this.fail(FaultSite.Timer, err);
+    }
+  }
+
+  /**
+   * An exception escaped at `site` (net/guard.ts): close with `internal_error`, make sure the
+   * record completes (a throw inside a 'close' listener may have skipped its bookkeeping), publish
+   * it. `socket`: the socket whose event threw, destroyed too (it may not be ours: a pool's).
+   * Never throws.
+   */
+  fail(site: FaultSite, err: unknown, socket?: Socket): void {
+    try {
+      if (socket !== undefined && !socket.destroyed) socket.destroy();
+      if (!this.closed) {
+        this.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err instanceof Error ? err : new Error(String(err)));
+        if (this.client.closed) this.flags |= F.ClientGone;
+        if (this.backend?.closed === true) this.flags |= F.BackendGone;
+        this.maybeFinalize();
+      }
+    } catch {
+      /* as closed as it can be; the event below still counts it */
+    }
+    if (channels.internalError.hasSubscribers) {
+      try {
+        channels.internalError.publish({ proxyId: this.proxyId, site, conn: this, error: err });
+      } catch {
+        /* subscribers catch their own errors */
+      }
+    }
   }
 
   armDeadline(kind: DeadlineKind, afterMs: number): void {

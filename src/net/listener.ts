@@ -5,7 +5,8 @@
  */
 import net from 'node:net';
 import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
-import { channels } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
+import { maybeFault } from '../core/faults.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
@@ -39,6 +40,7 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
   ctx.registry.add(c);
   if (channels.accept.hasSubscribers) channels.accept.publish({ conn: c });
   try {
+    maybeFault(FaultSite.Accept, c);
     // Behind a PROXY-protocol peer the client is known only once the header is read (peek.ts
     // charges it then); until then only the global cap applies.
     const viaProxy = ctx.options.acceptProxyProtocol && ctx.proxyIPs.matches(c.peerIP);
@@ -50,6 +52,6 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
     if (!viaProxy) c.limitKey = c.remoteIP;
     routeOrPeek(c, viaProxy);
   } catch (err) {
-    c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);
+    c.fail(FaultSite.Accept, err);
   }
 }

@@ -3,6 +3,7 @@
  * from trusted `proxyIPs`), then the TLS ClientHello, under one `initialDataTimeout` deadline and
  * a cap on the bytes held. Every outcome is a route or exactly one close reason.
  */
+import { FaultSite } from '../core/channels.js';
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
 import { SightlineError } from '../core/errors.js';
 import { ClientHelloParser } from '../protocol/client-hello.js';
@@ -11,6 +12,7 @@ import { normalizeIp } from '../routing/ip-matcher.js';
 import { NEED_HELLO, type CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
 import { dispatch } from './dispatch.js';
+import { guarded } from './guard.js';
 
 interface PeekState {
   /** Bytes of a PROXY header still being read; null once past it. */
@@ -46,14 +48,10 @@ function startPeek(c: Connection, proxyHeader: boolean): void {
   c.armDeadline(Deadline.InitialData, c.ctx.options.initialDataTimeout);
 }
 
-function onPeekData(this: ConnSocket, chunk: Buffer): void {
+const onPeekData = guarded<Buffer>(FaultSite.Peek, function onPeekData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
-  try {
-    peekData(c, c.peekState as PeekState, chunk);
-  } catch (err) {
-    c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);
-  }
-}
+  peekData(c, c.peekState as PeekState, chunk);
+});
 
 function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
   st.held += chunk.length;

@@ -8,12 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { FaultSite } from '../core/channels.js';
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connection.js';
 import type { ProxyContext } from '../net/context.js';
 import { onClientClose, onClientEnd } from '../net/pump.js';
 import { connectUpstream } from '../net/upstream.js';
+import { guarded } from '../net/guard.js';
 
 const HTTP1_ALPN = ['http/1.1'];
 const contexts = new WeakMap<CompiledRoute, tls.SecureContext | Error>();
@@ -77,7 +79,7 @@ function terminate(c: Connection, route: CompiledRoute): void {
   c.armDeadline(Deadline.Handshake, route.config.action.tls?.handshakeTimeout ?? 10_000);
 }
 
-function onTlsError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+const onTlsError = guarded<NodeJS.ErrnoException>(FaultSite.Tls, function onTlsError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn]!;
   const rst = err.code === 'ECONNRESET';
   if (c.phase === Phase.TlsHandshake) {
@@ -86,20 +88,20 @@ function onTlsError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   } else if (rst) c.decide(CloseReason.ClientReset, Initiator.Client, EndKind.Rst, err);
   else c.decide(CloseReason.ClientError, Initiator.Client, EndKind.Error, err);
   // The raw socket's 'close' listener completes the record.
-}
+});
 
 /** FIN on the TLS socket: mid-handshake the client gave up; afterwards a normal half-close. */
-function onTlsEnd(this: ConnSocket): void {
+const onTlsEnd = guarded(FaultSite.Tls, function onTlsEnd(this: ConnSocket): void {
   const c = this[kConn]!;
   if (c.phase === Phase.TlsHandshake) c.close(CloseReason.TlsClientAbort, Initiator.Client, EndKind.Fin);
   else onClientEnd.call(this);
-}
+});
 
-function onTlsSecure(this: tls.TLSSocket & ConnSocket): void {
+const onTlsSecure = guarded(FaultSite.Tls, function onTlsSecure(this: ConnSocket): void {
   const c = this[kConn]!;
   c.disarmDeadline();
   const route = c.route!;
   const http = route.protocol === 'http' ? c.ctx.httpHandler : null;
   if (http !== null) http(c, route);
   else connectUpstream(c, route);
-}
+});
