@@ -68,7 +68,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => web.listen(0, HOST, r));
   const webPort = (web.address() as net.AddressInfo).port;
-  [tcpPort, httpPort, tlsPort, ppPort] = await freePorts(4);
+  [tcpPort, httpPort, tlsPort, ppPort] = (await freePorts(4)) as [number, number, number, number];
   const { key, cert } = await testCert();
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
