@@ -180,13 +180,13 @@ export interface InternalErrorEvent {
 }
 
 /**
- * Running out of descriptors or ports, and accept errors: `exhausted` when accepting backs off
- * (or a backend connect fails for lack of descriptors/ports), `accept-error` for other errors on
- * a listening socket, `recovered` when accepting resumed.
+ * Running out of descriptors or ports, and accept errors: `exhausted` when an accept or a backend
+ * connect failed for lack of descriptors/ports, `accept-error` for other errors on a listening
+ * socket, `paused` when a listener stops accepting (backoff), `recovered` when it accepts again.
  */
 export interface ResourceEvent {
   readonly proxyId: number;
-  readonly kind: 'exhausted' | 'accept-error' | 'recovered';
+  readonly kind: 'exhausted' | 'accept-error' | 'paused' | 'recovered';
   /** The errno code (EMFILE, ENFILE, EADDRNOTAVAIL, ...); null for `recovered`. */
   readonly code: string | null;
   /** The listening port (accept side), or null (backend connect). */

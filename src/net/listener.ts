@@ -11,14 +11,16 @@ import { normalizeIp } from '../routing/ip-matcher.js';
 import { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { routeOrPeek } from './peek.js';
+import { onListenerError, trackListener } from './resources.js';
 import { onClientClose, onClientEnd, onClientError } from './pump.js';
 
 export function createListener(ctx: ProxyContext, port: number): net.Server {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     onConnection(ctx, port, socket);
   });
-  // Errors on the listening socket itself (EMFILE on accept, ...) must not crash the process.
-  server.on('error', () => {});
+  // Errors on the listening socket (EMFILE on accept, ...): counted, logged, backed off from.
+  server.on('error', (err: NodeJS.ErrnoException) => onListenerError(ctx, port, err));
+  trackListener(ctx, server, port);
   return server;
 }
 

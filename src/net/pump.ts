@@ -13,6 +13,7 @@ import { encodeProxyV1, encodeProxyV2 } from '../protocol/proxy-protocol.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { F, kConn, type Connection, type ConnSocket } from './connection.js';
 import { guarded } from './guard.js';
+import { connectExhausted, isResourceExhaustion } from './resources.js';
 
 // ---- data + backpressure -------------------------------------------------------------------
 
@@ -80,7 +81,10 @@ export const onClientError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, func
 export const onBackendError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn]!;
   if (c.phase === Phase.Connecting) {
-    c.decide(connectFailure(err), Initiator.Backend, EndKind.Error, err);
+    const reason = connectFailure(err);
+    if (reason === CloseReason.LocalResourceExhausted) connectExhausted(c.ctx, err.code!);
+    // Out of descriptors or ports: the proxy's trouble, not the backend's.
+    c.decide(reason, reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend, EndKind.Error, err);
   } else if (err.code === 'ECONNRESET') {
     c.decide(CloseReason.BackendReset, Initiator.Backend, EndKind.Rst, err);
   } else {
@@ -88,9 +92,15 @@ export const onBackendError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, fun
   }
 });
 
-/** Why a backend connect failed: refused / unreachable, or a TLS handshake / trust failure. */
-export function connectFailure(err: NodeJS.ErrnoException): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed {
+/**
+ * Why a backend connect failed: the proxy out of descriptors / ports, refused / unreachable, or a
+ * TLS handshake / trust failure.
+ */
+export function connectFailure(
+  err: NodeJS.ErrnoException,
+): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted {
   const code = err.code;
+  if (isResourceExhaustion(code)) return CloseReason.LocalResourceExhausted;
   const tls = code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
   return tls ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed;
 }

@@ -185,9 +185,10 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
   let resourceSuppressed = 0;
   const onResource = guard<ResourceEvent>((e) => {
     if (e.proxyId !== o.proxyId) return;
-    if (e.kind === 'recovered') {
-      logger.info({ event: 'accept-resumed', port: e.port, suppressed: resourceSuppressed }, 'accepting again');
-      resourceSuppressed = 0;
+    if (e.kind === 'recovered' || e.kind === 'paused') {
+      // One line per listener per pause: these come at most once per backoff step.
+      if (e.kind === 'paused') logger.warn({ event: 'accept-paused', port: e.port, code: e.code }, `out of descriptors (${e.code ?? ''}): listener on port ${e.port ?? ''} stops accepting, backing off`);
+      else logger.info({ event: 'accept-resumed', port: e.port }, `listener on port ${e.port ?? ''} accepts again`);
       return;
     }
     const now = Date.now();
@@ -198,7 +199,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
     lastResourceLog = now;
     const fields = { event: e.kind === 'exhausted' ? 'resource-exhausted' : 'accept-error', code: e.code, port: e.port, where: e.where, suppressed: resourceSuppressed };
     resourceSuppressed = 0;
-    if (e.kind === 'exhausted') logger.error(fields, `out of descriptors or ports (${e.code ?? 'unknown'}) at ${e.where}${e.where === 'accept' ? ': accepting paused, backing off' : ''}`);
+    if (e.kind === 'exhausted') logger.error(fields, `out of descriptors or ports (${e.code ?? 'unknown'}) at ${e.where}`);
     else logger.warn(fields, `accept error ${e.code ?? ''}`);
   });
   diagnostics.subscribe(CHANNEL_NAMES.lifecycle, onLifecycle);

@@ -340,7 +340,7 @@ export function startMetrics(o: MetricsOptions): Metrics {
   });
   const onResource = guard<ResourceEvent>('resource', (e) => {
     if (e.proxyId !== o.proxyId) return;
-    if (e.where === 'accept' && e.kind !== 'recovered') acceptErrors.inc({ port: String(e.port ?? 0), code: errnoLabel(e.code) });
+    if (e.where === 'accept' && (e.kind === 'exhausted' || e.kind === 'accept-error')) acceptErrors.inc({ port: String(e.port ?? 0), code: errnoLabel(e.code) });
     if (e.kind === 'exhausted') exhausted.inc({ where: e.where });
   });
   const subs: Array<[string, (m: unknown) => void]> = [

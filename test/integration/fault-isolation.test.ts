@@ -33,12 +33,13 @@ const keep = new Set<number>();
 let bystander: net.Socket;
 let bystanderHttp: net.Socket;
 
-/** Throw once at `site`, for the first connection that is not a bystander. */
+/** Throw once at `site`, for the first connection opened from now on (never a bystander). */
 function armOnce(site: Site): { fired: () => boolean } {
   let fired = false;
+  const older = new Set(p.proxy.connectionManager.getConnections().keys());
   injectFaults((s, conn) => {
     const c = conn as Connection | null;
-    if (fired || s !== site || c === null || keep.has(c.id)) return;
+    if (fired || s !== site || c === null || keep.has(c.id) || older.has(c.id)) return;
     fired = true;
     throw new Error(`injected fault at ${site}`);
   });
