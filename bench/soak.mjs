@@ -206,9 +206,11 @@ async function soakOne(name, backendPort) {
   let started = 0;
   let warm = null;
   let peakRss = 0;
+  let peakFds = 0;
   const sampler = setInterval(async () => {
     const st = await p.ask({ type: 'stats' });
     peakRss = Math.max(peakRss, st.rssKb);
+    peakFds = Math.max(peakFds, st.fds);
     if (warm === null && Date.now() - t0 >= WARMUP_MS) warm = st;
   }, 500);
   const worker = async (i) => {
@@ -236,7 +238,7 @@ async function soakOne(name, backendPort) {
   }
   p.cp.send({ type: 'stop' });
   await once(p.cp, 'exit');
-  return { name, ops: started, runMs: endAt - t0, counts, base, warm, atEnd, after: rec, recoveredMs, peakRss, cpuMs: rec.cpuMs - base.cpuMs };
+  return { name, ops: started, runMs: endAt - t0, counts, base, warm, atEnd, after: rec, recoveredMs, peakRss, peakFds, cpuMs: rec.cpuMs - base.cpuMs };
 }
 
 // ---- main ---------------------------------------------------------------------------------------
@@ -265,7 +267,7 @@ const row = (r) => {
     `${c.silent.ok}/${c.silent.failed}`,
     `${c.reset.ok + c.garbage.ok}`,
     mismatches(r),
-    `${r.base.fds}→${r.atEnd.fds}→${r.after.fds}`,
+    `${r.base.fds}→${r.peakFds}→${r.atEnd.fds}→${r.after.fds}`,
     `${r.atEnd.records}→${r.after.records}`,
     r.recoveredMs === null ? 'NO' : `${r.recoveredMs} ms`,
     `${Math.round(warmRss / 1024)}→${Math.round(r.after.rssKb / 1024)} MiB (${rssDelta >= 0 ? '+' : ''}${rssDelta.toFixed(1)} %)`,
@@ -273,7 +275,7 @@ const row = (r) => {
     Math.round(r.ops / (r.cpuMs / 1000)),
   ];
 };
-const head = ['proxy', 'ops', 'echo ok/failed', 'half-close ok/failed', 'slow ok/failed', 'silent ok/failed', 'resets+garbage', 'mismatches', 'fds base→end→+10s', 'records end→+10s', 'recovered', 'RSS warm→after', 'proxy CPU s', 'ops/CPU-s'];
+const head = ['proxy', 'ops', 'echo ok/failed', 'half-close ok/failed', 'slow ok/failed', 'silent ok/failed', 'resets+garbage', 'mismatches', 'fds base→peak→end→+10s', 'records end→+10s', 'recovered', 'RSS warm→after', 'proxy CPU s', 'ops/CPU-s'];
 const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...results.map((r) => `| ${row(r).join(' | ')} |`)];
 process.stdout.write(`${lines.join('\n')}\n`);
 for (const r of results) if (r.after.reasons !== null) process.stdout.write(`${r.name} close reasons: ${JSON.stringify(r.after.reasons)}\n`);
