@@ -26,12 +26,18 @@ function onDrain() {
   maybeResume(this);
 }
 function onData(chunk) {
+  if (budget <= 0 && !this[kBudget]) {
+    // Over budget: wait in line (FIFO) for a later tick; this chunk is echoed now.
+    this[kBudget] = true;
+    this.pause();
+    starved.add(this);
+  }
   budget -= chunk.length;
   if (!this.write(chunk)) {
     this[kDrain] = true;
     this.pause();
   }
-  if (budget <= 0) {
+  if (budget <= 0 && !this[kBudget]) {
     this[kBudget] = true;
     this.pause();
     starved.add(this);
@@ -46,11 +52,13 @@ function onClose() {
 
 setInterval(() => {
   budget = perTick;
+  // First come, first served: each resumed socket may read up to one 16 KiB chunk of the budget.
   for (const s of starved) {
     if (budget <= 0) break;
     starved.delete(s);
     s[kBudget] = false;
     maybeResume(s);
+    budget -= 16384;
   }
 }, TICK_MS);
 

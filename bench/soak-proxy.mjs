@@ -44,7 +44,8 @@ if (kind === 'sightline') {
     gracefulShutdownTimeout: 500,
     defaults: { security: { maxConnections: 0 } },
     admin: { enabled: false },
-    telemetry: { metrics: { enabled: false }, tracing: { enabled: false }, logging: { level: 'silent' } },
+    // SOAK_TELEMETRY=default: the library's defaults (metrics, patterns, info logs on stdout).
+    ...(process.env.SOAK_TELEMETRY === 'default' ? {} : { telemetry: { metrics: { enabled: false }, tracing: { enabled: false }, logging: { level: 'silent' } } }),
   });
   await proxy.start();
   records = () => proxy.getStats().getActiveConnections();

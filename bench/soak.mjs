@@ -4,8 +4,10 @@
 // Loopback only; bounded in time (--duration per proxy) and count (--max-conns per proxy).
 //
 //   npm run build && node bench/soak.mjs [--clients 1000] [--duration 30] [--max-conns 40000]
-//        [--warmup 5] [--backend-rate 40000000] [--proxies sightline,naive] [--seed 1] [--json FILE]
+//        [--warmup duration/3] [--backend-rate 40000000] [--proxies sightline,naive] [--seed 1] [--json FILE]
 //        [--proxy-nofile N]   (prlimit the proxy processes: descriptor exhaustion)
+//        [--telemetry off|default] (Sightline's telemetry: off, or the library defaults: metrics,
+//        patterns, info logs on stdout)  [--proxy-stdout inherit|ignore|pipe] (pipe: never read)
 //
 // Client mix (each of --clients workers loops: pick one, run it, repeat):
 //   echo  40%  write 1..64 KiB in chunks, read it all back (byte-compared), FIN, wait for close
@@ -31,19 +33,22 @@ const { values: a } = parseArgs({
     clients: { type: 'string', default: '1000' },
     duration: { type: 'string', default: '30' },
     'max-conns': { type: 'string', default: '40000' },
-    warmup: { type: 'string', default: '5' },
+    warmup: { type: 'string' },
     'backend-rate': { type: 'string', default: '40000000' },
     'op-timeout': { type: 'string', default: '30' },
     proxies: { type: 'string', default: 'sightline,naive' },
     seed: { type: 'string', default: '1' },
     json: { type: 'string' },
     'proxy-nofile': { type: 'string' },
+    telemetry: { type: 'string', default: 'off' },
+    'proxy-stdout': { type: 'string', default: 'inherit' },
   },
 });
 const CLIENTS = Number(a.clients);
 const DURATION_MS = Number(a.duration) * 1000;
 const MAX_CONNS = Number(a['max-conns']);
-const WARMUP_MS = Number(a.warmup) * 1000;
+// RSS is compared with its level after the warm-up (default: the first third of the run).
+const WARMUP_MS = a.warmup === undefined ? DURATION_MS / 3 : Number(a.warmup) * 1000;
 const OP_TIMEOUT_MS = Number(a['op-timeout']) * 1000;
 const HOST = '127.0.0.1';
 const here = new URL('.', import.meta.url);
@@ -71,7 +76,10 @@ const payload = (r, size) => {
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
 function child(file, args) {
-  const cp = fork(new URL(file, here), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // --proxy-stdout pipe: a pipe nobody reads (a supervisor that does not drain the logs).
+  const out = file === 'soak-proxy.mjs' ? a['proxy-stdout'] : 'inherit';
+  const env = { ...process.env, SOAK_TELEMETRY: a.telemetry };
+  const cp = fork(new URL(file, here), args, { stdio: ['ignore', out, 'inherit', 'ipc'], env });
   const waiters = [];
   cp.on('message', (m) => waiters.shift()?.(m));
   const next = () => new Promise((res) => waiters.push(res));
@@ -237,7 +245,10 @@ async function soakOne(name, backendPort) {
     await sleep(100);
   }
   p.cp.send({ type: 'stop' });
+  // A proxy whose stop() hangs (e.g. logs it cannot flush) is killed after 3 s.
+  const kill = setTimeout(() => p.cp.kill('SIGKILL'), 3000);
   await once(p.cp, 'exit');
+  clearTimeout(kill);
   return { name, ops: started, runMs: endAt - t0, counts, base, warm, atEnd, after: rec, recoveredMs, peakRss, peakFds, cpuMs: rec.cpuMs - base.cpuMs };
 }
 
@@ -248,7 +259,9 @@ const { port: backendPort } = await backend.next();
 const results = [];
 for (const name of a.proxies.split(',')) {
   process.stderr.write(`soak: ${name}: ${CLIENTS} clients, ${DURATION_MS / 1000} s, at most ${MAX_CONNS} connections ...\n`);
-  results.push(await soakOne(name, backendPort));
+  const r = await soakOne(name, backendPort);
+  results.push(r);
+  process.stderr.write(`soak: ${name}: ${JSON.stringify({ ops: r.ops, counts: r.counts, reasons: r.after.reasons })}\n`);
 }
 backend.cp.kill();
 
