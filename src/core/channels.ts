@@ -166,6 +166,8 @@ export const FaultSite = {
   Pool: 'pool',
   /** The WebSocket relay's frame scanners. */
   WebSocket: 'websocket',
+  /** A `socket-handler` route's function (user code) threw. */
+  Handler: 'handler',
 } as const;
 export type FaultSite = (typeof FaultSite)[keyof typeof FaultSite];
 export const ALL_FAULT_SITES: readonly FaultSite[] = Object.freeze(Object.values(FaultSite));

@@ -27,6 +27,7 @@ let tcpPort: number;
 let httpPort: number;
 let tlsPort: number;
 let ppPort: number;
+let handlerPort: number;
 const logLines: Array<Record<string, unknown>> = [];
 /** Connections that must never be hit (the bystanders). */
 const keep = new Set<number>();
@@ -69,7 +70,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => web.listen(0, HOST, r));
   const webPort = (web.address() as net.AddressInfo).port;
-  [tcpPort, httpPort, tlsPort, ppPort] = (await freePorts(4)) as [number, number, number, number];
+  [tcpPort, httpPort, tlsPort, ppPort, handlerPort] = (await freePorts(5)) as [number, number, number, number, number];
   const { key, cert } = await testCert();
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -87,6 +88,7 @@ beforeAll(async () => {
         { name: 'web', match: { ports: httpPort }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: webPort } } },
         { name: 'tls', match: { ports: tlsPort }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: { key, cert } } } },
         { name: 'pp', match: { ports: ppPort }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+        { name: 'handler', match: { ports: handlerPort }, action: { type: 'socket-handler', socketHandler: (s: net.Socket) => s.pipe(s) } },
       ],
       // Only peers sending PROXY headers on ppPort are trusted; other ports take plain clients.
     },
@@ -161,6 +163,7 @@ const victims: Record<Site, () => Promise<net.Socket | tls.TLSSocket>> = {
     s.write(GET);
     return s;
   },
+  [FaultSite.Handler]: () => client(handlerPort),
   [FaultSite.WebSocket]: async () => {
     const s = await client(httpPort);
     s.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
