@@ -9,16 +9,17 @@ import type { FaultSite } from './channels.js';
 /** May throw from `site` for `conn` (the connection record; null for proxy-wide callbacks). */
 export type FaultInjector = (site: FaultSite, conn: unknown) => void;
 
-let injector: FaultInjector | null = null;
+/** The installed injector (null in production). Read it, never assign it: use injectFaults(). */
+export let faultInjector: FaultInjector | null = null;
 
 /** Install (or with null remove) the injector. Returns the previous one. */
 export function injectFaults(fn: FaultInjector | null): FaultInjector | null {
-  const prev = injector;
-  injector = fn;
+  const prev = faultInjector;
+  faultInjector = fn;
   return prev;
 }
 
 /** Run the injector, if one is installed. */
 export function maybeFault(site: FaultSite, conn: unknown): void {
-  if (injector !== null) injector(site, conn);
+  if (faultInjector !== null) faultInjector(site, conn);
 }
