@@ -6,6 +6,7 @@ import type { AdminSource, ConnectionDetail, ConnectionInfo, ConnectionQuery, He
 import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, WINDOW_MS, ageBin, milestonesOf } from './telemetry/close-history.js';
 import type { ProxyContext } from './net/context.js';
 import type { Connection } from './net/connection.js';
+import { exhaustedNow } from './net/resources.js';
 import type { PoolStats } from './proxy/upstream-pool.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 
@@ -49,7 +50,8 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
       d.telemetry()?.scrape(openMetrics) ?? Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
     health(): HealthInfo {
       const started = d.started();
-      return { live: started, ready: started && !ctx.draining, draining: ctx.draining };
+      const exhausted = exhaustedNow(ctx, ctx.clock.now());
+      return { live: started, ready: started && !ctx.draining && exhausted === null, draining: ctx.draining, exhausted };
     },
     stats() {
       const reg = ctx.registry;

@@ -100,6 +100,7 @@ export class SightlineProxy {
       modeHandlers: {},
       httpHandler: null,
       services: [],
+      exhausted: null,
       admission: new Admission(resolved),
       timeouts: { keepAlive: effectiveTimeouts(resolved, true), plain: effectiveTimeouts(resolved, false) },
     };

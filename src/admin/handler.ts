@@ -54,7 +54,7 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
         access: 'open',
         handle: () => {
           const h = source.health();
-          return json(h.ready ? 200 : 503, { live: h.live, ready: h.ready, draining: h.draining });
+          return json(h.ready ? 200 : 503, { live: h.live, ready: h.ready, draining: h.draining, ...(h.exhausted != null ? { exhausted: h.exhausted } : {}) });
         },
       },
     ],

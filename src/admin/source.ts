@@ -12,6 +12,8 @@ export interface HealthInfo {
   /** Accepting new connections (false while draining or before start). */
   readonly ready: boolean;
   readonly draining: boolean;
+  /** Out of descriptors or ports right now (EMFILE, ...): the errno; null when not. */
+  readonly exhausted?: string | null;
 }
 
 export interface ConnectionInfo extends ConnectionIdentity {

@@ -15,6 +15,9 @@ export const CHANNEL_NAMES = {
   httpRequestStart: 'sightline:http:request-start',
   httpRequest: 'sightline:http:request',
   proxy: 'sightline:proxy',
+  // ---- issue 11: faults and resources (one block) ----
+  internalError: 'sightline:internal-error',
+  resource: 'sightline:resource',
 } as const;
 
 /** What every event carries about its connection (a read-only view of the record). */
@@ -23,8 +26,12 @@ export interface ConnectionView {
   readonly proxyId: number;
   readonly id: number;
   readonly listenPort: number;
+  /** The client address: the TCP peer, or the source a trusted PROXY header named. */
   readonly remoteIP: string;
   readonly remotePort: number;
+  /** The TCP peer of the accepted socket (differs from remoteIP behind a PROXY-protocol LB). */
+  readonly peerIP: string;
+  readonly peerPort: number;
   readonly routeName: string | null;
   readonly serverName: string | null;
   readonly isTLS: boolean;
@@ -135,6 +142,61 @@ export interface ProxyEvent {
   readonly detail?: Readonly<Record<string, unknown>>;
 }
 
+// ---- issue 11: faults and resources -------------------------------------------------------------
+
+/** Where an exception escaped: the guarded listener, timer or callback kind (a bounded set). */
+export const FaultSite = {
+  /** Accepting a socket: record, admission, routing at accept. */
+  Accept: 'accept',
+  /** Reading the PROXY header / ClientHello, and the routing and mode start it leads to. */
+  Peek: 'peek',
+  /** The byte pump's listeners (data, drain, end, error, close) of tunnels. */
+  Pump: 'pump',
+  /** The backend connected (tunnel start). */
+  Connect: 'connect',
+  /** A deadline on the timer wheel (connect, handshake, mode timers). */
+  Timer: 'timer',
+  /** The lifecycle sweep's rules for one connection. */
+  Sweep: 'sweep',
+  /** TLS termination: handshake listeners and the decrypted stream's start. */
+  Tls: 'tls',
+  /** The HTTP session's client-side listeners. */
+  Http: 'http',
+  /** Upstream pool sockets (HTTP) and the pool's own sweep. */
+  Pool: 'pool',
+  /** The WebSocket relay's frame scanners. */
+  WebSocket: 'websocket',
+  /** A `socket-handler` route's function (user code) threw. */
+  Handler: 'handler',
+} as const;
+export type FaultSite = (typeof FaultSite)[keyof typeof FaultSite];
+export const ALL_FAULT_SITES: readonly FaultSite[] = Object.freeze(Object.values(FaultSite));
+
+/** An exception escaped data-path code; its connection (if any) was closed with `internal_error`. */
+export interface InternalErrorEvent {
+  readonly proxyId: number;
+  readonly site: FaultSite;
+  /** The connection it happened on (null: a proxy-wide callback, e.g. the pool sweep). */
+  readonly conn: ConnectionView | null;
+  readonly error: unknown;
+}
+
+/**
+ * Running out of descriptors or ports, and accept errors: `exhausted` when an accept or a backend
+ * connect failed for lack of descriptors/ports, `accept-error` for other errors on a listening
+ * socket, `paused` when a listener stops accepting (backoff), `recovered` when it accepts again.
+ */
+export interface ResourceEvent {
+  readonly proxyId: number;
+  readonly kind: 'exhausted' | 'accept-error' | 'paused' | 'recovered';
+  /** The errno code (EMFILE, ENFILE, EADDRNOTAVAIL, ...); null for `recovered`. */
+  readonly code: string | null;
+  /** The listening port (accept side), or null (backend connect). */
+  readonly port: number | null;
+  /** Where it happened: 'accept' or 'connect'. */
+  readonly where: 'accept' | 'connect';
+}
+
 export const channels = {
   accept: diagnostics.channel(CHANNEL_NAMES.accept),
   route: diagnostics.channel(CHANNEL_NAMES.route),
@@ -144,4 +206,6 @@ export const channels = {
   httpRequestStart: diagnostics.channel(CHANNEL_NAMES.httpRequestStart),
   httpRequest: diagnostics.channel(CHANNEL_NAMES.httpRequest),
   proxy: diagnostics.channel(CHANNEL_NAMES.proxy),
+  internalError: diagnostics.channel(CHANNEL_NAMES.internalError),
+  resource: diagnostics.channel(CHANNEL_NAMES.resource),
 } as const;

@@ -118,6 +118,9 @@ export const CloseReason = {
   HeartbeatTimeout: 'heartbeat_timeout',
   /** A bug: an exception escaped a handler. Counted; the proxy keeps running. */
   InternalError: 'internal_error',
+  // ---- issue 11: the proxy's own resources ----
+  /** The proxy ran out of descriptors or local ports (EMFILE, ENFILE, EADDRNOTAVAIL) for this connection. */
+  LocalResourceExhausted: 'local_resource_exhausted',
 } as const;
 
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];

@@ -15,7 +15,8 @@ import {
   type EndKind as Kind,
   type Initiator as Who,
 } from '../core/close-reasons.js';
-import { channels, type CloseEvent, type ConnectionView } from '../core/channels.js';
+import { channels, FaultSite, type CloseEvent, type ConnectionView } from '../core/channels.js';
+import { maybeFault } from '../core/faults.js';
 import type { WheelEntry } from '../core/timer-wheel.js';
 import { SightlineError } from '../core/errors.js';
 import type { CompiledRoute } from '../routing/route-table.js';
@@ -35,10 +36,8 @@ export const F = {
   ClientWriteEnded: 16,
   BackendWriteEnded: 32,
   Finalized: 64,
-  /** Counted in the per-IP admission state (released at close). */
-  IpCounted: 128,
   /** Counted in the route's per-IP admission state (released at close). */
-  RouteCounted: 256,
+  RouteCounted: 128,
 } as const;
 
 /** What the wheel deadline of a connection currently means. */
@@ -67,8 +66,17 @@ export class Connection implements WheelEntry, ConnectionView {
   client: ConnSocket;
   backend: ConnSocket | null = null;
   readonly listenPort: number;
+  /** The TCP peer of the accepted socket (a load balancer when it sends PROXY headers). */
+  readonly peerIP: string;
+  readonly peerPort: number;
+  /**
+   * The client: the peer, or the source a trusted PROXY header names (set once it is parsed).
+   * Limits, rates, IP lists, logs' `client`, spans' `client.address` and X-Forwarded-For use it.
+   */
   remoteIP: string;
   remotePort: number;
+  /** The address the per-IP count and rate were charged to (released against the same key). */
+  limitKey: string | null = null;
   readonly incomingStartTime: number;
   route: CompiledRoute | null = null;
   serverName: string | null = null;
@@ -111,8 +119,10 @@ export class Connection implements WheelEntry, ConnectionView {
     this.client = client as ConnSocket;
     this.client[kConn] = this;
     this.listenPort = listenPort;
+    this.peerIP = remoteIP;
+    this.peerPort = client.remotePort ?? 0;
     this.remoteIP = remoteIP;
-    this.remotePort = client.remotePort ?? 0;
+    this.remotePort = this.peerPort;
     this.incomingStartTime = ctx.clock.now();
     this.lastActivity = this.incomingStartTime;
     this.hasKeepAlive = ctx.options.keepAlive;
@@ -160,10 +170,42 @@ export class Connection implements WheelEntry, ConnectionView {
   onDeadline(): void {
     const kind = this.deadlineKind;
     this.deadlineKind = Deadline.None;
-    if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
-    else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
-    else if (kind === Deadline.Handshake) this.close(CloseReason.TlsHandshakeTimeout);
-    else if (kind === Deadline.Mode) this.hooks?.deadline(this);
+    try {
+      maybeFault(FaultSite.Timer, this);
+      if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
+      else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
+      else if (kind === Deadline.Handshake) this.close(CloseReason.TlsHandshakeTimeout);
+      else if (kind === Deadline.Mode) this.hooks?.deadline(this);
+    } catch (err) {
+      this.fail(FaultSite.Timer, err);
+    }
+  }
+
+  /**
+   * An exception escaped at `site` (net/guard.ts): close with `internal_error`, make sure the
+   * record completes (a throw inside a 'close' listener may have skipped its bookkeeping), publish
+   * it. `socket`: the socket whose event threw, destroyed too (it may not be ours: a pool's).
+   * Never throws.
+   */
+  fail(site: FaultSite, err: unknown, socket?: Socket): void {
+    try {
+      if (socket !== undefined && !socket.destroyed) socket.destroy();
+      if (!this.closed) {
+        this.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err instanceof Error ? err : new Error(String(err)));
+        if (this.client.closed) this.flags |= F.ClientGone;
+        if (this.backend?.closed === true) this.flags |= F.BackendGone;
+        this.maybeFinalize();
+      }
+    } catch {
+      /* as closed as it can be; the event below still counts it */
+    }
+    if (channels.internalError.hasSubscribers) {
+      try {
+        channels.internalError.publish({ proxyId: this.proxyId, site, conn: this, error: err });
+      } catch {
+        /* subscribers catch their own errors */
+      }
+    }
   }
 
   armDeadline(kind: DeadlineKind, afterMs: number): void {
@@ -214,7 +256,7 @@ export class Connection implements WheelEntry, ConnectionView {
     this.flags |= F.Finalized;
     this.disarmDeadline();
     const now = this.ctx.clock.now();
-    if ((this.flags & F.IpCounted) !== 0) this.ctx.admission.releaseAccept(this, now);
+    if (this.limitKey !== null) this.ctx.admission.releaseClient(this.limitKey, now);
     if ((this.flags & F.RouteCounted) !== 0 && this.route !== null) this.ctx.admission.releaseRoute(this, this.route);
     if (this.reason === null) {
       // Both directions finished with FINs: the side that ended first closed it.

@@ -35,6 +35,11 @@ export interface ProxyContext {
   httpHandler: ((conn: Connection, route: CompiledRoute) => void) | null;
   /** Background parts of modes (upstream pools): swept with the connections, closed on stop. */
   readonly services: BackgroundService[];
+  /**
+   * Out of descriptors or ports (net/resources.ts): the errno, until when a connect-side failure
+   * holds /readyz at 503, and how many listeners are paused. null: nothing is exhausted.
+   */
+  exhausted: { code: string; until: number; pausedListeners: number } | null;
 }
 
 export interface BackgroundService {

@@ -4,7 +4,8 @@
  * L4 (proxy/), or the L4 passthrough tunnel built here.
  */
 import { CloseReason, Initiator, Phase } from '../core/close-reasons.js';
-import { channels } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
+import { maybeFault } from '../core/faults.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { F, type Connection } from './connection.js';
 import { connectUpstream } from './upstream.js';
@@ -55,8 +56,9 @@ function handOff(c: Connection, route: CompiledRoute): void {
   }
   s.resume();
   try {
+    maybeFault(FaultSite.Handler, c);
     handler(s, { connectionId: c.id, port: c.listenPort, clientIp: c.remoteIP, serverName: c.serverName, routeName: route.name, isTls: c.isTLS });
   } catch (err) {
-    c.close(CloseReason.InternalError, Initiator.Proxy, 'local', err as Error);
+    c.fail(FaultSite.Handler, err);
   }
 }

@@ -5,19 +5,22 @@
  */
 import net from 'node:net';
 import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
-import { channels } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
+import { maybeFault } from '../core/faults.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
-import { Connection, F } from './connection.js';
+import { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { routeOrPeek } from './peek.js';
+import { onListenerError, trackListener } from './resources.js';
 import { onClientClose, onClientEnd, onClientError } from './pump.js';
 
 export function createListener(ctx: ProxyContext, port: number): net.Server {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     onConnection(ctx, port, socket);
   });
-  // Errors on the listening socket itself (EMFILE on accept, ...) must not crash the process.
-  server.on('error', () => {});
+  // Errors on the listening socket (EMFILE on accept, ...): counted, logged, backed off from.
+  server.on('error', (err: NodeJS.ErrnoException) => onListenerError(ctx, port, err));
+  trackListener(ctx, server, port);
   return server;
 }
 
@@ -39,14 +42,18 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
   ctx.registry.add(c);
   if (channels.accept.hasSubscribers) channels.accept.publish({ conn: c });
   try {
-    const refused = ctx.draining ? CloseReason.Shutdown : ctx.admission.atAccept(c, ctx.registry.size, c.incomingStartTime);
+    maybeFault(FaultSite.Accept, c);
+    // Behind a PROXY-protocol peer the client is known only once the header is read (peek.ts
+    // charges it then); until then only the global cap applies.
+    const viaProxy = ctx.options.acceptProxyProtocol && ctx.proxyIPs.matches(c.peerIP);
+    const refused = ctx.draining ? CloseReason.Shutdown : ctx.admission.atAccept(c, ctx.registry.size, c.incomingStartTime, !viaProxy);
     if (refused !== null) {
       c.close(refused, Initiator.Proxy, EndKind.Local);
       return;
     }
-    c.flags |= F.IpCounted;
-    routeOrPeek(c);
+    if (!viaProxy) c.limitKey = c.remoteIP;
+    routeOrPeek(c, viaProxy);
   } catch (err) {
-    c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);
+    c.fail(FaultSite.Accept, err);
   }
 }

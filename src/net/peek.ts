@@ -3,6 +3,7 @@
  * from trusted `proxyIPs`), then the TLS ClientHello, under one `initialDataTimeout` deadline and
  * a cap on the bytes held. Every outcome is a route or exactly one close reason.
  */
+import { FaultSite } from '../core/channels.js';
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
 import { SightlineError } from '../core/errors.js';
 import { ClientHelloParser } from '../protocol/client-hello.js';
@@ -11,6 +12,7 @@ import { normalizeIp } from '../routing/ip-matcher.js';
 import { NEED_HELLO, type CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
 import { dispatch } from './dispatch.js';
+import { guarded } from './guard.js';
 
 interface PeekState {
   /** Bytes of a PROXY header still being read; null once past it. */
@@ -21,10 +23,10 @@ interface PeekState {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Route at accept when no byte is needed, else start peeking. */
-export function routeOrPeek(c: Connection): void {
+/** Route at accept when no byte is needed, else start peeking (`proxyHeader`: read one first). */
+export function routeOrPeek(c: Connection, proxyHeader: boolean): void {
   const ctx = c.ctx;
-  if (ctx.options.acceptProxyProtocol && ctx.proxyIPs.matches(c.remoteIP)) {
+  if (proxyHeader) {
     startPeek(c, true);
     return;
   }
@@ -46,14 +48,10 @@ function startPeek(c: Connection, proxyHeader: boolean): void {
   c.armDeadline(Deadline.InitialData, c.ctx.options.initialDataTimeout);
 }
 
-function onPeekData(this: ConnSocket, chunk: Buffer): void {
+const onPeekData = guarded<Buffer>(FaultSite.Peek, function onPeekData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
-  try {
-    peekData(c, c.peekState as PeekState, chunk);
-  } catch (err) {
-    c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err as Error);
-  }
-}
+  peekData(c, c.peekState as PeekState, chunk);
+});
 
 function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
   st.held += chunk.length;
@@ -79,6 +77,13 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
       c.remoteIP = normalizeIp(h.sourceAddress);
       c.remotePort = h.sourcePort ?? 0;
     }
+    // The client is known: its limits and rate now (a LOCAL header: the peer itself).
+    const refused = c.ctx.admission.admitClient(c.remoteIP, c.ctx.clock.now());
+    if (refused !== null) {
+      c.close(refused, Initiator.Proxy);
+      return;
+    }
+    c.limitKey = c.remoteIP;
     const rest = buf.subarray(h.length);
     const route = c.ctx.table.matchAtAccept(c.listenPort, c.remoteIP);
     if (route !== NEED_HELLO) {

@@ -8,30 +8,32 @@
  * events into the one close reason of the record.
  */
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
-import { channels } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
 import { encodeProxyV1, encodeProxyV2 } from '../protocol/proxy-protocol.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { F, kConn, type Connection, type ConnSocket } from './connection.js';
+import { guarded } from './guard.js';
+import { connectExhausted, isResourceExhaustion } from './resources.js';
 
 // ---- data + backpressure -------------------------------------------------------------------
 
-function onClientData(this: ConnSocket, chunk: Buffer): void {
+const onClientData = guarded<Buffer>(FaultSite.Pump, function onClientData(this: ConnSocket, chunk: Buffer): void {
   const b = this[kConn]!.backend!;
   if (!b.write(chunk)) this.pause();
-}
-function onBackendData(this: ConnSocket, chunk: Buffer): void {
+});
+const onBackendData = guarded<Buffer>(FaultSite.Pump, function onBackendData(this: ConnSocket, chunk: Buffer): void {
   if (!this[kConn]!.client.write(chunk)) this.pause();
-}
-function onBackendDrain(this: ConnSocket): void {
+});
+const onBackendDrain = guarded(FaultSite.Pump, function onBackendDrain(this: ConnSocket): void {
   this[kConn]!.client.resume();
-}
-function onClientDrain(this: ConnSocket): void {
+});
+const onClientDrain = guarded(FaultSite.Pump, function onClientDrain(this: ConnSocket): void {
   this[kConn]!.backend?.resume();
-}
+});
 
 // ---- FIN ------------------------------------------------------------------------------------
 
-export function onClientEnd(this: ConnSocket): void {
+export const onClientEnd = guarded(FaultSite.Pump, function onClientEnd(this: ConnSocket): void {
   const c = this[kConn];
   if (c === undefined) return;
   c.flags |= F.ClientFin;
@@ -47,9 +49,9 @@ export function onClientEnd(this: ConnSocket): void {
     default:
       c.close(CloseReason.ClosedBeforeData, Initiator.Client, EndKind.Fin);
   }
-}
+});
 
-function onBackendEnd(this: ConnSocket): void {
+const onBackendEnd = guarded(FaultSite.Pump, function onBackendEnd(this: ConnSocket): void {
   const c = this[kConn]!;
   c.flags |= F.BackendFin;
   c.noteFirstEnd('backend');
@@ -57,7 +59,7 @@ function onBackendEnd(this: ConnSocket): void {
     c.client.end();
     c.flags |= F.ClientWriteEnded;
   }
-}
+});
 
 function endBackendWrite(c: Connection): void {
   const b = c.backend;
@@ -69,27 +71,36 @@ function endBackendWrite(c: Connection): void {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-export function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+export const onClientError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn];
   if (c === undefined) return;
   if (err.code === 'ECONNRESET') c.decide(CloseReason.ClientReset, Initiator.Client, EndKind.Rst, err);
   else c.decide(CloseReason.ClientError, Initiator.Client, EndKind.Error, err);
-}
+});
 
-export function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+export const onBackendError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn]!;
   if (c.phase === Phase.Connecting) {
-    c.decide(connectFailure(err), Initiator.Backend, EndKind.Error, err);
+    const reason = connectFailure(err);
+    if (reason === CloseReason.LocalResourceExhausted) connectExhausted(c.ctx, err.code!);
+    // Out of descriptors or ports: the proxy's trouble, not the backend's.
+    c.decide(reason, reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend, EndKind.Error, err);
   } else if (err.code === 'ECONNRESET') {
     c.decide(CloseReason.BackendReset, Initiator.Backend, EndKind.Rst, err);
   } else {
     c.decide(CloseReason.BackendError, Initiator.Backend, EndKind.Error, err);
   }
-}
+});
 
-/** Why a backend connect failed: refused / unreachable, or a TLS handshake / trust failure. */
-export function connectFailure(err: NodeJS.ErrnoException): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed {
+/**
+ * Why a backend connect failed: the proxy out of descriptors / ports, refused / unreachable, or a
+ * TLS handshake / trust failure.
+ */
+export function connectFailure(
+  err: NodeJS.ErrnoException,
+): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted {
   const code = err.code;
+  if (isResourceExhaustion(code)) return CloseReason.LocalResourceExhausted;
   const tls = code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
   return tls ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed;
 }
@@ -107,7 +118,7 @@ const TLS_VERIFY_CODES: ReadonlySet<string> = new Set([
 
 // ---- close ----------------------------------------------------------------------------------
 
-export function onClientClose(this: ConnSocket): void {
+export const onClientClose = guarded(FaultSite.Pump, function onClientClose(this: ConnSocket): void {
   const c = this[kConn];
   if (c === undefined) return;
   c.flags |= F.ClientGone;
@@ -123,9 +134,9 @@ export function onClientClose(this: ConnSocket): void {
     else if ((c.flags & (F.BackendFin | F.BackendWriteEnded)) !== (F.BackendFin | F.BackendWriteEnded)) b.destroy();
   }
   c.maybeFinalize();
-}
+});
 
-export function onBackendClose(this: ConnSocket): void {
+export const onBackendClose = guarded(FaultSite.Pump, function onBackendClose(this: ConnSocket): void {
   const c = this[kConn]!;
   c.flags |= F.BackendGone;
   if (c.reason === null && (c.flags & F.BackendFin) === 0) {
@@ -137,7 +148,7 @@ export function onBackendClose(this: ConnSocket): void {
     else if ((c.flags & (F.ClientFin | F.ClientWriteEnded)) !== (F.ClientFin | F.ClientWriteEnded)) cl.destroy();
   }
   c.maybeFinalize();
-}
+});
 
 /** Pass an abort on as an abort: the peer sees RST, as it would without the proxy. */
 function resetPeer(s: ConnSocket): void {
@@ -152,7 +163,7 @@ function resetPeer(s: ConnSocket): void {
 // ---- tunnel start ---------------------------------------------------------------------------
 
 /** The backend has connected: send PROXY header and replayed bytes, then pump both ways. */
-export function onBackendConnect(this: ConnSocket): void {
+export const onBackendConnect = guarded(FaultSite.Connect, function onBackendConnect(this: ConnSocket): void {
   const c = this[kConn]!;
   const b = c.backend!;
   const ctx = c.ctx;
@@ -171,7 +182,7 @@ export function onBackendConnect(this: ConnSocket): void {
   if (channels.backendConnected.hasSubscribers) {
     channels.backendConnected.publish({ conn: c, target: c.target ?? '', connectMs: c.backendConnectedAt - c.connectStart });
   }
-}
+});
 
 type DataListener = (this: ConnSocket, chunk: Buffer) => void;
 

@@ -13,7 +13,8 @@
  * went away" and "the last byte moved".
  */
 import { CloseReason, Phase } from '../core/close-reasons.js';
-import { channels } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
+import { maybeFault } from '../core/faults.js';
 import { F, type Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
 
@@ -50,8 +51,15 @@ export class Sweeper {
 }
 
 function visit(ctx: ProxyContext, c: Connection, now: number): boolean {
-  ctx.registry.sampleOne(c, now);
-  return (c.phase === Phase.Tunnel || c.phase === Phase.Handler || c.phase === Phase.Http) && checkOne(c, now);
+  try {
+    maybeFault(FaultSite.Sweep, c);
+    ctx.registry.sampleOne(c, now);
+    return (c.phase === Phase.Tunnel || c.phase === Phase.Handler || c.phase === Phase.Http) && checkOne(c, now);
+  } catch (err) {
+    // One connection's rules threw: that connection ends, the sweep goes on with the others.
+    c.fail(FaultSite.Sweep, err);
+    return true;
+  }
 }
 
 /** Apply the rules to one freshly sampled connection; true when it was closed. */

@@ -194,5 +194,5 @@ export function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err:
   if (!up.connected) reason = err === null ? CloseReason.BackendConnectFailed : connectFailure(err);
   else if (err?.code === 'ECONNRESET') reason = CloseReason.BackendReset;
   else reason = CloseReason.HttpBadResponse;
-  ops.fail(c, s, 502, reason, Initiator.Backend, false, err?.code ?? err?.message);
+  ops.fail(c, s, 502, reason, reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend, false, err?.code ?? err?.message);
 }

@@ -17,7 +17,7 @@
  * calls back through RESPONSE_OPS); http-state.ts holds the state and timers both share.
  */
 import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } from '../core/close-reasons.js';
-import { channels } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
 import { SightlineError, type ErrorCode } from '../core/errors.js';
 import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
 import { nominatedFraming, parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
@@ -29,6 +29,7 @@ import { isTerminating } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
 import { onClientClose } from '../net/pump.js';
 import { resolveTarget } from '../net/upstream.js';
+import { guarded } from '../net/guard.js';
 import { Doubt, type Upstream, type UpstreamHandler, type UpstreamPools } from './upstream-pool.js';
 import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
 import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, requestFacts, session } from './http-state.js';
@@ -92,7 +93,7 @@ function onTimer(c: Connection): void {
 
 // ---- client side ----------------------------------------------------------------------------
 
-function onHttpClientData(this: ConnSocket, chunk: Buffer): void {
+const onHttpClientData = guarded<Buffer>(FaultSite.Http, function onHttpClientData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const s = session(c);
   if (s.state === Req.Body && s.buf === null) {
@@ -107,14 +108,14 @@ function onHttpClientData(this: ConnSocket, chunk: Buffer): void {
     this.pause();
     if (s.buf.length > c.ctx.options.maxPendingDataSize) c.close(CloseReason.PendingDataLimit, Initiator.Client);
   }
-}
+});
 
-function onHttpClientDrain(this: ConnSocket): void {
+const onHttpClientDrain = guarded(FaultSite.Http, function onHttpClientDrain(this: ConnSocket): void {
   const s = session(this[kConn]!);
   s.up?.socket.resume();
-}
+});
 
-function onHttpClientEnd(this: ConnSocket): void {
+const onHttpClientEnd = guarded(FaultSite.Http, function onHttpClientEnd(this: ConnSocket): void {
   const c = this[kConn]!;
   const s = session(c);
   c.noteFirstEnd('client');
@@ -128,9 +129,9 @@ function onHttpClientEnd(this: ConnSocket): void {
   if (s.state === Req.Head) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
   // Body or still waiting for an upstream socket with the body unfinished: it never will be.
   else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null)) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
-}
+});
 
-function onHttpClientClose(this: ConnSocket): void {
+const onHttpClientClose = guarded(FaultSite.Http, function onHttpClientClose(this: ConnSocket): void {
   const c = this[kConn]!;
   const s = session(c);
   if (s.up !== null || s.state === Req.Wait) {
@@ -140,7 +141,7 @@ function onHttpClientClose(this: ConnSocket): void {
     abandonUpstream(c, s);
   }
   onClientClose.call(this);
-}
+});
 
 /**
  * Feed `s.buf` to the head reader and start every complete request in it, one at a time. The

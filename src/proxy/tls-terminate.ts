@@ -7,6 +7,7 @@
  * verification on by default). Every handshake outcome is one close reason.
  */
 import tls from 'node:tls';
+import { FaultSite } from '../core/channels.js';
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
 import { tlsMaterialOf } from '../config/tls-material.js';
 import type { CompiledRoute } from '../routing/route-table.js';
@@ -14,6 +15,7 @@ import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connec
 import type { ProxyContext } from '../net/context.js';
 import { onClientClose, onClientEnd } from '../net/pump.js';
 import { connectUpstream } from '../net/upstream.js';
+import { guarded } from '../net/guard.js';
 
 const HTTP1_ALPN = ['http/1.1'];
 const contexts = new WeakMap<CompiledRoute, tls.SecureContext | Error>();
@@ -70,7 +72,7 @@ function terminate(c: Connection, route: CompiledRoute): void {
   c.armDeadline(Deadline.Handshake, route.config.action.tls?.handshakeTimeout ?? 10_000);
 }
 
-function onTlsError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+const onTlsError = guarded<NodeJS.ErrnoException>(FaultSite.Tls, function onTlsError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn]!;
   const rst = err.code === 'ECONNRESET';
   if (c.phase === Phase.TlsHandshake) {
@@ -79,20 +81,20 @@ function onTlsError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   } else if (rst) c.decide(CloseReason.ClientReset, Initiator.Client, EndKind.Rst, err);
   else c.decide(CloseReason.ClientError, Initiator.Client, EndKind.Error, err);
   // The raw socket's 'close' listener completes the record.
-}
+});
 
 /** FIN on the TLS socket: mid-handshake the client gave up; afterwards a normal half-close. */
-function onTlsEnd(this: ConnSocket): void {
+const onTlsEnd = guarded(FaultSite.Tls, function onTlsEnd(this: ConnSocket): void {
   const c = this[kConn]!;
   if (c.phase === Phase.TlsHandshake) c.close(CloseReason.TlsClientAbort, Initiator.Client, EndKind.Fin);
   else onClientEnd.call(this);
-}
+});
 
-function onTlsSecure(this: tls.TLSSocket & ConnSocket): void {
+const onTlsSecure = guarded(FaultSite.Tls, function onTlsSecure(this: ConnSocket): void {
   const c = this[kConn]!;
   c.disarmDeadline();
   const route = c.route!;
   const http = route.protocol === 'http' ? c.ctx.httpHandler : null;
   if (http !== null) http(c, route);
   else connectUpstream(c, route);
-}
+});

@@ -13,11 +13,12 @@
  * Listeners are module-level functions reaching their `Upstream` through a symbol (DESIGN §2.5);
  * the leasing connection receives events through one shared handler object.
  */
-import { channels } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
 import type { HttpOptions } from '../config/schema.js';
 import type { Connection, ConnSocket } from '../net/connection.js';
 import type { BackgroundService, ProxyContext } from '../net/context.js';
 import { openBackendSocket, type ResolvedTarget } from '../net/upstream.js';
+import { guarded, publishInternalError } from '../net/guard.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 
 export const kUp = Symbol('sightline.upstream');
@@ -209,7 +210,12 @@ export class UpstreamPools implements BackgroundService {
     if (w !== undefined) {
       this.#lease(up, w.c, w.handler);
       this.#reused++;
-      w.handler.ready(w.c, up);
+      // The waiter's code runs on the releasing connection's stack: its exception is its own.
+      try {
+        w.handler.ready(w.c, up);
+      } catch (err) {
+        w.c.fail(FaultSite.Pool, err, up.socket);
+      }
       return;
     }
     if (p.idle.length >= this.#opts.maxIdleSockets) {
@@ -243,6 +249,14 @@ export class UpstreamPools implements BackgroundService {
   sweep(now: number): void {
     if (now - this.#lastSweep < 250) return;
     this.#lastSweep = now;
+    try {
+      this.#sweepPools(now);
+    } catch (err) {
+      publishInternalError(FaultSite.Pool, null, err, this.#ctx.proxyId);
+    }
+  }
+
+  #sweepPools(now: number): void {
     for (const p of this.#all()) {
       for (let i = p.idle.length - 1; i >= 0; i--) {
         const up = p.idle[i]!;
@@ -354,8 +368,14 @@ export class UpstreamPools implements BackgroundService {
 }
 
 // ---- socket listeners -------------------------------------------------------------------------
+// Guarded (net/guard.ts): an exception closes the connection that leases the socket (and the
+// socket); an idle socket's exception only destroys it.
 
-function onUpReady(this: UpSocket): void {
+function poolOwner(s: ConnSocket): Connection | null {
+  return (s as UpSocket)[kUp]?.owner ?? null;
+}
+
+const onUpReady = guarded(FaultSite.Pool, function onUpReady(this: UpSocket): void {
   const up = this[kUp]!;
   up.connected = true;
   const owner = up.owner;
@@ -364,9 +384,9 @@ function onUpReady(this: UpSocket): void {
     channels.backendConnected.publish({ conn: owner, target: up.pool.key, connectMs: owner.ctx.clock.now() - up.createdAt });
   }
   up.handler!.ready(owner, up);
-}
+}, poolOwner);
 
-function onUpData(this: UpSocket, chunk: Buffer): void {
+const onUpData = guarded<Buffer>(FaultSite.Pool, function onUpData(this: UpSocket, chunk: Buffer): void {
   const up = this[kUp]!;
   up.bytesThisExchange += chunk.length;
   if (up.owner !== null) up.handler!.data(up.owner, up, chunk);
@@ -375,25 +395,31 @@ function onUpData(this: UpSocket, chunk: Buffer): void {
     if (!up.detached) up.pool.owner.noteUnsolicited();
     this.destroy();
   }
-}
+}, poolOwner);
 
-function onUpDrain(this: UpSocket): void {
+const onUpDrain = guarded(FaultSite.Pool, function onUpDrain(this: UpSocket): void {
   const up = this[kUp]!;
   if (up.owner !== null) up.handler!.drain(up.owner, up);
-}
+}, poolOwner);
 
 /** The backend ended its side: an HTTP upstream socket is done (its 'close' tells the owner). */
-function onUpEnd(this: UpSocket): void {
+const onUpEnd = guarded(FaultSite.Pool, function onUpEnd(this: UpSocket): void {
   this.destroy();
-}
+}, poolOwner);
 
-function onUpError(this: UpSocket, err: NodeJS.ErrnoException): void {
+const onUpError = guarded<NodeJS.ErrnoException>(FaultSite.Pool, function onUpError(this: UpSocket, err: NodeJS.ErrnoException): void {
   this[kUp]!.lastError = err;
-}
+}, poolOwner);
 
 function onUpClose(this: UpSocket): void {
   const up = this[kUp]!;
+  // The pool's own bookkeeping first, outside the guard: a failing owner never leaks a slot.
   up.pool.owner.onSocketClosed(up);
+  onUpClosedOwner.call(this);
+}
+
+const onUpClosedOwner = guarded(FaultSite.Pool, function onUpClosedOwner(this: UpSocket): void {
+  const up = this[kUp]!;
   const owner = up.owner;
   if (owner !== null) {
     const h = up.handler!;
@@ -401,4 +427,4 @@ function onUpClose(this: UpSocket): void {
     up.handler = null;
     h.closed(owner, up, up.lastError);
   }
-}
+}, poolOwner);

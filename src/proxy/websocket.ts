@@ -14,12 +14,14 @@
  * Sightline parses HTTP itself and its HTTP timers stop at the upgrade.
  */
 import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } from '../core/close-reasons.js';
+import { FaultSite } from '../core/channels.js';
 import { SightlineError } from '../core/errors.js';
 import { websocketDefaults, type WebSocketOptions } from '../config/schema.js';
 import { WsFrameScanner, WsOpcode, encodeClose, encodeFrame, parseClosePayload, type WsControlFrame, type WsScanError, type WsScanSink } from '../protocol/ws-frames.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
 import { attachTunnel, onBackendClose, onBackendError } from '../net/pump.js';
+import { guarded } from '../net/guard.js';
 
 const Timer = { None: 0, Ping: 1, Pong: 2, Closing: 3 } as const;
 type TimerKind = (typeof Timer)[keyof typeof Timer];
@@ -83,7 +85,7 @@ export function startWebSocket(c: Connection, route: CompiledRoute, backend: Con
 /** The connection whose chunk is being scanned (scanning is synchronous; no closure per chunk). */
 let cur: Connection | null = null;
 
-function onWsClientData(this: ConnSocket, chunk: Buffer): void {
+const onWsClientData = guarded<Buffer>(FaultSite.WebSocket, function onWsClientData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
@@ -91,9 +93,9 @@ function onWsClientData(this: ConnSocket, chunk: Buffer): void {
   const err = relay.fromClient.push(chunk, CLIENT_SINK);
   cur = null;
   if (err !== null) violation(c, relay, err, Initiator.Client);
-}
+});
 
-function onWsBackendData(this: ConnSocket, chunk: Buffer): void {
+const onWsBackendData = guarded<Buffer>(FaultSite.WebSocket, function onWsBackendData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
@@ -101,7 +103,7 @@ function onWsBackendData(this: ConnSocket, chunk: Buffer): void {
   const err = relay.fromBackend.push(chunk, BACKEND_SINK);
   cur = null;
   if (err !== null) violation(c, relay, err, Initiator.Backend);
-}
+});
 
 const CLIENT_SINK: WsScanSink = {
   forward(chunk, start, end) {

@@ -42,15 +42,27 @@ export class Admission {
     this.#block = matcher(s.ipBlockList);
   }
 
-  /** Checks at accept, before any byte is read. `active` = open connections right now. */
-  atAccept(c: Admittee, active: number, now: number): CloseReason | null {
-    const ip = c.remoteIP;
+  /**
+   * Checks at accept, before any byte is read. `active` = open connections right now. The
+   * per-client checks (IP lists, rate, per-IP count) are keyed by `c.remoteIP`; a connection from
+   * a trusted PROXY-protocol peer passes `client: false` here and `admitClient` once the header
+   * named the client, so a load balancer's address is never charged for its clients.
+   */
+  atAccept(c: Admittee, active: number, now: number, client = true): CloseReason | null {
+    const max = this.#options.defaults.security.maxConnections;
+    if (max > 0 && active > max) return CloseReason.GlobalConnectionLimit;
+    return client ? this.admitClient(c.remoteIP, now) : null;
+  }
+
+  /**
+   * The per-client checks for `ip`; when it is admitted, its per-IP count is charged and the
+   * caller must `releaseClient(ip)` exactly once at close (the same key, whatever changes later).
+   */
+  admitClient(ip: string, now: number): CloseReason | null {
     if (this.#block?.matches(ip) === true || (this.#allow !== null && !this.#allow.matches(ip))) {
       return CloseReason.IpBlocked;
     }
     const o = this.#options;
-    const max = o.defaults.security.maxConnections;
-    if (max > 0 && active > max) return CloseReason.GlobalConnectionLimit;
     if (o.connectionRateLimitPerMinute > 0 && this.tracker.attempt(ip, now) > o.connectionRateLimitPerMinute) {
       return CloseReason.RateLimited;
     }
@@ -61,9 +73,9 @@ export class Admission {
     return null;
   }
 
-  /** Undo `atAccept`'s per-IP count when an admitted connection closes. */
-  releaseAccept(c: Admittee, now: number): void {
-    this.tracker.release(c.remoteIP, now);
+  /** Undo `admitClient`'s per-IP count when an admitted connection closes. */
+  releaseClient(ip: string, now: number): void {
+    this.tracker.release(ip, now);
   }
 
   /** The route's IP allow/block lists alone (HTTP requests routed after the connection was). */

@@ -14,7 +14,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { openSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
-import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type LifecycleEvent, type ProxyEvent } from '../core/channels.js';
+import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type InternalErrorEvent, type LifecycleEvent, type ProxyEvent, type ResourceEvent } from '../core/channels.js';
 import { CloseReason, isRejection } from '../core/close-reasons.js';
 import type { ResolvedOptions } from '../config/schema.js';
 
@@ -65,6 +65,8 @@ export interface LogOptions {
   /** Refusals logged one by one per window before only the summary counts them. */
   readonly rejectionBurst?: number;
   readonly rejectionWindowMs?: number;
+  /** Internal-error stacks: at most one per site per window (the rest are counted in the next). */
+  readonly faultWindowMs?: number;
 }
 
 export interface LogSubscription {
@@ -131,7 +133,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       if (now - windowStart >= windowMs) flush(now);
       if (o.detailed || logged < burst) {
         logged++;
-        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, port: c.listenPort, reason: e.reason }, 'connection refused');
+        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason }, 'connection refused');
       } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
       return;
     }
@@ -142,6 +144,9 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       route: c.routeName,
       client: c.remoteIP,
       clientPort: c.remotePort,
+      // The socket's peer (a PROXY-protocol load balancer, or the client itself).
+      peer: c.peerIP,
+      peerPort: c.peerPort,
       port: c.listenPort,
       sni: c.serverName,
       target: e.target,
@@ -164,9 +169,57 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
     if (WARN_REASONS.has(e.reason)) logger.warn(line, `connection closed: ${e.reason}`);
     else logger.info(line, 'connection closed');
   });
+  // ---- issue 11: internal errors (stack, at most one per site per window) and resources ----
+  const faultWindowMs = o.faultWindowMs ?? 10_000;
+  const faultSeen = new Map<string, { at: number; suppressed: number }>();
+  const onInternalError = guard<InternalErrorEvent>((e) => {
+    if (e.proxyId !== o.proxyId) return;
+    const now = Date.now();
+    const seen = faultSeen.get(e.site);
+    if (seen !== undefined && now - seen.at < faultWindowMs) {
+      seen.suppressed++;
+      return;
+    }
+    const err = e.error instanceof Error ? e.error : new Error(String(e.error));
+    const c = e.conn;
+    logger.error(
+      {
+        event: 'internal-error',
+        site: e.site,
+        err: { type: err.name, message: err.message, stack: err.stack },
+        suppressedSinceLast: seen?.suppressed ?? 0,
+        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, ...traceFields(c) }),
+      },
+      `internal error at ${e.site}: closed that connection only`,
+    );
+    faultSeen.set(e.site, { at: now, suppressed: 0 });
+  });
+  let lastResourceLog = 0;
+  let resourceSuppressed = 0;
+  const onResource = guard<ResourceEvent>((e) => {
+    if (e.proxyId !== o.proxyId) return;
+    if (e.kind === 'recovered' || e.kind === 'paused') {
+      // One line per listener per pause: these come at most once per backoff step.
+      if (e.kind === 'paused') logger.warn({ event: 'accept-paused', port: e.port, code: e.code }, `out of descriptors (${e.code ?? ''}): listener on port ${e.port ?? ''} stops accepting, backing off`);
+      else logger.info({ event: 'accept-resumed', port: e.port }, `listener on port ${e.port ?? ''} accepts again`);
+      return;
+    }
+    const now = Date.now();
+    if (now - lastResourceLog < 1000) {
+      resourceSuppressed++;
+      return;
+    }
+    lastResourceLog = now;
+    const fields = { event: e.kind === 'exhausted' ? 'resource-exhausted' : 'accept-error', code: e.code, port: e.port, where: e.where, suppressed: resourceSuppressed };
+    resourceSuppressed = 0;
+    if (e.kind === 'exhausted') logger.error(fields, `out of descriptors or ports (${e.code ?? 'unknown'}) at ${e.where}`);
+    else logger.warn(fields, `accept error ${e.code ?? ''}`);
+  });
   diagnostics.subscribe(CHANNEL_NAMES.lifecycle, onLifecycle);
   diagnostics.subscribe(CHANNEL_NAMES.proxy, onProxy);
   diagnostics.subscribe(CHANNEL_NAMES.close, onClose);
+  diagnostics.subscribe(CHANNEL_NAMES.internalError, onInternalError);
+  diagnostics.subscribe(CHANNEL_NAMES.resource, onResource);
   let closed = false;
   return {
     get errors() {
@@ -191,6 +244,8 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       diagnostics.unsubscribe(CHANNEL_NAMES.lifecycle, onLifecycle);
       diagnostics.unsubscribe(CHANNEL_NAMES.proxy, onProxy);
       diagnostics.unsubscribe(CHANNEL_NAMES.close, onClose);
+      diagnostics.unsubscribe(CHANNEL_NAMES.internalError, onInternalError);
+      diagnostics.unsubscribe(CHANNEL_NAMES.resource, onResource);
     },
   };
 }

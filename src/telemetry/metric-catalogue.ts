@@ -47,6 +47,10 @@ export const METRICS = [
   { name: 'sightline_disconnect_pattern_period_seconds', type: 'gauge', help: 'Period of each standing disconnect pattern (absent when none).', labels: ['route', 'kind'] },
   { name: 'sightline_upstream_sockets', type: 'gauge', help: 'HTTP upstream pool sockets by state (open includes idle).', labels: ['state'] },
   { name: 'sightline_telemetry_errors_total', type: 'counter', help: 'Errors caught in telemetry subscribers (never thrown into the data path).', labels: ['subscriber'] },
+  // ---- issue 11 (fault isolation, resources) ----
+  { name: 'sightline_internal_errors_total', type: 'counter', help: 'Exceptions caught in data-path code, by site; the connection they happened on closed with internal_error, the others went on.', labels: ['site'] },
+  { name: 'sightline_accept_errors_total', type: 'counter', help: 'Errors accepting connections on a listener (EMFILE/ENFILE: out of descriptors; accepting backs off and resumes).', labels: ['port', 'code'] },
+  { name: 'sightline_resource_exhausted_total', type: 'counter', help: 'Out of descriptors or local ports (EMFILE, ENFILE, EADDRNOTAVAIL, ...), at accept or on a backend connect.', labels: ['where'] },
 ] as const satisfies readonly MetricSpec[];
 
 export type MetricName = (typeof METRICS)[number]['name'];

@@ -18,6 +18,9 @@ import {
   type HttpRequestEvent,
   type LifecycleEvent,
   type ProxyEvent,
+  ALL_FAULT_SITES,
+  type InternalErrorEvent,
+  type ResourceEvent,
 } from '../core/channels.js';
 import { CloseReason, isRejection } from '../core/close-reasons.js';
 import { FINGERPRINT_BUCKETS_SECONDS } from './fingerprints.js';
@@ -71,6 +74,12 @@ const CONNECT_FAILURES: ReadonlySet<string> = new Set([CloseReason.BackendConnec
 const HELLO_FAILURES: ReadonlySet<string> = new Set([CloseReason.ClientHelloInvalid, CloseReason.ClientHelloTooLarge, CloseReason.NotTls]);
 const TLS_FAILURES: ReadonlySet<string> = new Set([CloseReason.TlsProtocolError, CloseReason.TlsClientAbort, CloseReason.TlsHandshakeTimeout, CloseReason.TlsNoCertificate]);
 const KNOWN_WS_CODES: ReadonlySet<number> = new Set([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011]);
+
+/** Accept / connect error codes as a bounded label value. */
+const KNOWN_ERRNO: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'ECONNABORTED', 'EPROTO', 'EPERM']);
+function errnoLabel(code: string | null): string {
+  return code !== null && KNOWN_ERRNO.has(code) ? code : 'other';
+}
 
 /** A close code as a bounded label value. */
 export function wsCodeClass(code: number): string {
@@ -163,6 +172,12 @@ export function startMetrics(o: MetricsOptions): Metrics {
   const wsCloses = counter('sightline_websocket_closes_total');
   const patterns = counter('sightline_disconnect_patterns_total');
   const telemetryErrors = counter('sightline_telemetry_errors_total');
+  // ---- issue 11 ----
+  const internalErrors = counter('sightline_internal_errors_total');
+  const acceptErrors = counter('sightline_accept_errors_total');
+  const exhausted = counter('sightline_resource_exhausted_total');
+  for (const site of ALL_FAULT_SITES) internalErrors.inc({ site }, 0);
+  for (const where of ['accept', 'connect']) exhausted.inc({ where }, 0);
 
   // ---- computed at scrape time --------------------------------------------------------------
   // One pass over the open connections serves every collector of a scrape (they run in the same
@@ -340,6 +355,14 @@ export function startMetrics(o: MetricsOptions): Metrics {
     if (e.kind === 'routes-updated') reloads.inc();
     else if (e.kind === 'reload-failed') reloadFailures.inc();
   });
+  const onInternalError = guard<InternalErrorEvent>('internal-error', (e) => {
+    if (e.proxyId === o.proxyId) internalErrors.inc({ site: e.site });
+  });
+  const onResource = guard<ResourceEvent>('resource', (e) => {
+    if (e.proxyId !== o.proxyId) return;
+    if (e.where === 'accept' && (e.kind === 'exhausted' || e.kind === 'accept-error')) acceptErrors.inc({ port: String(e.port ?? 0), code: errnoLabel(e.code) });
+    if (e.kind === 'exhausted') exhausted.inc({ where: e.where });
+  });
   const subs: Array<[string, (m: unknown) => void]> = [
     [CHANNEL_NAMES.accept, onAccept],
     [CHANNEL_NAMES.close, onClose],
@@ -347,10 +370,12 @@ export function startMetrics(o: MetricsOptions): Metrics {
     [CHANNEL_NAMES.httpRequest, onRequest],
     [CHANNEL_NAMES.lifecycle, onLifecycle],
     [CHANNEL_NAMES.proxy, onProxy],
+    [CHANNEL_NAMES.internalError, onInternalError],
+    [CHANNEL_NAMES.resource, onResource],
   ];
   for (const [ch, fn] of subs) diagnostics.subscribe(ch, fn);
   // Zero series for every subscriber, so rate() and dashboards see "0 errors" rather than nothing.
-  for (const name of ['accept', 'close', 'backend-connected', 'http-request', 'lifecycle', 'proxy']) telemetryErrors.inc({ subscriber: name }, 0);
+  for (const name of ['accept', 'close', 'backend-connected', 'http-request', 'lifecycle', 'proxy', 'internal-error', 'resource']) telemetryErrors.inc({ subscriber: name }, 0);
 
   // One scrape at a time: the registry's output format is switched per scrape.
   let queue: Promise<unknown> = Promise.resolve();

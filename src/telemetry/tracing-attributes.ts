@@ -10,6 +10,8 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
   ATTR_NETWORK_TRANSPORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -69,6 +71,9 @@ export function connectionAttributes(c: ConnectionView, target: string | null, s
   const a: Attributes = {
     [ATTR_CLIENT_ADDRESS]: c.remoteIP,
     [ATTR_CLIENT_PORT]: c.remotePort,
+    // The socket's peer: the client itself, or the load balancer that sent a PROXY header.
+    [ATTR_NETWORK_PEER_ADDRESS]: c.peerIP,
+    [ATTR_NETWORK_PEER_PORT]: c.peerPort,
     [ATTR_SERVER_PORT]: c.listenPort,
     [ATTR_NETWORK_TRANSPORT]: NETWORK_TRANSPORT_VALUE_TCP,
     [A.connectionId]: c.id,

@@ -52,6 +52,8 @@ function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
         listenPort: 8443,
         remoteIP: '192.0.2.7',
         remotePort: 50_000,
+        peerIP: '192.0.2.7',
+        peerPort: 50_000,
         routeName: null,
         serverName: null,
         isTLS: false,
