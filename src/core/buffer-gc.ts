@@ -19,6 +19,15 @@
  * memory then stays far below V8's trigger, so buffer churn causes no mark-compact at all. When
  * nothing flows the tick is one `v8.getHeapStatistics()` call (~2 µs) every 20 ms.
  *
+ * The second half: V8 sizes the old generation's next marking threshold from how busy the
+ * collector was (a growing factor between ~1.1 and 4). Once a few mark-compacts have run during a
+ * transfer the factor drops, the threshold sits a few MB above a 13 MB heap, the new space alone
+ * fills that, and marking restarts every few tens of ms: a storm that keeps itself going (seen in
+ * half the runs with the pacer alone). While a proxy runs, the heap growing factor is therefore
+ * held at 4, V8's own maximum (`--heap-growing-percent=300`; V8 reads it at every collection), and
+ * given back to V8's heuristics when the last proxy stops. Not when the process was started with
+ * its own `--heap-growing-percent`.
+ *
  * The collector function: `globalThis.gc` when node runs with `--expose-gc`; otherwise one taken
  * from a fresh `vm` context while `--expose-gc` is switched on for that moment (what Jest does for
  * `--logHeapUsage`). The caller's global scope is never touched.
@@ -107,13 +116,25 @@ export class BufferGc {
   }
 }
 
+/** V8's largest growing factor (4), as `--heap-growing-percent` says it; 0 gives V8 back its heuristics. */
+export const HELD_HEAP_GROWING_PERCENT = 300;
+
+/** The user chose a growing factor on the command line or in NODE_OPTIONS: leave it alone. */
+const userGrowing = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /heap[-_]growing[-_]percent/.test(a));
+
+function holdHeapGrowth(hold: boolean): void {
+  if (userGrowing) return;
+  v8.setFlagsFromString(`--heap-growing-percent=${hold ? HELD_HEAP_GROWING_PERCENT : 0}`);
+}
+
 /** The process's one pacer: every started proxy holds it, the last release stops it. */
 let shared: BufferGc | null = null;
 let holders = 0;
 
-/** Start (or join) the process-wide pacer; call the returned function once to release it. */
+/** Start (or join) the process-wide pacer and growth hold; call the returned function once to release it. */
 export function holdBufferGc(): () => void {
   shared ??= new BufferGc();
+  if (holders === 0) holdHeapGrowth(true);
   holders++;
   shared.start();
   let released = false;
@@ -121,8 +142,16 @@ export function holdBufferGc(): () => void {
     if (released) return;
     released = true;
     holders--;
-    if (holders === 0) shared?.stop();
+    if (holders === 0) {
+      shared?.stop();
+      holdHeapGrowth(false);
+    }
   };
+}
+
+/** Proxies holding the pacer now (tests). */
+export function bufferGcHolders(): number {
+  return holders;
 }
 
 /** The process-wide pacer, if any proxy has started one (tests, diagnostics). */
