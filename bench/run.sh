@@ -89,10 +89,9 @@ trap cleanup EXIT
 TELEMETRY=${SIGHTLINE_TELEMETRY:-off}
 ADAPTER="$SNAP/bench/sightline-bench.mjs"
 # `exec` so the measured process tree is node itself, and SIGTERM reaches it directly.
-# The deployment setting the CLI uses too (bin/sightline.js): a 64 MB initial old space keeps V8
-# from re-marking a small heap on every 64 MB of socket buffers (see README, "Throughput and GC").
-# SIGHTLINE_NODE_ARGS (even empty) replaces it.
-SIGHTLINE_DEFAULT_NODE_ARGS="--initial-old-space-size=64"
+# No node flags by default: Sightline paces its own GC (README, "Throughput and GC"), so the
+# benchmark starts node as a user would. SIGHTLINE_NODE_ARGS adds some (e.g. --trace-gc).
+SIGHTLINE_DEFAULT_NODE_ARGS=""
 PROXY_CMD_TPL="exec '$NODE_BIN' ${SIGHTLINE_NODE_ARGS-$SIGHTLINE_DEFAULT_NODE_ARGS} '$ADAPTER' --routes-json '{routes_json}' --telemetry $TELEMETRY"
 export PROXY_NAME=${SIGHTLINE_LABEL:-sightline}
 export PROXY_CMD_L4="$PROXY_CMD_TPL"
