@@ -95,8 +95,10 @@ describe('BufferGc against real V8 (off-heap read buffers, dist/ build)', () => 
   it('keeps buffer churn from causing mark-compacts, which it causes without the pacer', async () => {
     const without = await markCompacts(false);
     const paced = await markCompacts(true);
-    // V8 alone answers every 64 MB of external-memory growth with a full GC: about 6 here.
-    expect(without.markCompacts).toBeGreaterThanOrEqual(3);
+    // Node 24's V8 alone answers every 64 MB of external-memory growth with a full GC: about 6
+    // here. Node 22's V8 scavenges these buffers in time by itself (the proxy's storm there comes
+    // from the growing factor; test/integration/cli-bulk-gc.test.ts covers both runtimes).
+    if (Number(process.versions.node.split('.')[0]) >= 24) expect(without.markCompacts).toBeGreaterThanOrEqual(3);
     expect(without.collections).toBe(0);
     expect(paced.collections).toBeGreaterThan(5);
     expect(paced.markCompacts).toBeLessThanOrEqual(1);
