@@ -3,7 +3,7 @@
 # Sightline container image (docs/deploy.md). Multi-stage:
 #   build  - npm ci (with dev dependencies) and `npm run build` (tsc -> dist/)
 #   deps   - production dependencies only
-#   final  - node:20-bookworm-slim + dist, bin, schema, examples and prod node_modules, non-root
+#   final  - node:24-bookworm-slim + dist, bin, schema, examples and prod node_modules, non-root
 #
 #   docker build -t sightline .
 #   docker run --rm -v "$PWD/my.yaml:/etc/sightline/sightline.yaml:ro" -p 8443:8443 -p 127.0.0.1:9464:9464 sightline
@@ -12,7 +12,7 @@
 # the container (the default is 127.0.0.1). The bundled default config is deploy/sightline.yaml
 # (the compose stack's), which expects the stack's `demo-backend` service.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -49,6 +49,6 @@ USER node
 # 9464: admin listener (/metrics, /healthz, /readyz, /api/*, status page). The proxy ports come
 # from the config's routes (the compose stack uses 8080, 8443, 8444).
 EXPOSE 9464
-# --initial-old-space-size=64 is a throughput setting, not a memory cap (README, "Throughput and GC").
-ENTRYPOINT ["node", "--initial-old-space-size=64", "bin/sightline.js"]
+# No V8 flags: the proxy paces its own garbage collection (README, "Throughput and GC").
+ENTRYPOINT ["node", "bin/sightline.js"]
 CMD ["start", "-c", "/etc/sightline/sightline.yaml"]

@@ -41,7 +41,7 @@ for who in naive sightline; do
     if [ "$who" = naive ]; then
       I[$who.$size]=$(count "$who" "$size" node bench/lib/proxies/node-naive.mjs --mode l4 --listen "$PPORT" --host 127.0.0.1 --target "127.0.0.1:$BPORT")
     else
-      I[$who.$size]=$(count "$who" "$size" node --initial-old-space-size=64 bench/sightline-l4.mjs "$PPORT" "$BPORT")
+      I[$who.$size]=$(count "$who" "$size" node bench/sightline-l4.mjs "$PPORT" "$BPORT")
     fi
   done
 done

@@ -17,7 +17,7 @@
 #
 # Environment:
 #   SIGHTLINE_TELEMETRY  on|off|metrics,logs,tracing: the adapter's --telemetry (default off)
-#   SIGHTLINE_NODE_ARGS  node flags for the proxy process (default --initial-old-space-size=64;
+#   SIGHTLINE_NODE_ARGS  node flags for the proxy process (default none, as users run it;
 #                        e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; even empty replaces the default)
 #   SIGHTLINE_LABEL      proxy name in tables (default sightline; select it with --proxies ...,NAME)
 #   KEEP_WORK=1          keep the run's temp dir (its path is printed)
@@ -94,9 +94,9 @@ trap cleanup EXIT
 TELEMETRY=${SIGHTLINE_TELEMETRY:-off}
 export SIGHTLINE_ADAPTER="$SNAP/bench/sightline-bench.mjs"
 export SIGHTLINE_TELEMETRY=$TELEMETRY
-# The deployment setting the CLI uses too (bin/sightline.js): a 64 MB initial old space keeps V8
-# from re-marking a small heap on every 64 MB of socket buffers (see README, "Throughput and GC").
-SIGHTLINE_DEFAULT_NODE_ARGS="--initial-old-space-size=64"
+# No node flags by default: Sightline paces its own GC (README, "Throughput and GC"), so the
+# benchmark starts node as a user would. SIGHTLINE_NODE_ARGS adds some (e.g. --trace-gc).
+SIGHTLINE_DEFAULT_NODE_ARGS=""
 export SIGHTLINE_NODE_ARGS=${SIGHTLINE_NODE_ARGS-$SIGHTLINE_DEFAULT_NODE_ARGS}
 # No proxy under test from a command template in this script (telemetry-cost.sh uses those).
 unset PROXY_CMD PROXY_CMD_L4 PROXY_CMD_SNI PROXY_CMD_HTTP PROXY_NAME PROXY_MODES PROXY_CONFIG_TEMPLATE || true

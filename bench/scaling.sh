@@ -38,7 +38,7 @@ cp "$HERE/scaling-put.mjs" "$SNAP/bench/scaling-put.mjs"
 [ -f "$ROOT/node_modules/ws/package.json" ] || die "run npm ci first (the harness's WebSocket clients use ws)"
 
 PUT="$SNAP/bench/scaling-put.mjs"
-cmd() { echo "exec '$NODE_BIN' --initial-old-space-size=64 '$PUT' --routes-json '{routes_json}' --workers $1"; }
+cmd() { echo "exec '$NODE_BIN' '$PUT' --routes-json '{routes_json}' --workers $1"; }
 export PROXY_NAME=sightline-w1
 C1=$(cmd 1)
 export PROXY_CMD_L4="$C1" PROXY_CMD_SNI="$C1" PROXY_CMD_HTTP="$C1"

@@ -174,7 +174,7 @@ async function main() {
         ],
       }),
     );
-    const proxy = spawn(process.execPath, ['--initial-old-space-size=64', path.join(root, 'bin/sightline.js'), 'start', '-c', cfg, '--workers', workers], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proxy = spawn(process.execPath, [path.join(root, 'bin/sightline.js'), 'start', '-c', cfg, '--workers', workers], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proxy.stdout.on('data', (d) => (out += d));
     for (let i = 0; i < 200 && !out.includes('listening on'); i++) await sleep(50);

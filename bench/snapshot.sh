@@ -8,6 +8,7 @@ cp -r "$ROOT/dist" "$SNAP/dist"
 cp "$ROOT/package.json" "$SNAP/package.json"
 ln -s "$ROOT/node_modules" "$SNAP/node_modules"
 cp "$HERE/sightline-bench.mjs" "$SNAP/bench/sightline-bench.mjs"
+cp -r "$ROOT/bin" "$SNAP/bin" # --via cli runs bin/sightline.js
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l | tr -d ' ')
 dist_time=$(date -r "$ROOT/dist/index.js" '+%Y-%m-%dT%H:%M:%S%z')

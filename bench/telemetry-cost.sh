@@ -22,7 +22,7 @@
 # (the on/off table first, then the harness's tables) and <name>.log (console output).
 #
 # Environment: SIGHTLINE_NODE_ARGS (node flags of
-# both variants; default --initial-old-space-size=64 as in run.sh), OTLP_PROTOCOL
+# both variants; default none, as in run.sh), OTLP_PROTOCOL
 # (http/protobuf (default) | http/json), SCRAPE_MS (default 1000; 0 = no scraping), PROFILE=1,
 # SIGHTLINE_TRACES_SAMPLER / SIGHTLINE_TRACES_SAMPLER_ARG (OTEL_TRACES_SAMPLER[_ARG] of the tracing variants; default
 # always_on), KEEP_WORK=1, SIGHTLINE_BUILD=1 (npm run build first; otherwise only when dist/ is missing).
@@ -124,7 +124,7 @@ fi
 # as extra PUTs of the same harness run (multi-put.mjs). A variant is on, off, or a '+' list of
 # metrics, logs, tracing (e.g. metrics+logs).
 ADAPTER="$SNAP/bench/sightline-bench.mjs"
-NODE_ARGS=${SIGHTLINE_NODE_ARGS---initial-old-space-size=64}
+NODE_ARGS=${SIGHTLINE_NODE_ARGS-}
 OTLP_PROTOCOL=${OTLP_PROTOCOL:-http/protobuf}
 for v in $(env | sed -n 's/^\(OTEL_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done # only the commands set OTEL_*
 variant_cmd() { # variant -> shell command template for the harness

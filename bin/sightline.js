@@ -1,9 +1,7 @@
-#!/usr/bin/env -S node --initial-old-space-size=64
+#!/usr/bin/env node
 // Entry point of the `sightline` command; the code lives in dist/ (npm run build).
-// The shebang's --initial-old-space-size=64 is a throughput setting, not a memory cap: with a
-// small initial old space V8 re-marks the heap on every 64 MB of socket buffers, which halves
-// bulk throughput (bench/README.md). Run as `node --initial-old-space-size=64 bin/sightline.js`
-// when invoking node directly.
+// No V8 flags are needed: the proxy paces its own garbage collection (src/core/buffer-gc.ts), so
+// `node bin/sightline.js`, this shebang and an embedding application get the same throughput.
 import { main } from '../dist/cli/main.js';
 
 main(process.argv).then(

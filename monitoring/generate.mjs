@@ -28,6 +28,7 @@ import { config, RUNBOOK_URL } from './config.mjs';
 import { dashboards, panelExpressions, renderDashboards, SCHEMA_VERSION } from './dashboards.mjs';
 import { ALERT_NAMES, recordNames, renderRules, rulesObject, runbookAnchor, selector } from './rules.mjs';
 import { formatDuration, leMatcher, metricNames, parseDuration } from './promql.mjs';
+import { renderKubernetes } from './kubernetes.mjs';
 
 export { config, RUNBOOK_URL, formatDuration, dashboards, panelExpressions, renderDashboards, SCHEMA_VERSION, ALERT_NAMES, recordNames, renderRules, rulesObject, runbookAnchor, selector, leMatcher, metricNames, parseDuration };
 
@@ -120,6 +121,7 @@ export function renderAll(c = config()) {
   const files = { [RULES_FILE]: renderRules(c) };
   for (const [name, text] of Object.entries(renderDashboards(c))) files[`${DASHBOARD_DIR}/${name}`] = text;
   Object.assign(files, renderProvisioning(c));
+  Object.assign(files, renderKubernetes(c)); // deploy/kubernetes/base/prometheusrule.yaml
   return files;
 }
 

@@ -5,6 +5,7 @@
  */
 import type net from 'node:net';
 import { once } from 'node:events';
+import { holdBufferGc } from './core/buffer-gc.js';
 import { channels, type ProxyEvent } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -68,6 +69,8 @@ export class SightlineProxy {
   readonly #ctx: ProxyContext;
   readonly #servers = new Map<number, net.Server>();
   #sweep: NodeJS.Timeout | null = null;
+  /** Releases this proxy's hold on the read-buffer GC pacer (src/core/buffer-gc.ts). */
+  #releaseBufferGc: (() => void) | null = null;
   readonly #sweeper: Sweeper;
   /** undefined: build one from `telemetry.logging` at start(); null: no logs. */
   #logger: Logger | null | undefined;
@@ -193,6 +196,7 @@ export class SightlineProxy {
       this.#sweep = setInterval(() => this.sweepTick(), Math.min(SWEEP_TICK_MS, sweepPeriod(this.#ctx.options)));
       this.#sweep.unref();
     }
+    this.#releaseBufferGc = holdBufferGc();
     publishProxy('started', { proxyId: this.#ctx.proxyId, ports: this.listeningPorts });
   }
 
@@ -231,6 +235,8 @@ export class SightlineProxy {
     for (const svc of ctx.services) svc.close();
     if (this.#sweep !== null) clearInterval(this.#sweep);
     this.#sweep = null;
+    this.#releaseBufferGc?.();
+    this.#releaseBufferGc = null;
     ctx.wheel.close();
     this.#started = false;
     publishProxy('stopped', { proxyId: ctx.proxyId });

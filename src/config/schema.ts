@@ -88,6 +88,11 @@ export const adminSchema = z
       .min(1, 'must not be empty')
       .optional()
       .describe("Bearer token required on every admin path except /healthz and /readyz (e.g. a Prometheus scrape job's authorization)."),
+    tokenFile: z
+      .string()
+      .min(1, 'must not be empty')
+      .optional()
+      .describe('The token read from this file at load and reload (a mounted Kubernetes Secret), surrounding whitespace trimmed; instead of token.'),
     // Observability-first: /metrics and /healthz are on unless switched off.
     enabled: z.boolean().default(true),
     // A non-loopback host without a token exposes client addresses: refused unless said out loud.
@@ -96,11 +101,14 @@ export const adminSchema = z
     allowedHosts: z.array(z.string().min(1, 'must not be empty')).default([]),
   })
   .superRefine((a, ctx) => {
-    if (a.enabled && a.token === undefined && !a.allowUnauthenticatedRemote && !isLoopbackHost(a.host)) {
+    if (a.token !== undefined && a.tokenFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'set token or tokenFile, not both' });
+    }
+    if (a.enabled && a.token === undefined && a.tokenFile === undefined && !a.allowUnauthenticatedRemote && !isLoopbackHost(a.host)) {
       ctx.addIssue({
         code: 'custom',
         path: ['host'],
-        message: `${JSON.stringify(a.host)} is not a loopback address: set admin.token, or admin.allowUnauthenticatedRemote: true to expose the admin API (client addresses, SNI) without one`,
+        message: `${JSON.stringify(a.host)} is not a loopback address: set admin.token (or admin.tokenFile), or admin.allowUnauthenticatedRemote: true to expose the admin API (client addresses, SNI) without one`,
       });
     }
   });

@@ -7,6 +7,7 @@ import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { validKeysAt, unknownKeyHint } from './hints.js';
 import { configErrorMap, flattenIssues, formatPath } from './issues.js';
 import { optionsSchema, routesSchema, type ResolvedOptions, type ResolvedRoute } from './schema.js';
+import { readAdminToken } from './admin-token.js';
 import { loadTlsMaterial } from './tls-material.js';
 
 /** Freezes plain objects and arrays all the way down; functions and binary data are left alone. */
@@ -47,8 +48,14 @@ export function validateOptions(input: unknown, source?: string): ResolvedOption
   const result = optionsSchema.safeParse(input, PARSE_PARAMS);
   if (!result.success) throw new ConfigError(toConfigIssues(optionsSchema, result.error.issues, []), source);
   // Certificates, keys and CAs are read and checked now, never on the data path.
-  const tlsIssues = loadTlsMaterial(result.data.routes, ['routes']);
-  if (tlsIssues.length > 0) throw new ConfigError(tlsIssues, source);
+  const issues = loadTlsMaterial(result.data.routes, ['routes']);
+  const admin = result.data.admin;
+  if (admin?.tokenFile !== undefined) {
+    const r = readAdminToken(admin.tokenFile);
+    if ('issue' in r) issues.push(r.issue);
+    else admin.token = r.token;
+  }
+  if (issues.length > 0) throw new ConfigError(issues, source);
   return deepFreeze(result.data);
 }
 

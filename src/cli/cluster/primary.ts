@@ -20,11 +20,6 @@ export { workerCount } from './worker-count.js';
 
 /** Past the drain window, a worker that has not exited is killed. */
 const EXIT_GRACE_MS = 5_000;
-/**
- * V8's initial old space for workers (bench/README.md: a small one re-marks the heap on every
- * 64 MB of socket buffers). The bin's shebang sets it for the primary; workers get their own.
- */
-const WORKER_EXEC_ARGV = ['--initial-old-space-size=64'];
 
 /** `workers` (CLI flag or config) as a count: 'auto' = the cores this process may use. */
 interface Out {
@@ -49,7 +44,8 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
     logger,
   });
 
-  const execArgv = [...process.execArgv, ...WORKER_EXEC_ARGV.filter((a) => !process.execArgv.some((x) => x.startsWith(a.split('=')[0]!)))];
+  // Workers run with the primary's node flags and no others: each paces its own GC (core/buffer-gc.ts).
+  const execArgv = [...process.execArgv];
   let settle: (v: { ok: true; ports: readonly number[] } | { ok: false; error: string }) => void = () => {};
   const started = new Promise<{ ok: true; ports: readonly number[] } | { ok: false; error: string }>((r) => (settle = r));
   // What every worker runs (updated by each complete reload); restarted workers load it too.

@@ -48,7 +48,7 @@ describe('unknown keys', () => {
 
   it('a key far from every valid key lists the valid keys instead', () => {
     const issue = issueAt({ routes: [], admin: { zzzzzzzz: 1 } }, 'admin.zzzzzzzz');
-    expect(issue.hint).toBe('valid keys: host, port, token, enabled, allowUnauthenticatedRemote, allowedHosts');
+    expect(issue.hint).toBe('valid keys: host, port, token, tokenFile, enabled, allowUnauthenticatedRemote, allowedHosts');
   });
 
   it('suggests keys of the union member the object resembles', () => {
