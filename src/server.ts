@@ -230,6 +230,7 @@ export class SightlineProxy {
     }
     ctx.options = Object.freeze({ ...ctx.options, routes: resolved });
     ctx.table = table;
+    this.#telemetry?.reconfigure(ctx.options);
     if (this.#started) {
       for (const [p, s] of this.#servers) {
         if (!wanted.has(p)) {

@@ -196,6 +196,9 @@ export class PatternDetector {
       if (shared) {
         // The age cluster a little below the period is the same closes: the shared timer explains it.
         if (a !== null && this.#overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = null;
+        // So is an age cluster reported while the evidence was undecided.
+        const age = st.age?.pattern;
+        if (age !== undefined && age.undecided !== null && Math.abs(w.measured.periodMs - age.periodMs) <= promptReconnect(w.measured.periodMs) + periodTolerance(age.periodMs)) st.age = null;
         const p = namePattern(w.measured);
         st.aligned = this.#merge(st.aligned, p, now, periodTolerance(p.periodMs), out);
       } else {

@@ -17,6 +17,7 @@ import type { Clock } from '../core/clock.js';
 import type { ResolvedOptions } from '../config/schema.js';
 import type { LogSubscription } from './logger.js';
 import { startMetrics, type Metrics, type MetricsSource } from './metrics.js';
+import { configuredTimers } from './configured-timers.js';
 import { PatternDetector, type DetectedPattern } from './patterns.js';
 import type { Tracing } from './tracing.js';
 
@@ -46,6 +47,8 @@ export interface Telemetry {
   recentCloses(): { bucketMs: number; buckets: Array<{ start: number; byReason: Record<string, number> }> };
   /** From the proxy's sweep tick: trace segments, refusal summaries. */
   sweep(now: number): void;
+  /** The routes changed (reload): the detector names Sightline's own timers from the new config. */
+  reconfigure(options: ResolvedOptions): void;
   close(): Promise<void>;
 }
 
@@ -54,7 +57,7 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
   const clock = d.clock;
   // The proxy's own kills land up to one sweep period after their deadline.
   const sweepMs = Math.min(d.options.lifecycle.activitySampleInterval, d.options.inactivityCheckInterval);
-  const patterns = t.patterns.enabled ? new PatternDetector({ localSlackMs: sweepMs }) : null;
+  const patterns = t.patterns.enabled ? new PatternDetector({ localSlackMs: sweepMs, timers: configuredTimers(d.options) }) : null;
   const standing = (): readonly DetectedPattern[] => patterns?.snapshot(clock.now()) ?? [];
 
   // Tracing first: it owns the span contexts the others read (see header).
@@ -142,6 +145,9 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
     recentCloses() {
       const now = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS;
       return { bucketMs: BUCKET_MS, buckets: recent.filter((b) => b.start > now - KEEP * BUCKET_MS).map((b) => ({ start: b.start, byReason: { ...b.byReason } })) };
+    },
+    reconfigure(options) {
+      patterns?.setTimers(configuredTimers(options));
     },
     sweep(now) {
       tracing?.sweep(now);
