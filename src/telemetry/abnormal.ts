@@ -52,7 +52,7 @@ export function abnormalVerdict(byReason: Readonly<Record<string, number>>): { a
 }
 
 /** What an abnormal reason usually means, and where to look. */
-const MEANING: Readonly<Record<string, string>> = {
+export const ABNORMAL_MEANING: Readonly<Record<string, string>> = {
   heartbeat_timeout: 'WebSocket clients stopped answering pings (gone without a FIN: mobile networks, sleeping laptops, a middlebox that drops pings or idle flows)',
   half_zombie: 'one side went away and the other stayed silent past the half-zombie grace (a peer that never closes its half, or a NAT/LB that dropped the flow silently)',
   stuck: 'the client spoke and the backend never answered (an overloaded or wedged backend, or a protocol mismatch on this route)',
@@ -64,6 +64,8 @@ const MEANING: Readonly<Record<string, string>> = {
   client_error: 'socket errors on the client side (EPIPE, keep-alive probe timeouts)',
   ws_abnormal_close: 'WebSockets ended without a close frame (what browsers report as 1006)',
 };
+
+export const abnormalMeaning = (reason: string): string => ABNORMAL_MEANING[reason] ?? `see docs/close-reasons.md (${reason})`;
 
 interface RouteAbn {
   readonly at: Float64Array;
@@ -149,7 +151,7 @@ export class AbnormalTracker {
     const own = timers.find((t) => t.reason === top);
     const culprits: string[] = [];
     if (own !== undefined) culprits.push(`Sightline's own \`${own.setting}\` on route ${route} decided (reason ${top})`);
-    for (const r of Object.keys(v.reasons).sort((a, b) => v.reasons[b]! - v.reasons[a]!)) culprits.push(`${r}: ${MEANING[r] ?? 'see docs/close-reasons.md'}`);
+    for (const r of Object.keys(v.reasons).sort((a, b) => v.reasons[b]! - v.reasons[a]!)) culprits.push(`${r}: ${abnormalMeaning(r)}`);
     const pct = Math.round(v.share * 100);
     const list = Object.entries(v.reasons).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
     const summary =

@@ -50,7 +50,7 @@
 import { AbnormalTracker } from './abnormal.js';
 import type { ConfiguredTimer } from './configured-timers.js';
 import type { PatternTimer } from './fingerprints.js';
-import { fmtAt, namePattern, type Measured } from './pattern-naming.js';
+import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
 import { LOCAL_BIT, Ring, chainFrom, lowerBound, periodTolerance, poissonTail, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
@@ -158,7 +158,7 @@ export class PatternDetector {
     if (!Number.isFinite(s.at) || !Number.isFinite(s.durationMs)) return NONE;
     const timers = this.#timers.get(s.route) ?? NO_TIMERS;
     const abnormal = this.#abnormal.observe(s, timers);
-    const out: DetectedPattern[] = abnormal === null ? [] : [abnormal];
+    const out: DetectedPattern[] = abnormal === null || this.#explained(abnormal) ? [] : [abnormal];
     if (!(s.durationMs >= this.#minDurationMs)) return out.length === 0 ? NONE : out;
     let st = this.#routes.get(s.route);
     if (st !== undefined) this.#routes.delete(s.route);
@@ -227,8 +227,18 @@ export class PatternDetector {
       st.age = this.#live(st.age, now, out);
       st.aligned = this.#live(st.aligned, now, out);
     }
-    this.#abnormal.snapshot(now, out);
+    const abnormal: DetectedPattern[] = [];
+    this.#abnormal.snapshot(now, abnormal);
+    for (const p of abnormal) if (!this.#explained(p)) out.push(p);
     return out;
+  }
+
+  /** An abnormal-reason finding whose reason a standing periodic pattern of the route already names. */
+  #explained(p: DetectedPattern): boolean {
+    const st = this.#routes.get(p.route);
+    if (st === undefined) return false;
+    const top = topReason(p.reasons);
+    return [st.age, st.aligned].some((s) => s !== null && s.lastSeen >= p.firstSeen - expiryMs(s.pattern) && topReason(s.pattern.reasons) === top);
   }
 
   #live(s: Standing | null, now: number, out: DetectedPattern[]): Standing | null {

@@ -21,6 +21,13 @@ export interface PatternFact {
   readonly summary?: string;
   readonly firstSeen?: number;
   readonly lastSeen?: number;
+  /** Sightline's own setting that decided, the age measured when the period is that setting's value. */
+  readonly setting?: string | null;
+  readonly measuredMs?: number | null;
+  /** When a per-connection and a shared timer both fit: the observation that would decide. */
+  readonly undecided?: string | null;
+  /** No known product default at the period: the timers configured on the route. */
+  readonly timersOnPath?: readonly string[];
 }
 
 export interface CloseCount {
