@@ -27,8 +27,8 @@
  * burst is a window of ≥ 3 closes that is improbable (Poisson tail ≤ 3e-5) for the close rate of
  * both the 5 s and the 30 s around it: a kill is sharp, so busy traffic and smooth close-rate peaks
  * (clients that connect together, cron jobs) make no bursts. A burst is mixed when its connections
- * are of different ages (a quarter of them, at least 2, more than 2 s from its median age), uniform
- * otherwise. It is a pattern when ≥ 3 bursts
+ * are of different ages (more than 2 s apart once the youngest and the oldest are set aside, from
+ * 5 closes up), uniform otherwise. It is a pattern when ≥ 3 bursts
  * (not necessarily adjacent: pooled connections interleave) fall on an arithmetic progression
  * (every pair of bursts, 1, 2 or 3 periods apart, seeds one; one missing slot in a row is allowed,
  * 2/3 of the slots must hold a burst), each interval within max(1 s, 5 %) of the median, with
@@ -364,8 +364,10 @@ export class PatternDetector {
       for (let k = 0; k < n; k++) if (ring.at[k]! >= from && ring.at[k]! <= to) ages.push(ring.dur[k]!);
       ages.sort((x, y) => x - y);
       const medianAge = ages[ages.length >> 1]!;
-      const apart = ages.filter((v) => Math.abs(v - medianAge) > BURST_MIN_AGE_SPREAD_MS).length;
-      bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size, mixed: apart >= Math.max(2, ages.length / 4), medianAge });
+      // One stray close (background traffic) must not make a burst mixed: trim one at each end.
+      const trim = ages.length >= 5 ? 1 : 0;
+      const mixed = ages[ages.length - 1 - trim]! - ages[trim]! > BURST_MIN_AGE_SPREAD_MS;
+      bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size, mixed, medianAge });
       i = j + 1;
     }
     return bursts;

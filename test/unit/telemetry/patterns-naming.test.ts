@@ -91,6 +91,18 @@ describe('wall-clock timers whatever the reconnect delay', () => {
     expect(Math.abs(snap[0]!.periodMs - 8_000)).toBeLessThanOrEqual(800);
   });
 
+  for (const seed of [13, 14, 15]) {
+    it(`short period (7 s) with reconnects spread over 0–3 s (seed ${seed}): wall-clock, not an age cluster below it`, () => {
+      const rng = mulberry32(seed);
+      const closes = wallClock(rng, { clients: 10, periodMs: 7_000, kills: 6, delay: () => rng() * 3_000 });
+      const det = new PatternDetector();
+      feed(det, closes);
+      const snap = det.snapshot(lastAt(closes));
+      expect(kinds(snap)).toEqual(['wall-clock-aligned']);
+      expect(Math.abs(snap[0]!.periodMs - 7_000)).toBeLessThanOrEqual(700);
+    });
+  }
+
   it('stays wall-clock once the ring holds only same-age bursts (the first kill long gone)', () => {
     const rng = mulberry32(10);
     const closes = wallClock(rng, { clients: 12, periodMs: 30_000, kills: 40, delay: () => 20 + rng() * 100 });
