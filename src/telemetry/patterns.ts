@@ -23,7 +23,7 @@
  * Idle-at-close names the timer: most closes silent for their whole life (idle ≈ age) →
  * 'idle-timeout'; few → 'age-cap' (something flowed just before the kill); else 'unknown'.
  *
- * Wall-clock-aligned (a shared timer): sort close instants and slide a 1 s window over them. A
+ * Wall-clock-aligned (a shared timer, pattern-bursts.ts): sort close instants and slide a 1 s window over them. A
  * burst is a window of ≥ 3 closes that is improbable (Poisson tail ≤ 3e-5) for the close rate of
  * both the 5 s and the 30 s around it: a kill is sharp, so busy traffic and smooth close-rate peaks
  * (clients that connect together, cron jobs) make no bursts. A burst is mixed when its connections
@@ -51,26 +51,16 @@ import { AbnormalTracker } from './abnormal.js';
 import type { ConfiguredTimer } from './configured-timers.js';
 import type { PatternTimer } from './fingerprints.js';
 import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
-import { LOCAL_BIT, Ring, chainFrom, lowerBound, periodTolerance, poissonTail, type Members } from './pattern-ring.js';
+import { BURST_MIN_AGE_SPREAD_MS, MIN_PERIOD_MS, bestChain, findBursts } from './pattern-bursts.js';
+import { LOCAL_BIT, Ring, periodTolerance, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
 export type { CloseSample, DetectedPattern, PatternDetectorOptions, PatternKind } from './pattern-types.js';
 
 const NONE: readonly DetectedPattern[] = Object.freeze([]);
 const TEN_MINUTES_MS = 600_000;
-/** A burst: ≥ 3 closes within 1 s; mixed when its connections' ages lie more than 2 s apart... */
-const BURST_WINDOW_MS = 1_000;
-const BURST_MIN_CLOSES = 3;
-const BURST_MIN_AGE_SPREAD_MS = 2_000;
 /** Uniform bursts of age A every P fit prompt reconnects when P − A (the reconnect delay) is within this. */
 const promptReconnect = (p: number): number => Math.max(3_000, 0.2 * p);
-/** ...and improbable (Poisson tail) for the close rate of the 5 s and of the 30 s either side. */
-const BURST_ALPHA = 3e-5;
-const SHARP_MS = 5_000;
-const BACKGROUND_MS = 30_000;
-/** Closes per burst window assumed at least, however quiet the route. */
-const MIN_BACKGROUND = 0.02;
-const MIN_PERIOD_MS = 5_000;
 const MAX_BURSTS = 64;
 
 /** Width of an age cluster at age `v` (ms). */
@@ -102,14 +92,6 @@ interface Alignment {
   readonly ageSpreadMs: number;
 }
 
-interface Burst {
-  readonly from: number;
-  readonly to: number;
-  readonly mid: number;
-  readonly size: number;
-  readonly mixed: boolean;
-  readonly medianAge: number;
-}
 
 const NO_TIMERS: readonly ConfiguredTimer[] = Object.freeze([]);
 
@@ -346,64 +328,16 @@ export class PatternDetector {
     return silentShare >= 0.75 ? 'idle-timeout' : silentShare <= 0.25 ? 'age-cap' : 'unknown';
   }
 
-  /** Sharp, improbable bursts of closes, each with its connections' ages. */
-  #bursts(ring: Ring, ts: Float64Array, n: number): Burst[] {
-    const bursts: Burst[] = [];
-    const ages: number[] = [];
-    for (let i = 0, j = 0; i < n; ) {
-      if (j < i) j = i;
-      while (j + 1 < n && ts[j + 1]! - ts[i]! <= BURST_WINDOW_MS) j++;
-      const size = j - i + 1;
-      if (size < BURST_MIN_CLOSES || !this.#improbable(ts, n, i, j)) {
-        i++;
-        continue;
-      }
-      const from = ts[i]!;
-      const to = ts[j]!;
-      ages.length = 0;
-      for (let k = 0; k < n; k++) if (ring.at[k]! >= from && ring.at[k]! <= to) ages.push(ring.dur[k]!);
-      ages.sort((x, y) => x - y);
-      const medianAge = ages[ages.length >> 1]!;
-      // One stray close (background traffic) must not make a burst mixed: trim one at each end.
-      const trim = ages.length >= 5 ? 1 : 0;
-      const mixed = ages[ages.length - 1 - trim]! - ages[trim]! > BURST_MIN_AGE_SPREAD_MS;
-      bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size, mixed, medianAge });
-      i = j + 1;
-    }
-    return bursts;
-  }
-
   #alignment(route: string, ring: Ring, timers: readonly ConfiguredTimer[]): Alignment | null {
     const n = ring.length;
     const t = this.#a;
     for (let i = 0; i < n; i++) t[i] = ring.at[i]!;
     const ts = t.subarray(0, n).sort();
     if (ts[n - 1]! - ts[0]! < 2 * MIN_PERIOD_MS) return null;
-    const bursts = this.#bursts(ring, ts, n);
+    const bursts = findBursts(ring, ts, n);
     if (bursts.length < 3) return null;
     const b = bursts.slice(-MAX_BURSTS);
-    const mids = b.map((x) => x.mid);
-    let best: { chain: number[]; period: number; spread: number; closes: number } | null = null;
-    for (let i = 0; i < b.length; i++) {
-      for (let j = i + 1; j < b.length; j++) {
-        // The pair may be 1, 2 or 3 periods apart (a burst can be hidden by traffic or missing).
-        for (let q = 1; q <= 3; q++) {
-          const step = (mids[j]! - mids[i]!) / q;
-          if (step < MIN_PERIOD_MS) break;
-          const c = chainFrom(mids, i, step);
-          if (c === null) continue;
-          const closes = c.chain.reduce((acc, k) => acc + b[k]!.size, 0);
-          if (closes < this.#minCount) continue;
-          if (
-            best === null ||
-            c.chain.length > best.chain.length ||
-            (c.chain.length === best.chain.length && (closes > best.closes || (closes === best.closes && c.spread < best.spread)))
-          ) {
-            best = { ...c, closes };
-          }
-        }
-      }
-    }
+    const best = bestChain(b, this.#minCount);
     if (best === null) return null;
     const chain = best.chain.map((k) => b[k]!);
     // Uniform bursts of different ages: the first kill found connections younger than the rest.
@@ -433,23 +367,6 @@ export class PatternDetector {
       bursts: best.chain.length,
     };
     return { measured, inBursts, verdict: shared ? 'shared' : 'undecided', ageMs, ageSpreadMs };
-  }
-
-  /** Closes ts[i..j] (one window) are improbable for the close rate of the minute around them. */
-  #improbable(ts: Float64Array, n: number, i: number, j: number): boolean {
-    const size = j - i + 1;
-    const mu = Math.max(this.#background(ts, n, i, size, SHARP_MS), this.#background(ts, n, i, size, BACKGROUND_MS), MIN_BACKGROUND);
-    return poissonTail(size, mu) <= BURST_ALPHA;
-  }
-
-  /** Closes expected in one burst window from the rate within `side` ms either side of it. */
-  #background(ts: Float64Array, n: number, i: number, size: number, side: number): number {
-    const from = ts[i]! - side;
-    const to = ts[i]! + BURST_WINDOW_MS + side;
-    const others = lowerBound(ts, n, to) - lowerBound(ts, n, from) - size;
-    // The time counted over, clipped to what the ring still holds.
-    const covered = Math.min(ts[n - 1]!, to) - Math.max(ts[0]!, from) - BURST_WINDOW_MS;
-    return (others * BURST_WINDOW_MS) / Math.max(covered, BURST_WINDOW_MS);
   }
 
   #collect(ring: Ring, member: (k: number) => boolean): Members {
