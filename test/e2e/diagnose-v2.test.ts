@@ -143,6 +143,21 @@ describe('diagnosis v2 through a real proxy', () => {
     expect(r.out).toContain('the setting that decided: `inactivityTimeout: 3000` on route own-idle');
   }, 30_000);
 
+  it("a route reload tells the detector the new route's timers", async () => {
+    const port = await freePort();
+    const p = await proxy([tcpRoute('old', port, 1)]);
+    await p.proxy.updateRoutes([
+      { name: 'new', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 1 }, protocol: 'http', websocket: { pingInterval: 900, pingTimeout: 100 } } },
+    ] as Routes);
+    const det = p.proxy.telemetry!.patterns!;
+    const now = Date.now();
+    for (let i = 0; i < 12; i++) {
+      det.observe({ route: 'new', at: now + i * 100, durationMs: 1_000, idleAtCloseMs: 1_000, initiator: 'proxy', local: true, reason: 'heartbeat_timeout' });
+    }
+    const [f] = det.snapshot(now + 2_000).filter((x) => x.kind === 'abnormal-reason');
+    expect(f?.setting).toBe('websocket.pingInterval: 900 + pingTimeout: 100');
+  });
+
   it('WebSocket clients that stop answering pings: an abnormal-closes finding, exit 1, naming the heartbeat setting', async () => {
     const server = http.createServer();
     const wss = new WebSocketServer({ server });
