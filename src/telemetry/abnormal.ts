@@ -18,7 +18,7 @@
  */
 import { ALL_CLOSE_REASONS, CloseReason, isAbnormal, isRejection, type CloseReason as Reason } from '../core/close-reasons.js';
 import type { ConfiguredTimer } from './configured-timers.js';
-import { INITIATORS, LOCAL_BIT, type Members } from './pattern-ring.js';
+import { INITIATORS, LOCAL_BIT, touchRoute, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern } from './pattern-types.js';
 import { topReason, whoClosed } from './pattern-naming.js';
 
@@ -89,16 +89,15 @@ export class AbnormalTracker {
 
   /** Count one close (any duration); returns the finding when it first stands or its top reason changes. */
   observe(s: CloseSample, timers: readonly ConfiguredTimer[]): DetectedPattern | null {
-    let st = this.#routes.get(s.route);
-    if (st !== undefined) this.#routes.delete(s.route);
-    else {
-      if (this.#routes.size >= this.#maxRoutes) {
-        const oldest = this.#routes.keys().next();
-        if (oldest.done !== true) this.#routes.delete(oldest.value);
-      }
-      st = { at: new Float64Array(RING), code: new Uint8Array(RING), flags: new Uint8Array(RING), n: 0, head: 0, seen: 0, standing: null };
-    }
-    this.#routes.set(s.route, st);
+    const st = touchRoute(this.#routes, s.route, this.#maxRoutes, (): RouteAbn => ({
+      at: new Float64Array(RING),
+      code: new Uint8Array(RING),
+      flags: new Uint8Array(RING),
+      n: 0,
+      head: 0,
+      seen: 0,
+      standing: null,
+    }));
     const i = st.n < RING ? st.n++ : st.head;
     if (st.n === RING && i === st.head) st.head = (st.head + 1) % RING;
     const code = ALL_CLOSE_REASONS.indexOf(s.reason as Reason);

@@ -52,7 +52,7 @@ import type { ConfiguredTimer } from './configured-timers.js';
 import type { PatternTimer } from './fingerprints.js';
 import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
 import { BURST_MIN_AGE_SPREAD_MS, MIN_PERIOD_MS, bestChain, findBursts } from './pattern-bursts.js';
-import { LOCAL_BIT, Ring, periodTolerance, type Members } from './pattern-ring.js';
+import { LOCAL_BIT, Ring, periodTolerance, touchRoute, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
 export type { CloseSample, DetectedPattern, PatternDetectorOptions, PatternKind } from './pattern-types.js';
@@ -142,16 +142,7 @@ export class PatternDetector {
     const abnormal = this.#abnormal.observe(s, timers);
     const out: DetectedPattern[] = abnormal === null || this.#explained(abnormal) ? [] : [abnormal];
     if (!(s.durationMs >= this.#minDurationMs)) return out.length === 0 ? NONE : out;
-    let st = this.#routes.get(s.route);
-    if (st !== undefined) this.#routes.delete(s.route);
-    else {
-      if (this.#routes.size >= this.#maxRoutes) {
-        const oldest = this.#routes.keys().next();
-        if (oldest.done !== true) this.#routes.delete(oldest.value);
-      }
-      st = { ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null };
-    }
-    this.#routes.set(s.route, st);
+    const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({ ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null }));
     st.ring.push(s);
     const age = st.age;
     if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {

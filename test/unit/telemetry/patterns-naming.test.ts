@@ -8,17 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PatternDetector, type CloseSample, type DetectedPattern } from '../../../src/telemetry/patterns.js';
 import { TimerFamily } from '../../../src/telemetry/fingerprints.js';
 import type { ConfiguredTimer } from '../../../src/telemetry/configured-timers.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../helpers/prng.js';
 
 const T0 = 1_700_000_040_000;
 
