@@ -30,6 +30,8 @@ const RING = 128;
 /** Abnormal closes that are nobody's intent: the set the tracker counts. */
 const POLICY: ReadonlySet<string> = new Set<string>([CloseReason.Shutdown, CloseReason.Inactivity, CloseReason.Lifetime, CloseReason.SocketTimeout]);
 const KNOWN: ReadonlySet<string> = new Set<string>(ALL_CLOSE_REASONS);
+/** Reason → its index in ALL_CLOSE_REASONS (the ring stores indices). */
+const CODE: ReadonlyMap<string, number> = new Map(ALL_CLOSE_REASONS.map((r, i) => [r, i]));
 
 export function countsAsAbnormal(reason: string): boolean {
   return KNOWN.has(reason) && isAbnormal(reason as Reason) && !isRejection(reason as Reason) && !POLICY.has(reason);
@@ -79,8 +81,12 @@ interface RouteAbn {
 
 const NO_REASON = 255;
 
+/** Per reason index: 1 abnormal (counted), 2 a refusal (not a close of carried traffic), 0 otherwise. */
+const ABNORMAL_CODE: Uint8Array = Uint8Array.from(ALL_CLOSE_REASONS, (r) => (isRejection(r) ? 2 : countsAsAbnormal(r) ? 1 : 0));
+
 export class AbnormalTracker {
   readonly #routes = new Map<string, RouteAbn>();
+  readonly #counts = new Int32Array(ALL_CLOSE_REASONS.length);
   readonly #maxRoutes: number;
 
   constructor(maxRoutes: number) {
@@ -100,12 +106,15 @@ export class AbnormalTracker {
     }));
     const i = st.n < RING ? st.n++ : st.head;
     if (st.n === RING && i === st.head) st.head = (st.head + 1) % RING;
-    const code = ALL_CLOSE_REASONS.indexOf(s.reason as Reason);
+    const code = CODE.get(s.reason);
+    const abnormal = code !== undefined && ABNORMAL_CODE[code] === 1;
     st.at[i] = s.at;
-    st.code[i] = code < 0 ? NO_REASON : code;
+    st.code[i] = code ?? NO_REASON;
     st.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0);
-    // Analyse on every abnormal close, and now and then to let a finding lapse.
-    if (!countsAsAbnormal(s.reason) && (++st.seen & 15) !== 0 && st.standing === null) return null;
+    // Analyse on each abnormal close until a finding stands, then on every 8th close (its counts
+    // refresh, it lapses): a busy broken route costs one pass over the ring per 8 closes.
+    const seen = ++st.seen;
+    if (st.standing === null ? !abnormal && (seen & 15) !== 0 : (seen & 7) !== 0) return null;
     const found = this.#analyse(s.route, st, s.at, timers);
     const prev = st.standing;
     st.standing = found;
@@ -128,17 +137,27 @@ export class AbnormalTracker {
   }
 
   #analyse(route: string, st: RouteAbn, now: number, timers: readonly ConfiguredTimer[]): DetectedPattern | null {
-    const byReason: Record<string, number> = {};
+    // Counting by reason index first: the verdict is cheap, the finding is built only when it holds.
+    const counts = this.#counts.fill(0);
+    let total = 0;
+    let abnormal = 0;
     for (let k = 0; k < st.n; k++) {
-      if (now - st.at[k]! > ABNORMAL_WINDOW_MS || st.code[k] === NO_REASON) continue;
-      const r = ALL_CLOSE_REASONS[st.code[k]!]!;
-      byReason[r] = (byReason[r] ?? 0) + 1;
+      const c = st.code[k]!;
+      if (now - st.at[k]! > ABNORMAL_WINDOW_MS || c === NO_REASON || ABNORMAL_CODE[c] === 2) continue;
+      counts[c]!++;
+      total++;
+      abnormal += ABNORMAL_CODE[c]!;
     }
+    if (abnormal < ABNORMAL_MIN_COUNT || abnormal < ABNORMAL_MIN_SHARE * total) return null;
+    const byReason: Record<string, number> = {};
+    counts.forEach((n, c) => {
+      if (n > 0) byReason[ALL_CLOSE_REASONS[c]!] = n;
+    });
     const v = abnormalVerdict(byReason);
     if (v === null) return null;
     const m: Members = { count: 0, silent: 0, local: 0, firstSeen: Infinity, lastSeen: -Infinity, byInitiator: [0, 0, 0], reasons: v.reasons };
     for (let k = 0; k < st.n; k++) {
-      if (now - st.at[k]! > ABNORMAL_WINDOW_MS || st.code[k] === NO_REASON || !countsAsAbnormal(ALL_CLOSE_REASONS[st.code[k]!]!)) continue;
+      if (now - st.at[k]! > ABNORMAL_WINDOW_MS || st.code[k] === NO_REASON || ABNORMAL_CODE[st.code[k]!] !== 1) continue;
       m.count++;
       if ((st.flags[k]! & LOCAL_BIT) !== 0) m.local++;
       m.byInitiator[st.flags[k]! & 3]!++;
