@@ -167,8 +167,10 @@ export class PatternDetector {
         w.verdict === 'shared' ||
         (cur !== null && now - cur.lastSeen <= expiryMs(cur.pattern) && Math.abs(cur.pattern.periodMs - w.measured.periodMs) <= periodTolerance(w.measured.periodMs));
       if (shared) {
-        // The age cluster a little below the period is the same closes: the shared timer explains it.
-        if (a !== null && this.#overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = null;
+        // The age cluster a little below the period is the same closes: the shared timer explains
+        // it. Not Sightline's own kills: they land on its sweep's ticks, and their reason names the timer.
+        const own = a !== null && a.measured.members.local * 2 > a.measured.members.count;
+        if (a !== null && !own && this.#overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = null;
         // So is an age cluster reported while the evidence was undecided.
         const age = st.age?.pattern;
         if (age !== undefined && age.undecided !== null && Math.abs(w.measured.periodMs - age.periodMs) <= promptReconnect(w.measured.periodMs) + periodTolerance(age.periodMs)) st.age = null;
