@@ -3,8 +3,8 @@
  * each with its connections' ages, and the longest arithmetic progression of them.
  *
  * A burst is a window of ≥ 3 closes within 1 s that is improbable (Poisson tail ≤ 3e-5) for the
- * close rate of both the 5 s and the 30 s around it: a kill is sharp, so busy traffic and smooth
- * close-rate peaks make no bursts.
+ * close rate of both the 5 s and the 30 s around it (other sharp windows aside): a kill is sharp,
+ * so busy traffic and smooth close-rate peaks make no bursts.
  */
 import { Ring, chainFrom, lowerBound, poissonTail } from './pattern-ring.js';
 
@@ -29,35 +29,51 @@ export interface Burst {
   readonly medianAge: number;
 }
 
-/** Closes expected in one burst window from the rate within `side` ms either side of it. */
-function background(ts: Float64Array, n: number, i: number, size: number, side: number): number {
+/**
+ * Closes expected in one burst window from the rate within `side` ms either side of ts[i..i+size),
+ * not counting closes of other sharp windows (`inSharp`: prefix counts over ts): at short periods
+ * the 30 s around a burst holds its neighbours, which are no background.
+ */
+function background(ts: Float64Array, n: number, i: number, size: number, side: number, inSharp: Int32Array | null): number {
   const from = ts[i]! - side;
   const to = ts[i]! + BURST_WINDOW_MS + side;
-  const others = lowerBound(ts, n, to) - lowerBound(ts, n, from) - size;
+  const lo = lowerBound(ts, n, from);
+  const hi = lowerBound(ts, n, to);
+  const sharp = inSharp === null ? size : inSharp[hi]! - inSharp[lo]!;
+  const others = hi - lo - sharp;
   // The time counted over, clipped to what the ring still holds.
   const covered = Math.min(ts[n - 1]!, to) - Math.max(ts[0]!, from) - BURST_WINDOW_MS;
   return (others * BURST_WINDOW_MS) / Math.max(covered, BURST_WINDOW_MS);
 }
 
-/** Closes ts[i..j] (one window) are improbable for the close rate of the minute around them. */
-function improbable(ts: Float64Array, n: number, i: number, j: number): boolean {
-  const size = j - i + 1;
-  const mu = Math.max(background(ts, n, i, size, SHARP_MS), background(ts, n, i, size, BACKGROUND_MS), MIN_BACKGROUND);
-  return poissonTail(size, mu) <= BURST_ALPHA;
-}
+const improbable = (size: number, mu: number): boolean => poissonTail(size, Math.max(mu, MIN_BACKGROUND)) <= BURST_ALPHA;
 
-/** Sharp, improbable bursts among the sorted close instants `ts[0..n)`, each with its connections' ages. */
+/**
+ * Sharp, improbable bursts among the sorted close instants `ts[0..n)`, each with its connections'
+ * ages. First the windows improbable for the 5 s around them (sharp), then those of them also
+ * improbable for the 30 s around them, less the other sharp windows.
+ */
 export function findBursts(ring: Ring, ts: Float64Array, n: number): Burst[] {
-  const bursts: Burst[] = [];
-  const ages: number[] = [];
+  const sharp: Array<[number, number]> = [];
   for (let i = 0, j = 0; i < n; ) {
     if (j < i) j = i;
     while (j + 1 < n && ts[j + 1]! - ts[i]! <= BURST_WINDOW_MS) j++;
     const size = j - i + 1;
-    if (size < BURST_MIN_CLOSES || !improbable(ts, n, i, j)) {
+    if (size < BURST_MIN_CLOSES || !improbable(size, background(ts, n, i, size, SHARP_MS, null))) {
       i++;
       continue;
     }
+    sharp.push([i, j]);
+    i = j + 1;
+  }
+  const inSharp = new Int32Array(n + 1);
+  for (const [i, j] of sharp) for (let k = i; k <= j; k++) inSharp[k + 1] = 1;
+  for (let k = 0; k < n; k++) inSharp[k + 1]! += inSharp[k]!;
+  const bursts: Burst[] = [];
+  const ages: number[] = [];
+  for (const [i, j] of sharp) {
+    const size = j - i + 1;
+    if (!improbable(size, background(ts, n, i, size, BACKGROUND_MS, inSharp))) continue;
     const from = ts[i]!;
     const to = ts[j]!;
     ages.length = 0;
@@ -67,7 +83,6 @@ export function findBursts(ring: Ring, ts: Float64Array, n: number): Burst[] {
     const trim = ages.length >= 5 ? 1 : 0;
     const mixed = ages[ages.length - 1 - trim]! - ages[trim]! > BURST_MIN_AGE_SPREAD_MS;
     bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size, mixed, medianAge: ages[ages.length >> 1]! });
-    i = j + 1;
   }
   return bursts;
 }
