@@ -93,6 +93,20 @@ describe('wall-clock timers whatever the reconnect delay', () => {
     });
   }
 
+  it('a 7 s timer is named at its third kill: neighbouring bursts are not background for each other', () => {
+    const det = new PatternDetector();
+    let detectedAt = 0;
+    for (let k = 1; k <= 4 && detectedAt === 0; k++) {
+      for (let c = 0; c < 10; c++) {
+        // Clients opened 500 ms apart before the first kill, then reconnecting 20 ms after each.
+        const start = k === 1 ? T0 + c * 500 : T0 + (k - 1) * 7_000 + 20;
+        const at = T0 + k * 7_000 + c * 2;
+        if (det.observe(sample({ at, durationMs: at - start })).some((p) => p.kind === 'wall-clock-aligned')) detectedAt = k;
+      }
+    }
+    expect(detectedAt).toBe(3);
+  });
+
   it('stays wall-clock once the ring holds only same-age bursts (the first kill long gone)', () => {
     const rng = mulberry32(10);
     const closes = wallClock(rng, { clients: 12, periodMs: 30_000, kills: 40, delay: () => 20 + rng() * 100 });
