@@ -254,6 +254,16 @@ describe('abnormal-reason findings', () => {
     expect(det.snapshot(lastAt(closes) + 11 * 60_000)).toEqual([]);
   });
 
+  it('heartbeat on clients silent from the start: one age-clustered finding at pingInterval + pingTimeout, not a second abnormal one', () => {
+    const rng = mulberry32(36);
+    const closes = cluster(rng, 40, () => 40_000 + rng() * 300, { initiator: 'proxy', local: true, reason: 'heartbeat_timeout' });
+    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['websocket.pingInterval: 30000 + pingTimeout: 10000', 40_000, TimerFamily.Idle, 'heartbeat_timeout']) });
+    feed(det, closes);
+    const snap = det.snapshot(lastAt(closes));
+    expect(snap.map((p) => p.kind)).toEqual(['age-clustered']);
+    expect(snap[0]).toMatchObject({ periodMs: 40_000, timer: 'idle-timeout', setting: 'websocket.pingInterval: 30000 + pingTimeout: 10000' });
+  });
+
   it('one bad route with random resets among healthy ones: only that route', () => {
     const rng = mulberry32(31);
     const closes = [
