@@ -120,6 +120,13 @@ function production() {
       },
       alignedCloseBursts: { severity: 'warning', for: '15m' },
       abnormalCloseReasonDominant: { severity: 'warning', for: '10m', ratio: 0.5, minCount: 20 },
+      /**
+       * The detector's abnormal-reason finding (src/telemetry/abnormal.ts: ≥ 10 abnormal closes that
+       * are ≥ half of the route's closes over 10 min, drains, idle/age caps and refusals not counted;
+       * not raised when a periodic pattern already names that reason). Its period gauge series
+       * (value 0: no period) exists while the finding stands.
+       */
+      abnormalCloses: { severity: 'warning', for: '10m' },
       zombieConnections: { severity: 'warning', for: '10m', minCount: 3 },
       inactivityKillSurge: {
         severity: 'warning',

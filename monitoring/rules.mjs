@@ -41,6 +41,7 @@ export const ALERT_NAMES = Object.freeze({
   fixedAgeDisconnects: 'FixedAgeDisconnects',
   alignedCloseBursts: 'AlignedCloseBursts',
   abnormalCloseReasonDominant: 'AbnormalCloseReasonDominant',
+  abnormalCloses: 'AbnormalCloses',
   zombieConnections: 'ZombieConnections',
   inactivityKillSurge: 'InactivityKillSurge',
   heartbeatTimeouts: 'HeartbeatTimeouts',
@@ -140,6 +141,20 @@ function alertingRules(c) {
       description:
         `Sightline's disconnect-pattern detector sees connections of different ages on route {{ $labels.route }} closed together ` +
         `every {{ printf "%.1f" $value }} s: a timer shared by many connections (pool eviction, reloads, a sweep).`,
+    }),
+  );
+
+  out.push(
+    alert(c, 'abnormalCloses', {
+      // The value: the share of the route's closes in the window that did not end normally.
+      expr:
+        `(\n  1 - (sum by (route) (${r.closesByReason}{reason=~"${alt(c.normalReasons)}"}) or on (route) 0 * ${r.closes})\n  / on (route) ${r.closes}\n)\n` +
+        `and on (route)\nmax by (route) (${selector(c, m.patternPeriod, 'kind="abnormal-reason"')})`,
+      summary: 'Most connections of a route end abnormally (heartbeat misses, resets, stuck or refused backends).',
+      description:
+        `{{ $value | humanizePercentage }} of the connections closed on route {{ $labels.route }} in the last ${w} did not end normally, and ` +
+        `Sightline's disconnect-pattern detector finds them dominated by abnormal reasons at no fixed age or instant. ` +
+        `sightline diagnose names the reasons and the setting that decided.`,
     }),
   );
 

@@ -319,6 +319,7 @@ export class SightlineProxy {
       ctx.timeouts = { keepAlive: effectiveTimeouts(options, true), plain: effectiveTimeouts(options, false) };
       this.#generation++;
     }
+    this.#telemetry?.reconfigure(ctx.options);
     if (this.#started) {
       for (const [p, s] of this.#servers) {
         if (!wanted.has(p)) {

@@ -112,6 +112,8 @@ export class Connection implements WheelEntry, ConnectionView {
   endKind: Kind = EndKind.Local;
   closePhase: Phase = Phase.Admission;
   errorCode: string | null = null;
+  /** lastActivity when the proxy decided to close (-1: it did not): a close handshake is no activity. */
+  #activityAtDecision = -1;
 
   constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, remoteIP: string) {
     this.ctx = ctx;
@@ -233,6 +235,12 @@ export class Connection implements WheelEntry, ConnectionView {
     if (this.firstSide === null && initiator !== Initiator.Proxy) this.firstSide = initiator;
     this.endKind = kind;
     this.closePhase = this.phase;
+    // Idle-at-close counts up to the last application byte: the peers' replies to our close
+    // frames (WebSocket heartbeat, drain) would otherwise make every silent client look busy.
+    if (kind === EndKind.Local) {
+      this.ctx.registry.sampleOne(this, this.ctx.clock.now());
+      this.#activityAtDecision = this.lastActivity;
+    }
     // Socket errors are known by their code (ECONNRESET); our own errors by their full message.
     if (error !== undefined) this.errorCode = error instanceof SightlineError ? error.message : ((error as NodeJS.ErrnoException).code ?? error.message);
     return true;
@@ -281,7 +289,7 @@ export class Connection implements WheelEntry, ConnectionView {
       endKind: this.endKind,
       phase: this.closePhase,
       durationMs: now - this.incomingStartTime,
-      idleAtCloseMs: Math.max(0, now - this.lastActivity),
+      idleAtCloseMs: Math.max(0, now - (this.#activityAtDecision >= 0 ? this.#activityAtDecision : this.lastActivity)),
       bytesFromClient: this.client.bytesRead,
       bytesToClient: this.client.bytesWritten,
       target: this.target,

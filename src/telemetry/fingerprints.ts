@@ -27,6 +27,15 @@ export const TimerFamily = {
 } as const;
 export type TimerFamily = (typeof TimerFamily)[keyof typeof TimerFamily];
 
+/**
+ * Which side's connection a row's culprits close, as Sightline sees it: `client` (something in
+ * front of Sightline: a CDN, a load balancer, HAProxy `timeout client`), `backend` (between
+ * Sightline and the backend, or the backend itself: `timeout server`, Node's server timeouts),
+ * `either` (a product that sits on either side), `proxy` (a proxy's own lifecycle rule: Sightline's,
+ * or another proxy's on the path).
+ */
+export type CulpritSide = 'client' | 'backend' | 'either' | 'proxy';
+
 export interface Fingerprint {
   /** The value in seconds (the centre of a range). */
   readonly seconds: number;
@@ -35,40 +44,50 @@ export interface Fingerprint {
   readonly culprits: readonly string[];
   /** The timer family of the culprits; absent when unclear or mixed. */
   readonly kind?: TimerFamily;
+  readonly side: CulpritSide;
 }
 
-const row = (seconds: number, culprits: readonly string[], kind?: TimerFamily, toleranceSeconds?: number): Fingerprint =>
+const row = (seconds: number, culprits: readonly string[], kind: TimerFamily | undefined, side: CulpritSide, toleranceSeconds?: number): Fingerprint =>
   Object.freeze({
     seconds,
     culprits: Object.freeze([...culprits]),
+    side,
     ...(kind === undefined ? {} : { kind }),
     ...(toleranceSeconds === undefined ? {} : { toleranceSeconds }),
   });
 
-/** Every row of the reference table, in its order. */
+const { Idle, Age, Shared } = TimerFamily;
+
+/** Every row of the reference table, in its order (rows split by family and side). */
 export const FINGERPRINTS: readonly Fingerprint[] = Object.freeze([
-  row(2.5, ['a proxy read deadline introduced by an upgrade (a lingering/peek timeout, 2–3 s)'], TimerFamily.Age, 0.5),
-  row(11.5, ['ingress controller reloads with a short worker shutdown timeout (10–13 s)'], TimerFamily.Shared, 1.5),
-  row(15, ['Envoy route timeout (15 s) left enabled for upgraded connections'], TimerFamily.Age),
-  row(30, ['a heartbeat or half-zombie grace (30 s) applied where pings cannot flow (SNI passthrough)']),
-  row(30, ['HAProxy `timeout client 30s` without `timeout tunnel`', 'Azure Application Gateway backend timeout (30 s)'], TimerFamily.Idle),
-  row(50, ['HAProxy sample defaults `timeout client/server 50s` below an application heartbeat of 55 s'], TimerFamily.Idle),
-  row(60, ['nginx `proxy_read_timeout` default (60 s)', 'AWS ALB idle timeout default (60 s)'], TimerFamily.Idle),
-  row(60, ['Node >= 18 HTTP server `headersTimeout`/`requestTimeout` still armed on upgraded sockets'], TimerFamily.Age),
-  row(60, ['a 60 s stuck-connection threshold (client sent bytes, backend silent)']),
-  row(100, ['CDN edge idle cut (100 s historically)'], TimerFamily.Idle),
+  // A read deadline fires when no byte came in time: an idle cut on a silent connection, an age
+  // cap on a busy one whose deadline is never pushed back, so its family is left open.
+  row(2.5, ['a proxy read deadline introduced by an upgrade (a lingering/peek timeout, 2–3 s)'], undefined, 'either', 0.5),
+  row(11.5, ['ingress controller reloads with a short worker shutdown timeout (10–13 s)'], Shared, 'either', 1.5),
+  row(15, ['Envoy route timeout (15 s) left enabled for upgraded connections'], Age, 'either'),
+  row(30, ['a heartbeat or half-zombie grace (30 s) applied where pings cannot flow (SNI passthrough)'], undefined, 'proxy'),
+  row(30, ['HAProxy `timeout client 30s` without `timeout tunnel`'], Idle, 'client'),
+  row(30, ['HAProxy `timeout server 30s` without `timeout tunnel`'], Idle, 'backend'),
+  row(30, ['Azure Application Gateway backend timeout (30 s)'], Idle, 'either'),
+  row(50, ['HAProxy sample defaults `timeout client 50s` below an application heartbeat of 55 s'], Idle, 'client'),
+  row(50, ['HAProxy sample defaults `timeout server 50s` below an application heartbeat of 55 s'], Idle, 'backend'),
+  row(60, ['nginx `proxy_read_timeout` default (60 s)', 'AWS ALB idle timeout default (60 s)'], Idle, 'either'),
+  row(60, ['Node >= 18 HTTP server `headersTimeout`/`requestTimeout` still armed on upgraded sockets'], Age, 'backend'),
+  row(60, ['a 60 s stuck-connection threshold (client sent bytes, backend silent)'], undefined, 'proxy'),
+  row(100, ['CDN edge idle cut (100 s historically)'], Idle, 'client'),
   row(
     120,
     ['upstream connection-pool age cap of 120 s killing every WebSocket multiplexed on the pooled connection, all at once at the same wall-clock instant'],
-    TimerFamily.Shared,
+    Shared,
+    'either',
   ),
-  row(120, ['CDN edge idle cut (120 s today at one large CDN)'], TimerFamily.Idle),
-  row(180, ['Traefik idle timeout default (180 s)'], TimerFamily.Idle),
-  row(240, ['ingress-nginx worker shutdown timeout (240 s) after a reload'], TimerFamily.Shared),
-  row(240, ['Azure Basic Load Balancer idle timeout (4 min, closes without RST)'], TimerFamily.Idle),
-  row(300, ['Envoy stream idle timeout default (300 s)'], TimerFamily.Idle),
-  row(300, ['a 5-minute TLS half-zombie / stuck grace']),
-  row(3600, ['Envoy/Istio TCP idle timeout default (1 h)', 'a 1 h socket timeout'], TimerFamily.Idle),
+  row(120, ['CDN edge idle cut (120 s today at one large CDN)'], Idle, 'client'),
+  row(180, ['Traefik idle timeout default (180 s)'], Idle, 'either'),
+  row(240, ['ingress-nginx worker shutdown timeout (240 s) after a reload'], Shared, 'either'),
+  row(240, ['Azure Basic Load Balancer idle timeout (4 min, closes without RST)'], Idle, 'either'),
+  row(300, ['Envoy stream idle timeout default (300 s)'], Idle, 'either'),
+  row(300, ['a 5-minute TLS half-zombie / stuck grace'], undefined, 'proxy'),
+  row(3600, ['Envoy/Istio TCP idle timeout default (1 h)', 'a 1 h socket timeout'], Idle, 'either'),
 ]);
 
 /** Half-width (s) within which a measured value matches a row: its range plus max(1 s, 3 %) of slack. */
@@ -76,23 +95,50 @@ export function matchToleranceSeconds(f: Fingerprint): number {
   return (f.toleranceSeconds ?? 0) + Math.max(1, 0.03 * f.seconds);
 }
 
-/** Lower ranks come first: rows that fit the shape (and timer) before the others. */
+/**
+ * Who closed, as the culprit filter needs it: a peer side, or Sightline itself (a local decision:
+ * then only `proxy` rows apply, after Sightline's own settings), or not known (no filter).
+ */
+export type ClosedBy = 'client' | 'backend' | 'sightline' | 'unknown';
+
+function sideFits(f: Fingerprint, by: ClosedBy): boolean {
+  if (by === 'unknown' || f.side === 'proxy') return true;
+  if (by === 'sightline') return false;
+  return f.side === 'either' || f.side === by;
+}
+
+/**
+ * A row fits the shape and timer when its family could have made it: shared timers only for
+ * wall-clock-aligned closes; for age-clustered ones idle timers when idle-at-close ≈ the age,
+ * age deadlines when traffic still flowed, either when unknown. Lower ranks come first.
+ */
 function rank(f: Fingerprint, shape: PatternShape, timer: PatternTimer): number {
-  if (shape === 'wall-clock-aligned') return f.kind === TimerFamily.Shared ? 0 : 1;
-  if (f.kind === TimerFamily.Shared) return 3;
-  const fits = (timer === 'idle-timeout' && f.kind === TimerFamily.Idle) || (timer === 'age-cap' && f.kind === TimerFamily.Age);
+  if (shape === 'wall-clock-aligned') return f.kind === Shared ? 0 : 1;
+  if (f.kind === Shared) return -1;
+  if (timer === 'idle-timeout' && f.kind === Age) return -1;
+  if (timer === 'age-cap' && f.kind === Idle) return -1;
+  const fits = (timer === 'idle-timeout' && f.kind === Idle) || (timer === 'age-cap' && f.kind === Age);
   return fits ? 0 : f.kind === undefined ? 1 : 2;
 }
 
 /**
- * Known culprits for a pattern at `seconds`: every matching row, those that fit the shape first
- * (shared timers for wall-clock-aligned closes; for age-clustered ones the family `timer` names).
- * Empty when nothing in the table is near.
+ * Known culprits for a pattern at `seconds`: the matching rows whose family fits the shape and
+ * timer (rank above) and whose side fits who closed, best fits first. Empty when nothing fits.
  */
-export function culpritsFor(seconds: number, shape: PatternShape, timer: PatternTimer = 'unknown'): string[] {
-  const rows = FINGERPRINTS.filter((f) => Math.abs(seconds - f.seconds) <= matchToleranceSeconds(f));
-  const ordered = rows.map((f, i) => ({ f, r: rank(f, shape, timer) * 1000 + i })).sort((a, b) => a.r - b.r);
+export function culpritsFor(seconds: number, shape: PatternShape, timer: PatternTimer = 'unknown', by: ClosedBy = 'unknown'): string[] {
+  const rows = FINGERPRINTS.filter((f) => Math.abs(seconds - f.seconds) <= matchToleranceSeconds(f) && sideFits(f, by));
+  const ordered = rows
+    .map((f) => ({ f, r: rank(f, shape, timer) }))
+    .filter((o) => o.r >= 0)
+    .map((o, i) => ({ ...o, r: o.r * 1000 + i }))
+    .sort((a, b) => a.r - b.r);
   return [...new Set(ordered.flatMap((o) => o.f.culprits))];
+}
+
+/** Who closed, from a pattern's initiator and whether Sightline decided. */
+export function closedBy(initiator: string, local: boolean): ClosedBy {
+  if (local || initiator === 'proxy') return 'sightline';
+  return initiator === 'client' || initiator === 'backend' ? initiator : 'unknown';
 }
 
 /** Distance (s) from a row's range to the histogram edges that bracket it. */

@@ -43,8 +43,8 @@ export const METRICS = [
   { name: 'sightline_http_requests_total', type: 'counter', help: 'HTTP exchanges by route, status class and reason (http_completed or why it failed).', labels: ['route', 'status_class', 'reason'] },
   { name: 'sightline_http_request_duration_seconds', type: 'histogram', help: 'HTTP exchange duration (request head to end of response).', labels: ['route', 'status_class'] },
   { name: 'sightline_websocket_closes_total', type: 'counter', help: 'WebSocket ends by close-code class; close_frame="false" is the 1006 kind (TCP ended without a close frame).', labels: ['route', 'code', 'close_frame'] },
-  { name: 'sightline_disconnect_patterns_total', type: 'counter', help: 'Disconnect patterns detected (age-clustered or wall-clock-aligned).', labels: ['route', 'kind'] },
-  { name: 'sightline_disconnect_pattern_period_seconds', type: 'gauge', help: 'Period of each standing disconnect pattern (absent when none).', labels: ['route', 'kind'] },
+  { name: 'sightline_disconnect_patterns_total', type: 'counter', help: 'Disconnect patterns detected (age-clustered, wall-clock-aligned, or abnormal-reason: closes dominated by abnormal reasons).', labels: ['route', 'kind'] },
+  { name: 'sightline_disconnect_pattern_period_seconds', type: 'gauge', help: 'Period of each standing disconnect pattern (absent when none; 0 for abnormal-reason, which has no period).', labels: ['route', 'kind'] },
   { name: 'sightline_upstream_sockets', type: 'gauge', help: 'HTTP upstream pool sockets by state (open includes idle).', labels: ['state'] },
   { name: 'sightline_telemetry_errors_total', type: 'counter', help: 'Errors caught in telemetry subscribers (never thrown into the data path).', labels: ['subscriber'] },
   // ---- issue 11 (fault isolation, resources) ----

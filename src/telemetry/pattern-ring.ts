@@ -60,6 +60,24 @@ export class Ring {
   }
 }
 
+/**
+ * The state of `key`, moved to the end of `routes` (insertion order is update order), made with
+ * `create` when absent after evicting the least recently updated entry when `max` are held.
+ */
+export function touchRoute<T>(routes: Map<string, T>, key: string, max: number, create: () => T): T {
+  let st = routes.get(key);
+  if (st !== undefined) routes.delete(key);
+  else {
+    if (routes.size >= max) {
+      const oldest = routes.keys().next();
+      if (oldest.done !== true) routes.delete(oldest.value);
+    }
+    st = create();
+  }
+  routes.set(key, st);
+  return st;
+}
+
 /** What the members of a pattern share: built from the ring indices that make it up. */
 export interface Members {
   count: number;

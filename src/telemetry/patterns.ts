@@ -23,39 +23,44 @@
  * Idle-at-close names the timer: most closes silent for their whole life (idle ≈ age) →
  * 'idle-timeout'; few → 'age-cap' (something flowed just before the kill); else 'unknown'.
  *
- * Wall-clock-aligned (a shared timer): sort close instants and slide a 1 s window over them. A
+ * Wall-clock-aligned (a shared timer, pattern-bursts.ts): sort close instants and slide a 1 s window over them. A
  * burst is a window of ≥ 3 closes that is improbable (Poisson tail ≤ 3e-5) for the close rate of
  * both the 5 s and the 30 s around it: a kill is sharp, so busy traffic and smooth close-rate peaks
- * (clients that connect together, cron jobs) make no bursts. Its connections must have ages more
- * than 2 s apart (else it is the opened-together case above). It is a pattern when ≥ 3 bursts
+ * (clients that connect together, cron jobs) make no bursts. A burst is mixed when its connections
+ * are of different ages (more than 2 s apart once the youngest and the oldest are set aside, from
+ * 5 closes up), uniform otherwise. It is a pattern when ≥ 3 bursts
  * (not necessarily adjacent: pooled connections interleave) fall on an arithmetic progression
  * (every pair of bursts, 1, 2 or 3 periods apart, seeds one; one missing slot in a row is allowed,
  * 2/3 of the slots must hold a burst), each interval within max(1 s, 5 %) of the median, with
  * ≥ minCount closes in all; the longest progression wins; period = the median interval.
+ * Which timer: a mixed burst, or uniform bursts of different ages (the first kill finds
+ * connections younger than the period), can only be a shared timer: wall-clock-aligned, and it
+ * stays so while the progression stands. Uniform bursts all of one age A close to the period
+ * (clients that reconnect at once after each kill) fit a per-connection timer at A just as well:
+ * reported as an age cluster saying which observation would decide. Uniform bursts far younger
+ * than the period are groups opened together (batch jobs), not a timer on the path.
  *
  * A pattern stands until no close has supported it for max(10 × period, 10 min); observe() returns
  * a pattern only when it first appears or its period moves beyond its tolerance.
+ *
+ * Naming (pattern-naming.ts): who closed, culprits that fit the timer family and that side, and
+ * for Sightline's own kills the setting (from `timers`, the configured timers per route) first.
+ * Abnormal-reason findings (abnormal.ts) come from every close, whatever its age.
  */
-import { culpritsFor, type PatternShape, type PatternTimer } from './fingerprints.js';
-
-import { INITIATORS, LOCAL_BIT, Ring, chainFrom, lowerBound, periodTolerance, poissonTail, type Members } from './pattern-ring.js';
+import { AbnormalTracker } from './abnormal.js';
+import type { ConfiguredTimer } from './configured-timers.js';
+import type { PatternTimer } from './fingerprints.js';
+import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
+import { BURST_MIN_AGE_SPREAD_MS, MIN_PERIOD_MS, bestChain, findBursts } from './pattern-bursts.js';
+import { LOCAL_BIT, Ring, periodTolerance, touchRoute, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
-export type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
+export type { CloseSample, DetectedPattern, PatternDetectorOptions, PatternKind } from './pattern-types.js';
 
 const NONE: readonly DetectedPattern[] = Object.freeze([]);
 const TEN_MINUTES_MS = 600_000;
-/** A burst: ≥ 3 closes within 1 s, their connections of ages more than 2 s apart... */
-const BURST_WINDOW_MS = 1_000;
-const BURST_MIN_CLOSES = 3;
-const BURST_MIN_AGE_SPREAD_MS = 2_000;
-/** ...and improbable (Poisson tail) for the close rate of the 5 s and of the 30 s either side. */
-const BURST_ALPHA = 3e-5;
-const SHARP_MS = 5_000;
-const BACKGROUND_MS = 30_000;
-/** Closes per burst window assumed at least, however quiet the route. */
-const MIN_BACKGROUND = 0.02;
-const MIN_PERIOD_MS = 5_000;
+/** Uniform bursts of age A every P fit prompt reconnects when P − A (the reconnect delay) is within this. */
+const promptReconnect = (p: number): number => Math.max(3_000, 0.2 * p);
 const MAX_BURSTS = 64;
 
 /** Width of an age cluster at age `v` (ms). */
@@ -77,9 +82,18 @@ interface RouteState {
   aligned: Standing | null;
 }
 
+/** A progression of bursts and what it says about the timer. */
+interface Alignment {
+  readonly measured: Measured;
+  readonly inBursts: (k: number) => boolean;
+  /** 'shared': only a shared timer explains it; 'undecided': a per-connection timer at `ageMs` fits too. */
+  readonly verdict: 'shared' | 'undecided';
+  readonly ageMs: number;
+  readonly ageSpreadMs: number;
+}
 
-const fmt = (ms: number): string => (ms / 1000).toFixed(1);
-const fmtAt = (ms: number): string => (ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000)));
+
+const NO_TIMERS: readonly ConfiguredTimer[] = Object.freeze([]);
 
 export class PatternDetector {
   readonly #windowSize: number;
@@ -89,6 +103,8 @@ export class PatternDetector {
   readonly #localSlackMs: number;
   /** Insertion order is update order: the first key is the least recently updated route. */
   readonly #routes = new Map<string, RouteState>();
+  readonly #abnormal: AbnormalTracker;
+  #timers: ReadonlyMap<string, readonly ConfiguredTimer[]>;
   readonly #a: Float64Array;
   readonly #b: Float64Array;
 
@@ -98,8 +114,15 @@ export class PatternDetector {
     this.#maxRoutes = Math.max(1, Math.floor(opts.maxRoutes ?? 1024));
     this.#minDurationMs = Math.max(0, opts.minDurationMs ?? 1_000);
     this.#localSlackMs = Math.max(0, opts.localSlackMs ?? 0);
+    this.#timers = opts.timers ?? new Map();
+    this.#abnormal = new AbnormalTracker(this.#maxRoutes);
     this.#a = new Float64Array(this.#windowSize);
     this.#b = new Float64Array(this.#windowSize);
+  }
+
+  /** Sightline's own timers per route (configured-timers.ts), replaced on every config reload. */
+  setTimers(timers: ReadonlyMap<string, readonly ConfiguredTimer[]>): void {
+    this.#timers = timers;
   }
 
   /** Number of routes with state (bounded by maxRoutes). */
@@ -114,32 +137,62 @@ export class PatternDetector {
 
   /** Feed one close; returns the patterns that became detected (new, or changed period) because of it. */
   observe(s: CloseSample): readonly DetectedPattern[] {
-    if (!(s.durationMs >= this.#minDurationMs) || !Number.isFinite(s.at) || !Number.isFinite(s.durationMs)) return NONE;
-    let st = this.#routes.get(s.route);
-    if (st !== undefined) this.#routes.delete(s.route);
-    else {
-      if (this.#routes.size >= this.#maxRoutes) {
-        const oldest = this.#routes.keys().next();
-        if (oldest.done !== true) this.#routes.delete(oldest.value);
-      }
-      st = { ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null };
-    }
-    this.#routes.set(s.route, st);
+    if (!Number.isFinite(s.at) || !Number.isFinite(s.durationMs)) return NONE;
+    const timers = this.#timers.get(s.route) ?? NO_TIMERS;
+    const abnormal = this.#abnormal.observe(s, timers);
+    const out: DetectedPattern[] = abnormal === null || this.#explained(abnormal) ? [] : [abnormal];
+    if (!(s.durationMs >= this.#minDurationMs)) return out.length === 0 ? NONE : out;
+    const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({ ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null }));
     st.ring.push(s);
     const age = st.age;
     if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
-      const tol = ageTolerance(age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
-      if (Math.abs(s.durationMs - age.pattern.periodMs) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
+      const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
+      if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
     }
     const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
-    if (++st.sinceAnalysis < every || st.ring.length < this.#minCount) return NONE;
+    if (++st.sinceAnalysis < every || st.ring.length < this.#minCount) return out.length === 0 ? NONE : out;
     st.sinceAnalysis = 0;
-    const out: DetectedPattern[] = [];
-    const a = this.#ageCluster(s.route, st.ring);
-    if (a !== null) st.age = this.#merge(st.age, a, s.at, Math.max(ageTolerance(a.periodMs), a.spreadMs), out);
-    const w = this.#alignment(s.route, st.ring);
-    if (w !== null) st.aligned = this.#merge(st.aligned, w, s.at, periodTolerance(w.periodMs), out);
+    this.#analyse(s.route, st, s.at, timers, out);
     return out.length === 0 ? NONE : out;
+  }
+
+  #analyse(route: string, st: RouteState, now: number, timers: readonly ConfiguredTimer[], out: DetectedPattern[]): void {
+    const ring = st.ring;
+    const w = this.#alignment(route, ring, timers);
+    let a = this.#ageCluster(route, ring, timers);
+    if (w !== null) {
+      // Once a shared timer has shown itself, later bursts of one age (prompt reconnects) keep it.
+      const cur = st.aligned;
+      const shared =
+        w.verdict === 'shared' ||
+        (cur !== null && now - cur.lastSeen <= expiryMs(cur.pattern) && Math.abs(cur.pattern.periodMs - w.measured.periodMs) <= periodTolerance(w.measured.periodMs));
+      if (shared) {
+        // The age cluster a little below the period is the same closes: the shared timer explains
+        // it. Not Sightline's own kills: they land on its sweep's ticks, and their reason names the timer.
+        const own = a !== null && a.measured.members.local * 2 > a.measured.members.count;
+        if (a !== null && !own && this.#overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = null;
+        // So is an age cluster reported while the evidence was undecided.
+        const age = st.age?.pattern;
+        if (age !== undefined && age.undecided !== null && Math.abs(w.measured.periodMs - age.periodMs) <= promptReconnect(w.measured.periodMs) + periodTolerance(age.periodMs)) st.age = null;
+        const p = namePattern(w.measured);
+        st.aligned = this.#merge(st.aligned, p, now, periodTolerance(p.periodMs), out);
+      } else {
+        const undecided =
+          `undecided: this fits a per-connection timer at ${fmtAt(w.ageMs)} s of age and a shared timer every ${fmtAt(w.measured.periodMs)} s alike ` +
+          `(every burst so far held connections of one age: the clients reconnect at once); a burst at the next multiple of ${fmtAt(w.measured.periodMs)} s ` +
+          `holding connections younger than ${fmtAt(w.measured.periodMs)} s would make it a wall-clock (shared) timer, a connection opened between bursts ` +
+          `and closed at ${fmtAt(w.ageMs)} s of age a per-connection timer`;
+        if (a !== null && this.#overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = { ...a, measured: { ...a.measured, undecided } };
+        else if (a === null) {
+          const mem = this.#collect(ring, w.inBursts);
+          a = { member: w.inBursts, measured: { ...w.measured, kind: 'age-clustered', periodMs: w.ageMs, spreadMs: w.ageSpreadMs, timer: this.#silence(mem), members: mem, bursts: undefined, undecided } };
+        }
+      }
+    }
+    if (a !== null) {
+      const p = namePattern(a.measured);
+      st.age = this.#merge(st.age, p, now, Math.max(ageTolerance(p.periodMs), p.spreadMs), out);
+    }
   }
 
   /** Patterns currently standing at `now` (expired ones are dropped). */
@@ -149,7 +202,18 @@ export class PatternDetector {
       st.age = this.#live(st.age, now, out);
       st.aligned = this.#live(st.aligned, now, out);
     }
+    const abnormal: DetectedPattern[] = [];
+    this.#abnormal.snapshot(now, abnormal);
+    for (const p of abnormal) if (!this.#explained(p)) out.push(p);
     return out;
+  }
+
+  /** An abnormal-reason finding whose reason a standing periodic pattern of the route already names. */
+  #explained(p: DetectedPattern): boolean {
+    const st = this.#routes.get(p.route);
+    if (st === undefined) return false;
+    const top = topReason(p.reasons);
+    return [st.age, st.aligned].some((s) => s !== null && s.lastSeen >= p.firstSeen - expiryMs(s.pattern) && topReason(s.pattern.reasons) === top);
   }
 
   #live(s: Standing | null, now: number, out: DetectedPattern[]): Standing | null {
@@ -171,6 +235,13 @@ export class PatternDetector {
     return { pattern: found, lastSeen: found.lastSeen };
   }
 
+  /** Ring members of `member` that also fall in a burst. */
+  #overlap(ring: Ring, member: (k: number) => boolean, inBursts: (k: number) => boolean): number {
+    let n = 0;
+    for (let k = 0; k < ring.length; k++) if (member(k) && inBursts(k)) n++;
+    return n;
+  }
+
   /**
    * Densest run of sorted `d[0..n)` within `width(d[i]) + slack`: [start, end] indices, or end < start.
    * Runs starting within one width of `minDurationMs` are skipped: that edge is where the tail of
@@ -189,7 +260,7 @@ export class PatternDetector {
     return [bi, bj];
   }
 
-  #ageCluster(route: string, ring: Ring): DetectedPattern | null {
+  #ageCluster(route: string, ring: Ring, timers: readonly ConfiguredTimer[]): { measured: Measured; member: (k: number) => boolean } | null {
     const n = ring.length;
     const all = this.#a;
     for (let i = 0; i < n; i++) all[i] = ring.dur[i]!;
@@ -240,90 +311,55 @@ export class PatternDetector {
     }
     if (dense * 2 > m) return null;
     const mem = this.#collect(ring, member);
-    const silentShare = mem.silent / mem.count;
-    const timer: PatternTimer = silentShare >= 0.75 ? 'idle-timeout' : silentShare <= 0.25 ? 'age-cap' : 'unknown';
-    return this.#build(route, 'age-clustered', median, (hi - lo) / 2, timer, mem, `die at ${fmt(median)} s ± ${fmt((hi - lo) / 2)} s`);
+    const measured: Measured = { route, kind: 'age-clustered', periodMs: median, spreadMs: (hi - lo) / 2, timer: this.#silence(mem), members: mem, timers, slackMs: this.#localSlackMs };
+    return { measured, member };
   }
 
-  #alignment(route: string, ring: Ring): DetectedPattern | null {
+  /** Idle-at-close names the timer: most silent all their life → idle timer; few → age cap. */
+  #silence(mem: Members): PatternTimer {
+    const silentShare = mem.silent / mem.count;
+    return silentShare >= 0.75 ? 'idle-timeout' : silentShare <= 0.25 ? 'age-cap' : 'unknown';
+  }
+
+  #alignment(route: string, ring: Ring, timers: readonly ConfiguredTimer[]): Alignment | null {
     const n = ring.length;
     const t = this.#a;
     for (let i = 0; i < n; i++) t[i] = ring.at[i]!;
     const ts = t.subarray(0, n).sort();
     if (ts[n - 1]! - ts[0]! < 2 * MIN_PERIOD_MS) return null;
-    const bursts: { from: number; to: number; mid: number; size: number }[] = [];
-    for (let i = 0, j = 0; i < n; ) {
-      if (j < i) j = i;
-      while (j + 1 < n && ts[j + 1]! - ts[i]! <= BURST_WINDOW_MS) j++;
-      const size = j - i + 1;
-      if (size < BURST_MIN_CLOSES || !this.#improbable(ts, n, i, j)) {
-        i++;
-        continue;
-      }
-      const from = ts[i]!;
-      const to = ts[j]!;
-      let minAge = Infinity;
-      let maxAge = -Infinity;
-      for (let k = 0; k < n; k++) {
-        if (ring.at[k]! < from || ring.at[k]! > to) continue;
-        minAge = Math.min(minAge, ring.dur[k]!);
-        maxAge = Math.max(maxAge, ring.dur[k]!);
-      }
-      if (maxAge - minAge > BURST_MIN_AGE_SPREAD_MS) bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size });
-      i = j + 1;
-    }
+    const bursts = findBursts(ring, ts, n);
     if (bursts.length < 3) return null;
     const b = bursts.slice(-MAX_BURSTS);
-    const mids = b.map((x) => x.mid);
-    let best: { chain: number[]; period: number; spread: number; closes: number } | null = null;
-    for (let i = 0; i < b.length; i++) {
-      for (let j = i + 1; j < b.length; j++) {
-        // The pair may be 1, 2 or 3 periods apart (a burst can be hidden by traffic or missing).
-        for (let q = 1; q <= 3; q++) {
-          const step = (mids[j]! - mids[i]!) / q;
-          if (step < MIN_PERIOD_MS) break;
-          const c = chainFrom(mids, i, step);
-          if (c === null) continue;
-          const closes = c.chain.reduce((acc, k) => acc + b[k]!.size, 0);
-          if (closes < this.#minCount) continue;
-          if (
-            best === null ||
-            c.chain.length > best.chain.length ||
-            (c.chain.length === best.chain.length && (closes > best.closes || (closes === best.closes && c.spread < best.spread)))
-          ) {
-            best = { ...c, closes };
-          }
-        }
-      }
-    }
+    const best = bestChain(b, this.#minCount);
     if (best === null) return null;
-    const ranges = best.chain.map((k) => b[k]!);
-    const mem = this.#collect(ring, (k) => ranges.some((r) => ring.at[k]! >= r.from && ring.at[k]! <= r.to));
+    const chain = best.chain.map((k) => b[k]!);
+    // Uniform bursts of different ages: the first kill found connections younger than the rest.
+    const uniformAges = chain.filter((x) => !x.mixed).map((x) => x.medianAge).sort((x, y) => x - y);
+    const ageMs = uniformAges[uniformAges.length >> 1] ?? 0;
+    const ageSpreadMs = uniformAges.length === 0 ? 0 : (uniformAges[uniformAges.length - 1]! - uniformAges[0]!) / 2;
+    const shared = chain.some((x) => x.mixed) || ageSpreadMs * 2 > ageTolerance(ageMs) + this.#localSlackMs + BURST_MIN_AGE_SPREAD_MS;
+    // One age far below the period: groups opened together (batch jobs), not a timer on the path.
+    if (!shared && best.period - ageMs > promptReconnect(best.period)) return null;
+    const inBursts = (k: number): boolean => chain.some((r) => ring.at[k]! >= r.from && ring.at[k]! <= r.to);
+    const mem = this.#collect(ring, inBursts);
     // A shared idle sweep only finds connections silent for a while; an age cap kills busy ones too.
     let quiet = 0;
     const floor = Math.max(2_000, 0.05 * best.period);
-    for (let k = 0; k < n; k++) if (ranges.some((r) => ring.at[k]! >= r.from && ring.at[k]! <= r.to) && ring.idle[k]! >= floor) quiet++;
+    for (let k = 0; k < n; k++) if (inBursts(k) && ring.idle[k]! >= floor) quiet++;
     const quietShare = quiet / mem.count;
     const timer: PatternTimer = quietShare >= 0.9 ? 'idle-timeout' : quietShare <= 0.6 ? 'age-cap' : 'unknown';
-    const what = `are closed together every ${fmt(best.period)} s ± ${fmt(best.spread)} s`;
-    return this.#build(route, 'wall-clock-aligned', best.period, best.spread, timer, mem, what, `${best.chain.length} bursts, `);
-  }
-
-  /** Closes ts[i..j] (one window) are improbable for the close rate of the minute around them. */
-  #improbable(ts: Float64Array, n: number, i: number, j: number): boolean {
-    const size = j - i + 1;
-    const mu = Math.max(this.#background(ts, n, i, size, SHARP_MS), this.#background(ts, n, i, size, BACKGROUND_MS), MIN_BACKGROUND);
-    return poissonTail(size, mu) <= BURST_ALPHA;
-  }
-
-  /** Closes expected in one burst window from the rate within `side` ms either side of it. */
-  #background(ts: Float64Array, n: number, i: number, size: number, side: number): number {
-    const from = ts[i]! - side;
-    const to = ts[i]! + BURST_WINDOW_MS + side;
-    const others = lowerBound(ts, n, to) - lowerBound(ts, n, from) - size;
-    // The time counted over, clipped to what the ring still holds.
-    const covered = Math.min(ts[n - 1]!, to) - Math.max(ts[0]!, from) - BURST_WINDOW_MS;
-    return (others * BURST_WINDOW_MS) / Math.max(covered, BURST_WINDOW_MS);
+    const measured: Measured = {
+      route,
+      kind: 'wall-clock-aligned',
+      periodMs: best.period,
+      spreadMs: best.spread,
+      timer,
+      members: mem,
+      timers,
+      slackMs: this.#localSlackMs,
+      bursts: best.chain.length,
+    };
+    return { measured, inBursts, verdict: shared ? 'shared' : 'undecided', ageMs, ageSpreadMs };
   }
 
   #collect(ring: Ring, member: (k: number) => boolean): Members {
@@ -342,44 +378,5 @@ export class PatternDetector {
       m.lastSeen = Math.max(m.lastSeen, ring.at[k]!);
     }
     return m;
-  }
-
-  #build(
-    route: string,
-    kind: PatternShape,
-    periodMs: number,
-    spreadMs: number,
-    timer: PatternTimer,
-    m: Members,
-    what: string,
-    extra = '',
-  ): DetectedPattern {
-    let who = 0;
-    for (let x = 1; x < 3; x++) if (m.byInitiator[x]! > m.byInitiator[who]!) who = x;
-    const initiator = INITIATORS[who]!;
-    const local = m.local * 2 > m.count;
-    const culprits = culpritsFor(periodMs / 1000, kind, timer);
-    const top = Object.entries(m.reasons).sort((p, q) => q[1] - p[1])[0]?.[0] ?? 'unknown';
-    const causes =
-      culprits.length > 0
-        ? `known causes at ${fmtAt(periodMs)} s: ${culprits.join('; ')}`
-        : `no known cause at ${fmtAt(periodMs)} s in the fingerprint table`;
-    const by = `closed by ${initiator}${local ? ' (proxy decision)' : ''}`;
-    const summary = `connections on route ${route} ${what} (${kind}, ${timer}, ${by}, ${extra}${m.count} closes, mostly ${top}); ${causes}`;
-    return Object.freeze({
-      route,
-      kind,
-      periodMs,
-      spreadMs,
-      count: m.count,
-      timer,
-      initiator,
-      local,
-      reasons: Object.freeze(m.reasons),
-      culprits: Object.freeze(culprits),
-      summary,
-      firstSeen: m.firstSeen,
-      lastSeen: m.lastSeen,
-    });
   }
 }

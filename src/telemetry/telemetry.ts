@@ -18,6 +18,7 @@ import type { LogSubscription } from './logger.js';
 import { CloseHistory, type CloseAges, type CloseRecord, type RecentCloses } from './close-history.js';
 import { startMetrics, type Metrics, type MetricsSource } from './metrics.js';
 import { patternSampleOf } from './pattern-feed.js';
+import { configuredTimers } from './configured-timers.js';
 import { PatternDetector, type DetectedPattern } from './patterns.js';
 import type { Tracing } from './tracing.js';
 
@@ -51,6 +52,8 @@ export interface Telemetry {
   closeRecords(filter: { route?: string; id?: number; limit: number }): CloseRecord[];
   /** From the proxy's sweep tick: trace segments, refusal summaries. */
   sweep(now: number): void;
+  /** The routes changed (reload): the detector names Sightline's own timers from the new config. */
+  reconfigure(options: ResolvedOptions): void;
   close(): Promise<void>;
 }
 
@@ -59,7 +62,7 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
   const clock = d.clock;
   // The proxy's own kills land up to one sweep period after their deadline.
   const sweepMs = Math.min(d.options.lifecycle.activitySampleInterval, d.options.inactivityCheckInterval);
-  const patterns = t.patterns.enabled ? new PatternDetector({ localSlackMs: sweepMs }) : null;
+  const patterns = t.patterns.enabled ? new PatternDetector({ localSlackMs: sweepMs, timers: configuredTimers(d.options) }) : null;
   const standing = (): readonly DetectedPattern[] => patterns?.snapshot(clock.now()) ?? [];
 
   // Tracing first: it owns the span contexts the others read (see header).
@@ -130,6 +133,9 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
     recentCloses: () => history.closesPerMinute(clock.now()),
     closeAges: (route) => history.closeAges(clock.now(), route),
     closeRecords: (filter) => history.records(filter),
+    reconfigure(options) {
+      patterns?.setTimers(configuredTimers(options));
+    },
     sweep(now) {
       tracing?.sweep(now);
       logs?.sweep();

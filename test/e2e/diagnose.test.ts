@@ -209,7 +209,9 @@ describe('sightline diagnose --prometheus', () => {
     expect(r.out).toContain('57 closes make up the pattern');
     expect(r.out).toContain('duration histogram: 57 of 57 closes on this route over the last 30m lasted 28–32 s; idle-at-close histogram: 57 had been idle 28–32 s');
     expect(r.out).toContain('close reasons on this route over the last 30m: backend_closed 57 (backend)');
-    expect(r.out).toContain('HAProxy `timeout client 30s` without `timeout tunnel`');
+    // The backend side closed: HAProxy's `timeout server`, not `timeout client`.
+    expect(r.out).toContain('HAProxy `timeout server 30s` without `timeout tunnel`');
+    expect(r.out).not.toContain('timeout client 30s');
     expect(r.out).toContain('Azure Application Gateway backend timeout (30 s)');
     expect(r.out).toContain("an upstream load balancer's idle timeout");
     expect(r.out).toContain('route echo: healthy (120 closes: client_closed 120; 3 open; no disconnect pattern)');

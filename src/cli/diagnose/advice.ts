@@ -13,6 +13,8 @@ export interface AdviceInput {
   readonly timer: string;
   /** Close reasons of the pattern's closes (or of the route's, when the source has no better). */
   readonly reasons: Readonly<Record<string, number>>;
+  /** Sightline's own setting that decided, as configured (`inactivityTimeout: 30000`), when known. */
+  readonly setting?: string | null;
 }
 
 const s = (x: number): string => (x < 10 ? x.toFixed(1) : String(Math.round(x)));
@@ -52,6 +54,7 @@ export function advice(a: AdviceInput): string[] {
     );
   }
   if (a.local || a.initiator === 'proxy') {
+    if (a.setting != null) out.push(`the setting that decided: \`${a.setting}\` on route ${a.route}`);
     const reasons = Object.entries(a.reasons).sort((x, y) => y[1] - x[1]).map(([r]) => r);
     const known = reasons.filter((r) => OPTION_FOR_REASON[r] !== undefined);
     for (const r of known.slice(0, 2)) out.push(OPTION_FOR_REASON[r]!(p));

@@ -2,9 +2,11 @@
  * Facts → report: one finding per standing disconnect pattern (what is happening, the evidence,
  * the likely culprits from the fingerprint table, what to check), one "healthy" line for routes
  * without one, and notes for histogram spikes at a fingerprint value the detector does not
- * (or no longer) report. Exit code 1 when any route has a pattern, else 0.
+ * (or no longer) report; a section for routes whose closes are mostly abnormal (abnormal.ts).
+ * Exit code 1 when any route has a finding, else 0.
  */
-import { culpritsFor, type PatternShape, type PatternTimer } from '../../telemetry/fingerprints.js';
+import { closedBy, culpritsFor, type PatternShape, type PatternTimer } from '../../telemetry/fingerprints.js';
+import { ABNORMAL_KIND, abnormalFindings } from './abnormal.js';
 import { advice } from './advice.js';
 import { bucketAround, countBetween, histogramTotal, type Facts, type Histogram, type PatternFact, type RouteFacts } from './facts.js';
 import { fingerprintSpikes, fleetPatterns, instanceCounts } from './fleet.js';
@@ -26,6 +28,8 @@ export interface Finding {
   readonly summary: string | null;
   /** Prometheus: the instances the pattern's closes came from, with how many each. */
   readonly instances: ReadonlyArray<{ readonly instance: string; readonly closes: number }>;
+  /** No known product default at the period: Sightline's timers on the route (admin API only). */
+  readonly timersOnPath?: readonly string[];
 }
 
 export interface RouteReport {
@@ -108,7 +112,7 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
   if (p.reasons !== undefined && Object.keys(p.reasons).length > 0) Object.assign(reasons, p.reasons);
   else for (const c of r.closes) if (c.initiator === initiator) reasons[c.reason] = (reasons[c.reason] ?? 0) + c.count;
 
-  const culprits = p.culprits !== undefined && p.culprits.length > 0 ? [...p.culprits] : culpritsFor(period, shape, timer as PatternTimer);
+  const culprits = p.culprits !== undefined && p.culprits.length > 0 ? [...p.culprits] : culpritsFor(period, shape, timer as PatternTimer, closedBy(initiator, local));
   const spread = p.spreadMs === undefined ? '' : ` ± ${one(p.spreadMs / 1000)} s`;
   const side =
     local || initiator === 'proxy'
@@ -162,6 +166,8 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
     evidence.push(h);
   }
   if (r.closes.length > 0) evidence.push(`close reasons on this route${since}: ${topReasons(r)}`);
+  if (p.measuredMs != null) evidence.push(`reported at the configured \`${p.setting ?? '?'}\`; measured ${one(p.measuredMs / 1000)} s (Sightline's sweep kills up to one sample late)`);
+  if (p.undecided != null) evidence.push(p.undecided);
 
   return {
     route: r.route,
@@ -175,9 +181,10 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
     headline,
     evidence,
     culprits,
-    checks: advice({ route: r.route, periodSeconds: period, kind: shape, initiator, local, timer, reasons }),
+    checks: advice({ route: r.route, periodSeconds: period, kind: shape, initiator, local, timer, reasons, setting: p.setting ?? null }),
     summary: p.summary ?? null,
     instances,
+    timersOnPath: p.timersOnPath ?? [],
   };
 }
 
@@ -192,7 +199,10 @@ function spikeNotes(h: Histogram): string[] {
 export function analyse(facts: Facts): Report {
   const window = facts.window ?? null;
   const routes: RouteReport[] = facts.routes.map((r) => {
-    const findings = [...r.patterns, ...fleetPatterns(r)].sort((a, b) => a.periodMs - b.periodMs).map((p) => finding(r, p, window));
+    const periodic = [...r.patterns, ...fleetPatterns(r)].filter((p) => p.kind !== ABNORMAL_KIND);
+    const timed = periodic.sort((a, b) => a.periodMs - b.periodMs).map((p) => finding(r, p, window));
+    // A periodic finding already lists the route's close reasons: no second finding for them.
+    const findings = timed.length > 0 && facts.source.kind === 'prometheus' ? timed : [...timed, ...abnormalFindings(r, facts.source.kind, window)];
     const closes = r.closes.reduce((n, c) => n + c.count, 0);
     return {
       route: r.route,

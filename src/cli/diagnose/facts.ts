@@ -28,6 +28,13 @@ export interface PatternFact {
    * enough closes to see it (the closes of a fleet-wide timer spread over the replicas).
    */
   readonly fleet?: boolean;
+  /** Sightline's own setting that decided, the age measured when the period is that setting's value. */
+  readonly setting?: string | null;
+  readonly measuredMs?: number | null;
+  /** When a per-connection and a shared timer both fit: the observation that would decide. */
+  readonly undecided?: string | null;
+  /** No known product default at the period: the timers configured on the route. */
+  readonly timersOnPath?: readonly string[];
 }
 
 export interface CloseCount {

@@ -33,6 +33,10 @@ function patternOf(p: Record<string, unknown>): (PatternFact & { route: string }
     summary: str(p.summary),
     firstSeen: num(p.firstSeen),
     lastSeen: num(p.lastSeen),
+    setting: str(p.setting) ?? null,
+    measuredMs: num(p.measuredMs) ?? null,
+    undecided: str(p.undecided) ?? null,
+    timersOnPath: Array.isArray(p.timersOnPath) ? p.timersOnPath.filter((c): c is string => typeof c === 'string') : [],
   };
 }
 

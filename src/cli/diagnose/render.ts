@@ -1,4 +1,5 @@
 /** The diagnose report as plain text for people, or JSON for scripts (`--json`). */
+import { ABNORMAL_KIND } from './abnormal.js';
 import type { Report, RouteReport } from './analyse.js';
 
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
@@ -11,6 +12,14 @@ function healthyLine(r: RouteReport): string {
   if (r.active !== null) parts.push(`${r.active} open`);
   parts.push('no disconnect pattern');
   return `route ${r.route}: healthy (${parts.join('; ')})`;
+}
+
+/** "2 disconnect patterns", "1 abnormal-close finding", or both joined. */
+function findingsText(rep: Report): string {
+  const abnormal = rep.routes.reduce((n, r) => n + r.findings.filter((f) => f.kind === ABNORMAL_KIND).length, 0);
+  const periodic = rep.findings - abnormal;
+  const parts = [periodic > 0 ? plural(periodic, 'disconnect pattern') : null, abnormal > 0 ? plural(abnormal, 'abnormal-close finding') : null];
+  return parts.filter((x) => x !== null).join(' and ');
 }
 
 function about(x: number): string {
@@ -34,14 +43,18 @@ export function renderText(rep: Report): string {
       continue;
     }
     for (const f of r.findings) {
-      lines.push(`route ${r.route}: DISCONNECT PATTERN (${f.kind})`);
+      const abnormal = f.kind === ABNORMAL_KIND;
+      lines.push(`route ${r.route}: ${abnormal ? 'ABNORMAL CLOSES' : 'DISCONNECT PATTERN'} (${f.kind})`);
       lines.push(`  ${f.headline}`);
       lines.push('  evidence:');
       for (const e of f.evidence) lines.push(`    - ${e}`);
       if (f.culprits.length > 0) {
-        lines.push(`  likely culprits (fingerprint table, ${about(f.periodSeconds)} s):`);
+        lines.push(abnormal ? '  what those reasons mean:' : `  likely culprits (fingerprint table, ${about(f.periodSeconds)} s):`);
         for (const c of f.culprits) lines.push(`    - ${c}`);
-      } else lines.push(`  likely culprits: none in the fingerprint table at ${about(f.periodSeconds)} s (a timer specific to this deployment)`);
+      } else if ((f.timersOnPath ?? []).length > 0) {
+        lines.push(`  likely culprits: no known default at this period (${about(f.periodSeconds)} s); timers configured on this path:`);
+        for (const t of f.timersOnPath!) lines.push(`    - ${t}`);
+      } else lines.push(`  likely culprits: no known default at this period (${about(f.periodSeconds)} s): a timer specific to this deployment`);
       lines.push('  what to check:');
       for (const c of f.checks) lines.push(`    - ${c}`);
       lines.push('');
@@ -49,9 +62,7 @@ export function renderText(rep: Report): string {
   }
   if (lines[lines.length - 1] !== '') lines.push('');
   lines.push(
-    rep.findings === 0
-      ? 'result: no disconnect pattern (exit 0)'
-      : `result: ${plural(rep.findings, 'disconnect pattern')} on ${plural(rep.routes.filter((r) => r.status === 'pattern').length, 'route')} (exit 1)`,
+    rep.findings === 0 ? 'result: no disconnect pattern (exit 0)' : `result: ${findingsText(rep)} on ${plural(rep.routes.filter((r) => r.status === 'pattern').length, 'route')} (exit 1)`,
   );
   return `${lines.join('\n')}\n`;
 }

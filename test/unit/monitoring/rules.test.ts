@@ -64,6 +64,7 @@ describe('every alert is tested', () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual(
       [
         'SightlineAbnormalCloseReasonDominant',
+        'SightlineAbnormalCloses',
         'SightlineAlignedCloseBursts',
         'SightlineBackendConnectFailures',
         'SightlineConnectionsNeverOld',
