@@ -31,6 +31,9 @@ export class HeadReader {
   #scan = 0;
   #lineStart = 0;
   #lines = 0;
+  /** push's one-byte path applies (method read, bytes held) and may fill #acc up to #room. */
+  #trickle = false;
+  #room = 0;
   /** The complete head (after HEAD_DONE), and the bytes that followed it in the same chunks. */
   head: Buffer = EMPTY;
   rest: Buffer | null = null;
@@ -57,11 +60,24 @@ export class HeadReader {
     this.#scan = 0;
     this.#lineStart = 0;
     this.#lines = 0;
+    this.#trickle = false;
+    this.#room = 0;
     this.head = EMPTY;
     this.rest = null;
   }
 
   push(chunk: Buffer): typeof HEAD_DONE | typeof HEAD_NEED_MORE | HeadError {
+    // One byte mid-head (a head sent a byte per segment): store it and wait, with no other work,
+    // so the per-segment cost stays a few ns whatever the segmentation (bench/head-split.mjs).
+    if (chunk.length === 1 && this.#trickle) {
+      const b = chunk[0]!;
+      const len = this.#len;
+      if (b !== LF && len < this.#room) {
+        this.#acc![len] = b;
+        this.#len = this.#scan = len + 1;
+        return HEAD_NEED_MORE;
+      }
+    }
     const max = this.#limits.maxHeaderBytes;
     if (this.#len === 0) {
       // The common case: a whole head in one chunk, scanned in place without a copy.
@@ -116,6 +132,9 @@ export class HeadReader {
     if (n <= SMALL) for (let i = 0, o = this.#len; i < n; i++) acc[o + i] = chunk[i]!;
     else chunk.copy(acc, this.#len, 0, n);
     this.#len = need;
+    // The one-byte path (push) may take over once the method is read: room up to the head limit.
+    this.#room = Math.min(acc.length, this.#limits.maxHeaderBytes - 1);
+    this.#trickle = this.#method === 1 || !this.#request;
   }
 
   /**
