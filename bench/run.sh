@@ -16,7 +16,8 @@
 # run is written next to it.
 #
 # Environment:
-#   SIGHTLINE_TELEMETRY  on|off|metrics,logs,tracing: the adapter's --telemetry (default off)
+#   SIGHTLINE_TELEMETRY  default|on|off|metrics,logs,tracing: the adapter's --telemetry (default: default,
+#                        i.e. Sightline as users run it: no telemetry section, metrics and info logs on)
 #   SIGHTLINE_NODE_ARGS  node flags for the proxy process (default none, as users run it;
 #                        e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; even empty replaces the default)
 #   SIGHTLINE_LABEL      proxy name in tables (default sightline; select it with --proxies ...,NAME)
@@ -91,7 +92,7 @@ trap cleanup EXIT
 . "$HERE/snapshot.sh"
 
 # ---- the sightline proxy (bench/lib/proxies.mjs, sightlineDef) -----------------------------------
-TELEMETRY=${SIGHTLINE_TELEMETRY:-off}
+TELEMETRY=${SIGHTLINE_TELEMETRY:-default}
 export SIGHTLINE_ADAPTER="$SNAP/bench/sightline-bench.mjs"
 export SIGHTLINE_TELEMETRY=$TELEMETRY
 # No node flags by default: Sightline paces its own GC (README, "Throughput and GC"), so the

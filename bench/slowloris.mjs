@@ -174,9 +174,13 @@ async function main() {
         ],
       }),
     );
-    const proxy = spawn(process.execPath, [path.join(root, 'bin/sightline.js'), 'start', '-c', cfg, '--workers', workers], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proxy = spawn(process.execPath, [path.join(root, 'bin/sightline.js'), 'start', '-c', cfg, '--workers', workers], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The CLI's human lines ("listening on", "N workers") are on stderr; stdout is the JSON log.
     let out = '';
-    proxy.stdout.on('data', (d) => (out += d));
+    proxy.stderr.on('data', (d) => {
+      out += d;
+      process.stderr.write(d);
+    });
     for (let i = 0; i < 200 && !out.includes('listening on'); i++) await sleep(50);
     if (!out.includes('listening on')) throw new Error(`sightline did not start: ${out}`);
     await sleep(500);

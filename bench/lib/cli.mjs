@@ -108,7 +108,7 @@ export function versions() {
 // How the sightline proxy of this run was started (the adapter's environment knobs).
 function sightlineSettings() {
   const e = process.env;
-  return { name: sightlineDef().name, telemetry: e.SIGHTLINE_TELEMETRY || 'off', node_args: e.SIGHTLINE_NODE_ARGS ?? '', adapter: e.SIGHTLINE_ADAPTER || 'bench/sightline-bench.mjs' };
+  return { name: sightlineDef().name, telemetry: e.SIGHTLINE_TELEMETRY || 'default', node_args: e.SIGHTLINE_NODE_ARGS ?? '', adapter: e.SIGHTLINE_ADAPTER || 'bench/sightline-bench.mjs' };
 }
 
 function dateStamp(withTime) {

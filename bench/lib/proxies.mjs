@@ -162,12 +162,12 @@ async function startNode(ctx, r) {
 // of a run loads the same code even if dist/ is rebuilt meanwhile.
 //   SIGHTLINE_ADAPTER    the adapter to run (default: bench/sightline-bench.mjs beside lib/)
 //   SIGHTLINE_NODE_ARGS  node flags (default --initial-old-space-size=64, as bin/sightline.js)
-//   SIGHTLINE_TELEMETRY  on | off | metrics,logs,tracing (default off)
+//   SIGHTLINE_TELEMETRY  default | on | off | metrics,logs,tracing (default: default, as users run it)
 //   SIGHTLINE_LABEL      the proxy's name in tables and --proxies (default sightline)
 export function sightlineDef(env = process.env) {
   const adapter = env.SIGHTLINE_ADAPTER || path.resolve(BENCH_DIR, '..', 'sightline-bench.mjs');
   const nodeArgs = (env.SIGHTLINE_NODE_ARGS ?? '--initial-old-space-size=64').split(/\s+/).filter(Boolean);
-  const telemetry = env.SIGHTLINE_TELEMETRY || 'off';
+  const telemetry = env.SIGHTLINE_TELEMETRY || 'default';
   return {
     name: env.SIGHTLINE_LABEL || 'sightline',
     modes: ['l4', 'sni', 'http'],
