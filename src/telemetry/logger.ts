@@ -25,7 +25,9 @@ import type { ResolvedOptions } from '../config/schema.js';
  */
 export function createLogger(o: ResolvedOptions['telemetry']['logging']): Logger {
   const dest = o.destination;
-  const buffered = { sync: false, minLength: 4096 };
+  // maxLength: a destination that stops reading (a stalled pipe to a log shipper) holds at most
+  // 16 MiB of lines, then lines are dropped: the proxy's memory is not the log's buffer.
+  const buffered = { sync: false, minLength: 4096, maxLength: 16 * 1024 * 1024 };
   const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : openLogFile(dest);
   return pino({ level: o.level, base: { service: 'sightline' } }, pino.destination({ dest: fd, ...buffered }));
 }
@@ -42,6 +44,27 @@ function openLogFile(path: string): number {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (err as Error).message);
     throw new SightlineError('SL_ERR_CONFIG_INVALID', `telemetry.logging.destination: cannot open ${path} for writing (${why})`, { cause: err });
+  }
+}
+
+const kFlushing = Symbol('sightline.flushing');
+type FlushableLogger = Logger & { [kFlushing]?: boolean };
+
+/**
+ * The periodic flush: write out what the logger holds unless the previous flush has not finished.
+ * Each flush that finds the destination still writing waits on its 'drain'; flushing every second
+ * into a stalled destination would add a listener a second (Node's leak warning) for nothing.
+ */
+export function flushPeriodically(logger: Logger): void {
+  const l = logger as FlushableLogger;
+  if (l[kFlushing] === true) return;
+  l[kFlushing] = true;
+  try {
+    logger.flush(() => {
+      l[kFlushing] = false;
+    });
+  } catch {
+    l[kFlushing] = false;
   }
 }
 

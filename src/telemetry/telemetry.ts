@@ -89,8 +89,10 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
 
   let logs: LogSubscription | null = null;
   let logger: Logger | null = null;
+  let flushPeriodically: (l: Logger) => void = () => {};
   if (d.logger !== null && !(d.logger === undefined && t.logging.level === 'silent')) {
-    const { createLogger, subscribeLogs } = await import('./logger.js');
+    const { createLogger, subscribeLogs, flushPeriodically: flush } = await import('./logger.js');
+    flushPeriodically = flush;
     logger = d.logger ?? createLogger(t.logging);
     logs = subscribeLogs(logger, { proxyId: d.proxyId, detailed: d.options.enableDetailedLogging, spanContextOf });
   }
@@ -143,7 +145,7 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
       const wall = Date.now();
       if (logger !== null && wall - lastFlush >= 1000) {
         lastFlush = wall;
-        logger.flush();
+        flushPeriodically(logger);
       }
     },
     close() {
