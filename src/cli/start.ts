@@ -39,10 +39,11 @@ export async function start(file: string, demo: string | boolean | undefined, wo
     const count = workerCount(workers ?? options.workers);
     if (count === null) throw new Error(`--workers must be a number from 1 to 256 or 'auto', not ${JSON.stringify(workers)}`);
     if (count > 1) {
-      // The primary follows the signals itself (SIGHUP reloads every worker, all or none).
-      process.removeListener('SIGHUP', early);
+      // The primary follows the signals itself (SIGHUP reloads every worker, all or none). `early`
+      // stays until it returns: a signal with no listener at all would end the process.
       const { runPrimary } = await import('./cluster/primary.js');
       const code = await runPrimary(file, options, count, { write: (t) => process.stderr.write(t), error: (t) => process.stderr.write(t) });
+      process.removeListener('SIGHUP', early);
       for (const c of closers) await c();
       return code;
     }
@@ -59,7 +60,6 @@ export async function start(file: string, demo: string | boolean | undefined, wo
     for (const c of closers) await c();
     return 2;
   }
-  process.removeListener('SIGHUP', early);
   const running = proxy;
   const host = running.options.listenHost ?? '0.0.0.0';
   for (const port of running.listeningPorts) {
@@ -77,7 +77,11 @@ export async function start(file: string, demo: string | boolean | undefined, wo
       } else say(`sightline: reload refused, the running configuration stays: ${r.error}`);
     });
   };
+  // The new listener first, then the old one off: between the two, SIGHUP would have no listener
+  // and its default action would end the process (the human lines above are written
+  // synchronously, so a supervisor that signals as soon as it reads them can land there).
   process.on('SIGHUP', onHup);
+  process.removeListener('SIGHUP', early);
   // While draining a reload would reopen listeners; the signal must still not end the process.
   const ignoreHup = (): void => say('sightline: SIGHUP received while draining: ignored');
   await new Promise<void>((resolve) => {
@@ -89,8 +93,8 @@ export async function start(file: string, demo: string | boolean | undefined, wo
         return;
       }
       draining = true;
-      process.removeListener('SIGHUP', onHup);
       process.on('SIGHUP', ignoreHup);
+      process.removeListener('SIGHUP', onHup);
       say(`${sig} received: draining (up to ${running.options.gracefulShutdownTimeout} ms; send it again to stop now)`);
       resolve();
     };

@@ -123,6 +123,9 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  // While draining a reload has nothing to do; the signal must still not end the process (with no
+  // listener its default action would), so a quiet listener takes over until the process exits.
+  process.on('SIGHUP', () => out.error('sightline: SIGHUP received while draining: ignored\n'));
   process.removeListener('SIGHUP', onHup);
   fleet.draining = true;
   out.write(`${sig} received: draining ${count} workers (up to ${options.gracefulShutdownTimeout} ms)\n`);
