@@ -146,16 +146,17 @@ export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout
   const why = await new Promise<string>((resolve) => {
     let stopTimer: NodeJS.Timeout | null = null;
     const finish = (reason: string): void => {
-      signals.removeListener('SIGINT', onSignal);
-      signals.removeListener('SIGTERM', onSignal);
       if (stopTimer !== null) clearTimeout(stopTimer);
-      // A second signal while draining stops at once.
+      // A second signal while draining stops at once. Added before the first handler is removed:
+      // a signal with no listener at all would take its default action (end the process).
       const force = (): void => {
         err.write('sightline demo: second signal: stopping without draining\n');
         process.exit(1);
       };
       signals.once('SIGINT', force);
       signals.once('SIGTERM', force);
+      signals.removeListener('SIGINT', onSignal);
+      signals.removeListener('SIGTERM', onSignal);
       forceHandler = force;
       resolve(reason);
     };
