@@ -182,7 +182,10 @@ async function main() {
       process.stderr.write(d);
     });
     for (let i = 0; i < 200 && !out.includes('listening on'); i++) await sleep(50);
-    if (!out.includes('listening on')) throw new Error(`sightline did not start: ${out}`);
+    if (!out.includes('listening on')) {
+      proxy.kill('SIGKILL'); // bounded: never leave a proxy behind
+      throw new Error(`sightline did not start: ${out}`);
+    }
     await sleep(500);
     const count = /(\d+) workers/.exec(out)?.[1] ?? '1';
 
