@@ -7,7 +7,7 @@ import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, WINDOW_MS, ageBin, milestonesOf } fr
 import type { ProxyContext } from './net/context.js';
 import type { Connection } from './net/connection.js';
 import { exhaustedNow } from './net/resources.js';
-import type { PoolStats } from './proxy/upstream-pool.js';
+import type { PoolStats } from './proxy/upstream-lease.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 
 export interface AdminSourceDeps {

@@ -10,26 +10,30 @@ import { channels, type ProxyEvent } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { SightlineError } from './core/errors.js';
-import { TimerWheel, clampTimer } from './core/timer-wheel.js';
+import { TimerWheel } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
 import { IpMatcher } from './routing/ip-matcher.js';
-import { CompiledRoute, RouteTable } from './routing/route-table.js';
+import { defaultRouteOf } from './routing/default-route.js';
+import { RouteTable } from './routing/route-table.js';
 import type { Connection } from './net/connection.js';
 import type { ProxyContext } from './net/context.js';
 import { createListener } from './net/listener.js';
-import { ConnectionRegistry, type TerminationStats } from './net/registry.js';
+import { ConnectionRegistry } from './net/registry.js';
 import { startDrain } from './net/drain.js';
 import { Sweeper } from './net/sweep.js';
-import { effectiveTimeouts } from './net/timeouts.js';
+import { effectiveTimeouts, sweepPeriod } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
 import { registerTlsModes } from './proxy/tls-terminate.js';
 import { registerHttpMode } from './proxy/http-mode.js';
-import type { PoolStats, UpstreamPools } from './proxy/upstream-pool.js';
+import type { PoolStats } from './proxy/upstream-lease.js';
+import type { UpstreamPools } from './proxy/upstream-pool.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import type { Logger } from 'pino';
 import type { TracerProvider } from '@opentelemetry/api';
 import { adminSource } from './admin-source.js';
+import { proxyStats, type ProxyStats } from './proxy-stats.js';
+import { startProxyTelemetry } from './proxy-telemetry.js';
 import type { AdminSource } from './admin/source.js';
 import { VERSION } from './version.js';
 
@@ -37,11 +41,6 @@ let nextProxyId = 1;
 
 /** The sweep driver's tick: a pass over every connection is spread over period / tick ticks. */
 const SWEEP_TICK_MS = 50;
-
-function sweepPeriod(o: ResolvedOptions): number {
-  const check = o.inactivityCheckInterval > 0 ? o.inactivityCheckInterval : Infinity;
-  return clampTimer(Math.max(1, Math.min(o.lifecycle.activitySampleInterval, check)));
-}
 
 export interface SightlineDeps {
   /** Injected clock (tests); defaults to a monotonic epoch clock. */
@@ -54,15 +53,6 @@ export interface SightlineDeps {
   readonly tracerProvider?: TracerProvider;
   /** Listen with SO_REUSEPORT (cluster workers: the kernel balances connections between them). */
   readonly reusePort?: boolean;
-}
-
-export interface ProxyStats {
-  /** 1 for the configuration the proxy was built with, +1 for each successful applyConfig (reload). */
-  getConfigGeneration(): number;
-  getActiveConnections(): number;
-  getConnectionsByRoute(): Map<string, number>;
-  getTerminationStats(): TerminationStats;
-  getAcceptedConnections(): number;
 }
 
 export class SightlineProxy {
@@ -179,7 +169,9 @@ export class SightlineProxy {
     this.#view = null; // a new uptime
     for (const svc of this.#ctx.services) svc.open();
     try {
-      await this.#startTelemetry();
+      // Metrics, logs, patterns and tracing: subscribers of the core's channels (L5).
+      const deps = { logger: this.#logger, tracerProvider: this.#tracerProvider, generation: () => this.#generation, pools: () => this.#pools.stats() };
+      this.#telemetry = await startProxyTelemetry(this.#ctx, deps);
       for (const port of this.#ctx.table.ports) await this.#listen(port);
       await this.#startAdmin();
     } catch (err) {
@@ -332,38 +324,7 @@ export class SightlineProxy {
   }
 
   getStats(): ProxyStats {
-    const reg = this.#ctx.registry;
-    return {
-      getConfigGeneration: () => this.#generation,
-      getActiveConnections: () => reg.size,
-      getConnectionsByRoute: () => reg.byRoute(),
-      getTerminationStats: () => reg.terminationStats(),
-      getAcceptedConnections: () => reg.accepted,
-    };
-  }
-
-  /** Metrics, logs, patterns and tracing: subscribers of the core's channels (L5). */
-  async #startTelemetry(): Promise<void> {
-    const ctx = this.#ctx;
-    const { startTelemetry } = await import('./telemetry/telemetry.js');
-    this.#telemetry = await startTelemetry({
-      proxyId: ctx.proxyId,
-      options: ctx.options,
-      clock: ctx.clock,
-      version: VERSION,
-      logger: this.#logger,
-      tracerProvider: this.#tracerProvider,
-      source: {
-        live: () => ctx.registry.live.values(),
-        now: () => ctx.clock.now(),
-        routes: () => ctx.table.routes.map((r) => r.name),
-        configGeneration: () => this.#generation,
-        pools: () => {
-          const p = this.#pools.stats();
-          return { open: p.open, idle: p.idle };
-        },
-      },
-    });
+    return proxyStats(this.#ctx.registry, () => this.#generation);
   }
 
   /** The admin listener (L6): /metrics, health, the JSON API and the status page. */
@@ -424,15 +385,6 @@ export class SightlineProxy {
     this.#servers.clear();
     await Promise.all(all.map((s) => (s.listening ? once(s.close(), 'close').catch(() => {}) : Promise.resolve())));
   }
-}
-
-function defaultRouteOf(o: ResolvedOptions): CompiledRoute | null {
-  const target = o.defaults.target;
-  if (target === undefined) return null;
-  return new CompiledRoute(
-    Object.freeze({ name: 'default', priority: 0, enabled: true, match: { ports: [] }, action: { type: 'forward', target } }) as unknown as ResolvedOptions['routes'][number],
-    -1,
-  );
 }
 
 function publishProxy(kind: ProxyEvent['kind'], detail: Record<string, unknown>): void {

@@ -57,3 +57,9 @@ export function effectiveTimeouts(o: TimeoutOptions, keepAlive: boolean): Effect
     socketTimeoutMs: checks && !keepAlive ? orNull(o.socketTimeout) : null,
   };
 }
+
+/** How often the sweep visits every connection: the finer of the activity sample and the idle check. */
+export function sweepPeriod(o: ResolvedOptions): number {
+  const check = o.inactivityCheckInterval > 0 ? o.inactivityCheckInterval : Infinity;
+  return clampTimer(Math.max(1, Math.min(o.lifecycle.activitySampleInterval, check)));
+}

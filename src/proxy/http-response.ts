@@ -11,7 +11,7 @@ import { forwardResponseHead, responseHeadPassesAsIs } from '../protocol/http-re
 import type { Connection, ConnSocket } from '../net/connection.js';
 import { connectFailure } from '../net/pump.js';
 import { Req, closeAfterExchange, disarm, publishRequest, type Framer, type HttpSession } from './http-state.js';
-import { Doubt, type Upstream } from './upstream-pool.js';
+import { Doubt, type Upstream } from './upstream-lease.js';
 
 const EMPTY = Buffer.alloc(0);
 import { startWebSocket } from './websocket.js';

@@ -20,19 +20,18 @@ import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } fr
 import { channels, FaultSite } from '../core/channels.js';
 import { SightlineError, type ErrorCode } from '../core/errors.js';
 import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
-import { nominatedFraming, parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
+import { parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
 import { HEAD_DONE, HEAD_NEED_MORE } from '../protocol/http-head-reader.js';
 import { forwardRequestHead, proxyResponse } from '../protocol/http-rewrite.js';
-import { isPathError, parseTarget } from '../routing/path-normalize.js';
-import type { CompiledRoute } from '../routing/route-table.js';
-import { isTerminating } from '../routing/route-table.js';
+import { isTerminating, type CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
 import { onClientClose } from '../net/pump.js';
-import { resolveTarget } from '../net/upstream.js';
 import { guarded } from '../net/guard.js';
-import { Doubt, type Upstream, type UpstreamHandler, type UpstreamPools } from './upstream-pool.js';
+import { Doubt, type Upstream, type UpstreamHandler } from './upstream-lease.js';
+import type { UpstreamPools } from './upstream-pool.js';
 import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
-import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, requestFacts, session } from './http-state.js';
+import { headErrorReason, isRefusal, routeRequest } from './http-request-route.js';
+import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, session } from './http-state.js';
 
 // ---- start ----------------------------------------------------------------------------------
 
@@ -174,15 +173,7 @@ function readRequests(c: Connection, s: HttpSession): void {
 }
 
 function headError(c: Connection, s: HttpSession, e: HeadError): void {
-  const reason =
-    e.code === 'too-large' || e.code === 'too-many-headers'
-      ? CloseReason.HttpHeadersTooLarge
-      : e.code === 'smuggling'
-        ? CloseReason.HttpRequestSmuggling
-        : e.code === 'nominated'
-          ? CloseReason.HttpNominatedField
-          : CloseReason.HttpBadRequest;
-  fail(c, s, e.httpStatus, reason, Initiator.Client, true, e.detail);
+  fail(c, s, e.httpStatus, headErrorReason(e), Initiator.Client, true, e.detail);
 }
 
 function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
@@ -206,38 +197,20 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
     if (r.done) s.reqBody = null;
     else if (s.clientEnded) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
   }
-  const table = ctx.table;
-  if (table.routingHeaders.size > 0 && head.connectionTokens.length > 0) {
-    const named = nominatedFraming(head.connectionTokens, table.routingHeaders);
-    if (named !== null) return void fail(c, s, 400, CloseReason.HttpNominatedField, Initiator.Client, true, `Connection names ${named}, a field routes match on`);
+  const routed = routeRequest(c, s.entry, head);
+  if (isRefusal(routed)) {
+    if (routed.route !== undefined) s.route = routed.route;
+    return void fail(c, s, routed.status, routed.reason, routed.who, routed.close, routed.detail, routed.code);
   }
-  const t = head.method === 'CONNECT' ? { authority: null, path: '/', target: head.target } : parseTarget(head.target, ctx.options.http.path);
-  if (isPathError(t)) return void fail(c, s, 400, CloseReason.HttpBadPath, Initiator.Client, true, t.error);
-  const facts = requestFacts(head, t);
-  const route = table.matchRequest(c.listenPort, c.remoteIP, s.entry, facts, c.serverName);
-  if (route === null) return void fail(c, s, 404, CloseReason.NoRoute, Initiator.Proxy, false);
+  const { route, target, t, facts } = routed;
   s.route = route;
-  // The route's IP lists hold per request: a path-routed admin route must not be reachable
-  // through a connection that an open route admitted.
-  if (!ctx.admission.ipAllowed(c, route)) return void fail(c, s, 403, CloseReason.RouteIpBlocked, Initiator.Proxy, false);
-  // A reverse proxy does not open tunnels on request.
-  if (head.method === 'CONNECT') return void fail(c, s, 405, CloseReason.HttpBadRequest, Initiator.Client, true, 'CONNECT is not served by a reverse proxy');
-  // The certificate the client checked must be the one for the host it asks for (RFC 9110 §15.5.20).
-  const entry = s.entry;
-  if (entry.certificateKey !== null && route.certificateKey !== entry.certificateKey && entry.config.action.tls?.allowMisdirected !== true) {
-    return void fail(c, s, 421, CloseReason.HttpMisdirectedRequest, Initiator.Client, false, `Host ${facts.host ?? ''} is served by another certificate than SNI ${c.serverName ?? '(none)'}`);
-  }
-  const target = resolveTarget(c, route);
-  if (typeof target === 'string') {
-    return void fail(c, s, 502, CloseReason.TargetResolutionFailed, Initiator.Proxy, false, target, 'SL_ERR_TARGET');
-  }
   s.target = target;
   const ws = route.config.action.websocket;
   s.upgrade = head.upgrade !== null && head.upgrade.toLowerCase() === 'websocket' && ws?.enabled !== false ? head.upgrade : null;
   const traceparent = channels.httpRequestStart.hasSubscribers ? announce(c, route, head, facts, target) : null;
   s.upHead = forwardRequestHead(
     head,
-    { clientIp: c.remoteIP, proto: isTerminating(entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
+    { clientIp: c.remoteIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
     s.upgrade,
     t.target,
     // A request without Host (HTTP/1.0) goes on as HTTP/1.1, which needs one: the backend's.

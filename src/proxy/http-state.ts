@@ -13,7 +13,8 @@ import type { TargetFacts } from '../routing/path-normalize.js';
 import type { CompiledRoute, HttpFacts } from '../routing/route-table.js';
 import { Deadline, type Connection } from '../net/connection.js';
 import type { ResolvedTarget } from '../net/upstream.js';
-import type { Upstream, UpstreamPools } from './upstream-pool.js';
+import type { Upstream } from './upstream-lease.js';
+import type { UpstreamPools } from './upstream-pool.js';
 
 /** Request side of the session. */
 export const Req = { Idle: 0, Head: 1, Wait: 2, Body: 3, Sent: 4, Closing: 5 } as const;

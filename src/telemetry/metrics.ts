@@ -24,6 +24,7 @@ import {
 } from '../core/channels.js';
 import { CloseReason, isRejection } from '../core/close-reasons.js';
 import { FINGERPRINT_BUCKETS_SECONDS } from './fingerprints.js';
+import { CONNECT_FAILURES, HELLO_FAILURES, LIMITS, TLS_FAILURES, errnoLabel, wsCodeClass } from './metric-labels.js';
 import { AGE_THRESHOLDS_SECONDS, CONNECT_BUCKETS_SECONDS, HTTP_BUCKETS_SECONDS, METRICS, type MetricName } from './metric-catalogue.js';
 
 /** What the metrics read at scrape time (implemented by the composition root). */
@@ -62,32 +63,6 @@ export interface Metrics {
 }
 
 const NONE = 'none';
-const LIMITS: ReadonlySet<string> = new Set([
-  CloseReason.GlobalConnectionLimit,
-  CloseReason.IpConnectionLimit,
-  CloseReason.RateLimited,
-  CloseReason.RouteConnectionLimit,
-  CloseReason.RouteIpConnectionLimit,
-  CloseReason.PendingDataLimit,
-]);
-const CONNECT_FAILURES: ReadonlySet<string> = new Set([CloseReason.BackendConnectFailed, CloseReason.BackendConnectTimeout, CloseReason.BackendTlsError]);
-const HELLO_FAILURES: ReadonlySet<string> = new Set([CloseReason.ClientHelloInvalid, CloseReason.ClientHelloTooLarge, CloseReason.NotTls]);
-const TLS_FAILURES: ReadonlySet<string> = new Set([CloseReason.TlsProtocolError, CloseReason.TlsClientAbort, CloseReason.TlsHandshakeTimeout, CloseReason.TlsNoCertificate]);
-const KNOWN_WS_CODES: ReadonlySet<number> = new Set([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011]);
-
-/** Accept / connect error codes as a bounded label value. */
-const KNOWN_ERRNO: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'ECONNABORTED', 'EPROTO', 'EPERM']);
-function errnoLabel(code: string | null): string {
-  return code !== null && KNOWN_ERRNO.has(code) ? code : 'other';
-}
-
-/** A close code as a bounded label value. */
-export function wsCodeClass(code: number): string {
-  if (KNOWN_WS_CODES.has(code)) return String(code);
-  if (code >= 3000 && code < 4000) return '3xxx';
-  if (code >= 4000 && code < 5000) return '4xxx';
-  return 'other';
-}
 
 /**
  * One exposition of `reg` in `type`. prom-client renames counters for OpenMetrics by cutting

@@ -1,6 +1,6 @@
 /**
  * The repository stands alone and its documentation holds together: nothing a user or a test
- * runs points outside the clone (`../shared`), user-facing text has no project-history jargon,
+ * runs points outside the clone (the parent folder's `shared/`), user-facing text has no project-history jargon,
  * every relative link and in-page anchor of the README and docs/ resolves, and the Prometheus
  * scrape job of docs/grafana.md passes `promtool check config`.
  */
@@ -34,7 +34,7 @@ function filesUnder(rel: string, skip = /(^|\/)(node_modules|dist|results|\.git|
 const TEXT = /\.(md|ts|mts|mjs|js|sh|ya?ml|json|lua)$|(^|\/)run$/;
 
 describe('self-contained', () => {
-  it('nothing in the README, docs, scripts, tests, benchmarks, examples or sources needs ../shared', () => {
+  it("nothing in the README, docs, scripts, tests, benchmarks, examples or sources needs the parent folder's shared/", () => {
     const files = ['README.md', 'package.json', 'docs', 'scripts', 'test', 'bench', 'examples', 'src', 'monitoring', 'deploy']
       .flatMap((d) => filesUnder(d))
       .filter((f) => TEXT.test(f) && f !== 'test/unit/docs/docs.test.ts');
