@@ -12,7 +12,6 @@ import { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { routeOrPeek } from './peek.js';
 import { onListenerError, trackListener } from './resources.js';
-import { onClientClose, onClientEnd, onClientError } from './pump.js';
 
 export function createListener(ctx: ProxyContext, port: number): net.Server {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
@@ -33,9 +32,8 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
     return;
   }
   const c = new Connection(ctx, socket, ctx.registry.nextId(), port, normalizeIp(addr));
-  socket.on('error', onClientError);
-  socket.on('close', onClientClose);
-  socket.on('end', onClientEnd);
+  // The record's lifecycle listeners ('error', 'close', 'end'); a mode adds its own once routed.
+  c.adoptClient(c.client);
   const o = ctx.options;
   socket.setNoDelay(o.noDelay);
   if (o.keepAlive) socket.setKeepAlive(true, o.keepAliveInitialDelay);
@@ -51,7 +49,7 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
       c.close(refused, Initiator.Proxy, EndKind.Local);
       return;
     }
-    if (!viaProxy) c.limitKey = c.remoteIP;
+    if (!viaProxy) c.limitKey = c.clientIP;
     routeOrPeek(c, viaProxy);
   } catch (err) {
     c.fail(FaultSite.Accept, err);

@@ -1,0 +1,111 @@
+/**
+ * What a routed connection becomes: a `Mode` (DESIGN §1 L4). The modes themselves live in proxy/
+ * (tunnel, tls-terminate, http, websocket, socket-handler); this file is the contract and the
+ * runner that net/ drives them through, so net/ never names one.
+ *
+ * - A mode is a value, one object per mode (no closure per connection), resolved once when the
+ *   route table is compiled (`CompiledRoute.mode`, proxy/modes.ts). Dispatch is `runMode()`.
+ * - Listeners: net/ owns the client socket's lifecycle ('end', 'error', 'close': the close
+ *   decision, net/socket-events.ts) and asks the running mode through the hooks below; a mode
+ *   owns the flow listeners it attaches ('data', 'drain', the backend's 'end') through a
+ *   `Listeners` set, and detaches them in `leave` when another mode takes over.
+ * - Fault isolation: `Listeners` wraps each listener once, at module load, in the one try/catch
+ *   of net/guard.ts; `runMode` runs `start` and the hooks under the mode's fault site. An
+ *   exception closes that connection only, with `internal_error`.
+ */
+import type { Socket } from 'node:net';
+import type { CloseEvent, FaultSite } from '../core/channels.js';
+import type { CloseReason, Initiator } from '../core/close-reasons.js';
+import { maybeFault } from '../core/faults.js';
+import type { CompiledRoute } from '../routing/route-table.js';
+import type { Connection, ConnSocket } from './connection.js';
+import { guarded } from './guard.js';
+
+/** What the connection record asks the mode running on it. Every hook is optional. */
+export interface ModeHooks {
+  /** For logs and the architecture doc: 'tunnel', 'tls-terminate', 'http', 'websocket', 'socket-handler'. */
+  readonly name: string;
+  /** Where an exception in this mode is counted (`sightline_internal_errors_total{site}`). */
+  readonly site: FaultSite;
+  /** The `Deadline.Mode` deadline passed. */
+  deadline?(c: Connection): void;
+  /** The proxy is draining: finish what is in flight, then close (idempotent). Absent: closed like a tunnel. */
+  drain?(c: Connection): void;
+  /** A reason about to be decided; the mode may name it better (WebSocket close frames, 1006). */
+  refine?(c: Connection, reason: CloseReason, initiator: Initiator): { reason: CloseReason; initiator: Initiator };
+  /** Extra close-event fields. */
+  describe?(c: Connection): Pick<CloseEvent, 'http' | 'websocket'>;
+  /** The client sent FIN (the record has noted it). */
+  clientEnd?(c: Connection): void;
+  /** A client socket error; true when the mode decided the reason itself. */
+  clientError?(c: Connection, err: NodeJS.ErrnoException): boolean;
+  /** The client socket closed; runs before the record's own decision (the first decision wins). */
+  clientClosed?(c: Connection): void;
+  /** Another mode takes the connection over: detach this mode's listeners. */
+  leave?(c: Connection): void;
+}
+
+/** A mode a route can name: it takes over the connection once it is routed. */
+export interface Mode extends ModeHooks {
+  start(c: Connection, route: Route): void;
+}
+
+/** A route of the data path: its mode is a `Mode`. */
+export type Route = CompiledRoute<Mode>;
+
+/** Hand a routed connection to `mode` (the one call dispatch makes; tls-terminate uses it too). */
+export function runMode(c: Connection, mode: Mode, route: Route): void {
+  c.switchMode(mode, null);
+  try {
+    maybeFault(mode.site, c);
+    mode.start(c, route);
+  } catch (err) {
+    // A mode that failed to start has no state to answer the record's questions with.
+    c.dropMode();
+    c.fail(mode.site, err);
+  }
+}
+
+type DataListener = (this: ConnSocket, chunk: Buffer) => void;
+type EventListener = (this: ConnSocket) => void;
+
+/** The flow listeners a mode puts on one socket. */
+export interface FlowEvents {
+  readonly data?: DataListener;
+  readonly drain?: EventListener;
+  readonly end?: EventListener;
+  /** Attached with once(): the TLS handshake completed. */
+  readonly secure?: EventListener;
+}
+
+/**
+ * One mode's listeners for one kind of socket, guarded once at module load (one try/catch per
+ * event, no closure per connection; they reach the record through `kConn`).
+ */
+export class Listeners {
+  readonly data: DataListener | undefined;
+  readonly drain: EventListener | undefined;
+  readonly end: EventListener | undefined;
+  readonly secure: EventListener | undefined;
+
+  constructor(site: FaultSite, ev: FlowEvents) {
+    this.data = ev.data === undefined ? undefined : guarded<Buffer>(site, ev.data);
+    this.drain = ev.drain === undefined ? undefined : guarded(site, ev.drain);
+    this.end = ev.end === undefined ? undefined : guarded(site, ev.end);
+    this.secure = ev.secure === undefined ? undefined : guarded(site, ev.secure);
+  }
+
+  attach(s: Socket): void {
+    if (this.data !== undefined) s.on('data', this.data);
+    if (this.drain !== undefined) s.on('drain', this.drain);
+    if (this.end !== undefined) s.on('end', this.end);
+    if (this.secure !== undefined) s.once('secure', this.secure);
+  }
+
+  detach(s: Socket): void {
+    if (this.data !== undefined) s.removeListener('data', this.data);
+    if (this.drain !== undefined) s.removeListener('drain', this.drain);
+    if (this.end !== undefined) s.removeListener('end', this.end);
+    if (this.secure !== undefined) s.removeListener('secure', this.secure);
+  }
+}
