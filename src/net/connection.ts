@@ -164,7 +164,7 @@ export class Connection implements WheelEntry, ConnectionView {
     this.#clientPort = port;
   }
 
-  /** The route chosen for this connection (net/dispatch.ts). */
+  /** The route chosen for this connection (net/peek.ts dispatch). */
   setRoute(route: Route): void {
     this.#route = route;
   }
@@ -281,7 +281,7 @@ export class Connection implements WheelEntry, ConnectionView {
   }
 
   /**
-   * An exception escaped at `site` (net/guard.ts): close with `internal_error`, make sure the
+   * An exception escaped at `site` (net/mode.ts): close with `internal_error`, make sure the
    * record completes (a throw inside a 'close' listener may have skipped its bookkeeping), publish
    * it. `socket`: the socket whose event threw, destroyed too (it may not be ours: a pool's).
    * Never throws.

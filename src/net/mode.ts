@@ -9,17 +9,24 @@
  *   decision, net/socket-events.ts) and asks the running mode through the hooks below; a mode
  *   owns the flow listeners it attaches ('data', 'drain', the backend's 'end') through a
  *   `Listeners` set, and detaches them in `leave` when another mode takes over.
- * - Fault isolation: `Listeners` wraps each listener once, at module load, in the one try/catch
- *   of net/guard.ts; `runMode` runs `start` and the hooks under the mode's fault site. An
- *   exception closes that connection only, with `internal_error`.
+ * - Fault isolation (DESIGN §1 L4: "an exception in a mode closes that connection only"):
+ *   `Listeners` wraps each listener once, at module load, with `guarded` (below: one try/catch
+ *   per event, no closure per connection); `runMode` runs `start` under the mode's fault site,
+ *   and the record's listeners call the hooks under it. An exception closes the connection the
+ *   event belongs to with `internal_error` (Connection.fail: initiator proxy, the record
+ *   completes even when the throw came from a 'close' listener) and is published on
+ *   `sightline:internal-error` with its site; telemetry counts it
+ *   (`sightline_internal_errors_total{site}`) and logs the stack, rate-limited per site. Every
+ *   other connection is untouched. Tests prove each site with core/faults.ts `injectFaults()`.
  */
 import type { Socket } from 'node:net';
 import type { CloseEvent, FaultSite } from '../core/channels.js';
 import type { CloseReason, Initiator } from '../core/close-reasons.js';
-import { maybeFault } from '../core/faults.js';
+import { channels } from '../core/channels.js';
+import { faultInjector, maybeFault } from '../core/faults.js';
 import type { CompiledRoute } from '../routing/route-table.js';
-import type { Connection, ConnSocket } from './connection.js';
-import { guarded } from './guard.js';
+import { kConn, type ConnSocket } from './connection-bits.js';
+import type { Connection } from './connection.js';
 
 /** What the connection record asks the mode running on it. Every hook is optional. */
 export interface ModeHooks {
@@ -107,5 +114,45 @@ export class Listeners {
     if (this.drain !== undefined) s.removeListener('drain', this.drain);
     if (this.end !== undefined) s.removeListener('end', this.end);
     if (this.secure !== undefined) s.removeListener('secure', this.secure);
+  }
+}
+
+// ---- fault isolation ------------------------------------------------------------------------
+
+type Listener<A, B> = (this: ConnSocket, a: A, b: B) => void;
+
+/**
+ * `fn` as a listener whose exceptions close only its own connection (found through the socket's
+ * `kConn` back-pointer, or `connOf` for sockets that belong to a pool). The socket whose event
+ * threw is destroyed with it.
+ */
+export function guarded<A = void, B = void>(
+  site: FaultSite,
+  fn: Listener<A, B>,
+  connOf: (s: ConnSocket) => Connection | null | undefined = (s) => s[kConn],
+): Listener<A, B> {
+  return function (this: ConnSocket, a: A, b: B): void {
+    try {
+      // Per event in production: one null check (the connection is looked up only for a test's injector).
+      if (faultInjector !== null) faultInjector(site, connOf(this) ?? null);
+      fn.call(this, a, b);
+    } catch (err) {
+      const c = connOf(this) ?? null;
+      if (c !== null) c.fail(site, err, this);
+      else {
+        if (!this.destroyed) this.destroy();
+        publishInternalError(site, null, err, 0);
+      }
+    }
+  };
+}
+
+/** Publish an internal error (counted and logged by telemetry). Never throws. */
+export function publishInternalError(site: FaultSite, c: Connection | null, err: unknown, proxyId: number): void {
+  if (!channels.internalError.hasSubscribers) return;
+  try {
+    channels.internalError.publish({ proxyId: c?.proxyId ?? proxyId, site, conn: c, error: err });
+  } catch {
+    /* subscribers catch their own errors; never throw into the data path */
   }
 }

@@ -1,19 +1,19 @@
 /**
- * Reading what routing needs before a backend exists: an optional PROXY protocol header (only
- * from trusted `proxyIPs`), then the TLS ClientHello, under one `initialDataTimeout` deadline and
- * a cap on the bytes held. Every outcome is a route or exactly one close reason.
+ * From accept to a running mode: read what routing needs before a backend exists (an optional
+ * PROXY protocol header, only from trusted `proxyIPs`, then the TLS ClientHello) under one
+ * `initialDataTimeout` deadline and a cap on the bytes held, route, and dispatch: count the
+ * connection under its route, publish the route event, run the route's mode (resolved when the
+ * table was compiled). Every outcome is a running mode or exactly one close reason.
  */
-import { FaultSite } from '../core/channels.js';
+import { channels, FaultSite } from '../core/channels.js';
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
 import { SightlineError } from '../core/errors.js';
 import { ClientHelloParser } from '../protocol/client-hello.js';
 import { parseProxyHeader } from '../protocol/proxy-protocol.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { NEED_HELLO } from '../routing/route-table.js';
-import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
-import { dispatch } from './dispatch.js';
-import { guarded } from './guard.js';
-import type { Route } from './mode.js';
+import { Deadline, F, kConn, type Connection, type ConnSocket } from './connection.js';
+import { guarded, runMode, type Route } from './mode.js';
 
 /** What the peek keeps per connection (Connection.peek) until it routes. */
 export interface PeekState {
@@ -143,4 +143,22 @@ function routeOrReject(
   const r = route ?? c.ctx.defaultRoute;
   if (r === null) c.close(reason, Initiator.Proxy);
   else dispatch(c, r, alpn, versions);
+}
+
+/** The route is chosen: count it, publish it, run its mode. */
+function dispatch(c: Connection, route: Route, alpn: readonly string[] = [], versions: readonly string[] = []): void {
+  c.setRoute(route);
+  c.enter(Phase.Routing);
+  if (route.tlsMode === 'passthrough') c.isTLS = true;
+  c.ctx.registry.assignRoute(c);
+  const refused = c.ctx.admission.atRoute(c, route, c.ctx.registry.countOnRoute(route.name), route.protocol !== 'http');
+  if (refused !== null) {
+    c.close(refused, Initiator.Proxy);
+    return;
+  }
+  c.flags |= F.RouteCounted;
+  if (channels.route.hasSubscribers) {
+    channels.route.publish({ conn: c, routeName: route.name, target: route.targetLabel, alpn, tlsVersions: versions });
+  }
+  runMode(c, route.mode, route);
 }

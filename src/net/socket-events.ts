@@ -8,7 +8,7 @@
 import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
 import { FaultSite } from '../core/channels.js';
 import { F, kConn, type Connection, type ConnSocket } from './connection.js';
-import { guarded } from './guard.js';
+import { guarded } from './mode.js';
 import { connectFailure } from './upstream.js';
 import { connectExhausted } from './resources.js';
 

@@ -2,7 +2,14 @@
  * The tunnel mode: passthrough TLS and plain TCP routes, and terminated TLS routes that do not
  * read HTTP (after tls-terminate.ts). Resolve the target, open the backend socket (net/upstream.ts)
  * under the connect deadline; once it connects send the PROXY header and the peeked bytes, then
- * pump both ways (pump.ts) until one side ends.
+ * pump both ways until one side ends.
+ *
+ * The byte pump (below): the flow listeners that move chunks between the two sockets with
+ * backpressure (pause the reader when the writer's buffer is full, resume on 'drain') and pass a
+ * FIN on (TCP half-close: the other direction keeps flowing). Per chunk it does what piping
+ * needs and nothing else (DESIGN §2.3). The WebSocket relay uses its drain / FIN listeners with
+ * data listeners of its own. The sockets' lifecycle ('error', 'close': the close decision) is the
+ * record's, net/socket-events.ts.
  */
 import { CloseReason, EndKind, Initiator, Phase } from '../core/close-reasons.js';
 import { channels, FaultSite } from '../core/channels.js';
@@ -10,10 +17,8 @@ import { SightlineError } from '../core/errors.js';
 import { encodeProxyV1, encodeProxyV2 } from '../protocol/proxy-protocol.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { Deadline, F, kConn, type Connection, type ConnSocket } from '../net/connection.js';
-import { guarded } from '../net/guard.js';
-import type { Mode, Route } from '../net/mode.js';
+import { Listeners, guarded, type Mode, type Route } from '../net/mode.js';
 import { openBackendSocket, resolveTarget } from '../net/upstream.js';
-import { BACKEND_PUMP, CLIENT_PUMP, endBackendWrite } from './pump.js';
 
 export const tunnel: Mode = {
   name: 'tunnel',
@@ -71,3 +76,48 @@ function proxyHeaderFor(c: Connection, version: true | 'v1' | 'v2'): Buffer {
   const dst = { address: normalizeIp(c.client.localAddress ?? '0.0.0.0'), port: c.client.localPort ?? c.listenPort };
   return version === 'v2' ? encodeProxyV2(src, dst) : encodeProxyV1(src, dst);
 }
+
+// ---- the byte pump --------------------------------------------------------------------------
+
+function onClientData(this: ConnSocket, chunk: Buffer): void {
+  const b = this[kConn]!.backend!;
+  if (!b.write(chunk)) this.pause();
+}
+
+function onBackendData(this: ConnSocket, chunk: Buffer): void {
+  if (!this[kConn]!.client.write(chunk)) this.pause();
+}
+
+/** The backend's buffer drained: the client may be read again. */
+export function onBackendDrain(this: ConnSocket): void {
+  this[kConn]!.client.resume();
+}
+
+/** The client's buffer drained: the backend may be read again. */
+export function onClientDrain(this: ConnSocket): void {
+  this[kConn]!.backend?.resume();
+}
+
+/** The backend sent FIN: pass it on to the client. */
+export function onBackendEnd(this: ConnSocket): void {
+  const c = this[kConn]!;
+  c.flags |= F.BackendFin;
+  c.noteFirstEnd('backend');
+  if (!c.client.destroyed) {
+    c.client.end();
+    c.flags |= F.ClientWriteEnded;
+  }
+}
+
+/** The client sent FIN: pass it on to the backend. */
+export function endBackendWrite(c: Connection): void {
+  const b = c.backend;
+  if (b !== null && !b.destroyed) {
+    b.end();
+    c.flags |= F.BackendWriteEnded;
+  }
+}
+
+/** The tunnel's listeners on the client socket and on the backend socket. */
+export const CLIENT_PUMP = new Listeners(FaultSite.Pump, { data: onClientData, drain: onClientDrain });
+export const BACKEND_PUMP = new Listeners(FaultSite.Pump, { data: onBackendData, drain: onBackendDrain, end: onBackendEnd });

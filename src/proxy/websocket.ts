@@ -21,7 +21,7 @@ import { WsFrameScanner, WsOpcode, encodeClose, encodeFrame, parseClosePayload, 
 import type { CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connection.js';
 import { Listeners, type ModeHooks } from '../net/mode.js';
-import { endBackendWrite, onBackendDrain, onBackendEnd, onClientDrain } from './pump.js';
+import { endBackendWrite, onBackendDrain, onBackendEnd, onClientDrain } from './tunnel.js';
 
 const Timer = { None: 0, Ping: 1, Pong: 2, Closing: 3 } as const;
 type TimerKind = (typeof Timer)[keyof typeof Timer];
