@@ -24,5 +24,5 @@ export const F = {
 } as const;
 
 /** What the wheel deadline of a connection currently means (`Mode`: the running mode's `deadline`). */
-export const Deadline = { None: 0, InitialData: 1, Mode: 4 } as const;
+export const Deadline = { None: 0, InitialData: 1, Mode: 2 } as const;
 export type DeadlineKind = (typeof Deadline)[keyof typeof Deadline];

@@ -12,21 +12,13 @@
  * `adoptClient`, `adoptBackend`, `takePending`.
  */
 import type { Socket } from 'node:net';
-import {
-  CloseReason,
-  EndKind,
-  Initiator,
-  Phase,
-  type CloseReason as Reason,
-  type EndKind as Kind,
-  type Initiator as Who,
-} from '../core/close-reasons.js';
+import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason, type EndKind as Kind, type Initiator as Who } from '../core/close-reasons.js';
 import { channels, FaultSite, type CloseEvent, type ConnectionView } from '../core/channels.js';
 import { maybeFault } from '../core/faults.js';
 import type { WheelEntry } from '../core/timer-wheel.js';
 import { SightlineError } from '../core/errors.js';
 import type { ProxyContext } from './context.js';
-import type { ModeHooks, Route } from './mode.js';
+import { failConnection, type ModeHooks, type Route } from './mode.js';
 import type { PeekState } from './peek.js';
 import { onBackendClose, onBackendError, onClientClose, onClientEnd, onClientError } from './socket-events.js';
 import { Deadline, F, kConn, type ConnSocket, type DeadlineKind } from './connection-bits.js';
@@ -90,8 +82,7 @@ export class Connection implements WheelEntry, ConnectionView {
   constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, peerIP: string) {
     this.ctx = ctx;
     this.id = id;
-    this.#client = client as ConnSocket;
-    this.#client[kConn] = this;
+    this.#client = this.#adopt(client as ConnSocket);
     this.listenPort = listenPort;
     this.peerIP = peerIP;
     this.peerPort = client.remotePort ?? 0;
@@ -209,11 +200,16 @@ export class Connection implements WheelEntry, ConnectionView {
    * shows up only on it).
    */
   adoptClient(s: ConnSocket): void {
+    this.#client = this.#adopt(s);
+  }
+
+  /** The record's lifecycle listeners on a client socket (a mode adds its own once routed). */
+  #adopt(s: ConnSocket): ConnSocket {
     s[kConn] = this;
-    this.#client = s;
     s.on('error', onClientError);
     s.on('close', onClientClose);
     s.on('end', onClientEnd);
+    return s;
   }
 
   /** `b` becomes the backend socket, with the record's lifecycle listeners ('error', 'close'). */
@@ -276,34 +272,7 @@ export class Connection implements WheelEntry, ConnectionView {
       if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
       else if (kind === Deadline.Mode) this.#mode?.deadline?.(this);
     } catch (err) {
-      this.fail(FaultSite.Timer, err);
-    }
-  }
-
-  /**
-   * An exception escaped at `site` (net/mode.ts): close with `internal_error`, make sure the
-   * record completes (a throw inside a 'close' listener may have skipped its bookkeeping), publish
-   * it. `socket`: the socket whose event threw, destroyed too (it may not be ours: a pool's).
-   * Never throws.
-   */
-  fail(site: FaultSite, err: unknown, socket?: Socket): void {
-    try {
-      if (socket !== undefined && !socket.destroyed) socket.destroy();
-      if (!this.closed) {
-        this.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err instanceof Error ? err : new Error(String(err)));
-        if (this.client.closed) this.flags |= F.ClientGone;
-        if (this.backend?.closed === true) this.flags |= F.BackendGone;
-        this.maybeFinalize();
-      }
-    } catch {
-      /* as closed as it can be; the event below still counts it */
-    }
-    if (channels.internalError.hasSubscribers) {
-      try {
-        channels.internalError.publish({ proxyId: this.proxyId, site, conn: this, error: err });
-      } catch {
-        /* subscribers catch their own errors */
-      }
+      failConnection(this, FaultSite.Timer, err);
     }
   }
 

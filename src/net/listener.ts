@@ -10,6 +10,7 @@ import { maybeFault } from '../core/faults.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
+import { failConnection } from './mode.js';
 import { routeOrPeek } from './peek.js';
 import { onListenerError, trackListener } from './resources.js';
 
@@ -31,9 +32,8 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
     ctx.registry.count(CloseReason.ClientReset, Initiator.Client);
     return;
   }
+  // The record attaches its lifecycle listeners ('error', 'close', 'end'); a mode adds its own once routed.
   const c = new Connection(ctx, socket, ctx.registry.nextId(), port, normalizeIp(addr));
-  // The record's lifecycle listeners ('error', 'close', 'end'); a mode adds its own once routed.
-  c.adoptClient(c.client);
   const o = ctx.options;
   socket.setNoDelay(o.noDelay);
   if (o.keepAlive) socket.setKeepAlive(true, o.keepAliveInitialDelay);
@@ -52,6 +52,6 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
     if (!viaProxy) c.limitKey = c.clientIP;
     routeOrPeek(c, viaProxy);
   } catch (err) {
-    c.fail(FaultSite.Accept, err);
+    failConnection(c, FaultSite.Accept, err);
   }
 }

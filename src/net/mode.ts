@@ -13,7 +13,7 @@
  *   `Listeners` wraps each listener once, at module load, with `guarded` (below: one try/catch
  *   per event, no closure per connection); `runMode` runs `start` under the mode's fault site,
  *   and the record's listeners call the hooks under it. An exception closes the connection the
- *   event belongs to with `internal_error` (Connection.fail: initiator proxy, the record
+ *   event belongs to with `internal_error` (failConnection below: initiator proxy, the record
  *   completes even when the throw came from a 'close' listener) and is published on
  *   `sightline:internal-error` with its site; telemetry counts it
  *   (`sightline_internal_errors_total{site}`) and logs the stack, rate-limited per site. Every
@@ -21,11 +21,11 @@
  */
 import type { Socket } from 'node:net';
 import type { CloseEvent, FaultSite } from '../core/channels.js';
-import type { CloseReason, Initiator } from '../core/close-reasons.js';
+import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
 import { channels } from '../core/channels.js';
 import { faultInjector, maybeFault } from '../core/faults.js';
 import type { CompiledRoute } from '../routing/route-table.js';
-import { kConn, type ConnSocket } from './connection-bits.js';
+import { F, kConn, type ConnSocket } from './connection-bits.js';
 import type { Connection } from './connection.js';
 
 /** What the connection record asks the mode running on it. Every hook is optional. */
@@ -69,7 +69,7 @@ export function runMode(c: Connection, mode: Mode, route: Route): void {
   } catch (err) {
     // A mode that failed to start has no state to answer the record's questions with.
     c.dropMode();
-    c.fail(mode.site, err);
+    failConnection(c, mode.site, err);
   }
 }
 
@@ -138,7 +138,7 @@ export function guarded<A = void, B = void>(
       fn.call(this, a, b);
     } catch (err) {
       const c = connOf(this) ?? null;
-      if (c !== null) c.fail(site, err, this);
+      if (c !== null) failConnection(c, site, err, this);
       else {
         if (!this.destroyed) this.destroy();
         publishInternalError(site, null, err, 0);
@@ -155,4 +155,24 @@ export function publishInternalError(site: FaultSite, c: Connection | null, err:
   } catch {
     /* subscribers catch their own errors; never throw into the data path */
   }
+}
+
+/**
+ * An exception escaped at `site`: close `c` with `internal_error`, make sure the record completes
+ * (a throw inside a 'close' listener may have skipped its bookkeeping), publish it. `socket`: the
+ * socket whose event threw, destroyed too (it may not be ours: a pool's). Never throws.
+ */
+export function failConnection(c: Connection, site: FaultSite, err: unknown, socket?: Socket): void {
+  try {
+    if (socket !== undefined && !socket.destroyed) socket.destroy();
+    if (!c.closed) {
+      c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err instanceof Error ? err : new Error(String(err)));
+      if (c.client.closed) c.flags |= F.ClientGone;
+      if (c.backend?.closed === true) c.flags |= F.BackendGone;
+      c.maybeFinalize();
+    }
+  } catch {
+    /* as closed as it can be; the event below still counts it */
+  }
+  publishInternalError(site, c, err, c.proxyId);
 }

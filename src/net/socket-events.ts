@@ -8,7 +8,7 @@
 import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
 import { FaultSite } from '../core/channels.js';
 import { F, kConn, type Connection, type ConnSocket } from './connection.js';
-import { guarded } from './mode.js';
+import { failConnection, guarded } from './mode.js';
 import { connectFailure } from './upstream.js';
 import { connectExhausted } from './resources.js';
 
@@ -28,7 +28,7 @@ export const onClientEnd = guarded(FaultSite.Pump, function onClientEnd(this: Co
   try {
     m.clientEnd(c);
   } catch (err) {
-    c.fail(m.site, err);
+    failConnection(c, m.site, err);
   }
 });
 
@@ -40,7 +40,7 @@ export const onClientError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, func
     try {
       if (m.clientError(c, err)) return;
     } catch (e) {
-      c.fail(m.site, e);
+      failConnection(c, m.site, e);
       return;
     }
   }
@@ -58,7 +58,7 @@ export const onClientClose = guarded(FaultSite.Pump, function onClientClose(this
       m.clientClosed(c);
     } catch (err) {
       // The record must still complete below: fail() closes, the bookkeeping goes on.
-      c.fail(m.site, err);
+      failConnection(c, m.site, err);
     }
   }
   if (c.reason === null && (c.flags & F.ClientFin) === 0) c.decide(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);

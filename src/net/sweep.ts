@@ -18,6 +18,7 @@ import { channels, FaultSite } from '../core/channels.js';
 import { maybeFault } from '../core/faults.js';
 import { F, type Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
+import { failConnection } from './mode.js';
 
 export class Sweeper {
   readonly #ctx: ProxyContext;
@@ -58,7 +59,7 @@ function visit(ctx: ProxyContext, c: Connection, now: number): boolean {
     return carriesBytes(c.phase) && checkOne(c, now);
   } catch (err) {
     // One connection's rules threw: that connection ends, the sweep goes on with the others.
-    c.fail(FaultSite.Sweep, err);
+    failConnection(c, FaultSite.Sweep, err);
     return true;
   }
 }
