@@ -12,7 +12,8 @@ import { ClientHelloParser } from '../protocol/client-hello.js';
 import { parseProxyHeader } from '../protocol/proxy-protocol.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { NEED_HELLO } from '../routing/route-table.js';
-import { Deadline, F, kConn, type Connection, type ConnSocket } from './connection.js';
+import { Deadline, F, kConn, type ConnSocket } from './connection-bits.js';
+import type { Connection } from './connection.js';
 import { guarded, runMode, type Route } from './mode.js';
 
 /** What the peek keeps per connection (Connection.peek) until it routes. */

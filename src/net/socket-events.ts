@@ -7,7 +7,8 @@
  */
 import { CloseReason, EndKind, Initiator } from '../core/close-reasons.js';
 import { FaultSite } from '../core/channels.js';
-import { F, kConn, type Connection, type ConnSocket } from './connection.js';
+import { F, kConn, type ConnSocket } from './connection-bits.js';
+import type { Connection } from './connection.js';
 import { failConnection, guarded } from './mode.js';
 import { connectFailure } from './upstream.js';
 import { connectExhausted } from './resources.js';
