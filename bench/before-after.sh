@@ -20,7 +20,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "before-after.sh: $*" >&2; exit 2; }
 
-[ $# -ge 1 ] && [[ "$1" != -* ]] || die "usage: bash bench/before-after.sh <before-ref> [reps] [--name NAME] [run.sh options...]"
+[ $# -ge 1 ] && [[ "$1" != -* ]] || die "usage: bash bench/before-after.sh <before-ref> [reps] [--name NAME] [--no-control] [run.sh options...]"
 ref=$1; shift
 reps=3
 if [ $# -ge 1 ] && [[ "$1" =~ ^[0-9]+$ ]]; then reps=$1; shift; fi
@@ -37,6 +37,10 @@ while [ $# -gt 0 ]; do
     *) rest+=("$1"); shift ;;
   esac
 done
+# Fail fast, before anything is built: the ref must be a commit of this checkout (or a directory).
+if [ ! -d "$ref" ]; then
+  git -C "$HERE/.." rev-parse --verify --quiet "$ref^{commit}" >/dev/null || die "--before $ref: not a commit in $(cd "$HERE/.." && pwd) (the before build is made from git: run this in a git checkout)"
+fi
 if [ -z "$name" ]; then
   short=$(git -C "$HERE/.." rev-parse --short "$ref^{commit}" 2>/dev/null || echo "$ref" | tr -c 'A-Za-z0-9._-\n' '_')
   name="$short-$(date +%Y%m%d-%H%M%S)"
