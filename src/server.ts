@@ -31,11 +31,11 @@ import type { UpstreamPools } from './proxy/upstream-pool.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import type { Logger } from 'pino';
 import type { TracerProvider } from '@opentelemetry/api';
-import { adminSource } from './admin-source.js';
-import { proxyStats, type ProxyStats } from './proxy-stats.js';
-import { startProxyTelemetry } from './proxy-telemetry.js';
+import { adminSource } from './admin/proxy-source.js';
+import { proxyStats, type ProxyStats } from './net/proxy-stats.js';
+import { startProxyTelemetry } from './telemetry/proxy-telemetry.js';
 import type { AdminSource } from './admin/source.js';
-import { VERSION } from './version.js';
+import { VERSION } from './core/version.js';
 
 let nextProxyId = 1;
 
