@@ -39,7 +39,8 @@ const rule = {
       unlayered:
         'DESIGN §1: {{file}} is in no layer. Move it into a layer directory or add it to LAYERS in eslint.layers.js.',
       upward:
-        'DESIGN §1: {{file}} (layer {{level}}: {{layer}}) may not import {{spec}} (layer {{targetLevel}}: {{targetLayer}}).',
+        'DESIGN §1: {{file}} (layer {{level}}: {{layer}}) may not import {{spec}} ' +
+        '(layer {{targetLevel}}: {{targetLayer}}).',
     },
   },
   create(context) {
@@ -66,7 +67,8 @@ const rule = {
         data: { file: shown, level, layer: nameOf(level), spec, targetLevel: target, targetLayer: nameOf(target) },
       });
     };
-    const literal = (n) => (n?.type === 'Literal' ? n.value : n?.type === 'TSLiteralType' ? n.literal?.value : undefined);
+    const literal = (n) =>
+      n?.type === 'Literal' ? n.value : n?.type === 'TSLiteralType' ? n.literal?.value : undefined;
     return {
       ImportDeclaration: (node) => check(node, node.source.value),
       ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),

@@ -79,7 +79,10 @@ describe('layer rule', () => {
       ['src/telemetry/sub/planted.ts', "import { x } from '../../admin/server.js';\nexport const y = x;\n"],
       ['src/net/planted.ts', "export { adminSource } from '../admin/proxy-source.js';\n"],
       ['src/net/planted.ts', "export * as t from '../telemetry/metrics.js';\n"],
-      ['src/proxy/planted.ts', "import type { Telemetry } from '../telemetry/telemetry.js';\nexport type T = Telemetry;\n"],
+      [
+        'src/proxy/planted.ts',
+        "import type { Telemetry } from '../telemetry/telemetry.js';\nexport type T = Telemetry;\n",
+      ],
       ['src/core/planted.ts', "export async function f() {\n  return import('../net/dispatch.js');\n}\n"],
       ['src/routing/planted.ts', "export type T = import('../proxy/http-session.js').HttpSession;\n"],
     ];
@@ -87,7 +90,10 @@ describe('layer rule', () => {
   });
 
   it('names the file, both layers and the specifier', async () => {
-    const [message] = await layerMessages('src/net/planted.ts', "import { x } from '../server.js';\nexport const y = x;\n");
+    const [message] = await layerMessages(
+      'src/net/planted.ts',
+      "import { x } from '../server.js';\nexport const y = x;\n",
+    );
     expect(message).toContain('src/net/planted.ts');
     expect(message).toContain('(layer 3: net)');
     expect(message).toContain('../server.js');
@@ -102,16 +108,25 @@ describe('layer rule', () => {
       if (got.length !== 0) refused.push(`src/${dir} -> ${spec}: ${got.join('; ')}`);
     }
     expect(refused).toEqual([]);
-    const admin = "import { startAdmin } from './server.js';\nimport { z } from 'zod';\nexport const y = [startAdmin, z];\n";
+    const admin =
+      "import { startAdmin } from './server.js';\nimport { z } from 'zod';\nexport const y = [startAdmin, z];\n";
     expect(await layerMessages('src/admin/planted.ts', admin), 'admin/server.ts is not the root server.ts').toEqual([]);
-    expect(await layerMessages('src/cli/cluster/planted.ts', "import { x } from '../server.js';\nexport const y = x;\n")).toEqual([]);
+    expect(
+      await layerMessages('src/cli/cluster/planted.ts', "import { x } from '../server.js';\nexport const y = x;\n"),
+    ).toEqual([]);
   });
 
   it('fails closed: a src file in no layer is an error, a root file or a new directory alike', async () => {
     const code = "import { CloseReason } from './core/close-reasons.js';\nexport const y = CloseReason;\n";
-    expect(await layerMessages('src/admin-source.ts', code)).toEqual([expect.stringContaining('src/admin-source.ts is in no layer')]);
-    expect(await layerMessages('src/modes/planted.ts', `export const y = 1;\n`)).toEqual([expect.stringContaining('in no layer')]);
-    expect(await layerMessages('test/unit/planted.ts', "import { x } from '../../src/server.js';\nexport const y = x;\n")).toEqual([]);
+    expect(await layerMessages('src/admin-source.ts', code)).toEqual([
+      expect.stringContaining('src/admin-source.ts is in no layer'),
+    ]);
+    expect(await layerMessages('src/modes/planted.ts', `export const y = 1;\n`)).toEqual([
+      expect.stringContaining('in no layer'),
+    ]);
+    expect(
+      await layerMessages('test/unit/planted.ts', "import { x } from '../../src/server.js';\nexport const y = x;\n"),
+    ).toEqual([]);
   });
 
   it('every file in src/ is in a layer (lists the ones that are not)', async () => {
