@@ -19,7 +19,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts'],
+    // Every source file under src/, whatever its extension: a file the rule never sees is in no layer.
+    files: ['src/**/*.{ts,mts,cts,js,mjs,cjs}'],
     plugins: { sightline: layersPlugin },
     rules: { 'sightline/layers': 'error' },
   },

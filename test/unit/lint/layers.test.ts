@@ -53,7 +53,7 @@ const allowed = LAYERS.flatMap((members, level) =>
 
 function srcFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? srcFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory() ? srcFiles(join(dir, e.name)) : /\.[mc]?[jt]s$/.test(e.name) ? [join(dir, e.name)] : [],
   );
 }
 
@@ -124,6 +124,11 @@ describe('layer rule', () => {
     expect(await layerMessages('src/modes/planted.ts', `export const y = 1;\n`)).toEqual([
       expect.stringContaining('in no layer'),
     ]);
+    // Any source extension: a .mjs under src/ is layered (or refused) like a .ts.
+    expect(await layerMessages('src/planted.mjs', `export const y = 1;\n`)).toEqual([
+      expect.stringContaining('in no layer'),
+    ]);
+    expect(await layerMessages('src/net/planted.mjs', "export { x } from '../admin/server.js';\n")).toHaveLength(1);
     expect(
       await layerMessages('test/unit/planted.ts', "import { x } from '../../src/server.js';\nexport const y = x;\n"),
     ).toEqual([]);
