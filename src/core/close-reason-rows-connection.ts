@@ -16,10 +16,10 @@ export const CONNECTION_ROWS = {
   backend_error: { initiator: 'backend', cause: 'peer-end', advice: 'backend-socket-error', doc: 'another socket error on the backend side (EPIPE, ...; unanswered keep-alive probes are `backend_keepalive_timeout`)' },
   // Not a peer-end: the kernel's keep-alive probes found the peer gone, a cause of its own that a
   // WebSocket keeps rather than folding it into ws_abnormal_close.
-  client_keepalive_timeout: { initiator: 'client', log: 'warn', advice: 'client-keepalive', doc: 'TCP keep-alive probes to an idle client went unanswered (ETIMEDOUT): it or the path to it is gone without a FIN or RST (`keepAlive`, `keepAliveInitialDelay`)' },
-  backend_keepalive_timeout: { initiator: 'backend', log: 'warn', advice: 'backend-keepalive', doc: 'TCP keep-alive probes to an idle backend went unanswered (ETIMEDOUT): it or the path to it is gone without a FIN or RST (`keepAlive`, `keepAliveInitialDelay`)' },
+  client_keepalive_timeout: { initiator: 'client', log: 'warn', advice: 'client-keepalive', doc: 'ETIMEDOUT on the client socket with TCP keep-alive on and nothing waiting to be written: keep-alive probes went unanswered (the client, or a NAT / firewall between, vanished silently)' },
+  backend_keepalive_timeout: { initiator: 'backend', log: 'warn', advice: 'backend-keepalive', doc: 'the same on the backend socket' },
   backend_connect_failed: { initiator: 'backend', metric: 'connect', advice: 'backend-unreachable', doc: 'the backend refused or was unreachable' },
-  backend_dns_failed: { initiator: 'backend', metric: 'connect', advice: 'backend-dns', doc: 'the backend\'s host name did not resolve while connecting (ENOTFOUND, EAI_AGAIN, EAI_FAIL)' },
+  backend_dns_failed: { initiator: 'backend', metric: 'connect', advice: 'backend-dns', doc: 'the backend\'s name did not resolve while connecting (ENOTFOUND, EAI_AGAIN, EAI_FAIL, EAI_NONAME); 502 on HTTP routes' },
   backend_connect_timeout: { initiator: 'proxy', metric: 'connect', advice: 'backend-connect-timeout', doc: 'the backend did not accept within `connectionTimeout`' },
   initial_data_timeout: { initiator: 'proxy', advice: 'initial-data-timeout', doc: 'no ClientHello / PROXY header within `initialDataTimeout`' },
   closed_before_data: { initiator: 'client', doc: 'the client closed before sending what routing needed' },
@@ -40,7 +40,7 @@ export const CONNECTION_ROWS = {
   socket_timeout: { initiator: 'proxy', cause: 'cap', advice: 'socket-timeout', doc: 'a connection that is not keep-alive idle past `socketTimeout`' },
   half_zombie: { initiator: 'proxy', cause: 'detector', metric: 'zombie', log: 'warn', advice: 'half-zombie-grace', doc: 'one side gone, nothing moved in the other direction for the half-zombie grace' },
   stuck: { initiator: 'proxy', cause: 'detector', metric: 'zombie', log: 'warn', advice: 'stuck-threshold', doc: 'the client spoke, the backend never answered, nothing moved for the stuck threshold' },
-  write_stall: { initiator: 'client', cause: 'detector', log: 'warn', advice: 'write-stall', doc: 'a peer stopped reading while data waited for it, past `writeStallTimeout`; the initiator is the stalled peer (client or backend)' },
+  write_stall: { initiator: 'client', cause: 'detector', log: 'warn', advice: 'write-stall', doc: 'a peer read none of the bytes waiting for it for `lifecycle.writeStallTimeout` (60 s): its socket held unsent bytes and the kernel took none; the initiator is the peer that stopped reading' },
   ip_blocked: { rejection: true, initiator: 'proxy', doc: 'refused at accept by `defaults.security` allow/block lists' },
   route_ip_blocked: { rejection: true, initiator: 'proxy', doc: 'refused by the route\'s `security` allow/block lists' },
   global_connection_limit: { rejection: true, initiator: 'proxy', metric: 'limit', doc: '`defaults.security.maxConnections` reached' },
@@ -51,7 +51,8 @@ export const CONNECTION_ROWS = {
   shutdown: { initiator: 'proxy', cause: 'drain', advice: 'shutdown', doc: 'still open when `stop()`\'s `gracefulShutdownTimeout` ran out (or arrived while draining)' },
   // Abnormal like shutdown (the peers did not end it, so it is traced and counted apart), and a
   // drain: an operator's deliberate act is neither a disconnect pattern nor an abnormal finding.
-  admin_closed: { initiator: 'proxy', cause: 'drain', advice: 'admin-close', doc: 'an operator closed it through the admin API (`POST /api/connections/:id/close`)' },
+  // Logged at warn, unlike shutdown: one connection cut by hand is worth seeing in the log.
+  admin_closed: { initiator: 'proxy', cause: 'drain', log: 'warn', advice: 'admin-close', doc: 'an operator closed it: `POST /api/connections/:id/close` (admin token required) or `proxy.closeConnection(id)`; both sockets destroyed' },
   handler_closed: { normal: true, initiator: 'client', doc: 'a `socket-handler` route\'s socket ended under the handler\'s control' },
   internal_error: { initiator: 'proxy', doc: 'an exception escaped a listener, timer or pool callback (a bug); only that connection closes, `sightline_internal_errors_total{site}` counts it, the stack is logged (once per site per 10 s), the proxy keeps running' },
   local_resource_exhausted: { initiator: 'proxy', doc: 'the proxy ran out of descriptors or local ports (EMFILE, ENFILE, EADDRNOTAVAIL) connecting to the backend; the backend is not to blame. Descriptor exhaustion (EMFILE/ENFILE, at connect or accept) pauses every listener (backoff 100 ms → 2 s) and `/readyz` answers 503 naming the errno while it lasts' },

@@ -42,8 +42,8 @@ const OPTION_FOR_REASON: Readonly<Partial<Record<AdviceKey, (p: string) => strin
   'backend-connect-timeout': (p) => `\`connectionTimeout\` (≈ ${p} s to connect to the backend)`,
   shutdown: (p) => `Sightline was stopped or restarted (≈ every ${p} s?): \`gracefulShutdownTimeout\`, and whatever restarts it`,
   'admin-close': (p) => `an operator closed them through the admin API (\`POST /api/connections/:id/close\`, ≈ every ${p} s?): look for the script or job that calls it`,
-  'write-stall': (p) => `\`writeStallTimeout\` (≈ ${p} s a peer may leave data unread): the access log's \`initiator\` names the peer that stopped reading`,
-  'http-body-timeout': (p) => `\`http.requestBodyTimeout\` (≈ ${p} s for a whole request body)`,
+  'write-stall': (p) => `\`lifecycle.writeStallTimeout\` (≈ ${p} s a peer may leave data unread): the access log's \`initiator\` names the peer that stopped reading`,
+  'http-body-timeout': (p) => `\`http.requestBodyTimeout\` (≈ ${p} s without a byte of a request body still due)`,
 };
 
 const optionFor = (reason: string): ((p: string) => string) | undefined => {

@@ -56,7 +56,7 @@ describe('the close-reason table', () => {
       sorted(['ip_blocked', 'route_ip_blocked', 'global_connection_limit', 'ip_connection_limit', 'rate_limited', 'route_connection_limit', 'route_ip_connection_limit']),
     );
     expect(sorted(reasonsWhere((i) => i.log === 'warn'))).toEqual(
-      sorted(['half_zombie', 'stuck', 'heartbeat_timeout', 'inactivity', 'write_stall', 'client_keepalive_timeout', 'backend_keepalive_timeout']),
+      sorted(['half_zombie', 'stuck', 'heartbeat_timeout', 'inactivity', 'write_stall', 'admin_closed', 'client_keepalive_timeout', 'backend_keepalive_timeout']),
     );
     expect(sorted(reasonsWhere((i) => i.cause === 'peer-end'))).toEqual(sorted(['client_closed', 'backend_closed', 'client_reset', 'backend_reset', 'client_error', 'backend_error']));
     expect(sorted(reasonsWhere(isOwnTimer))).toEqual(sorted(['inactivity', 'lifetime', 'half_zombie', 'stuck', 'heartbeat_timeout', 'socket_timeout', 'http_keep_alive_timeout']));
