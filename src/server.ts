@@ -10,6 +10,7 @@ import { channels, type ProxyEvent } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { SightlineError } from './core/errors.js';
+import { listen } from './core/listen.js';
 import { TimerWheel } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
@@ -30,11 +31,11 @@ import type { PoolStats } from './proxy/upstream-lease.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import type { Logger } from 'pino';
 import type { TracerProvider } from '@opentelemetry/api';
-import { adminSource } from './admin-source.js';
-import { proxyStats, type ProxyStats } from './proxy-stats.js';
-import { startProxyTelemetry } from './proxy-telemetry.js';
+import { adminSource } from './admin/proxy-source.js';
+import { proxyStats, type ProxyStats } from './net/proxy-stats.js';
+import { startProxyTelemetry } from './telemetry/proxy-telemetry.js';
 import type { AdminSource } from './admin/source.js';
-import { VERSION } from './version.js';
+import { VERSION } from './core/version.js';
 
 let nextProxyId = 1;
 
@@ -373,16 +374,7 @@ export class SightlineProxy {
   async #listen(port: number): Promise<void> {
     const server = createListener(this.#ctx, port);
     const host = this.#ctx.options.listenHost;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(new SightlineError('SL_ERR_LISTEN', `port ${port}${host ? ` on ${host}` : ''}: ${err.code ?? err.message}`, { cause: err }));
-      };
-      server.once('error', onError);
-      server.listen({ port, host, backlog: 4096, reusePort: this.#reusePort }, () => {
-        server.removeListener('error', onError);
-        resolve();
-      });
-    });
+    await listen(server, { port, host, backlog: 4096, reusePort: this.#reusePort }, `port ${port}${host ? ` on ${host}` : ''}`);
     this.#servers.set(port, server);
   }
 

@@ -14,6 +14,7 @@
  * Sightline parses HTTP itself and its HTTP timers stop at the upgrade.
  */
 import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } from '../core/close-reasons.js';
+import { CLOSE_REASON_TABLE } from '../core/close-reason-table.js';
 import { FaultSite } from '../core/channels.js';
 import { SightlineError } from '../core/errors.js';
 import { websocketDefaults, type WebSocketOptions } from '../config/schema.js';
@@ -233,16 +234,6 @@ function onTimer(c: Connection): void {
   }
 }
 
-/** Peer-caused ends, renamed by whether the WebSocket closing handshake was seen. */
-const PEER_ENDS: ReadonlySet<Reason> = new Set<Reason>([
-  CloseReason.ClientClosed,
-  CloseReason.BackendClosed,
-  CloseReason.ClientReset,
-  CloseReason.BackendReset,
-  CloseReason.ClientError,
-  CloseReason.BackendError,
-]);
-
 const WEBSOCKET: ModeHooks = {
   name: 'websocket',
   site: FaultSite.WebSocket,
@@ -252,7 +243,8 @@ const WEBSOCKET: ModeHooks = {
     closeBoth(c, relayOf(c), CloseReason.Shutdown, Initiator.Proxy, 1001, 'proxy shutting down');
   },
   refine(c, reason, initiator) {
-    if (!PEER_ENDS.has(reason)) return { reason, initiator };
+    // Plain peer ends (the table's `peer-end`) are renamed by whether the closing handshake was seen.
+    if (CLOSE_REASON_TABLE[reason].cause !== 'peer-end') return { reason, initiator };
     const relay = relayOf(c);
     if (!relay.closeFrame) return { reason: CloseReason.WsAbnormalClose, initiator };
     return { reason: CloseReason.WsClosed, initiator: relay.closedBy === 'backend' ? Initiator.Backend : relay.closedBy === 'client' ? Initiator.Client : initiator };
