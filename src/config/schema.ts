@@ -16,7 +16,6 @@ import {
   routeSchema,
   routesSchema,
   targetSchema,
-  tlsSchema,
   websocketSchema,
 } from './route-schema.js';
 
@@ -269,7 +268,6 @@ export type RouteConfig = z.input<typeof routeSchema>;
 export type ResolvedRoute = z.output<typeof routesSchema>[number];
 
 /** Sections the data path reads whole. */
-export type TlsOptions = z.output<typeof tlsSchema>;
 export type WebSocketOptions = z.output<typeof websocketSchema>;
 export type HttpOptions = z.output<typeof httpSchema>;
 
