@@ -3,7 +3,7 @@
  * and the monitoring generator's copy are rendered from it, the generated rules and dashboards
  * match only its sets, every consumer's behaviour follows its rows, and no source file keeps a list
  * of reasons of its own (test/helpers/reason-lists.ts finds them; its own test shows it does; over the
- * tree before the table it finds 13 lists in 7 files, and the WebSocket mode's one allowed chain).
+ * tree before the table it finds 13 lists in 8 files, and the WebSocket mode's one allowed chain).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
