@@ -76,6 +76,8 @@ export interface CloseReasonInfo {
   readonly rejection: boolean;
   readonly cause: CloseCause | null;
   readonly metric: MetricFamily | null;
+  /** Decided by the lifecycle sweep (net/sweep.ts) on its tick, so up to one sweep period late. */
+  readonly sweep: boolean;
   /** Level of the access-log line of a connection that ends with it. */
   readonly log: 'info' | 'warn';
   /** Who is taken to have caused it when the code knows nothing more specific (the docs' column). */
@@ -91,7 +93,7 @@ export type CloseReasonRow = Partial<Omit<CloseReasonInfo, 'reason' | 'initiator
 const ROWS: Readonly<Record<CloseReason, CloseReasonRow>> = { ...CONNECTION_ROWS, ...HTTP_ROWS };
 
 function info(reason: CloseReason, row: CloseReasonRow): CloseReasonInfo {
-  return Object.freeze({ reason, normal: false, rejection: false, cause: null, metric: null, log: 'info', advice: null, ...row });
+  return Object.freeze({ reason, normal: false, rejection: false, cause: null, metric: null, sweep: false, log: 'info', advice: null, ...row });
 }
 
 /** The table; its order (connection rows, then HTTP and WebSocket) is the docs page's. */

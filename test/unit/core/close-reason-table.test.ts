@@ -61,6 +61,7 @@ describe('the close-reason table', () => {
     );
     expect(sorted(reasonsWhere((i) => i.cause === 'peer-end'))).toEqual(sorted(['client_closed', 'backend_closed', 'client_reset', 'backend_reset', 'client_error', 'backend_error']));
     expect(sorted(reasonsWhere(isOwnTimer))).toEqual(sorted(['inactivity', 'lifetime', 'half_zombie', 'stuck', 'heartbeat_timeout', 'socket_timeout', 'http_keep_alive_timeout']));
+    expect(sorted(reasonsWhere((i) => i.sweep))).toEqual(sorted(['inactivity', 'lifetime', 'socket_timeout', 'half_zombie', 'stuck', 'write_stall']));
     expect(sorted(reasonsWhere((i) => i.metric === 'connect'))).toEqual(sorted(['backend_connect_failed', 'backend_connect_timeout', 'backend_tls_error', 'backend_dns_failed']));
     // An operator's close is deliberate, like a drain: abnormal (traced), but no pattern and no finding.
     expect(closeReasonInfo('admin_closed')).toMatchObject({ normal: false, cause: 'drain' });
