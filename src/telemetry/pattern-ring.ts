@@ -8,6 +8,9 @@ import type { CloseSample } from './pattern-types.js';
 export const INITIATORS: readonly Initiator[] = ['client', 'backend', 'proxy'];
 export const LOCAL_BIT = 4;
 
+/** Width of an age cluster at age `v` (ms). */
+export const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
+
 /** How far an interval may stray from the period (ms). */
 export const periodTolerance = (p: number): number => Math.max(1_000, 0.05 * p);
 

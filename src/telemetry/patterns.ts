@@ -52,7 +52,7 @@ import type { ConfiguredTimer } from './configured-timers.js';
 import type { PatternTimer } from './fingerprints.js';
 import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
 import { BURST_MIN_AGE_SPREAD_MS, MIN_PERIOD_MS, bestChain, findBursts } from './pattern-bursts.js';
-import { LOCAL_BIT, Ring, periodTolerance, touchRoute, type Members } from './pattern-ring.js';
+import { LOCAL_BIT, Ring, ageTolerance, periodTolerance, touchRoute, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
 export type { CloseSample, DetectedPattern, PatternDetectorOptions, PatternKind } from './pattern-types.js';
@@ -63,8 +63,6 @@ const TEN_MINUTES_MS = 600_000;
 const promptReconnect = (p: number): number => Math.max(3_000, 0.2 * p);
 const MAX_BURSTS = 64;
 
-/** Width of an age cluster at age `v` (ms). */
-const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
 /** An idle gap this close to the age means the connection was silent all its life. */
 const idleTolerance = (v: number): number => Math.max(1_000, 0.05 * v);
 const expiryMs = (p: DetectedPattern): number => Math.max(10 * p.periodMs, TEN_MINUTES_MS);
@@ -140,19 +138,25 @@ export class PatternDetector {
     if (!Number.isFinite(s.at) || !Number.isFinite(s.durationMs)) return NONE;
     const timers = this.#timers.get(s.route) ?? NO_TIMERS;
     const abnormal = this.#abnormal.observe(s, timers);
-    const out: DetectedPattern[] = abnormal === null || this.#explained(abnormal) ? [] : [abnormal];
-    if (!(s.durationMs >= this.#minDurationMs)) return out.length === 0 ? NONE : out;
-    const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({ ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null }));
-    st.ring.push(s);
-    const age = st.age;
-    if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
-      const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
-      if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
+    const out: DetectedPattern[] = [];
+    if (s.durationMs >= this.#minDurationMs) {
+      const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({ ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null }));
+      st.ring.push(s);
+      const age = st.age;
+      if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
+        const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
+        if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
+      }
+      const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
+      // A new abnormal-reason finding waits for the periodic analyses of the same closes: when an
+      // age cluster names its reason (silent WebSocket clients cut at Sightline's heartbeat setting),
+      // that finding stands instead of a transient "abnormal closes" one.
+      if ((++st.sinceAnalysis >= every || abnormal !== null) && st.ring.length >= this.#minCount) {
+        st.sinceAnalysis = 0;
+        this.#analyse(s.route, st, s.at, timers, out);
+      }
     }
-    const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
-    if (++st.sinceAnalysis < every || st.ring.length < this.#minCount) return out.length === 0 ? NONE : out;
-    st.sinceAnalysis = 0;
-    this.#analyse(s.route, st, s.at, timers, out);
+    if (abnormal !== null && !this.#explained(abnormal)) out.unshift(abnormal);
     return out.length === 0 ? NONE : out;
   }
 
@@ -327,7 +331,7 @@ export class PatternDetector {
     for (let i = 0; i < n; i++) t[i] = ring.at[i]!;
     const ts = t.subarray(0, n).sort();
     if (ts[n - 1]! - ts[0]! < 2 * MIN_PERIOD_MS) return null;
-    const bursts = findBursts(ring, ts, n);
+    const bursts = findBursts(ring, ts, n, this.#localSlackMs);
     if (bursts.length < 3) return null;
     const b = bursts.slice(-MAX_BURSTS);
     const best = bestChain(b, this.#minCount);
