@@ -8,7 +8,7 @@
  * next one at short periods (5–6 s): the sharp windows are found again with the ones found so far
  * set aside, until none is added, so a neighbour burst does not count as background.
  */
-import { LOCAL_BIT, Ring, ageTolerance, chainFrom, lowerBound, poissonTail } from './pattern-ring.js';
+import { Ring, SWEPT_BIT, ageTolerance, chainFrom, lowerBound, poissonTail } from './pattern-ring.js';
 
 const BURST_WINDOW_MS = 1_000;
 const BURST_MIN_CLOSES = 3;
@@ -17,7 +17,7 @@ export const BURST_MIN_AGE_SPREAD_MS = 2_000;
 /**
  * A burst is mixed when its connections' ages (outliers aside) lie further apart than one
  * per-connection timer spreads them: twice an age cluster's width, at least 1 s, at most
- * BURST_MIN_AGE_SPREAD_MS, plus the sweep's lateness when Sightline made the kills. At short
+ * BURST_MIN_AGE_SPREAD_MS, plus the sweep's lateness when Sightline's sweep made the kills. At short
  * periods a flat 2 s called bursts of clients that reconnected over 0–3 s uniform.
  */
 const mixedSpread = (age: number, slack: number): number => Math.min(BURST_MIN_AGE_SPREAD_MS, Math.max(1_000, 2 * ageTolerance(age))) + slack;
@@ -112,7 +112,7 @@ export function findBursts(ring: Ring, ts: Float64Array, n: number, localSlackMs
     for (let k = 0; k < n; k++) {
       if (ring.at[k]! < from || ring.at[k]! > to) continue;
       ages.push(ring.dur[k]!);
-      if ((ring.flags[k]! & LOCAL_BIT) !== 0) local++;
+      if ((ring.flags[k]! & SWEPT_BIT) !== 0) local++;
     }
     ages.sort((x, y) => x - y);
     // One stray close (background traffic) must not make a burst mixed: trim one at each end.

@@ -2,11 +2,20 @@
  * The detector's per-route memory (a columnar ring of recent closes) and the small numeric tools
  * its two analyses share (patterns.ts): sorted search, Poisson tails, arithmetic progressions.
  */
-import type { Initiator } from '../core/close-reasons.js';
+import { CloseReason, type Initiator } from '../core/close-reasons.js';
 import type { CloseSample } from './pattern-types.js';
 
 export const INITIATORS: readonly Initiator[] = ['client', 'backend', 'proxy'];
 export const LOCAL_BIT = 4;
+/**
+ * A local close that Sightline's lifecycle sweep decided (net/sweep.ts: idle, age cap, socket
+ * timeout, half-zombie, stuck): it lands up to one sweep period after its deadline, so only these
+ * get the detector's `localSlackMs`. The heartbeat and the HTTP timeouts run on their own timers
+ * and land on time: with the slack, WebSocket clients cut at each ping 1 s apart looked like one age.
+ */
+export const SWEPT_BIT = 8;
+const SWEPT: ReadonlySet<string> = new Set<string>([CloseReason.Inactivity, CloseReason.Lifetime, CloseReason.SocketTimeout, CloseReason.HalfZombie, CloseReason.Stuck]);
+export const swept = (s: Pick<CloseSample, 'local' | 'reason'>): boolean => s.local && SWEPT.has(s.reason);
 
 /** Width of an age cluster at age `v` (ms). */
 export const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
@@ -43,7 +52,7 @@ export class Ring {
     this.at[i] = s.at;
     this.dur[i] = s.durationMs;
     this.idle[i] = s.idleAtCloseMs;
-    this.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0);
+    this.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0) | (swept(s) ? SWEPT_BIT : 0);
     this.reasons[i] = s.reason;
   }
 

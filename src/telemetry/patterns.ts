@@ -18,7 +18,7 @@
  * connections did not all start together (the densest 1 s of start times holds at most half of
  * them; otherwise it is one burst opened and closed together). Groups starting within a width of
  * minDurationMs are skipped: the tail of short-lived traffic piles up there. Proxy kills land up
- * to one sweep period late, so local closes are also grouped with `localSlackMs` added to the
+ * to one sweep period late, so the closes its sweep decided are also grouped with `localSlackMs` added to the
  * width.
  * Idle-at-close names the timer: most closes silent for their whole life (idle ≈ age) →
  * 'idle-timeout'; few → 'age-cap' (something flowed just before the kill); else 'unknown'.
@@ -52,7 +52,7 @@ import type { ConfiguredTimer } from './configured-timers.js';
 import type { PatternTimer } from './fingerprints.js';
 import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
 import { BURST_MIN_AGE_SPREAD_MS, MIN_PERIOD_MS, bestChain, findBursts } from './pattern-bursts.js';
-import { LOCAL_BIT, Ring, ageTolerance, periodTolerance, touchRoute, type Members } from './pattern-ring.js';
+import { LOCAL_BIT, Ring, SWEPT_BIT, ageTolerance, periodTolerance, swept, touchRoute, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
 export type { CloseSample, DetectedPattern, PatternDetectorOptions, PatternKind } from './pattern-types.js';
@@ -144,7 +144,7 @@ export class PatternDetector {
       st.ring.push(s);
       const age = st.age;
       if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
-        const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
+        const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (swept(s) ? this.#localSlackMs : 0);
         if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
       }
       const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
@@ -276,7 +276,7 @@ export class PatternDetector {
     let localOnly = false;
     if (this.#localSlackMs > 0) {
       let m = 0;
-      for (let k = 0; k < n; k++) if ((ring.flags[k]! & LOCAL_BIT) !== 0) this.#b[m++] = ring.dur[k]!;
+      for (let k = 0; k < n; k++) if ((ring.flags[k]! & SWEPT_BIT) !== 0) this.#b[m++] = ring.dur[k]!;
       const l = this.#b.subarray(0, m).sort();
       const [li, lj] = this.#densest(l, m, this.#localSlackMs);
       if (m > 0 && lj - li > j - i) {
@@ -302,7 +302,7 @@ export class PatternDetector {
         ? count >= this.#minCount + 3 * (below + above)
         : count >= 2 * this.#minCount && count >= below + above && count >= 3 * Math.max(below, above);
     if (!ok) return null;
-    const member = (k: number): boolean => ring.dur[k]! >= lo && ring.dur[k]! <= hi && (!localOnly || (ring.flags[k]! & LOCAL_BIT) !== 0);
+    const member = (k: number): boolean => ring.dur[k]! >= lo && ring.dur[k]! <= hi && (!localOnly || (ring.flags[k]! & SWEPT_BIT) !== 0);
     // Connections opened together and closed together once are one event, not a timer.
     let m = 0;
     for (let k = 0; k < n; k++) if (member(k)) this.#b[m++] = ring.at[k]! - ring.dur[k]!;

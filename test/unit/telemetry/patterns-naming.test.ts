@@ -274,6 +274,18 @@ describe('abnormal-reason findings', () => {
     expect(feed(det, closes).map((p) => p.kind)).toEqual(['age-clustered']);
   });
 
+  it('misses at random with pings 1 s apart: cut at each ping (1.6, 2.6, 3.6 s), an abnormal finding, not one age', () => {
+    // The heartbeat runs on its own timers: the sweep's lateness (localSlackMs) does not merge the pings.
+    const rng = mulberry32(38);
+    const closes = Array.from({ length: 40 }, (_, i) => {
+      const d = (i < 18 ? 1 : i < 32 ? 2 : 3) * 1_000 + 600 + rng() * 50;
+      return sample({ at: T0 + rng() * 30_000, durationMs: d, idleAtCloseMs: d - 1_000, initiator: 'proxy', local: true, reason: 'heartbeat_timeout' });
+    });
+    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['websocket.pingInterval: 1000 + pingTimeout: 500', 1_500, TimerFamily.Idle, 'heartbeat_timeout']) });
+    feed(det, closes);
+    expect(det.snapshot(lastAt(closes)).map((p) => p.kind)).toEqual(['abnormal-reason']);
+  });
+
   it('one bad route with random resets among healthy ones: only that route', () => {
     const rng = mulberry32(31);
     const closes = [
