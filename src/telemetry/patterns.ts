@@ -27,8 +27,8 @@
  * burst is a window of ≥ 3 closes that is improbable (Poisson tail ≤ 3e-5) for the close rate of
  * both the 5 s and the 30 s around it: a kill is sharp, so busy traffic and smooth close-rate peaks
  * (clients that connect together, cron jobs) make no bursts. A burst is mixed when its connections
- * are of different ages (more than 2 s apart once the youngest and the oldest are set aside, from
- * 5 closes up), uniform otherwise. It is a pattern when ≥ 3 bursts
+ * are of different ages (further apart than one per-connection timer spreads them, 1–2 s, once the
+ * youngest and the oldest are set aside, from 5 closes up), uniform otherwise. It is a pattern when ≥ 3 bursts
  * (not necessarily adjacent: pooled connections interleave) fall on an arithmetic progression
  * (every pair of bursts, 1, 2 or 3 periods apart, seeds one; one missing slot in a row is allowed,
  * 2/3 of the slots must hold a burst), each interval within max(1 s, 5 %) of the median, with

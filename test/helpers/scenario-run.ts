@@ -72,7 +72,7 @@ async function dumpCloses(cli: RunningCli, scenarios: readonly Scenario[]): Prom
 
 async function runGroup(name: GroupName, scenarios: readonly Scenario[]): Promise<Outcome[]> {
   const g = GROUPS[name];
-  const peers = new Peers();
+  let peers = new Peers();
   const marks = new Map<string, number>();
   const markOf = (s: Scenario) => (): void => {
     if (!marks.has(s.name)) marks.set(s.name, Date.now());
@@ -80,8 +80,19 @@ async function runGroup(name: GroupName, scenarios: readonly Scenario[]): Promis
   const facts: Record<string, number> = {};
   let cli: RunningCli | null = null;
   try {
-    const routes = (await Promise.all(scenarios.map((s) => s.prepare(peers, markOf(s))))).flat();
-    cli = await startCli({ ...g.options, routes });
+    let routes: Array<Record<string, unknown>> = [];
+    // A route port is found free, then bound by the CLI: on a busy machine something else can
+    // take it in between (EADDRINUSE). Then the group starts over on new ports.
+    for (let attempt = 1; cli === null; attempt++) {
+      routes = (await Promise.all(scenarios.map((s) => s.prepare(peers, markOf(s))))).flat();
+      try {
+        cli = await startCli({ ...g.options, routes });
+      } catch (err) {
+        if (attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err;
+        await peers.stop();
+        peers = new Peers();
+      }
+    }
     const running = cli;
     const tStart = Date.now();
     for (const s of scenarios) s.drive(peers, markOf(s));
