@@ -2,20 +2,21 @@
  * The detector's per-route memory (a columnar ring of recent closes) and the small numeric tools
  * its two analyses share (patterns.ts): sorted search, Poisson tails, arithmetic progressions.
  */
-import { CloseReason, type Initiator } from '../core/close-reasons.js';
+import type { Initiator } from '../core/close-reasons.js';
+import { closeReasonInfo } from '../core/close-reason-table.js';
 import type { CloseSample } from './pattern-types.js';
 
 export const INITIATORS: readonly Initiator[] = ['client', 'backend', 'proxy'];
 export const LOCAL_BIT = 4;
 /**
- * A local close that Sightline's lifecycle sweep decided (net/sweep.ts: idle, age cap, socket
- * timeout, half-zombie, stuck): it lands up to one sweep period after its deadline, so only these
- * get the detector's `localSlackMs`. The heartbeat and the HTTP timeouts run on their own timers
- * and land on time: with the slack, WebSocket clients cut at each ping 1 s apart looked like one age.
+ * A local close that Sightline's lifecycle sweep decided (the table's `sweep` attribute: idle, age
+ * cap, socket timeout, half-zombie, stuck, write stall): it lands up to one sweep period after its
+ * deadline, so only these get the detector's `localSlackMs`. The heartbeat and the HTTP timeouts
+ * run on their own timers and land on time: with the slack, WebSocket clients cut at each ping
+ * 1 s apart looked like one age.
  */
 export const SWEPT_BIT = 8;
-const SWEPT: ReadonlySet<string> = new Set<string>([CloseReason.Inactivity, CloseReason.Lifetime, CloseReason.SocketTimeout, CloseReason.HalfZombie, CloseReason.Stuck]);
-export const swept = (s: Pick<CloseSample, 'local' | 'reason'>): boolean => s.local && SWEPT.has(s.reason);
+export const swept = (s: Pick<CloseSample, 'local' | 'reason'>): boolean => s.local && closeReasonInfo(s.reason)?.sweep === true;
 
 /** Width of an age cluster at age `v` (ms). */
 export const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
