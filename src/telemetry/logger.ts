@@ -17,6 +17,7 @@ import { SightlineError } from '../core/errors.js';
 import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type InternalErrorEvent, type LifecycleEvent, type ProxyEvent, type ResourceEvent } from '../core/channels.js';
 import { CloseReason, isRejection } from '../core/close-reasons.js';
 import type { ResolvedOptions } from '../config/schema.js';
+import { progressFields, type ProgressRecord } from './progress.js';
 
 /**
  * A pino logger on a buffered destination: lines are written in 4 KiB batches (one write per
@@ -98,6 +99,8 @@ export interface LogSubscription {
   sweep(): void;
   /** A disconnect pattern was detected (from the detector beside). */
   pattern(fields: Record<string, unknown>, summary: string): void;
+  /** A long-lived connection's progress record (progress.ts). */
+  progress(r: ProgressRecord): void;
   close(): void;
 }
 
@@ -138,13 +141,14 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
 
   const onLifecycle = guard<LifecycleEvent>((e) => {
     if (e.conn.proxyId !== o.proxyId) return;
-    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, ...traceFields(e.conn), ...e.detail };
+    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, configGeneration: e.conn.configGeneration, ...traceFields(e.conn), ...e.detail };
     if (e.kind === 'idle-warning') logger.warn(fields, 'connection idle past its timeout: closing after the grace unless it wakes up');
     else logger.info(fields, e.kind);
   });
   const onProxy = guard<ProxyEvent>((e) => {
     if (e.detail?.proxyId !== o.proxyId) return;
     if (e.kind === 'reload-failed') logger.error({ event: 'proxy-reload-failed', ...e.detail }, 'configuration reload refused; the running configuration stays');
+    else if (e.kind === 'routes-updated') logger.info({ event: 'proxy-routes-updated', ...e.detail }, `configuration generation ${String(e.detail.previousGeneration)} → ${String(e.detail.generation)}`);
     else logger.info({ event: `proxy-${e.kind}`, ...e.detail }, `proxy ${e.kind}`);
   });
   const onClose = guard<CloseEvent>((e) => {
@@ -188,6 +192,9 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       error: e.error,
       ...(e.http === undefined ? {} : { requests: e.http.requests }),
       ...(e.websocket === undefined ? {} : { wsCloseCode: e.websocket.closeCode, wsCloseFrame: e.websocket.closeFrame, wsClosedBy: e.websocket.closedBy }),
+      // ---- issue 14 point 5: the connection story (generation, milestones as ms from accept) ----
+      configGeneration: e.configGeneration,
+      milestonesMs: e.milestonesMs,
     };
     if (WARN_REASONS.has(e.reason)) logger.warn(line, `connection closed: ${e.reason}`);
     else logger.info(line, 'connection closed');
@@ -252,6 +259,14 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       // Refusal windows run on wall-clock time (the proxy clock may be a test's manual one).
       const now = Date.now();
       if (windowStart !== 0 && now - windowStart >= windowMs && suppressed.size > 0) flush(now);
+    },
+    // ---- issue 14 point 5: progress records ----
+    progress(r) {
+      try {
+        logger.info({ ...progressFields(r), ...traceFields(r.conn) }, 'connection progress');
+      } catch {
+        errors++;
+      }
     },
     pattern(fields, summary) {
       try {

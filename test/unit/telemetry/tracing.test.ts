@@ -61,6 +61,7 @@ function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
         incomingStartTime: clock.now(),
         keepAliveTreatment: 'standard',
         mode: null,
+        configGeneration: 1,
         ...over,
       };
     },
@@ -87,6 +88,8 @@ function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
         bytesToClient: 20,
         target: '10.0.0.1:443',
         error: null,
+        configGeneration: 1,
+        milestonesMs: {},
         ...more,
       };
       channels.close.publish(ev);
