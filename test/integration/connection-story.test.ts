@@ -80,7 +80,7 @@ describe('milestones in the access line and the span', () => {
     const backend = await tlsTaggedServer('T');
     cleanup.push(() => backend.close());
     const port = await freePort();
-    await proxy(
+    const p = await proxy(
       { routes: [{ name: 'pt', match: { ports: port, domains: 'a.test' }, action: { type: 'forward', target: { host: HOST, port: backend.port }, tls: { mode: 'passthrough' } } }] },
       { logger, tracerProvider: t.provider },
     );
@@ -106,6 +106,13 @@ describe('milestones in the access line and the span', () => {
     expect(span.attributes['sightline.milestone.upstream_ms']).toBe(m.upstream);
     expect(span.attributes['sightline.milestone.c2b_last_ms']).toBe(m.c2bLast);
     expect(span.attributes['sightline.milestone.b2c_first_ms']).toBe(m.b2cFirst);
+    // The status page's close record lists them among its moments, in time order.
+    const rec = p.proxy.telemetry!.closeRecords({ id: a.connectionId as number, limit: 1 })[0]!;
+    expect(rec.configGeneration).toBe(1);
+    const names = rec.milestones.map((x) => x.name);
+    for (const n of ['accepted', 'ClientHello parsed', 'routed', 'backend connected', 'first byte client → backend', 'last byte backend → client', 'closed']) expect(names).toContain(n);
+    expect(names.indexOf('ClientHello parsed')).toBeLessThan(names.indexOf('first byte client → backend'));
+    expect(rec.milestones.find((x) => x.name === 'last byte client → backend')!.at - rec.openedAt).toBe(m.c2bLast);
   });
 
   it('HTTP: no hello on a plain port; upstream at the first request; last bytes at the second request', async () => {
