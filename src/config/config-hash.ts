@@ -20,6 +20,13 @@ export function rememberConfigHash(options: ResolvedOptions, text: string): Reso
   return options;
 }
 
+/** `to` (a copy of `from` with a few keys changed) names the same file as `from`. */
+export function inheritConfigHash<T extends object>(from: ResolvedOptions, to: T): T {
+  const h = hashes.get(from);
+  if (h !== undefined) hashes.set(to as unknown as ResolvedOptions, h);
+  return to;
+}
+
 /** The content hash of the file `options` was loaded from, null for options built in code. */
 export function configHashOf(options: object): string | null {
   return hashes.get(options as ResolvedOptions) ?? null;
