@@ -160,7 +160,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       if (now - windowStart >= windowMs) flush(now);
       if (o.detailed || logged < burst) {
         logged++;
-        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason }, 'connection refused');
+        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason, configGeneration: e.configGeneration }, 'connection refused');
       } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
       return;
     }
@@ -218,7 +218,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
         site: e.site,
         err: { type: err.name, message: err.message, stack: err.stack },
         suppressedSinceLast: seen?.suppressed ?? 0,
-        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, ...traceFields(c) }),
+        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, configGeneration: c.configGeneration, ...traceFields(c) }),
       },
       `internal error at ${e.site}: closed that connection only`,
     );

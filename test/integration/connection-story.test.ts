@@ -163,6 +163,18 @@ describe('milestones in the access line and the span', () => {
 });
 
 describe('configuration generation', () => {
+  it('refusal lines carry it too', async () => {
+    const { logger, lines } = capture();
+    const port = await freePort();
+    const p = await proxy({ defaults: { security: { ipBlockList: ['127.0.0.1'] } }, routes: [{ name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } }] }, { logger });
+    await p.proxy.updateRoutes([{ name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } }]);
+    const s = net.connect(port, HOST);
+    s.on('error', () => {});
+    await closed(s);
+    await waitFor(() => lines.some((l) => l.event === 'connection-refused'), 5000, 'the refusal line');
+    expect(lines.find((l) => l.event === 'connection-refused')).toMatchObject({ reason: 'ip_blocked', configGeneration: 2 });
+  });
+
   it('a route update bumps it for new connections; a live one keeps its own; the reload line says old → new', async () => {
     const { logger, lines } = capture();
     const t = tracer();
