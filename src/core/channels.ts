@@ -41,7 +41,13 @@ export interface ConnectionView {
   readonly keepAliveTreatment: string;
   /** The route's TLS mode and protocol, e.g. 'passthrough', 'terminate+http', 'plain+tcp'; null before routing. */
   readonly mode: string | null;
-  /** ---- issue 14 point 5 (connection story): the configuration generation it was routed under. */
+  /** The connection story (issue 14 point 5): its configuration generation. */
+  readonly story: ConnectionStoryView;
+}
+
+/** What telemetry reads of a live connection's story record (net/story.ts). */
+export interface ConnectionStoryView {
+  /** The configuration generation it was routed under (1 at start, +1 per reload; before routing: the current one). */
   readonly configGeneration: number;
 }
 

@@ -23,7 +23,7 @@ import type { CompiledRoute } from '../routing/route-table.js';
 import type { ProxyContext } from './context.js';
 import type { EffectiveTimeouts } from './timeouts.js';
 import { clampTimer } from '../core/timer-wheel.js';
-import { Milestones } from './milestones.js';
+import { ConnectionStory } from './story.js';
 
 export const kConn = Symbol('sightline.conn');
 export type ConnSocket = Socket & { [kConn]?: Connection };
@@ -113,10 +113,7 @@ export class Connection implements WheelEntry, ConnectionView {
   endKind: Kind = EndKind.Local;
   closePhase: Phase = Phase.Admission;
   errorCode: string | null = null;
-  /** The configuration generation it was routed under (taken again when it is routed). */
-  configGeneration: number;
-  /** When it reached each step (net/milestones.ts): the data path stores readings, telemetry reads them at close. */
-  readonly milestones: Milestones;
+  readonly story = new ConnectionStory(this);
   /** lastActivity when the proxy decided to close (-1: it did not): a close handshake is no activity. */
   #activityAtDecision = -1;
 
@@ -134,8 +131,6 @@ export class Connection implements WheelEntry, ConnectionView {
     this.lastActivity = this.incomingStartTime;
     this.hasKeepAlive = ctx.options.keepAlive;
     this.timeouts = this.hasKeepAlive ? ctx.timeouts.keepAlive : ctx.timeouts.plain;
-    this.configGeneration = ctx.generation;
-    this.milestones = new Milestones(ctx.clock);
   }
 
   get proxyId(): number {
@@ -301,8 +296,7 @@ export class Connection implements WheelEntry, ConnectionView {
       bytesToClient: this.client.bytesWritten,
       target: this.target,
       error: this.errorCode,
-      configGeneration: this.configGeneration,
-      milestonesMs: this.milestones.offsets(this.incomingStartTime),
+      ...this.story.closeFields(),
       ...this.hooks?.describe?.(this),
     };
   }

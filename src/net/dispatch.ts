@@ -13,8 +13,7 @@ import { connectUpstream } from './upstream.js';
 export function dispatch(c: Connection, route: CompiledRoute, alpn: readonly string[] = [], versions: readonly string[] = []): void {
   c.route = route;
   c.phase = Phase.Routing;
-  c.milestones.markRouted();
-  c.configGeneration = c.ctx.generation;
+  c.story.markRouted();
   if (route.tlsMode === 'passthrough') c.isTLS = true;
   c.ctx.registry.assignRoute(c);
   const refused = c.ctx.admission.atRoute(c, route, c.ctx.registry.countOnRoute(route.name), route.protocol !== 'http');

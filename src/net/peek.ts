@@ -103,7 +103,7 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
       return;
     case 'done': {
       const h = r.hello;
-      c.milestones.markHello();
+      c.story.markHello();
       c.isTLS = true;
       c.serverName = h.serverName;
       finishPeek(c, parser.buffered);

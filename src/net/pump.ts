@@ -19,11 +19,11 @@ import { connectExhausted, isResourceExhaustion } from './resources.js';
 
 const onClientData = guarded<Buffer>(FaultSite.Pump, function onClientData(this: ConnSocket, chunk: Buffer): void {
   const b = this[kConn]!.backend!;
-  this[kConn]!.milestones.c2b();
+  this[kConn]!.story.c2b();
   if (!b.write(chunk)) this.pause();
 });
 const onBackendData = guarded<Buffer>(FaultSite.Pump, function onBackendData(this: ConnSocket, chunk: Buffer): void {
-  this[kConn]!.milestones.b2c();
+  this[kConn]!.story.b2c();
   if (!this[kConn]!.client.write(chunk)) this.pause();
 });
 const onBackendDrain = guarded(FaultSite.Pump, function onBackendDrain(this: ConnSocket): void {
@@ -172,11 +172,11 @@ export const onBackendConnect = guarded(FaultSite.Connect, function onBackendCon
   c.disarmDeadline();
   c.phase = Phase.Tunnel;
   c.backendConnectedAt = ctx.clock.now();
-  c.milestones.markUpstream();
+  c.story.markUpstream();
   const proxyHeader = c.route?.config.action.sendProxyProtocol ?? ctx.options.sendProxyProtocol;
   if (proxyHeader !== false && proxyHeader !== undefined) b.write(proxyHeaderFor(c, proxyHeader));
   if (c.pending !== null) {
-    c.milestones.c2b();
+    c.story.c2b();
     b.write(c.pending);
     c.pending = null;
   }

@@ -235,7 +235,7 @@ function acquire(c: Connection, s: HttpSession, fresh: boolean): void {
 /** The exchange has its upstream socket: send the head, then the body as it comes. */
 function attach(c: Connection, s: HttpSession, up: Upstream): void {
   s.up = up;
-  c.milestones.upstreamAttached();
+  c.story.upstreamAttached();
   up.socket.write(s.upHead, 'latin1');
   // Kept for the exchange: a retry on a fresh socket sends head and early body again.
   if (s.early !== null && !up.socket.write(s.early)) c.client.pause();
@@ -263,7 +263,7 @@ function bodyData(c: Connection, s: HttpSession, chunk: Buffer): void {
     return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
   }
   const up = s.up!;
-  c.milestones.c2b();
+  c.story.c2b();
   if (r.consumed > 0 && !up.socket.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) c.client.pause();
   if (!r.done) return;
   s.reqBody = null;

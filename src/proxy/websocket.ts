@@ -89,7 +89,7 @@ const onWsClientData = guarded<Buffer>(FaultSite.WebSocket, function onWsClientD
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
-  c.milestones.c2b();
+  c.story.c2b();
   cur = c;
   const err = relay.fromClient.push(chunk, CLIENT_SINK);
   cur = null;
@@ -100,7 +100,7 @@ const onWsBackendData = guarded<Buffer>(FaultSite.WebSocket, function onWsBacken
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
-  c.milestones.b2c();
+  c.story.b2c();
   cur = c;
   const err = relay.fromBackend.push(chunk, BACKEND_SINK);
   cur = null;

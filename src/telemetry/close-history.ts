@@ -89,8 +89,8 @@ interface MomentFields {
   readonly backendConnectedAt?: number;
   readonly warnedAt?: number;
   readonly halfClosedAt?: number;
-  /** net/milestones.ts: clock readings, -1 when never reached. */
-  readonly milestones?: { readonly hello: number; readonly routed: number; readonly c2bFirst: number; readonly c2bLast: number; readonly b2cFirst: number; readonly b2cLast: number };
+  /** net/story.ts: clock readings, -1 when never reached. */
+  readonly story?: { readonly configGeneration: number; readonly hello?: number; readonly routed?: number; readonly c2bFirst?: number; readonly c2bLast?: number; readonly b2cFirst?: number; readonly b2cLast?: number };
 }
 
 /** The moments of a connection's life its record carries, in time order, ending with the close. */
@@ -99,7 +99,7 @@ export function milestonesOf(conn: CloseEvent['conn'] & MomentFields, closedAt: 
   const add = (name: string, at: number | undefined): void => {
     if (typeof at === 'number' && at > 0) out.push({ name, at });
   };
-  const m = conn.milestones;
+  const m = conn.story;
   if (m !== undefined) {
     add('ClientHello parsed', m.hello);
     add('routed', m.routed);

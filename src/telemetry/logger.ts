@@ -141,7 +141,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
 
   const onLifecycle = guard<LifecycleEvent>((e) => {
     if (e.conn.proxyId !== o.proxyId) return;
-    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, configGeneration: e.conn.configGeneration, ...traceFields(e.conn), ...e.detail };
+    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, configGeneration: e.conn.story.configGeneration, ...traceFields(e.conn), ...e.detail };
     if (e.kind === 'idle-warning') logger.warn(fields, 'connection idle past its timeout: closing after the grace unless it wakes up');
     else logger.info(fields, e.kind);
   });
@@ -218,7 +218,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
         site: e.site,
         err: { type: err.name, message: err.message, stack: err.stack },
         suppressedSinceLast: seen?.suppressed ?? 0,
-        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, configGeneration: c.configGeneration, ...traceFields(c) }),
+        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, configGeneration: c.story.configGeneration, ...traceFields(c) }),
       },
       `internal error at ${e.site}: closed that connection only`,
     );

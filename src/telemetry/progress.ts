@@ -100,7 +100,7 @@ export function progressFields(r: ProgressRecord): Record<string, unknown> {
     idleMs: r.idleMs,
     bytesIn: r.bytesIn,
     bytesOut: r.bytesOut,
-    configGeneration: c.configGeneration,
+    configGeneration: c.story.configGeneration,
   };
 }
 
@@ -113,7 +113,7 @@ export function progressAttributes(r: ProgressRecord): Attributes {
     'sightline.bytes.from_client': r.bytesIn,
     'sightline.bytes.to_client': r.bytesOut,
     'sightline.phase': c.phase,
-    'sightline.config.generation': c.configGeneration,
+    'sightline.config.generation': c.story.configGeneration,
   };
   if (c.routeName !== null) a['sightline.route'] = c.routeName;
   return a;

@@ -99,7 +99,7 @@ export function connectionAttributes(c: ConnectionView, target: string | null, s
     [A.tls]: c.isTLS,
     [A.keepAlive]: c.keepAliveTreatment,
     [A.segmentIndex]: segmentIndex,
-    [A.configGeneration]: c.configGeneration,
+    [A.configGeneration]: c.story.configGeneration,
   };
   if (c.serverName !== null) {
     a[ATTR_SERVER_ADDRESS] = c.serverName;

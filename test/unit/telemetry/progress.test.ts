@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ProgressReporter, progressAttributes, progressFields, type ProgressConnection, type ProgressRecord } from '../../../src/telemetry/progress.js';
 
 function conn(id: number, start: number): ProgressConnection {
-  return {
-    proxyId: 1, id, listenPort: 80, remoteIP: '10.0.0.1', remotePort: 1000 + id, peerIP: '10.0.0.1', peerPort: 1000 + id,
+  // A variable, not a literal: the view may have more fields than this one names.
+  const c = {
+    proxyId: 1, id, listenPort: 80, clientIP: '10.0.0.1', clientPort: 1000 + id, remoteIP: '10.0.0.1', remotePort: 1000 + id, peerIP: '10.0.0.1', peerPort: 1000 + id,
     routeName: 'r', serverName: null, isTLS: false, phase: 'tunnel', incomingStartTime: start, keepAliveTreatment: 'standard',
-    mode: 'plain+tcp', configGeneration: 4, bytesReceived: id * 10, bytesSent: id * 20, idleFor: 5,
-  };
+    mode: 'plain+tcp', story: { configGeneration: 4 }, bytesReceived: id * 10, bytesSent: id * 20, idleFor: 5,
+  } as const;
+  return c;
 }
 
 describe('ProgressReporter', () => {

@@ -61,7 +61,7 @@ function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
         incomingStartTime: clock.now(),
         keepAliveTreatment: 'standard',
         mode: null,
-        configGeneration: 1,
+        story: { configGeneration: 1 },
         ...over,
       };
     },
