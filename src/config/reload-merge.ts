@@ -5,7 +5,10 @@
  */
 import type { ResolvedOptions } from './schema.js';
 
-export function mergeForReload(cur: ResolvedOptions, next: ResolvedOptions): { merged: ResolvedOptions; restartNeeded: string[] } {
+export function mergeForReload(
+  cur: ResolvedOptions,
+  next: ResolvedOptions,
+): { merged: ResolvedOptions; restartNeeded: string[] } {
   const kept = {
     listenHost: cur.listenHost,
     admin: cur.admin,
@@ -14,8 +17,15 @@ export function mergeForReload(cur: ResolvedOptions, next: ResolvedOptions): { m
     maxConnectionsPerIP: cur.maxConnectionsPerIP,
     connectionRateLimitPerMinute: cur.connectionRateLimitPerMinute,
   };
-  const restartNeeded: string[] = (Object.keys(kept) as Array<keyof typeof kept>).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(cur[k]));
-  if (JSON.stringify(next.defaults.security) !== JSON.stringify(cur.defaults.security)) restartNeeded.push('defaults.security');
-  const merged: ResolvedOptions = Object.freeze({ ...next, ...kept, defaults: Object.freeze({ ...next.defaults, security: cur.defaults.security }) });
+  const restartNeeded: string[] = (Object.keys(kept) as Array<keyof typeof kept>).filter(
+    (k) => JSON.stringify(next[k]) !== JSON.stringify(cur[k]),
+  );
+  if (JSON.stringify(next.defaults.security) !== JSON.stringify(cur.defaults.security))
+    restartNeeded.push('defaults.security');
+  const merged: ResolvedOptions = Object.freeze({
+    ...next,
+    ...kept,
+    defaults: Object.freeze({ ...next.defaults, security: cur.defaults.security }),
+  });
   return { merged, restartNeeded };
 }

@@ -42,7 +42,12 @@ export class ProgressReporter {
   errors = 0;
 
   /** `intervalMs` > 0; `live()`: the open connections (read only), `count()` how many there are. */
-  constructor(intervalMs: number, live: () => Iterable<ProgressConnection>, count: () => number, emit: (r: ProgressRecord) => void) {
+  constructor(
+    intervalMs: number,
+    live: () => Iterable<ProgressConnection>,
+    count: () => number,
+    emit: (r: ProgressRecord) => void,
+  ) {
     this.#intervalMs = intervalMs;
     this.#live = live;
     this.#count = count;

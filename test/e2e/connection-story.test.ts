@@ -45,13 +45,18 @@ describe('sightline start: the connection story', () => {
       `listenHost: 127.0.0.1\nadmin: { port: 0 }\ngracefulShutdownTimeout: 1000\ntelemetry: { progressInterval: 300 }\nroutes:\n` +
       `  - name: plain\n    match: { ports: ${port} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${backend} } }\n`;
     await writeFile(cfg, config(rig.a.port));
-    const hashOf = async (): Promise<string> => createHash('sha256').update(await readFile(cfg)).digest('hex').slice(0, 12);
+    const hashOf = async (): Promise<string> =>
+      createHash('sha256')
+        .update(await readFile(cfg))
+        .digest('hex')
+        .slice(0, 12);
     const first = await hashOf();
     const cli = startCli(cfg);
     try {
       await waitFor(() => /admin on (http:\S+)/.test(cli.err), 15_000, `admin line in: ${cli.err}`);
       const admin = /admin on (http:\S+)/.exec(cli.err)![1]!;
-      const stats = async (): Promise<Record<string, unknown>> => (await (await fetch(`${admin}api/stats`)).json()) as Record<string, unknown>;
+      const stats = async (): Promise<Record<string, unknown>> =>
+        (await (await fetch(`${admin}api/stats`)).json()) as Record<string, unknown>;
       expect(await stats()).toMatchObject({ configGeneration: 1, configHash: first });
 
       const live = await connect(port);
@@ -61,11 +66,20 @@ describe('sightline start: the connection story', () => {
       const second = await hashOf();
       expect(second).not.toBe(first);
       cli.child.kill('SIGHUP');
-      await waitFor(() => cli.err.includes('reloaded (configuration generation 2)'), 10_000, `reload line in: ${cli.err}`);
+      await waitFor(
+        () => cli.err.includes('reloaded (configuration generation 2)'),
+        10_000,
+        `reload line in: ${cli.err}`,
+      );
       expect(cli.err).toContain(`reloaded (configuration generation 2) from generation 1, file sha256 ${second}`);
       expect(await stats()).toMatchObject({ configGeneration: 2, configHash: second });
       await waitFor(() => records(cli.out).some((r) => r.event === 'proxy-routes-updated'), 5000, 'the reload record');
-      expect(records(cli.out).find((r) => r.event === 'proxy-routes-updated')).toMatchObject({ msg: 'configuration generation 1 → 2', generation: 2, previousGeneration: 1, configHash: second });
+      expect(records(cli.out).find((r) => r.event === 'proxy-routes-updated')).toMatchObject({
+        msg: 'configuration generation 1 → 2',
+        generation: 2,
+        previousGeneration: 1,
+        configHash: second,
+      });
 
       const fresh = await connect(port);
       expect((await readBytes(fresh, 1)).toString()).toBe('B');
@@ -79,10 +93,22 @@ describe('sightline start: the connection story', () => {
       }
       live.end();
       await closed(live);
-      await waitFor(() => records(cli.out).filter((r) => r.event === 'access').length === 2, 5000, `two access lines in: ${cli.out}`);
+      await waitFor(
+        () => records(cli.out).filter((r) => r.event === 'access').length === 2,
+        5000,
+        `two access lines in: ${cli.out}`,
+      );
       const access = records(cli.out).filter((r) => r.event === 'access');
       expect(access.find((r) => r.clientPort === fresh.localPort)).toMatchObject({ configGeneration: 2 });
-      expect(access.find((r) => r.clientPort === live.localPort)).toMatchObject({ configGeneration: 1, milestonesMs: { routed: expect.any(Number), upstream: expect.any(Number), c2bFirst: expect.any(Number), b2cLast: expect.any(Number) } });
+      expect(access.find((r) => r.clientPort === live.localPort)).toMatchObject({
+        configGeneration: 1,
+        milestonesMs: {
+          routed: expect.any(Number),
+          upstream: expect.any(Number),
+          c2bFirst: expect.any(Number),
+          b2cLast: expect.any(Number),
+        },
+      });
       const progress = records(cli.out).filter((r) => r.event === 'connection-progress');
       expect(progress.length).toBeGreaterThanOrEqual(1);
       expect(progress.every((r) => r.configGeneration === 1 && r.route === 'plain')).toBe(true);

@@ -17,7 +17,9 @@ import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
 
 type Line = Record<string, unknown>;
-type Milestones = Partial<Record<'hello' | 'routed' | 'upstream' | 'c2bFirst' | 'c2bLast' | 'b2cFirst' | 'b2cLast', number>>;
+type Milestones = Partial<
+  Record<'hello' | 'routed' | 'upstream' | 'c2bFirst' | 'c2bLast' | 'b2cFirst' | 'b2cLast', number>
+>;
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -47,13 +49,22 @@ function tracer(): { provider: TracerProvider; spans(): Promise<ReadableSpan[]> 
   };
 }
 
-async function proxy(options: Partial<SightlineOptions> & Pick<SightlineOptions, 'routes'>, deps: object): Promise<RunningProxy> {
+async function proxy(
+  options: Partial<SightlineOptions> & Pick<SightlineOptions, 'routes'>,
+  deps: object,
+): Promise<RunningProxy> {
   const p = await startProxy({ gracefulShutdownTimeout: 100, ...options }, deps);
   cleanup.push(() => p.stop());
   return p;
 }
 
-async function server<T extends { close(cb?: () => void): unknown; listen(port: number, host: string, cb: () => void): unknown; address(): unknown }>(s: T): Promise<number> {
+async function server<
+  T extends {
+    close(cb?: () => void): unknown;
+    listen(port: number, host: string, cb: () => void): unknown;
+    address(): unknown;
+  },
+>(s: T): Promise<number> {
   await new Promise<void>((r) => s.listen(0, HOST, r));
   cleanup.push(() => new Promise<void>((r) => s.close(() => r())));
   return (s.address() as net.AddressInfo).port;
@@ -71,7 +82,8 @@ function expectInOrder(m: Milestones, durationMs: number, names: Array<keyof Mil
   expect(prev).toBeLessThanOrEqual(durationMs);
 }
 
-const accessOf = (lines: Line[], route: string): Line[] => lines.filter((l) => l.event === 'access' && l.route === route);
+const accessOf = (lines: Line[], route: string): Line[] =>
+  lines.filter((l) => l.event === 'access' && l.route === route);
 
 describe('milestones in the access line and the span', () => {
   it('passthrough: accept ≤ hello ≤ routed ≤ upstream ≤ first bytes ≤ last bytes, each way', async () => {
@@ -81,7 +93,15 @@ describe('milestones in the access line and the span', () => {
     cleanup.push(() => backend.close());
     const port = await freePort();
     const p = await proxy(
-      { routes: [{ name: 'pt', match: { ports: port, domains: 'a.test' }, action: { type: 'forward', target: { host: HOST, port: backend.port }, tls: { mode: 'passthrough' } } }] },
+      {
+        routes: [
+          {
+            name: 'pt',
+            match: { ports: port, domains: 'a.test' },
+            action: { type: 'forward', target: { host: HOST, port: backend.port }, tls: { mode: 'passthrough' } },
+          },
+        ],
+      },
       { logger, tracerProvider: t.provider },
     );
     const s = tls.connect({ host: HOST, port, servername: 'a.test', rejectUnauthorized: false });
@@ -110,7 +130,16 @@ describe('milestones in the access line and the span', () => {
     const rec = p.proxy.telemetry!.closeRecords({ id: a.connectionId as number, limit: 1 })[0]!;
     expect(rec.configGeneration).toBe(1);
     const names = rec.milestones.map((x) => x.name);
-    for (const n of ['accepted', 'ClientHello parsed', 'routed', 'backend connected', 'first byte client → backend', 'last byte backend → client', 'closed']) expect(names).toContain(n);
+    for (const n of [
+      'accepted',
+      'ClientHello parsed',
+      'routed',
+      'backend connected',
+      'first byte client → backend',
+      'last byte backend → client',
+      'closed',
+    ])
+      expect(names).toContain(n);
     expect(names.indexOf('ClientHello parsed')).toBeLessThan(names.indexOf('first byte client → backend'));
     expect(rec.milestones.find((x) => x.name === 'last byte client → backend')!.at - rec.openedAt).toBe(m.c2bLast);
   });
@@ -121,7 +150,15 @@ describe('milestones in the access line and the span', () => {
     const backendPort = await server(http.createServer((_req, res) => res.end('ok')));
     const port = await freePort();
     await proxy(
-      { routes: [{ name: 'web', match: { ports: port }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: backendPort } } }] },
+      {
+        routes: [
+          {
+            name: 'web',
+            match: { ports: port },
+            action: { type: 'forward', protocol: 'http', target: { host: HOST, port: backendPort } },
+          },
+        ],
+      },
       { logger, tracerProvider: t.provider },
     );
     const s = await connect(port);
@@ -151,7 +188,19 @@ describe('milestones in the access line and the span', () => {
   it('a connection refused before routing has no milestones past accept', async () => {
     const { logger, lines } = capture();
     const port = await freePort();
-    await proxy({ routes: [{ name: 'sni', match: { ports: port, domains: 'only.test' }, action: { type: 'forward', target: { host: HOST, port: 9 } } }], initialDataTimeout: 200 }, { logger });
+    await proxy(
+      {
+        routes: [
+          {
+            name: 'sni',
+            match: { ports: port, domains: 'only.test' },
+            action: { type: 'forward', target: { host: HOST, port: 9 } },
+          },
+        ],
+        initialDataTimeout: 200,
+      },
+      { logger },
+    );
     const s = await connect(port);
     s.write('not a client hello at all\r\n');
     await closed(s);
@@ -166,13 +215,24 @@ describe('configuration generation', () => {
   it('refusal lines carry it too', async () => {
     const { logger, lines } = capture();
     const port = await freePort();
-    const p = await proxy({ defaults: { security: { ipBlockList: ['127.0.0.1'] } }, routes: [{ name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } }] }, { logger });
-    await p.proxy.updateRoutes([{ name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } }]);
+    const p = await proxy(
+      {
+        defaults: { security: { ipBlockList: ['127.0.0.1'] } },
+        routes: [{ name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } }],
+      },
+      { logger },
+    );
+    await p.proxy.updateRoutes([
+      { name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } },
+    ]);
     const s = net.connect(port, HOST);
     s.on('error', () => {});
     await closed(s);
     await waitFor(() => lines.some((l) => l.event === 'connection-refused'), 5000, 'the refusal line');
-    expect(lines.find((l) => l.event === 'connection-refused')).toMatchObject({ reason: 'ip_blocked', configGeneration: 2 });
+    expect(lines.find((l) => l.event === 'connection-refused')).toMatchObject({
+      reason: 'ip_blocked',
+      configGeneration: 2,
+    });
   });
 
   it('a route update bumps it for new connections; a live one keeps its own; the reload line says old → new', async () => {
@@ -181,7 +241,13 @@ describe('configuration generation', () => {
     const echo = await echoServer();
     cleanup.push(() => echo.close());
     const port = await freePort();
-    const routes = [{ name: 'echo', match: { ports: port }, action: { type: 'forward' as const, target: { host: HOST, port: echo.port } } }];
+    const routes = [
+      {
+        name: 'echo',
+        match: { ports: port },
+        action: { type: 'forward' as const, target: { host: HOST, port: echo.port } },
+      },
+    ];
     const p = await proxy({ routes }, { logger, tracerProvider: t.provider });
     const old = await connect(port);
     old.write('a');
@@ -211,14 +277,21 @@ describe('configuration generation', () => {
 });
 
 describe('progress records of long-lived connections', () => {
-  async function longLived(progressInterval: number): Promise<{ lines: Line[]; spans: ReadableSpan[]; sock: net.Socket }> {
+  async function longLived(
+    progressInterval: number,
+  ): Promise<{ lines: Line[]; spans: ReadableSpan[]; sock: net.Socket }> {
     const { logger, lines } = capture();
     const t = tracer();
     const echo = await echoServer();
     cleanup.push(() => echo.close());
     const port = await freePort();
     await proxy(
-      { telemetry: { progressInterval }, routes: [{ name: 'ws', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] },
+      {
+        telemetry: { progressInterval },
+        routes: [
+          { name: 'ws', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+        ],
+      },
       { logger, tracerProvider: t.provider },
     );
     const sock = await connect(port);
@@ -244,7 +317,14 @@ describe('progress records of long-lived connections', () => {
     // Only the long-lived one; the brief connection closed long before 300 ms.
     expect(new Set(progress.map((l) => l.connectionId)).size).toBe(1);
     for (const l of progress) {
-      expect(l).toMatchObject({ msg: 'connection progress', level: 30, route: 'ws', phase: 'tunnel', configGeneration: 1, mode: 'plain+tcp' });
+      expect(l).toMatchObject({
+        msg: 'connection progress',
+        level: 30,
+        route: 'ws',
+        phase: 'tunnel',
+        configGeneration: 1,
+        mode: 'plain+tcp',
+      });
       expect(l.ageMs as number).toBeGreaterThanOrEqual(300);
       expect(l.idleMs).toBeTypeOf('number');
       expect(l.traceId).toBeTypeOf('string');
@@ -260,7 +340,11 @@ describe('progress records of long-lived connections', () => {
     const events = span.events.filter((e) => e.name === 'connection-progress');
     expect(events.length).toBe(progress.length);
     expect(events.map((e) => e.attributes!['sightline.bytes.from_client'])).toEqual(bytesIn);
-    expect(events[0]!.attributes).toMatchObject({ 'sightline.phase': 'tunnel', 'sightline.config.generation': 1, 'sightline.route': 'ws' });
+    expect(events[0]!.attributes).toMatchObject({
+      'sightline.phase': 'tunnel',
+      'sightline.config.generation': 1,
+      'sightline.route': 'ws',
+    });
   });
 
   it('progressInterval 0: no progress records at all', async () => {

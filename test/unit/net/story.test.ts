@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import { ConnectionStory } from '../../../src/net/story.js';
 
-function story(): { clock: ManualClock; ctx: { clock: ManualClock; generation: number }; s: ConnectionStory; start: number } {
+function story(): {
+  clock: ManualClock;
+  ctx: { clock: ManualClock; generation: number };
+  s: ConnectionStory;
+  start: number;
+} {
   const clock = new ManualClock(1_700_000_000_000);
   const ctx = { clock, generation: 1 };
   const owner = { ctx, incomingStartTime: clock.now() };
@@ -39,7 +44,15 @@ describe('ConnectionStory', () => {
     clock.advance(5);
     s.b2c();
     s.b2c();
-    expect(s.closeFields().milestonesMs).toEqual({ hello: 3, routed: 3, upstream: 5, c2bFirst: 5, c2bLast: 16, b2cFirst: 6, b2cLast: 21 });
+    expect(s.closeFields().milestonesMs).toEqual({
+      hello: 3,
+      routed: 3,
+      upstream: 5,
+      c2bFirst: 5,
+      c2bLast: 16,
+      b2cFirst: 6,
+      b2cLast: 21,
+    });
   });
 
   it('upstreamAttached (HTTP): upstream once, and a client → backend byte mark each time', () => {
