@@ -159,6 +159,11 @@ export const telemetrySchema = z.strictObject({
     })
     // Section optional; present after parsing.
     .prefault({}),
+  // 10 min, as the trace segments: a long-lived connection shows up in the logs and its span
+  // while it lives, not only at its close (a week-long WebSocket). 0 = no progress records.
+  progressInterval: durationMs()
+    .default(600_000)
+    .describe('Every this many ms, a progress log line and span event for each connection older than it (0 = off).'),
   patterns: z
     .strictObject({
       // The disconnect-pattern detector answers "why every 30 s?"; cheap, so on by default.

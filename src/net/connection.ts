@@ -24,6 +24,7 @@ import { onBackendClose, onBackendError, onClientClose, onClientEnd, onClientErr
 import { Deadline, F, kConn, type ConnSocket, type DeadlineKind } from './connection-bits.js';
 import type { EffectiveTimeouts } from './timeouts.js';
 import { clampTimer } from '../core/timer-wheel.js';
+import { ConnectionStory } from './story.js';
 
 // The record's symbols and bit sets live in connection-bits.ts (kept short); importers use them from here.
 export { Deadline, F, kConn, type ConnSocket } from './connection-bits.js';
@@ -77,6 +78,7 @@ export class Connection implements WheelEntry, ConnectionView {
   #endKind: Kind = EndKind.Local;
   #closePhase: Phase = Phase.Admission;
   #errorCode: string | null = null;
+  readonly story = new ConnectionStory(this);
   /** lastActivity when the proxy decided to close (-1: it did not): a close handshake is no activity. */
   #activityAtDecision = -1;
 
@@ -366,6 +368,7 @@ export class Connection implements WheelEntry, ConnectionView {
       bytesToClient: this.client.bytesWritten,
       target: this.target,
       error: this.#errorCode,
+      ...this.story.closeFields(),
       ...this.#mode?.describe?.(this),
     };
   }
