@@ -60,3 +60,9 @@ export const CONNECT_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005,
 export const HTTP_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** `sightline_connections_older_than` thresholds (seconds). */
 export const AGE_THRESHOLDS_SECONDS: readonly number[] = [30, 60, 120, 300, 600, 3600, 86400];
+
+/** A catalogue entry as prom-client's constructor options (name, help, labelNames). */
+export const metricSpec = (name: MetricName): { name: string; help: string; labelNames: string[] } => {
+  const m = METRICS.find((x) => x.name === name)!;
+  return { name: m.name, help: m.help, labelNames: [...m.labels] };
+};

@@ -26,7 +26,8 @@ import { isRejection } from '../core/close-reasons.js';
 import { closeReasonInfo, type MetricFamily } from '../core/close-reason-table.js';
 import { FINGERPRINT_BUCKETS_SECONDS } from './fingerprints.js';
 import { errnoLabel, wsCodeClass } from './metric-labels.js';
-import { AGE_THRESHOLDS_SECONDS, CONNECT_BUCKETS_SECONDS, HTTP_BUCKETS_SECONDS, METRICS, type MetricName } from './metric-catalogue.js';
+import { CONNECT_BUCKETS_SECONDS, HTTP_BUCKETS_SECONDS, metricSpec as spec, type MetricName } from './metric-catalogue.js';
+import { NO_ROUTE as NONE, registerScrapeTimeMetrics, type ClosedBytes } from './metrics-scrape-time.js';
 
 /** What the metrics read at scrape time (implemented by the composition root). */
 export interface MetricsSource {
@@ -63,8 +64,6 @@ export interface Metrics {
   close(): void;
 }
 
-const NONE = 'none';
-
 /**
  * One exposition of `reg` in `type`. prom-client renames counters for OpenMetrics by cutting
  * `_total` off the metric itself; the names are put back so the next text scrape is right.
@@ -99,11 +98,6 @@ export function sharedProcessRegistry(): Registry<RegistryContentType> {
   return processReg;
 }
 
-const spec = (name: MetricName): { name: string; help: string; labelNames: string[] } => {
-  const m = METRICS.find((x) => x.name === name)!;
-  return { name: m.name, help: m.help, labelNames: [...m.labels] };
-};
-
 export function startMetrics(o: MetricsOptions): Metrics {
   // Built as OpenMetrics (prom-client only allows exemplars there); each scrape picks its format.
   const registry = new Registry<RegistryContentType>();
@@ -113,7 +107,7 @@ export function startMetrics(o: MetricsOptions): Metrics {
   const histogram = (name: MetricName, buckets: readonly number[], exemplars: boolean): Histogram =>
     new Histogram({ ...spec(name), buckets: [...buckets], registers, enableExemplars: exemplars });
 
-  const closedBytes = new Map<string, { in: number; out: number }>();
+  const closedBytes: ClosedBytes = new Map();
   const src = o.source;
 
   new Gauge({ ...spec('sightline_build_info'), registers }).set({ version: o.version, node: process.versions.node }, 1);
@@ -155,109 +149,8 @@ export function startMetrics(o: MetricsOptions): Metrics {
   for (const site of ALL_FAULT_SITES) internalErrors.inc({ site }, 0);
   for (const where of ['accept', 'connect']) exhausted.inc({ where }, 0);
 
-  // ---- computed at scrape time --------------------------------------------------------------
-  // One pass over the open connections serves every collector of a scrape (they run in the same
-  // turn of the event loop); the summary is dropped right after.
-  interface RouteLive {
-    count: number;
-    oldestMs: number;
-    olderThan: number[];
-    bytesIn: number;
-    bytesOut: number;
-  }
-  let live: Map<string, RouteLive> | null = null;
-  const liveByRoute = (): Map<string, RouteLive> => {
-    if (live !== null) return live;
-    const now = src.now();
-    const m = new Map<string, RouteLive>();
-    const fresh = (): RouteLive => ({ count: 0, oldestMs: 0, olderThan: AGE_THRESHOLDS_SECONDS.map(() => 0), bytesIn: 0, bytesOut: 0 });
-    // Every configured route has its series, at 0 when nothing is open on it (known series are never absent).
-    for (const name of src.routes?.() ?? []) m.set(name, fresh());
-    for (const c of src.live()) {
-      const route = c.routeName ?? NONE;
-      let r = m.get(route);
-      if (r === undefined) m.set(route, (r = fresh()));
-      const age = now - c.incomingStartTime;
-      r.count++;
-      if (age > r.oldestMs) r.oldestMs = age;
-      AGE_THRESHOLDS_SECONDS.forEach((t, i) => {
-        if (age > t * 1000) r.olderThan[i]!++;
-      });
-      r.bytesIn += c.bytesReceived;
-      r.bytesOut += c.bytesSent;
-    }
-    live = m;
-    queueMicrotask(() => {
-      live = null;
-    });
-    return m;
-  };
-  new Gauge({
-    ...spec('sightline_connections_active'),
-    registers,
-    collect() {
-      this.reset();
-      for (const [route, r] of liveByRoute()) this.set({ route }, r.count);
-    },
-  });
-  new Gauge({
-    ...spec('sightline_connection_oldest_age_seconds'),
-    registers,
-    collect() {
-      this.reset();
-      for (const [route, r] of liveByRoute()) if (route !== NONE) this.set({ route }, r.oldestMs / 1000);
-    },
-  });
-  new Gauge({
-    ...spec('sightline_connections_older_than'),
-    registers,
-    collect() {
-      this.reset();
-      for (const [route, r] of liveByRoute()) {
-        if (route !== NONE) AGE_THRESHOLDS_SECONDS.forEach((t, i) => this.set({ route, seconds: String(t) }, r.olderThan[i]!));
-      }
-    },
-  });
-  new Counter({
-    ...spec('sightline_bytes_total'),
-    registers,
-    collect() {
-      // Closed connections' bytes (added at close) plus what open ones have moved so far: both
-      // only grow, and a connection's bytes move from the second sum to the first when it closes.
-      const totals = new Map<string, { in: number; out: number }>();
-      for (const [route, b] of closedBytes) totals.set(route, { in: b.in, out: b.out });
-      for (const [route, r] of liveByRoute()) {
-        let t = totals.get(route);
-        if (t === undefined) totals.set(route, (t = { in: 0, out: 0 }));
-        t.in += r.bytesIn;
-        t.out += r.bytesOut;
-      }
-      this.reset();
-      for (const [route, t] of totals) {
-        this.inc({ route, direction: 'in' }, t.in);
-        this.inc({ route, direction: 'out' }, t.out);
-      }
-    },
-  });
-  new Gauge({
-    ...spec('sightline_disconnect_pattern_period_seconds'),
-    registers,
-    collect() {
-      this.reset();
-      for (const p of src.patterns()) this.set({ route: p.route, kind: p.kind }, p.periodMs / 1000);
-    },
-  });
-  new Gauge({
-    ...spec('sightline_upstream_sockets'),
-    registers,
-    collect() {
-      this.reset();
-      const p = src.pools();
-      if (p === null) return;
-      this.set({ state: 'open' }, p.open);
-      this.set({ state: 'idle' }, p.idle);
-    },
-  });
+  // ---- computed at scrape time (metrics-scrape-time.ts) -------------------------------------
+  registerScrapeTimeMetrics(registers, src, closedBytes);
   const processRegistry = o.processMetrics === false ? null : sharedProcessRegistry();
 
   // ---- event subscribers --------------------------------------------------------------------

@@ -9,7 +9,7 @@
  * are dropped on arrival: churn would flush the ring and they carry no fingerprint. A route is
  * analysed every max(minCount/2, n/16) stored closes, so the cost is amortised O(log n) per close.
  *
- * Age-clustered (a per-connection timer): sort the ring's ages, slide a window of width
+ * Age-clustered (a per-connection timer, pattern-age-cluster.ts): sort the ring's ages, slide a window of width
  * max(500 ms, 2 %) to find the densest group. It is a pattern when it has ≥ minCount closes, is
  * a spike (a smooth lifetime distribution puts ~1/20 of the closes within ±10 widths in one width):
  * either half the ring and minCount + 3 closes per close in its ±10-width neighbourhood, or
@@ -50,9 +50,11 @@
 import { AbnormalTracker } from './abnormal.js';
 import type { ConfiguredTimer } from './configured-timers.js';
 import type { PatternTimer } from './fingerprints.js';
+import { findAgeCluster, type AgeClusterParams } from './pattern-age-cluster.js';
 import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
 import { BURST_MIN_AGE_SPREAD_MS, MIN_PERIOD_MS, bestChain, findBursts } from './pattern-bursts.js';
-import { LOCAL_BIT, Ring, SWEPT_BIT, ageTolerance, periodTolerance, swept, touchRoute, type Members } from './pattern-ring.js';
+import { collectMembers, overlap, timerOfSilence } from './pattern-members.js';
+import { Ring, ageTolerance, periodTolerance, swept, touchRoute } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
 export type { CloseSample, DetectedPattern, PatternDetectorOptions, PatternKind } from './pattern-types.js';
@@ -63,8 +65,6 @@ const TEN_MINUTES_MS = 600_000;
 const promptReconnect = (p: number): number => Math.max(3_000, 0.2 * p);
 const MAX_BURSTS = 64;
 
-/** An idle gap this close to the age means the connection was silent all its life. */
-const idleTolerance = (v: number): number => Math.max(1_000, 0.05 * v);
 const expiryMs = (p: DetectedPattern): number => Math.max(10 * p.periodMs, TEN_MINUTES_MS);
 
 
@@ -103,8 +103,8 @@ export class PatternDetector {
   readonly #routes = new Map<string, RouteState>();
   readonly #abnormal: AbnormalTracker;
   #timers: ReadonlyMap<string, readonly ConfiguredTimer[]>;
-  readonly #a: Float64Array;
-  readonly #b: Float64Array;
+  /** Settings and scratch arrays of the age-cluster analysis (pattern-age-cluster.ts). */
+  readonly #params: AgeClusterParams;
 
   constructor(opts: PatternDetectorOptions = {}) {
     this.#minCount = Math.max(3, Math.floor(opts.minCount ?? 8));
@@ -114,8 +114,13 @@ export class PatternDetector {
     this.#localSlackMs = Math.max(0, opts.localSlackMs ?? 0);
     this.#timers = opts.timers ?? new Map();
     this.#abnormal = new AbnormalTracker(this.#maxRoutes);
-    this.#a = new Float64Array(this.#windowSize);
-    this.#b = new Float64Array(this.#windowSize);
+    this.#params = {
+      minCount: this.#minCount,
+      minDurationMs: this.#minDurationMs,
+      localSlackMs: this.#localSlackMs,
+      a: new Float64Array(this.#windowSize),
+      b: new Float64Array(this.#windowSize),
+    };
   }
 
   /** Sightline's own timers per route (configured-timers.ts), replaced on every config reload. */
@@ -163,7 +168,7 @@ export class PatternDetector {
   #analyse(route: string, st: RouteState, now: number, timers: readonly ConfiguredTimer[], out: DetectedPattern[]): void {
     const ring = st.ring;
     const w = this.#alignment(route, ring, timers);
-    let a = this.#ageCluster(route, ring, timers);
+    let a = findAgeCluster(this.#params, route, ring, timers);
     if (w !== null) {
       // Once a shared timer has shown itself, later bursts of one age (prompt reconnects) keep it.
       const cur = st.aligned;
@@ -174,7 +179,7 @@ export class PatternDetector {
         // The age cluster a little below the period is the same closes: the shared timer explains
         // it. Not Sightline's own kills: they land on its sweep's ticks, and their reason names the timer.
         const own = a !== null && a.measured.members.local * 2 > a.measured.members.count;
-        if (a !== null && !own && this.#overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = null;
+        if (a !== null && !own && overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = null;
         // So is an age cluster reported while the evidence was undecided.
         const age = st.age?.pattern;
         if (age !== undefined && age.undecided !== null && Math.abs(w.measured.periodMs - age.periodMs) <= promptReconnect(w.measured.periodMs) + periodTolerance(age.periodMs)) st.age = null;
@@ -186,10 +191,10 @@ export class PatternDetector {
           `(every burst so far held connections of one age: the clients reconnect at once); a burst at the next multiple of ${fmtAt(w.measured.periodMs)} s ` +
           `holding connections younger than ${fmtAt(w.measured.periodMs)} s would make it a wall-clock (shared) timer, a connection opened between bursts ` +
           `and closed at ${fmtAt(w.ageMs)} s of age a per-connection timer`;
-        if (a !== null && this.#overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = { ...a, measured: { ...a.measured, undecided } };
+        if (a !== null && overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = { ...a, measured: { ...a.measured, undecided } };
         else if (a === null) {
-          const mem = this.#collect(ring, w.inBursts);
-          a = { member: w.inBursts, measured: { ...w.measured, kind: 'age-clustered', periodMs: w.ageMs, spreadMs: w.ageSpreadMs, timer: this.#silence(mem), members: mem, bursts: undefined, undecided } };
+          const mem = collectMembers(ring, w.inBursts);
+          a = { member: w.inBursts, measured: { ...w.measured, kind: 'age-clustered', periodMs: w.ageMs, spreadMs: w.ageSpreadMs, timer: timerOfSilence(mem), members: mem, bursts: undefined, undecided } };
         }
       }
     }
@@ -239,95 +244,9 @@ export class PatternDetector {
     return { pattern: found, lastSeen: found.lastSeen };
   }
 
-  /** Ring members of `member` that also fall in a burst. */
-  #overlap(ring: Ring, member: (k: number) => boolean, inBursts: (k: number) => boolean): number {
-    let n = 0;
-    for (let k = 0; k < ring.length; k++) if (member(k) && inBursts(k)) n++;
-    return n;
-  }
-
-  /**
-   * Densest run of sorted `d[0..n)` within `width(d[i]) + slack`: [start, end] indices, or end < start.
-   * Runs starting within one width of `minDurationMs` are skipped: that edge is where the tail of
-   * short-lived traffic piles up.
-   */
-  #densest(d: Float64Array, n: number, slack: number): [number, number] {
-    let bi = 0;
-    let bj = -1;
-    for (let i = 0, j = 0; i < n; i++) {
-      const w = ageTolerance(d[i]!);
-      if (d[i]! < this.#minDurationMs + w) continue;
-      if (j < i) j = i;
-      while (j + 1 < n && d[j + 1]! <= d[i]! + w + slack) j++;
-      if (j - i > bj - bi || (j - i === bj - bi && d[j]! - d[i]! < d[bj]! - d[bi]!)) [bi, bj] = [i, j];
-    }
-    return [bi, bj];
-  }
-
-  #ageCluster(route: string, ring: Ring, timers: readonly ConfiguredTimer[]): { measured: Measured; member: (k: number) => boolean } | null {
-    const n = ring.length;
-    const all = this.#a;
-    for (let i = 0; i < n; i++) all[i] = ring.dur[i]!;
-    const d = all.subarray(0, n).sort();
-    let [i, j] = this.#densest(d, n, 0);
-    let lo = d[i]!;
-    let hi = d[j]!;
-    let median = d[(i + j) >> 1]!;
-    let localOnly = false;
-    if (this.#localSlackMs > 0) {
-      let m = 0;
-      for (let k = 0; k < n; k++) if ((ring.flags[k]! & SWEPT_BIT) !== 0) this.#b[m++] = ring.dur[k]!;
-      const l = this.#b.subarray(0, m).sort();
-      const [li, lj] = this.#densest(l, m, this.#localSlackMs);
-      if (m > 0 && lj - li > j - i) {
-        [i, j, lo, hi, median, localOnly] = [li, lj, l[li]!, l[lj]!, l[(li + lj) >> 1]!, true];
-      }
-    }
-    const count = j - i + 1;
-    if (count < this.#minCount) return null;
-    const width = ageTolerance(median) + (localOnly ? this.#localSlackMs : 0);
-    // A timer makes a spike, standing out from both sides: count what lies within 10 widths
-    // below and above it (a smooth lifetime distribution puts ~1/20 of that in one width). A
-    // cluster holding half the ring needs 3 more closes for each one of that neighbourhood; a
-    // minority cluster on a busy route needs 2·minCount closes, as many as the neighbourhood
-    // and 3 times either side.
-    let below = 0;
-    let above = 0;
-    for (let k = 0; k < n; k++) {
-      if (d[k]! < lo && d[k]! >= median - 10 * width) below++;
-      else if (d[k]! > hi && d[k]! <= median + 10 * width) above++;
-    }
-    const ok =
-      count * 2 >= n
-        ? count >= this.#minCount + 3 * (below + above)
-        : count >= 2 * this.#minCount && count >= below + above && count >= 3 * Math.max(below, above);
-    if (!ok) return null;
-    const member = (k: number): boolean => ring.dur[k]! >= lo && ring.dur[k]! <= hi && (!localOnly || (ring.flags[k]! & SWEPT_BIT) !== 0);
-    // Connections opened together and closed together once are one event, not a timer.
-    let m = 0;
-    for (let k = 0; k < n; k++) if (member(k)) this.#b[m++] = ring.at[k]! - ring.dur[k]!;
-    const starts = this.#b.subarray(0, m).sort();
-    const startWindow = Math.max(1_000, width);
-    let dense = 0;
-    for (let s = 0, e = 0; s < m; s++) {
-      while (e + 1 < m && starts[e + 1]! - starts[s]! <= startWindow) e++;
-      dense = Math.max(dense, e - s + 1);
-    }
-    if (dense * 2 > m) return null;
-    const mem = this.#collect(ring, member);
-    const measured: Measured = { route, kind: 'age-clustered', periodMs: median, spreadMs: (hi - lo) / 2, timer: this.#silence(mem), members: mem, timers, slackMs: this.#localSlackMs };
-    return { measured, member };
-  }
-
-  /** Idle-at-close names the timer: most silent all their life → idle timer; few → age cap. */
-  #silence(mem: Members): PatternTimer {
-    const silentShare = mem.silent / mem.count;
-    return silentShare >= 0.75 ? 'idle-timeout' : silentShare <= 0.25 ? 'age-cap' : 'unknown';
-  }
-
   #alignment(route: string, ring: Ring, timers: readonly ConfiguredTimer[]): Alignment | null {
     const n = ring.length;
-    const t = this.#a;
+    const t = this.#params.a;
     for (let i = 0; i < n; i++) t[i] = ring.at[i]!;
     const ts = t.subarray(0, n).sort();
     if (ts[n - 1]! - ts[0]! < 2 * MIN_PERIOD_MS) return null;
@@ -345,7 +264,7 @@ export class PatternDetector {
     // One age far below the period: groups opened together (batch jobs), not a timer on the path.
     if (!shared && best.period - ageMs > promptReconnect(best.period)) return null;
     const inBursts = (k: number): boolean => chain.some((r) => ring.at[k]! >= r.from && ring.at[k]! <= r.to);
-    const mem = this.#collect(ring, inBursts);
+    const mem = collectMembers(ring, inBursts);
     // A shared idle sweep only finds connections silent for a while; an age cap kills busy ones too.
     let quiet = 0;
     const floor = Math.max(2_000, 0.05 * best.period);
@@ -364,23 +283,5 @@ export class PatternDetector {
       bursts: best.chain.length,
     };
     return { measured, inBursts, verdict: shared ? 'shared' : 'undecided', ageMs, ageSpreadMs };
-  }
-
-  #collect(ring: Ring, member: (k: number) => boolean): Members {
-    const m: Members = { count: 0, silent: 0, local: 0, firstSeen: Infinity, lastSeen: -Infinity, byInitiator: [0, 0, 0], reasons: {} };
-    for (let k = 0; k < ring.length; k++) {
-      if (!member(k)) continue;
-      const dur = ring.dur[k]!;
-      const flags = ring.flags[k]!;
-      const reason = ring.reasons[k]!;
-      m.count++;
-      if (ring.idle[k]! >= dur - idleTolerance(dur)) m.silent++;
-      if ((flags & LOCAL_BIT) !== 0) m.local++;
-      m.byInitiator[flags & 3]!++;
-      m.reasons[reason] = (m.reasons[reason] ?? 0) + 1;
-      m.firstSeen = Math.min(m.firstSeen, ring.at[k]!);
-      m.lastSeen = Math.max(m.lastSeen, ring.at[k]!);
-    }
-    return m;
   }
 }

@@ -28,52 +28,16 @@ import {
 } from '../core/channels.js';
 import { isAbnormal, Phase } from '../core/close-reasons.js';
 import type { Clock } from '../core/clock.js';
+import type { Tracing, TracingOptions } from './tracing-api.js';
 import { A, SPAN_CONNECT, SPAN_CONNECTION, SPAN_SETUP, closeAttributes, connectionAttributes, detailAttributes, hostPort, hr, routeAttributes } from './tracing-attributes.js';
+import { endFailedConnect, traceAfterTheFact, type LazyState, type SpanOps } from './tracing-close-spans.js';
 import { normalRatioFromEnv } from './tracing-env.js';
 import { RequestSpans } from './tracing-http.js';
 import { progressAttributes, type ProgressRecord } from './progress.js';
 import { isKept, type SamplingStats } from './tracing-sampling.js';
 
 export { createSamplingProcessor, type SamplingStats } from './tracing-sampling.js';
-
-export interface TracingOptions {
-  /** Only events whose conn.proxyId matches. */
-  readonly proxyId: number;
-  /** telemetry.tracing.segmentLength (default 600000); 0 or less: no segments. */
-  readonly segmentLengthMs: number;
-  /** The proxy's clock (ms, epoch-like): every span time comes from it. */
-  readonly clock: Clock;
-  /**
-   * A tracer provider to use: the CLI's NodeSDK one (tracing-sdk.ts), a caller's, or in tests an
-   * SDK TracerProvider with an InMemorySpanExporter. Its Batch / Simple processors honour the
-   * sampling (tracing-sampling.ts); wrap other processors with `createSamplingProcessor()`.
-   * When absent: the provider an application registered globally with the OpenTelemetry API
-   * (Sightline itself never registers one), and no tracing when there is none.
-   */
-  readonly provider?: TracerProvider;
-  /** Fraction of NORMAL closes exported (abnormal ones always are). Default: OTEL_TRACES_SAMPLER[_ARG], else 1. */
-  readonly normalSampleRatio?: number;
-}
-
-export interface Tracing {
-  /** Trace and span id of the connection's current SERVER span (for logs and metric exemplars), null when none. */
-  spanContextOf(conn: ConnectionView): { traceId: string; spanId: string } | null;
-  /** Called on each sweep tick with the proxy clock: rolls long connections into a new linked segment span. */
-  sweep(now: number): void;
-  /** A long-lived connection's progress record: an event on its current segment (progress.ts). */
-  progress(r: ProgressRecord): void;
-  /** Handler errors caught (never thrown into the data path). */
-  readonly errors: number;
-  /** Spans ended and handed to the provider for export, and spans the sampling rule dropped. */
-  readonly stats: SamplingStats;
-  /** Unsubscribe, end open spans (as not-closed segments) and flush the provider (its owner shuts it down). Idempotent. */
-  close(): Promise<void>;
-}
-
-interface LazyState {
-  routeAt: number;
-  target: string | null;
-}
+export type { Tracing, TracingOptions } from './tracing-api.js';
 
 interface ConnState {
   readonly conn: ConnectionView;
@@ -120,6 +84,11 @@ class ChannelTracing implements Tracing {
   /** The span context a closed connection had (or got at close): logs and exemplars read it. */
   readonly #closed = new WeakMap<ConnectionView, { traceId: string; spanId: string }>();
   readonly #requests: RequestSpans;
+  /** start/end for the spans built at close (tracing-close-spans.ts). */
+  readonly #ops: SpanOps = {
+    start: (name, kind, startMs, attributes, parent, links) => this.#start(name, kind, startMs, attributes, parent, links),
+    end: (span, ms) => this.#end(span, ms),
+  };
   readonly #subs: Array<[string, (m: unknown) => void]>;
   #errors = 0;
   #closing: Promise<void> | null = null;
@@ -133,8 +102,7 @@ class ChannelTracing implements Tracing {
     this.#provider = provider;
     this.#tracer = provider.getTracer('sightline');
     this.#requests = new RequestSpans({
-      start: (name, kind, startMs, attributes, parent, links) => this.#start(name, kind, startMs, attributes, parent, links),
-      end: (span, ms) => this.#end(span, ms),
+      ...this.#ops,
       segmentOf: (conn) => this.#conns.get(conn)?.seg,
       ratio: this.#ratio,
     });
@@ -274,7 +242,7 @@ class ChannelTracing implements Tracing {
       const lazy = this.#unsampled.get(c);
       if (lazy !== undefined) {
         this.#unsampled.delete(c);
-        if (abnormal) this.#traceAfterTheFact(e, lazy, end);
+        if (abnormal) this.#closed.set(c, traceAfterTheFact(this.#ops, e, lazy, end));
       }
       return;
     }
@@ -283,40 +251,13 @@ class ChannelTracing implements Tracing {
     this.#closed.set(c, { traceId, spanId });
     this.#endSetup(st, end, abnormal ? e.reason : undefined);
     if (!st.connected && st.routeAt >= 0 && e.phase === Phase.Connecting) {
-      // The backend connect never finished: its span ends with the close, failed.
-      const attrs = hostPort(e.target ?? st.target, { [A.connectMs]: Math.max(0, end - st.routeAt), [ATTR_ERROR_TYPE]: e.reason });
-      if (c.routeName !== null) attrs[A.route] = c.routeName;
-      const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(st.routeAt, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-      this.#end(span, Math.max(end, st.routeAt));
+      const from = Math.max(st.routeAt, st.segStart);
+      endFailedConnect(this.#ops, st.seg, e, e.target ?? st.target, st.routeAt, from, end);
     }
     st.seg.setAttributes(connectionAttributes(c, e.target ?? st.target, st.segIndex));
     st.seg.setAttributes(closeAttributes(e, abnormal));
     if (abnormal) st.seg.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
     this.#end(st.seg, Math.max(end, st.segStart));
-  }
-
-  /**
-   * An unsampled connection closed abnormally: it is always traced (DESIGN §3), so its connection
-   * span, and a failed connect span when it died connecting, are built now with their real times.
-   */
-  #traceAfterTheFact(e: CloseEvent, lazy: LazyState, end: number): void {
-    const c = e.conn;
-    const start = c.incomingStartTime;
-    const target = e.target ?? lazy.target;
-    const span = this.#start(SPAN_CONNECTION, SpanKind.SERVER, start, { ...connectionAttributes(c, target, 0), ...closeAttributes(e, true) }, ROOT_CONTEXT);
-    span.setAttribute('sightline.traced_at_close', true);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-    if (lazy.routeAt >= 0 && e.phase === Phase.Connecting) {
-      const attrs = hostPort(target, { [A.connectMs]: Math.max(0, end - lazy.routeAt), [ATTR_ERROR_TYPE]: e.reason });
-      if (c.routeName !== null) attrs[A.route] = c.routeName;
-      const connect = this.#start(SPAN_CONNECT, SpanKind.CLIENT, lazy.routeAt, attrs, trace.setSpan(ROOT_CONTEXT, span));
-      connect.setStatus({ code: SpanStatusCode.ERROR, message: e.error ?? e.reason });
-      this.#end(connect, Math.max(end, lazy.routeAt));
-    }
-    this.#end(span, Math.max(end, start));
-    const { traceId, spanId } = span.spanContext();
-    this.#closed.set(c, { traceId, spanId });
   }
 
   // ---- segments -------------------------------------------------------------------------------
