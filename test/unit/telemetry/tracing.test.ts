@@ -1,106 +1,19 @@
 /**
  * Tracing as a channel subscriber, fed synthetic events with an injected clock: span times,
- * segments, sampling (what waits for the verdict, what is kept, what is dropped), HTTP request
- * spans, guarded handlers, shutdown; and the OTEL_* environment parsing.
+ * segments, HTTP request spans, guarded handlers, shutdown; and the OTEL_* environment parsing.
+ * Sampling: tracing-sampling.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { channels, type CloseEvent, type ConnectionView, type HttpRequestEvent, type HttpRequestStartEvent } from '../../../src/core/channels.js';
-import { ManualClock } from '../../../src/core/clock.js';
-import type { CloseReason, Phase } from '../../../src/core/close-reasons.js';
-import { startTracing, type Tracing } from '../../../src/telemetry/tracing.js';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { channels, type HttpRequestEvent, type HttpRequestStartEvent } from '../../../src/core/channels.js';
+import type { Phase } from '../../../src/core/close-reasons.js';
 import { hostPort, hr } from '../../../src/telemetry/tracing-attributes.js';
 import { normalRatioFromEnv } from '../../../src/telemetry/tracing-env.js';
-import { createSamplingProcessor, inRatio, markSpan } from '../../../src/telemetry/tracing-sampling.js';
+import { PROXY, cleanup, type Conn, rig, named, ms } from '../../helpers/tracing-rig.js';
 
-const PROXY = 4242;
-const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-type Conn = { -readonly [K in keyof ConnectionView]: ConnectionView[K] };
-let nextId = 1;
-
-interface Rig {
-  clock: ManualClock;
-  tracing: Tracing;
-  spans(): Promise<ReadableSpan[]>;
-  conn(over?: Partial<Conn>): Conn;
-  open(c: Conn, target?: string): void;
-  close(c: Conn, reason: CloseReason, more?: Partial<CloseEvent>): void;
-}
-
-function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
-  const clock = new ManualClock(1_800_000_000_000);
-  const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))] });
-  const tracing = startTracing({ proxyId: PROXY, clock, segmentLengthMs: opts.segmentLengthMs ?? 1000, provider, normalSampleRatio: opts.ratio ?? 1 })!;
-  cleanup.push(() => tracing.close());
-  return {
-    clock,
-    tracing,
-    async spans() {
-      await provider.forceFlush();
-      return exporter.getFinishedSpans();
-    },
-    conn(over = {}) {
-      return {
-        proxyId: PROXY,
-        id: nextId++,
-        listenPort: 8443,
-        clientIP: '192.0.2.7',
-        clientPort: 50_000,
-        remoteIP: '192.0.2.7',
-        remotePort: 50_000,
-        peerIP: '192.0.2.7',
-        peerPort: 50_000,
-        routeName: null,
-        serverName: null,
-        isTLS: false,
-        phase: 'admission',
-        incomingStartTime: clock.now(),
-        keepAliveTreatment: 'standard',
-        mode: null,
-        story: { configGeneration: 1 },
-        ...over,
-      };
-    },
-    open(c, target = '10.0.0.1:443') {
-      channels.accept.publish({ conn: c });
-      c.routeName = 'api';
-      c.mode = 'passthrough';
-      channels.route.publish({ conn: c, routeName: 'api', target, alpn: ['h2', 'http/1.1'], tlsVersions: ['TLSv1.3'] });
-      clock.advance(3);
-      channels.backendConnected.publish({ conn: c, target, connectMs: 3 });
-      c.phase = 'tunnel';
-    },
-    close(c, reason, more = {}) {
-      const ev: CloseEvent = {
-        conn: c,
-        reason,
-        initiator: 'client',
-        firstSide: 'client',
-        endKind: 'fin',
-        phase: c.phase,
-        durationMs: clock.now() - c.incomingStartTime,
-        idleAtCloseMs: 0,
-        bytesFromClient: 10,
-        bytesToClient: 20,
-        target: '10.0.0.1:443',
-        error: null,
-        configGeneration: 1,
-        milestonesMs: {},
-        ...more,
-      };
-      channels.close.publish(ev);
-    },
-  };
-}
-
-const named = (spans: ReadableSpan[], name: string): ReadableSpan[] => spans.filter((s) => s.name === name);
-const ms = (t: [number, number]): number => t[0] * 1000 + t[1] / 1e6;
 
 describe('connection spans from events', () => {
   it('times come from the injected clock; setup has the route event; connect span covers connectMs', async () => {
@@ -213,84 +126,6 @@ describe('segments', () => {
     r.tracing.sweep(r.clock.now());
     r.close(c, 'client_closed');
     expect(named(await r.spans(), 'sightline.connection')).toHaveLength(1);
-  });
-});
-
-describe('sampling', () => {
-  it('ratio 0: a normal long connection exports nothing and costs no span; an abnormal one is traced at close with its real times', async () => {
-    const r = rig({ ratio: 0, segmentLengthMs: 1000 });
-    const normal = r.conn();
-    const broken = r.conn();
-    r.open(normal);
-    r.open(broken);
-    const opened = r.clock.now();
-    for (let i = 0; i < 3; i++) {
-      r.clock.advance(1000);
-      r.tracing.sweep(r.clock.now());
-    }
-    expect(await r.spans()).toHaveLength(0);
-    expect(r.tracing.spanContextOf(normal)).toBeNull();
-    r.close(normal, 'client_closed');
-    expect(await r.spans()).toHaveLength(0);
-    r.close(broken, 'heartbeat_timeout', { initiator: 'proxy' });
-    const spans = await r.spans();
-    expect(spans.map((s) => s.name)).toEqual(['sightline.connection']);
-    const span = spans[0]!;
-    expect(span.attributes).toMatchObject({ 'sightline.connection.id': broken.id, 'sightline.traced_at_close': true, 'error.type': 'heartbeat_timeout' });
-    expect(span.startTime[0] * 1000 + span.startTime[1] / 1e6).toBeCloseTo(broken.incomingStartTime, -1);
-    expect(broken.incomingStartTime).toBeLessThanOrEqual(opened);
-    expect(r.tracing.spanContextOf(broken)?.spanId).toBe(span.spanContext().spanId);
-  });
-
-  it('inRatio is deterministic by trace id and bounded by 0 and 1', () => {
-    const ids = Array.from({ length: 2000 }, (_, i) => (i * 2654435761).toString(16).padStart(32, '0'));
-    expect(ids.every((id) => inRatio(id, 1))).toBe(true);
-    expect(ids.some((id) => inRatio(id, 0))).toBe(false);
-    const kept = ids.filter((id) => inRatio(id, 0.25)).length;
-    expect(kept).toBeGreaterThan(350);
-    expect(kept).toBeLessThan(650);
-    expect(ids.map((id) => inRatio(id, 0.25))).toEqual(ids.map((id) => inRatio(id, 0.25)));
-    expect(inRatio('ffffffffffffffffffffffffffffffff', 0.999)).toBe(false);
-    expect(inRatio('00000000000000000000000000000000', 0.001)).toBe(true);
-  });
-
-  it('spans without a mark pass through; marked ones are exported or dropped as marked', async () => {
-    const exporter = new InMemorySpanExporter();
-    const sampling = createSamplingProcessor(new SimpleSpanProcessor({ exporter }));
-    const provider = new TracerProvider({ spanProcessors: [sampling] });
-    const tracer = provider.getTracer('t');
-    tracer.startSpan('foreign').end();
-    const a = tracer.startSpan('a');
-    markSpan(a, true);
-    a.end();
-    const d = tracer.startSpan('d');
-    markSpan(d, false);
-    d.end();
-    await provider.forceFlush();
-    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['foreign', 'a']);
-    expect(sampling.stats).toMatchObject({ exported: 2, sampledOut: 1 });
-  });
-
-  it("a span marked not to export loses its sampled flag: the SDK's own Batch / Simple processors drop it without the wrapper", async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-    const tracer = provider.getTracer('t');
-    const keep = tracer.startSpan('keep');
-    markSpan(keep, true);
-    keep.end();
-    const drop = tracer.startSpan('drop');
-    markSpan(drop, false);
-    expect(drop.spanContext().traceFlags & 1).toBe(0);
-    drop.end();
-    // A non-recording span (no SDK) shares the API's constant context: it is left alone.
-    const invalid = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    markSpan(invalid, false);
-    expect(INVALID_SPAN_CONTEXT.traceFlags).toBe(0);
-    const sampledConst = trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
-    markSpan(sampledConst, false);
-    expect(sampledConst.spanContext().traceFlags).toBe(1);
-    await provider.forceFlush();
-    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['keep']);
   });
 });
 
