@@ -121,6 +121,21 @@ export const CloseReason = {
   // ---- issue 11: the proxy's own resources ----
   /** The proxy ran out of descriptors or local ports (EMFILE, ENFILE, EADDRNOTAVAIL) for this connection. */
   LocalResourceExhausted: 'local_resource_exhausted',
+  // ---- issue 14: the connection story (names agreed in the team; the table is the "reasons" helper's) ----
+  /** An operator closed it: `POST /api/connections/:id/close` or `proxy.closeConnection(id)`. */
+  AdminClosed: 'admin_closed',
+  /** A peer stopped reading while data waited for it past `writeStallTimeout`; initiator = that peer. */
+  WriteStall: 'write_stall',
+  /** TCP keep-alive probes to the client went unanswered (ETIMEDOUT with nothing unacknowledged). */
+  ClientKeepAliveTimeout: 'client_keepalive_timeout',
+  /** TCP keep-alive probes to the backend went unanswered. */
+  BackendKeepAliveTimeout: 'backend_keepalive_timeout',
+  /** The backend's name did not resolve (ENOTFOUND, EAI_AGAIN, EAI_FAIL, EAI_NONAME) while connecting. */
+  BackendDnsFailed: 'backend_dns_failed',
+  /** The backend answered a WebSocket upgrade with something other than 101 (relayed to the client). */
+  WsUpgradeRejected: 'ws_upgrade_rejected',
+  /** A request body not complete within `http.requestBodyTimeout` (408, or a close once a response started). */
+  HttpBodyTimeout: 'http_body_timeout',
 } as const;
 
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];

@@ -23,6 +23,7 @@ import type { CompiledRoute } from '../routing/route-table.js';
 import type { ProxyContext } from './context.js';
 import type { EffectiveTimeouts } from './timeouts.js';
 import { clampTimer } from '../core/timer-wheel.js';
+import { formatUniqueId, nextUniqueSeq } from '../core/unique-id.js';
 
 export const kConn = Symbol('sightline.conn');
 export type ConnSocket = Socket & { [kConn]?: Connection };
@@ -114,6 +115,11 @@ export class Connection implements WheelEntry, ConnectionView {
   errorCode: string | null = null;
   /** lastActivity when the proxy decided to close (-1: it did not): a close handshake is no activity. */
   #activityAtDecision = -1;
+  // ---- cross-hop correlation (issue 14) ----
+  /** The previous hop's id for this connection (a trusted PROXY v2 header's unique id TLV). */
+  previousHopId: string | null = null;
+  readonly #uniqueSeq = nextUniqueSeq();
+  #uniqueId: string | null = null;
 
   constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, remoteIP: string) {
     this.ctx = ctx;
@@ -131,6 +137,10 @@ export class Connection implements WheelEntry, ConnectionView {
     this.timeouts = this.hasKeepAlive ? ctx.timeouts.keepAlive : ctx.timeouts.plain;
   }
 
+  /** Unique across processes and machines (core/unique-id.ts); sent to the next hop in PROXY v2. */
+  get uniqueId(): string {
+    return (this.#uniqueId ??= formatUniqueId(this.#uniqueSeq));
+  }
   get proxyId(): number {
     return this.ctx.proxyId;
   }

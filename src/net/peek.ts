@@ -73,6 +73,7 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
     }
     st.proxyBuf = null;
     const h = r.header;
+    c.previousHopId = h.uniqueId;
     if (h.command === 'PROXY' && h.sourceAddress !== null) {
       c.remoteIP = normalizeIp(h.sourceAddress);
       c.remotePort = h.sourcePort ?? 0;

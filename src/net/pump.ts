@@ -204,7 +204,8 @@ export function attachTunnel(c: Connection, clientData: DataListener = onClientD
 function proxyHeaderFor(c: Connection, version: true | 'v1' | 'v2'): Buffer {
   const src = { address: c.remoteIP, port: c.remotePort };
   const dst = { address: normalizeIp(c.client.localAddress ?? '0.0.0.0'), port: c.client.localPort ?? c.listenPort };
-  return version === 'v2' ? encodeProxyV2(src, dst) : encodeProxyV1(src, dst);
+  // v2 also tells the next hop this connection's unique id (v1 has no room for it).
+  return version === 'v2' ? encodeProxyV2(src, dst, 'PROXY', c.uniqueId) : encodeProxyV1(src, dst);
 }
 
 /** Bytes held in user space for this connection right now (the backpressure bound's subject). */

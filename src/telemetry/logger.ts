@@ -17,6 +17,7 @@ import { SightlineError } from '../core/errors.js';
 import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type InternalErrorEvent, type LifecycleEvent, type ProxyEvent, type ResourceEvent } from '../core/channels.js';
 import { CloseReason, isRejection } from '../core/close-reasons.js';
 import type { ResolvedOptions } from '../config/schema.js';
+import { correlationFields } from './correlation.js';
 
 /**
  * A pino logger on a buffered destination: lines are written in 4 KiB batches (one write per
@@ -156,13 +157,15 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       if (now - windowStart >= windowMs) flush(now);
       if (o.detailed || logged < burst) {
         logged++;
-        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason }, 'connection refused');
+        logger.warn({ event: 'connection-refused', connectionId: c.id, ...correlationFields(c), route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason }, 'connection refused');
       } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
       return;
     }
     const line = {
       event: 'access',
       connectionId: c.id,
+      // ---- cross-hop correlation (issue 14) ----
+      ...correlationFields(c),
       ...traceFields(c),
       route: c.routeName,
       client: c.remoteIP,
