@@ -55,6 +55,13 @@ export const lifecycleSchema = z.strictObject({
   extendedWarningGrace: durationMs().default(600_000),
   // Byte counters are sampled once a second: fine enough for idle times, free on the hot path.
   activitySampleInterval: positiveMs().default(1_000),
+  // 60 s, nginx's send_timeout / proxy_send_timeout (the same "no write progress" rule); HAProxy
+  // bounds writes with `timeout client` / `timeout server` (30-60 s in common configs); Envoy has
+  // no write bound but its idle timeouts (1 h tcp_proxy). Long enough for a mobile peer's
+  // zero window, short enough that a dead reader does not hold buffers for hours. 0 = off.
+  writeStallTimeout: durationMs()
+    .default(60_000)
+    .describe('A peer that reads none of the data waiting for it for this long is closed as write_stall (ms, 0 = off).'),
 });
 
 export const drainSchema = z.strictObject({

@@ -24,6 +24,7 @@ import type { ProxyContext } from './context.js';
 import type { EffectiveTimeouts } from './timeouts.js';
 import { clampTimer } from '../core/timer-wheel.js';
 import { formatUniqueId, nextUniqueSeq } from '../core/unique-id.js';
+import type { WriteStallState } from './write-stall.js';
 
 export const kConn = Symbol('sightline.conn');
 export type ConnSocket = Socket & { [kConn]?: Connection };
@@ -119,6 +120,8 @@ export class Connection implements WheelEntry, ConnectionView {
   /** The previous hop's id for this connection (a trusted PROXY v2 header's unique id TLV). */
   previousHopId: string | null = null;
   readonly #uniqueSeq = nextUniqueSeq();
+  /** Write progress per side, made by the sweep once bytes wait for a peer (write-stall.ts). */
+  writeStall: WriteStallState | null = null;
   #uniqueId: string | null = null;
 
   constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, remoteIP: string) {

@@ -14,6 +14,7 @@ import { normalizeIp } from '../routing/ip-matcher.js';
 import { F, kConn, type Connection, type ConnSocket } from './connection.js';
 import { guarded } from './guard.js';
 import { connectExhausted, isResourceExhaustion } from './resources.js';
+import { isDnsFailure, peerErrorReason } from './socket-errors.js';
 
 // ---- data + backpressure -------------------------------------------------------------------
 
@@ -74,8 +75,8 @@ function endBackendWrite(c: Connection): void {
 export const onClientError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): void {
   const c = this[kConn];
   if (c === undefined) return;
-  if (err.code === 'ECONNRESET') c.decide(CloseReason.ClientReset, Initiator.Client, EndKind.Rst, err);
-  else c.decide(CloseReason.ClientError, Initiator.Client, EndKind.Error, err);
+  const reason = peerErrorReason('client', err.code, c.hasKeepAlive, this.writableLength);
+  c.decide(reason, Initiator.Client, reason === CloseReason.ClientReset ? EndKind.Rst : EndKind.Error, err);
 });
 
 export const onBackendError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
@@ -85,22 +86,22 @@ export const onBackendError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, fun
     if (reason === CloseReason.LocalResourceExhausted) connectExhausted(c.ctx, err.code!);
     // Out of descriptors or ports: the proxy's trouble, not the backend's.
     c.decide(reason, reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend, EndKind.Error, err);
-  } else if (err.code === 'ECONNRESET') {
-    c.decide(CloseReason.BackendReset, Initiator.Backend, EndKind.Rst, err);
   } else {
-    c.decide(CloseReason.BackendError, Initiator.Backend, EndKind.Error, err);
+    const reason = peerErrorReason('backend', err.code, c.hasKeepAlive, this.writableLength);
+    c.decide(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, err);
   }
 });
 
 /**
- * Why a backend connect failed: the proxy out of descriptors / ports, refused / unreachable, or a
- * TLS handshake / trust failure.
+ * Why a backend connect failed: the proxy out of descriptors / ports, the name did not resolve,
+ * refused / unreachable, or a TLS handshake / trust failure.
  */
 export function connectFailure(
   err: NodeJS.ErrnoException,
-): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted {
+): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted | typeof CloseReason.BackendDnsFailed {
   const code = err.code;
   if (isResourceExhaustion(code)) return CloseReason.LocalResourceExhausted;
+  if (isDnsFailure(code)) return CloseReason.BackendDnsFailed;
   const tls = code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
   return tls ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed;
 }

@@ -12,7 +12,7 @@ export const LIMITS: ReadonlySet<string> = new Set([
   CloseReason.RouteIpConnectionLimit,
   CloseReason.PendingDataLimit,
 ]);
-export const CONNECT_FAILURES: ReadonlySet<string> = new Set([CloseReason.BackendConnectFailed, CloseReason.BackendConnectTimeout, CloseReason.BackendTlsError]);
+export const CONNECT_FAILURES: ReadonlySet<string> = new Set([CloseReason.BackendConnectFailed, CloseReason.BackendConnectTimeout, CloseReason.BackendTlsError, CloseReason.BackendDnsFailed]);
 export const HELLO_FAILURES: ReadonlySet<string> = new Set([CloseReason.ClientHelloInvalid, CloseReason.ClientHelloTooLarge, CloseReason.NotTls]);
 export const TLS_FAILURES: ReadonlySet<string> = new Set([CloseReason.TlsProtocolError, CloseReason.TlsClientAbort, CloseReason.TlsHandshakeTimeout, CloseReason.TlsNoCertificate]);
 const KNOWN_WS_CODES: ReadonlySet<number> = new Set([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011]);
