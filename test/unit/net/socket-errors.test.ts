@@ -1,9 +1,7 @@
 /**
  * The socket-error classifier (issue 14): keep-alive probe timeouts split from client_error /
- * backend_error, DNS failures split from backend_connect_failed. A real keep-alive probe timeout
- * needs packets dropped between two live sockets: this sandbox has no netfilter (no iptables/nft,
- * tc without netem or drop actions), so the kernel path is covered by this unit test only; the
- * DNS path is also tested for real (wire-reasons.test.ts).
+ * backend_error, DNS failures split from backend_connect_failed. Both are also produced for real:
+ * keepalive-timeout.test.ts (probes dropped in a network namespace), wire-reasons.test.ts (DNS).
  */
 import { describe, expect, it } from 'vitest';
 import { isDnsFailure, peerErrorReason } from '../../../src/net/socket-errors.js';
