@@ -23,7 +23,8 @@ export const NO_TOKEN_ERROR = 'admin actions need a token: configure admin.token
 export function actionFor(path: string): ((source: AdminSource) => Promise<Reply>) | null {
   const m = CLOSE_PATH.exec(path);
   if (m === null) return null;
-  const raw = decodeURIComponent(m[1]!);
+  // Ids are digits or hex: a '%' escape can only be a mistake (and a bad one must not throw).
+  const raw = m[1]!;
   return async (source) => {
     const id = DECIMAL.test(raw) ? Number(raw) : UNIQUE.test(raw) ? raw : null;
     if (id === null) return error(400, `connection id must be the numeric id or the uniqueId, got ${JSON.stringify(raw.slice(0, 80))}`);

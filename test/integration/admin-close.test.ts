@@ -80,6 +80,9 @@ describe('POST /api/connections/:id/close', () => {
     expect(unknown).toMatchObject({ status: 404, body: { error: expect.stringMatching(/no open connection/) } });
     expect((await post(r.base, '/api/connections/ffffffffffffffffffffffffffffffffffff/close', TOKEN)).status).toBe(404);
     expect((await post(r.base, '/api/connections/not-an-id/close', TOKEN)).status).toBe(400);
+    expect((await post(r.base, '/api/connections/%E0%A4%A/close', TOKEN)).status).toBe(400);
+    expect((await post(r.base, '/api/connections//close', TOKEN)).status).toBe(400);
+    expect((await post(r.base, `/api/connections/${'a'.repeat(65)}/close`, TOKEN)).status).toBe(400);
     s.write('alive');
     expect((await readBytes(s, 5)).toString()).toBe('alive');
     s.destroy();
