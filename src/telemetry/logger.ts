@@ -103,7 +103,11 @@ export interface LogSubscription {
 }
 
 /** Reasons worth a warning when a connection ends with them (a timer or detector cut it). */
-const WARN_REASONS: ReadonlySet<string> = new Set([CloseReason.HalfZombie, CloseReason.Stuck, CloseReason.HeartbeatTimeout, CloseReason.Inactivity]);
+const WARN_REASONS: ReadonlySet<string> = new Set([
+  CloseReason.HalfZombie, CloseReason.Stuck, CloseReason.HeartbeatTimeout, CloseReason.Inactivity,
+  // ---- issue 14: a detector cut it, or an operator did ----
+  CloseReason.WriteStall, CloseReason.AdminClosed,
+]);
 
 export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
   let errors = 0;

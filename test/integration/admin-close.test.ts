@@ -101,7 +101,8 @@ describe('POST /api/connections/:id/close', () => {
     expect(ev).toMatchObject({ reason: 'admin_closed', initiator: 'proxy', endKind: 'local' });
     expect(ev.conn.id).toBe(id);
     await waitFor(() => r.lines.some((l) => l.event === 'access'));
-    expect(r.lines.find((l) => l.event === 'access')).toMatchObject({ connectionId: id, uniqueId, reason: 'admin_closed', initiator: 'proxy' });
+    // A warning: someone cut a live connection.
+    expect(r.lines.find((l) => l.event === 'access')).toMatchObject({ level: 40, msg: 'connection closed: admin_closed', connectionId: id, uniqueId, reason: 'admin_closed', initiator: 'proxy' });
     expect(r.p.proxy.getStats().getTerminationStats().byReason['admin_closed']).toEqual({ proxy: 1 });
     // Closed once: a second request finds nothing; the other connection is untouched.
     expect((await post(r.base, `/api/connections/${id}/close`, TOKEN)).status).toBe(404);
