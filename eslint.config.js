@@ -1,45 +1,7 @@
-// Lint: TypeScript rules plus the layer rule of DESIGN §1 (a module imports only from its own
-// layer or a lower one; the data path L0–L4 never imports telemetry or admin code). Relative
-// imports name their target directory, so `no-restricted-imports` patterns per layer enforce it
-// without a module resolver.
+// Lint: TypeScript rules plus the layer rule of DESIGN §1 (eslint.layers.js: a src module imports
+// only from its own layer or a lower one, and every src file is in a layer).
 import tseslint from 'typescript-eslint';
-
-const LAYERS = [
-  ['core'],
-  ['config', 'protocol'],
-  ['routing', 'security'],
-  ['net'],
-  ['proxy'],
-  ['telemetry'],
-  ['admin'],
-  ['cli', 'server.ts', 'index.ts'],
-];
-
-/** Import patterns that reach a module of `name` (a directory or a root file). */
-const reach = (name) => (name.endsWith('.ts') ? [`**/${name.replace(/\.ts$/, '.js')}`, `./${name.replace(/\.ts$/, '.js')}`] : [`**/${name}/*`, `../${name}/*`, `./${name}/*`]);
-
-const layerConfigs = LAYERS.flatMap((names, level) => {
-  const higher = LAYERS.slice(level + 1).flat();
-  if (higher.length === 0) return [];
-  return names
-    .filter((n) => !n.endsWith('.ts'))
-    .map((dir) => ({
-      files: [`src/${dir}/**/*.ts`],
-      rules: {
-        'no-restricted-imports': [
-          'error',
-          {
-            patterns: [
-              {
-                group: higher.flatMap(reach),
-                message: `DESIGN §1: src/${dir} (layer ${level}) may not import from a higher layer (${higher.join(', ')}).`,
-              },
-            ],
-          },
-        ],
-      },
-    }));
-});
+import { layersPlugin } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
@@ -56,7 +18,12 @@ export default tseslint.config(
       ],
     },
   },
-  ...layerConfigs,
+  {
+    // Every source file under src/, whatever its extension: a file the rule never sees is in no layer.
+    files: ['src/**/*.{ts,mts,cts,js,mjs,cjs}'],
+    plugins: { sightline: layersPlugin },
+    rules: { 'sightline/layers': 'error' },
+  },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderMarkdown } from './lib/report.mjs';
+import { beforeAfter, beforeAfterMarkdown } from './lib/before-after.mjs';
 
 const { values: a, positionals: inputs } = parseArgs({
   allowPositionals: true,
@@ -34,6 +35,7 @@ const merged = {
 };
 if (a.note) merged.note = a.note;
 for (const p of parts) Object.assign(merged.workloads, p.workloads);
+if (merged.settings?.before) merged.before_after = beforeAfter(merged);
 
 const out = path.resolve(a.out);
 fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -41,4 +43,6 @@ fs.writeFileSync(out, JSON.stringify(merged, null, 2) + '\n');
 let md = renderMarkdown(merged);
 if (merged.note) md = md.replace(/\n/, `\n\nBuild: ${merged.note}\n`);
 fs.writeFileSync(out.replace(/\.json$/, '') + '.md', md);
+// The before/after comparison and the spread between reps on the console too (and so in the .log).
+if (merged.settings?.before) process.stderr.write(`\n${beforeAfterMarkdown(merged)}\n`);
 process.stderr.write(`merged ${inputs.length} file(s) -> ${out} (+ .md)\n`);

@@ -13,7 +13,10 @@
  *   config({ scale: 'test', alerts: { connectionsNeverOld: { ageSeconds: 10 } } }).
  *
  * Metric names must be in src/telemetry/metric-catalogue.ts (a test checks every name used).
+ * Sets of close reasons come from the close-reason table (no list of them is kept here).
  */
+
+import { readFileSync } from 'node:fs';
 
 /** Where the alerts' runbook_url points (anchors are the alert names, lower-cased). */
 export const RUNBOOK_URL = 'https://github.com/sightline-proxy/sightline/blob/main/docs/runbook.md';
@@ -73,11 +76,15 @@ const BANDS = Object.freeze(
   ].map((b) => Object.freeze(b)),
 );
 
-/** Close reasons that are a normal end of a connection (docs/close-reasons.md). */
-const NORMAL_REASONS = Object.freeze(['client_closed', 'backend_closed', 'http_completed', 'ws_closed', 'handler_closed', 'http_keep_alive_timeout']);
-
-/** Sightline's own deliberate timers (initiator="proxy"): closes it meant to make. */
-const PROXY_TIMEOUT_REASONS = Object.freeze(['inactivity', 'lifetime', 'half_zombie', 'stuck', 'heartbeat_timeout', 'socket_timeout', 'http_keep_alive_timeout']);
+/**
+ * The close reasons' sets, from the close-reason table (src/core/close-reason-table.ts) through
+ * monitoring/close-reasons.json, which scripts/gen-close-reasons.mjs writes and a test keeps equal
+ * to the table: `normal`, the normal ends of a connection; `ownTimers`, Sightline's own deliberate
+ * timers (initiator="proxy"), closes it meant to make.
+ */
+const REASONS = JSON.parse(readFileSync(new URL('./close-reasons.json', import.meta.url), 'utf8'));
+const NORMAL_REASONS = Object.freeze([...REASONS.normal]);
+const PROXY_TIMEOUT_REASONS = Object.freeze([...REASONS.ownTimers]);
 
 function production() {
   return {

@@ -1,7 +1,7 @@
 /** Public surface (DESIGN §5): explicit exports only. */
 export { SightlineProxy } from './server.js';
 export type { SightlineDeps } from './server.js';
-export type { ProxyStats } from './proxy-stats.js';
+export type { ProxyStats } from './net/proxy-stats.js';
 export type { SightlineOptions, ResolvedOptions, RouteConfig, ResolvedRoute } from './config/schema.js';
 export type { TargetContext } from './config/types.js';
 export { validateOptions, validateRoutes } from './config/validate.js';

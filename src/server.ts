@@ -10,6 +10,7 @@ import { channels, type ProxyEvent } from './core/channels.js';
 import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { SightlineError } from './core/errors.js';
+import { listen } from './core/listen.js';
 import { TimerWheel } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
@@ -24,20 +25,24 @@ import { startDrain } from './net/drain.js';
 import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts, sweepPeriod } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
-import { registerTlsModes } from './proxy/tls-terminate.js';
-import { registerHttpMode } from './proxy/http-mode.js';
+import type { Mode } from './net/mode.js';
+import { modeTable, type ModeTable } from './proxy/modes.js';
 import type { PoolStats } from './proxy/upstream-lease.js';
-import type { UpstreamPools } from './proxy/upstream-pool.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import type { Logger } from 'pino';
 import type { TracerProvider } from '@opentelemetry/api';
-import { adminSource } from './admin-source.js';
-import { proxyStats, type ProxyStats } from './proxy-stats.js';
-import { startProxyTelemetry } from './proxy-telemetry.js';
+import { adminSource } from './admin/proxy-source.js';
+import { proxyStats, type ProxyStats } from './net/proxy-stats.js';
+import { startProxyTelemetry } from './telemetry/proxy-telemetry.js';
 import type { AdminSource } from './admin/source.js';
-import { VERSION } from './version.js';
+import { VERSION } from './core/version.js';
 
 let nextProxyId = 1;
+
+/** The resolver of the empty table a context starts with (it has no route to resolve). */
+const noMode = (): Mode => {
+  throw new Error('no mode table yet');
+};
 
 /** The sweep driver's tick: a pass over every connection is spread over period / tick ticks. */
 const SWEEP_TICK_MS = 50;
@@ -86,12 +91,11 @@ export class SightlineProxy {
       wheel: new TimerWheel(clock, { resolutionMs: 50, autoTick: deps.autoTick ?? true }),
       registry,
       options: resolved,
-      table: new RouteTable(resolved.routes),
-      defaultRoute: defaultRouteOf(resolved),
+      // Compiled below, once the mode table (which needs this context) exists.
+      table: new RouteTable<Mode>([], noMode),
+      defaultRoute: null,
       proxyIPs: new IpMatcher(resolved.proxyIPs),
       draining: false,
-      modeHandlers: {},
-      httpHandler: null,
       services: [],
       exhausted: null,
       admission: new Admission(resolved),
@@ -103,18 +107,22 @@ export class SightlineProxy {
     this.#tracerProvider = deps.tracerProvider;
     this.#reusePort = deps.reusePort === true;
     this.connectionManager = { getConnections: () => new Map(registry.live) };
-    registerTlsModes(this.#ctx);
-    this.#pools = registerHttpMode(this.#ctx);
+    this.#modes = modeTable(this.#ctx);
+    this.#ctx.services.push(...this.#modes.services);
+    this.#ctx.table = new RouteTable(resolved.routes, this.#modes.resolve);
+    this.#ctx.defaultRoute = defaultRouteOf(resolved, this.#modes.resolve);
   }
 
-  readonly #pools: UpstreamPools;
+  /** Which mode each route runs, and the modes' background services (proxy/modes.ts). */
+  readonly #modes: ModeTable;
+
   /** Close one open connection now (numeric or unique id) as `admin_closed`, recorded like any close; false when none is open. */
   closeConnection(id: number | string): boolean {
     return this.#ctx.registry.closeById(id) !== null;
   }
   /** Upstream keep-alive pools of HTTP routes: sockets open, idle, reused (tests, admin). */
   getUpstreamPoolStats(): PoolStats {
-    return this.#pools.stats();
+    return this.#modes.pools.stats();
   }
 
   readonly #autoTick: boolean;
@@ -173,7 +181,7 @@ export class SightlineProxy {
     for (const svc of this.#ctx.services) svc.open();
     try {
       // Metrics, logs, patterns and tracing: subscribers of the core's channels (L5).
-      const deps = { logger: this.#logger, tracerProvider: this.#tracerProvider, generation: () => this.#generation, pools: () => this.#pools.stats() };
+      const deps = { logger: this.#logger, tracerProvider: this.#tracerProvider, generation: () => this.#generation, pools: () => this.#modes.pools.stats() };
       this.#telemetry = await startProxyTelemetry(this.#ctx, deps);
       for (const port of this.#ctx.table.ports) await this.#listen(port);
       await this.#startAdmin();
@@ -287,7 +295,7 @@ export class SightlineProxy {
    * step, then ports no route uses stop accepting.
    */
   async #swap(options: ResolvedOptions, whole = false): Promise<void> {
-    const table = new RouteTable(options.routes);
+    const table = new RouteTable(options.routes, this.#modes.resolve);
     const wanted = new Set(table.ports);
     const ctx = this.#ctx;
     if (this.#started) {
@@ -309,7 +317,7 @@ export class SightlineProxy {
     ctx.options = options;
     ctx.table = table;
     if (whole) {
-      ctx.defaultRoute = defaultRouteOf(options);
+      ctx.defaultRoute = defaultRouteOf(options, this.#modes.resolve);
       ctx.proxyIPs = new IpMatcher(options.proxyIPs);
       ctx.timeouts = { keepAlive: effectiveTimeouts(options, true), plain: effectiveTimeouts(options, false) };
       this.#generation++;
@@ -347,7 +355,7 @@ export class SightlineProxy {
       ctx: this.#ctx,
       telemetry: () => this.#telemetry,
       started: () => this.#started,
-      pools: () => this.#pools.stats(),
+      pools: () => this.#modes.pools.stats(),
       version: VERSION,
       startedAt: this.#ctx.clock.now(),
       generation: () => this.#generation,
@@ -370,16 +378,7 @@ export class SightlineProxy {
   async #listen(port: number): Promise<void> {
     const server = createListener(this.#ctx, port);
     const host = this.#ctx.options.listenHost;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(new SightlineError('SL_ERR_LISTEN', `port ${port}${host ? ` on ${host}` : ''}: ${err.code ?? err.message}`, { cause: err }));
-      };
-      server.once('error', onError);
-      server.listen({ port, host, backlog: 4096, reusePort: this.#reusePort }, () => {
-        server.removeListener('error', onError);
-        resolve();
-      });
-    });
+    await listen(server, { port, host, backlog: 4096, reusePort: this.#reusePort }, `port ${port}${host ? ` on ${host}` : ''}`);
     this.#servers.set(port, server);
   }
 

@@ -11,7 +11,7 @@ import { makeContext, cleanupContext, RESULTS_DIR } from './env.mjs';
 import { createRequire } from 'node:module';
 import { installCleanupHandlers, stopAll, startedPids } from './procs.mjs';
 import { runWorkload } from './driver.mjs';
-import { putFromEnv, sightlineDef } from './proxies.mjs';
+import { beforeDef, controlDef, putFromEnv, sightlineDef } from './proxies.mjs';
 import { renderMarkdown, summaryTable, compareMarkdown } from './report.mjs';
 import { selftest } from './selftest.mjs';
 import { calibrate } from './calib.mjs';
@@ -39,7 +39,8 @@ commands:
   compare A.json B.json ...  side by side: ratio to direct and per-CPU efficiency per proxy
 
 options (all optional):
-  --proxies a,b      subset of: direct,haproxy,nginx,node,sightline (default: all of them)
+  --proxies a,b      subset of: direct,haproxy,nginx,node,sightline (default: all of them), and
+                     sightline-before (alias of sightline@<ref>) with run.sh --before REF
   --modes m1,m2      override the workload's modes (l4, sni, http)
   --reps N           repetitions per proxy, interleaved (default 3)
   --duration S       seconds per timed run (workload default: 3 throughput, 5 others)
@@ -108,7 +109,14 @@ export function versions() {
 // How the sightline proxy of this run was started (the adapter's environment knobs).
 function sightlineSettings() {
   const e = process.env;
-  return { name: sightlineDef().name, telemetry: e.SIGHTLINE_TELEMETRY || 'default', node_args: e.SIGHTLINE_NODE_ARGS ?? '', adapter: e.SIGHTLINE_ADAPTER || 'bench/sightline-bench.mjs' };
+  return { name: sightlineDef().name, telemetry: e.SIGHTLINE_TELEMETRY || 'default', node_args: e.SIGHTLINE_NODE_ARGS ?? '', via: e.SIGHTLINE_VIA || 'library', adapter: e.SIGHTLINE_ADAPTER || 'bench/sightline-bench.mjs', build: e.SIGHTLINE_BUILD_NOTE || null };
+}
+
+// The second Sightline build of a before/after run (run.sh --before REF), or null.
+function beforeSettings() {
+  const d = beforeDef();
+  if (!d) return null;
+  return { name: d.name, ref: process.env.SIGHTLINE_BEFORE_REF || null, build: process.env.SIGHTLINE_BEFORE_NOTE || null, after: sightlineDef().name, control: controlDef()?.name ?? null };
 }
 
 function dateStamp(withTime) {
@@ -144,6 +152,8 @@ async function main() {
 
   installCleanupHandlers();
   const ctx = makeContext(o);
+  // Also when a signal ends the harness (procs.mjs: process.exit after stopping its processes).
+  process.on('exit', () => cleanupContext(ctx));
   const put = putFromEnv(process.env, o.putEnv);
   if (put) log(`proxy under test: ${put.name} modes=${put.modes.join(',')}`);
   const started = Date.now();
@@ -159,7 +169,7 @@ async function main() {
       command: `bench/run.sh ${process.argv.slice(2).join(' ')}`,
       host: { cpus: os.cpus().length, note: 'load generator, proxy and backend share these cores; loopback only' },
       versions: versions(),
-      settings: { reps: ctx.reps, proxy_workers: ctx.workers, wrk_threads: ctx.wrkThreads, nofile: ctx.nofile, sightline: sightlineSettings(), put: put ? { name: put.name, modes: put.modes, cmd: put.modes.map((m) => `${m}: ${put.cmdFor(m)}`) } : null },
+      settings: { reps: ctx.reps, proxy_workers: ctx.workers, wrk_threads: ctx.wrkThreads, nofile: ctx.nofile, sightline: sightlineSettings(), before: beforeSettings(), put: put ? { name: put.name, modes: put.modes, cmd: put.modes.map((m) => `${m}: ${put.cmdFor(m)}`) } : null },
       workloads: {},
     };
     const cal = async (when) => {

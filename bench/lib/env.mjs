@@ -52,6 +52,8 @@ export function makeContext(opts = {}) {
 }
 
 export function cleanupContext(ctx) {
+  if (ctx.cleaned) return;
+  ctx.cleaned = true;
   if (ctx.opts.keep) { log(`kept temp dir ${ctx.tmp}`); return; }
   try { fs.rmSync(ctx.tmp, { recursive: true, force: true }); } catch {}
 }

@@ -9,6 +9,7 @@
 // by telemetry-cost.sh to run several Sightline variants side by side).
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startProcess } from './procs.mjs';
 import { HOST, freePorts, waitListening } from './util.mjs';
 import { BENCH_DIR } from './env.mjs';
@@ -161,23 +162,60 @@ async function startNode(ctx, r) {
 // run.sh points SIGHTLINE_ADAPTER at a frozen copy of the build (snapshot.sh), so every instance
 // of a run loads the same code even if dist/ is rebuilt meanwhile.
 //   SIGHTLINE_ADAPTER    the adapter to run (default: bench/sightline-bench.mjs beside lib/)
-//   SIGHTLINE_NODE_ARGS  node flags (default --initial-old-space-size=64, as bin/sightline.js)
+//   SIGHTLINE_NODE_ARGS  node flags (default --initial-old-space-size=64; run.sh sets none)
 //   SIGHTLINE_TELEMETRY  default | on | off | metrics,logs,tracing (default: default, as users run it)
 //   SIGHTLINE_LABEL      the proxy's name in tables and --proxies (default sightline)
+//   SIGHTLINE_VIA        library (default): SightlineProxy inside the adapter's process;
+//                        cli: the adapter only writes the config (--print-config), and the proxy
+//                        process is the real command `node bin/sightline.js start -c FILE` of the
+//                        same build (nothing else in the measured process tree)
 export function sightlineDef(env = process.env) {
   const adapter = env.SIGHTLINE_ADAPTER || path.resolve(BENCH_DIR, '..', 'sightline-bench.mjs');
   const nodeArgs = (env.SIGHTLINE_NODE_ARGS ?? '--initial-old-space-size=64').split(/\s+/).filter(Boolean);
   const telemetry = env.SIGHTLINE_TELEMETRY || 'default';
+  const via = env.SIGHTLINE_VIA || 'library';
+  const name = env.SIGHTLINE_LABEL || 'sightline';
+  // The build's root: the adapter sits in <root>/bench/ and loads <root>/dist/.
+  const root = path.resolve(path.dirname(adapter), '..');
   return {
-    name: env.SIGHTLINE_LABEL || 'sightline',
+    name,
     modes: ['l4', 'sni', 'http'],
+    sightline: { adapter, root, via, telemetry },
     start: async (ctx, r) => {
-      const dir = instDir(ctx, `sightline-${r.mode}`);
-      const args = [...nodeArgs, adapter, '--routes-json', writeRoutesJson(dir, r), '--telemetry', telemetry];
-      const h = startProcess(`sightline/${r.mode}`, process.execPath, args, { logFile: path.join(dir, 'out.log'), cwd: path.dirname(adapter) });
+      const dir = instDir(ctx, `${name}-${r.mode}`);
+      const routes = writeRoutesJson(dir, r);
+      let args;
+      if (via === 'cli') {
+        const cfg = path.join(dir, 'sightline.json');
+        fs.writeFileSync(cfg, execFileSync(process.execPath, [adapter, '--routes-json', routes, '--telemetry', telemetry, '--print-config'], { encoding: 'utf8' }));
+        args = [...nodeArgs, path.join(root, 'bin', 'sightline.js'), 'start', '-c', cfg];
+      } else {
+        args = [...nodeArgs, adapter, '--routes-json', routes, '--telemetry', telemetry];
+      }
+      const h = startProcess(`${name}/${r.mode}`, process.execPath, args, { logFile: path.join(dir, 'out.log'), cwd: via === 'cli' ? root : path.dirname(adapter) });
       return { h, cmd: `node ${args.join(' ')}`, config: null, readyTimeoutMs: 20000 };
     },
   };
+}
+
+// A second Sightline build in the same run (run.sh --before REF, bench/before-build.sh): the
+// same adapter and settings, started from the snapshot of the other build. Selected in --proxies
+// by its label (sightline@<short commit>) or by the alias `sightline-before`.
+//   SIGHTLINE_BEFORE_ADAPTER  the adapter inside that build's snapshot
+//   SIGHTLINE_BEFORE_LABEL    its name in tables (default sightline-before)
+export function beforeDef(env = process.env) {
+  if (!env.SIGHTLINE_BEFORE_ADAPTER) return null;
+  const def = sightlineDef({ ...env, SIGHTLINE_ADAPTER: env.SIGHTLINE_BEFORE_ADAPTER, SIGHTLINE_LABEL: env.SIGHTLINE_BEFORE_LABEL || 'sightline-before' });
+  return { ...def, before: true };
+}
+
+// run.sh --control: a second, independent copy of the before build (its own snapshot, its own
+// processes), so that control/before in the same run is an A/A: the noise floor of that very run.
+// Selected by its label (sightline@<short>-control) or the alias `sightline-control`.
+export function controlDef(env = process.env) {
+  if (!env.SIGHTLINE_CONTROL_ADAPTER) return null;
+  const def = sightlineDef({ ...env, SIGHTLINE_ADAPTER: env.SIGHTLINE_CONTROL_ADAPTER, SIGHTLINE_LABEL: env.SIGHTLINE_CONTROL_LABEL || 'sightline-control' });
+  return { ...def, control: true };
 }
 
 // ---------------------------------------------------------------- proxy under test
@@ -253,12 +291,16 @@ export const BUILTIN = {
 
 export function proxyDefs(opts = {}) {
   const defs = [...Object.values(BUILTIN), sightlineDef()];
+  const before = beforeDef();
+  if (before) defs.push(before);
+  const control = controlDef();
+  if (control) defs.push(control);
   const put = putFromEnv(process.env, opts.putEnv || {});
   if (put) defs.push({ ...put, start: (ctx, r) => startPut(ctx, r, put) });
   let sel = defs;
   if (opts.proxies) {
     const want = opts.proxies.split(',').map((s) => s.trim());
-    sel = defs.filter((d) => want.includes(d.name) || (d.put && want.includes('put')));
+    sel = defs.filter((d) => want.includes(d.name) || (d.put && want.includes('put')) || (d.before && want.includes('sightline-before')) || (d.control && want.includes('sightline-control')));
   }
   return sel;
 }

@@ -1,5 +1,6 @@
 // Render a results JSON (from bench/run.sh) as markdown tables.
 import { table, fmtBytes, median } from './util.mjs';
+import { beforeAfterMarkdown } from './before-after.mjs';
 import throughput from './workloads/throughput.mjs';
 import tls_conn_rate from './workloads/tls_conn_rate.mjs';
 import http_rps from './workloads/http_rps.mjs';
@@ -95,6 +96,8 @@ export function renderMarkdown(res, { commands = true } = {}) {
   if (Object.keys(res.workloads || {}).length > 1) out.push('## Summary (medians; ratio to direct in parentheses)', '', summaryTable(res), '');
   const ratios = ratioTable(res);
   if (ratios) out.push(`## ${res.settings?.sightline?.name || 'sightline'} relative to each proxy (same run; above 1x is better, except PSS per connection)`, '', ratios, '');
+  const ba = beforeAfterMarkdown(res);
+  if (ba) out.push(ba);
   for (const [name, w] of Object.entries(res.workloads || {})) {
     const def = WL[name];
     out.push(`## ${name}`, '');

@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
-import { SightlineError } from '../core/errors.js';
+import { listen } from '../core/listen.js';
 import { createAuthorizer, createHostCheck } from './auth.js';
 import { createHandler } from './handler.js';
 import { error, rawError, send } from './respond.js';
@@ -87,16 +87,7 @@ export async function startAdmin(o: AdminServerOptions, source: AdminSource): Pr
     s.once('close', () => sockets.delete(s));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new SightlineError('SL_ERR_LISTEN', `admin port ${o.port} on ${o.host}: ${err.code ?? err.message}`, { cause: err }));
-    };
-    server.once('error', onError);
-    server.listen({ port: o.port, host: o.host }, () => {
-      server.removeListener('error', onError);
-      resolve();
-    });
-  });
+  await listen(server, { port: o.port, host: o.host }, `admin port ${o.port} on ${o.host}`);
   // After listen, a server error (e.g. EMFILE on accept) must not crash the process.
   server.on('error', () => {});
 

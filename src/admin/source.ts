@@ -1,5 +1,5 @@
 /**
- * What the admin server reads (DESIGN §1 L6). The composition root (server.ts) implements it
+ * What the admin server reads (DESIGN §1 L6). proxy-source.ts implements it
  * over the live proxy; the admin server only serves it. Every answer is plain JSON-able data.
  */
 import type { CloseAges, CloseRecord, ConnectionIdentity, RecentCloses } from '../telemetry/close-history.js';

@@ -4,6 +4,7 @@
  * installed.
  */
 import net from 'node:net';
+import { listen } from '../core/listen.js';
 
 export async function startDemoBackend(port: number, host = '127.0.0.1'): Promise<net.Server> {
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
@@ -11,12 +12,6 @@ export async function startDemoBackend(port: number, host = '127.0.0.1'): Promis
     s.write('hello from the sightline demo backend; type something and it comes back\n');
     s.pipe(s);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, { port, host });
   return server;
 }

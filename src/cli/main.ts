@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { configNotes } from '../config/notes.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { configErrorLines } from './config-errors.js';
 import { loadCliConfig } from './reload.js';
 import { describeError } from './describe-error.js';

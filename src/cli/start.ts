@@ -14,7 +14,7 @@ import type { SightlineProxy } from '../server.js';
 import { configErrorLines } from './config-errors.js';
 import { startDemoBackend } from './demo-backend.js';
 import { loadCliConfig, reloadFromFile } from './reload.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { workerCount } from './cluster/worker-count.js';
 
 const say = (line: string): void => {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { optionsSchema } from './schema.js';
 
-export const SCHEMA_ID = 'https://sightline.dev/schema/sightline.schema.json';
+const SCHEMA_ID = 'https://sightline.dev/schema/sightline.schema.json';
 
 const FUNCTION_NOTE = 'A function: only possible through the library API, not in YAML/JSON.';
 

@@ -8,37 +8,19 @@
 import { z } from 'zod';
 import { isLoopbackHost } from './loopback.js';
 import {
-  actionSchema,
-  certificateSchema,
   count,
   durationMs,
   ipListSchema,
-  matchSchema,
   pathPolicySchema,
-  portRangeSchema,
-  portsSchema,
   proxyProtocolOutSchema,
   routeSchema,
-  routeSecuritySchema,
   routesSchema,
   targetSchema,
   tlsSchema,
   websocketSchema,
 } from './route-schema.js';
 
-export {
-  actionSchema,
-  certificateSchema,
-  matchSchema,
-  portRangeSchema,
-  portsSchema,
-  routeSchema,
-  routeSecuritySchema,
-  routesSchema,
-  targetSchema,
-  tlsSchema,
-  websocketSchema,
-};
+export { routesSchema };
 
 const positiveMs = (): z.ZodNumber => durationMs().min(1, 'must be at least 1 ms');
 
@@ -299,24 +281,9 @@ export type RouteConfig = z.input<typeof routeSchema>;
 /** One route after validation; `name` is always set (`route-<index>` when none was given). */
 export type ResolvedRoute = z.output<typeof routesSchema>[number];
 
-export type PortRange = z.output<typeof portRangeSchema>;
-export type PortSpec = z.output<typeof portsSchema>;
-export type Match = z.output<typeof matchSchema>;
-export type Target = z.output<typeof targetSchema>;
-export type CertificateOptions = z.output<typeof certificateSchema>;
+/** Sections the data path reads whole. */
 export type TlsOptions = z.output<typeof tlsSchema>;
-export type TlsMode = TlsOptions['mode'];
 export type WebSocketOptions = z.output<typeof websocketSchema>;
-export type Action = z.output<typeof actionSchema>;
-export type RouteSecurity = z.output<typeof routeSecuritySchema>;
-export type KeepAliveTreatment = ResolvedOptions['keepAliveTreatment'];
-export type LifecycleOptions = z.output<typeof lifecycleSchema>;
-export type DrainOptions = z.output<typeof drainSchema>;
-export type SecurityDefaults = z.output<typeof securityDefaultsSchema>;
-export type DefaultsOptions = z.output<typeof defaultsSchema>;
-export type AdminOptions = z.output<typeof adminSchema>;
-export type TelemetryOptions = z.output<typeof telemetrySchema>;
-export type LogLevel = (typeof logLevels)[number];
 export type HttpOptions = z.output<typeof httpSchema>;
 
 /** Defaults for `action.websocket` when a terminated route does not set the section. */

@@ -149,11 +149,6 @@ export function holdBufferGc(): () => void {
   };
 }
 
-/** Proxies holding the pacer now (tests). */
-export function bufferGcHolders(): number {
-  return holders;
-}
-
 /** The process-wide pacer, if any proxy has started one (tests, diagnostics). */
 export function sharedBufferGc(): BufferGc | null {
   return shared;

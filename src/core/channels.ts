@@ -12,6 +12,7 @@ export const CHANNEL_NAMES = {
   backendConnected: 'sightline:connection:backend-connected',
   close: 'sightline:connection:close',
   lifecycle: 'sightline:connection:lifecycle',
+  phase: 'sightline:phase',
   httpRequestStart: 'sightline:http:request-start',
   httpRequest: 'sightline:http:request',
   proxy: 'sightline:proxy',
@@ -27,6 +28,9 @@ export interface ConnectionView {
   readonly id: number;
   readonly listenPort: number;
   /** The client address: the TCP peer, or the source a trusted PROXY header named. */
+  readonly clientIP: string;
+  readonly clientPort: number;
+  /** Seed compatibility: the same as clientIP / clientPort. */
   readonly remoteIP: string;
   readonly remotePort: number;
   /** The TCP peer of the accepted socket (differs from remoteIP behind a PROXY-protocol LB). */
@@ -141,6 +145,12 @@ export interface LifecycleEvent {
   readonly kind: string;
   readonly detail?: Readonly<Record<string, unknown>>;
 }
+/** A connection moved from one phase to the next (Connection.enter: the one place phases change). */
+export interface PhaseEvent {
+  readonly conn: ConnectionView;
+  readonly from: Phase;
+  readonly to: Phase;
+}
 /** Proxy-level moments: started, stopping, stopped, routes updated, a reload refused. */
 export interface ProxyEvent {
   readonly kind: 'started' | 'draining' | 'stopped' | 'routes-updated' | 'reload-failed';
@@ -155,9 +165,9 @@ export const FaultSite = {
   Accept: 'accept',
   /** Reading the PROXY header / ClientHello, and the routing and mode start it leads to. */
   Peek: 'peek',
-  /** The byte pump's listeners (data, drain, end, error, close) of tunnels. */
+  /** The client socket's lifecycle listeners (end, error, close) and the tunnel's byte pump. */
   Pump: 'pump',
-  /** The backend connected (tunnel start). */
+  /** The tunnel mode: its start (target, backend connect) and the backend connected. */
   Connect: 'connect',
   /** A deadline on the timer wheel (connect, handshake, mode timers). */
   Timer: 'timer',
@@ -208,6 +218,7 @@ export const channels = {
   backendConnected: diagnostics.channel(CHANNEL_NAMES.backendConnected),
   close: diagnostics.channel(CHANNEL_NAMES.close),
   lifecycle: diagnostics.channel(CHANNEL_NAMES.lifecycle),
+  phase: diagnostics.channel(CHANNEL_NAMES.phase),
   httpRequestStart: diagnostics.channel(CHANNEL_NAMES.httpRequestStart),
   httpRequest: diagnostics.channel(CHANNEL_NAMES.httpRequest),
   proxy: diagnostics.channel(CHANNEL_NAMES.proxy),

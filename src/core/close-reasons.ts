@@ -1,9 +1,11 @@
 /**
  * The one closed set of reasons a connection can end with (DESIGN §2.2).
  * It is the single source for the access-log field, the metric label and the span attribute.
- * Each entry says who is taken to have caused it when nothing more specific is known and whether
- * the close is abnormal (abnormal closes are always exported as traces and counted apart).
+ * What each reason is (normal or abnormal, a refusal, its counter, log level, usual initiator,
+ * advice, docs line) is its row in close-reason-table.ts, which every consumer derives from.
  */
+import { closeReasonInfo } from './close-reason-table.js';
+
 export const CloseReason = {
   /** Client sent FIN first; both directions then finished normally. */
   ClientClosed: 'client_closed',
@@ -13,11 +15,11 @@ export const CloseReason = {
   ClientReset: 'client_reset',
   /** Backend aborted with RST (ECONNRESET). */
   BackendReset: 'backend_reset',
-  /** Other socket error on the client side (EPIPE, ETIMEDOUT from TCP keep-alive, ...). */
+  /** Other socket error on the client side (EPIPE, ...; keep-alive probe timeouts are ClientKeepAliveTimeout). */
   ClientError: 'client_error',
   /** Other socket error on the backend side. */
   BackendError: 'backend_error',
-  /** Backend refused, unreachable or DNS failure while connecting. */
+  /** Backend refused or unreachable while connecting (a name that does not resolve is BackendDnsFailed). */
   BackendConnectFailed: 'backend_connect_failed',
   /** Backend did not accept within `connectionTimeout`. */
   BackendConnectTimeout: 'backend_connect_timeout',
@@ -142,33 +144,14 @@ export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
 export const ALL_CLOSE_REASONS: readonly CloseReason[] = Object.freeze(Object.values(CloseReason));
 
-/** Reasons that are part of normal traffic; everything else is abnormal. */
-const NORMAL: ReadonlySet<CloseReason> = new Set<CloseReason>([
-  CloseReason.ClientClosed,
-  CloseReason.BackendClosed,
-  CloseReason.HandlerClosed,
-  CloseReason.HttpCompleted,
-  CloseReason.HttpKeepAliveTimeout,
-  CloseReason.WsClosed,
-]);
-
+/** Not part of normal traffic (the table's `normal`): always traced, counted apart. */
 export function isAbnormal(reason: CloseReason): boolean {
-  return !NORMAL.has(reason);
+  return closeReasonInfo(reason)?.normal !== true;
 }
 
-/** Refusals by an IP list or a connection limit: the connection never carried traffic. */
-const REJECTIONS: ReadonlySet<CloseReason> = new Set<CloseReason>([
-  CloseReason.IpBlocked,
-  CloseReason.RouteIpBlocked,
-  CloseReason.GlobalConnectionLimit,
-  CloseReason.IpConnectionLimit,
-  CloseReason.RateLimited,
-  CloseReason.RouteConnectionLimit,
-  CloseReason.RouteIpConnectionLimit,
-]);
-
+/** Refused by an IP list or a connection limit (the table's `rejection`): it never carried traffic. */
 export function isRejection(reason: CloseReason): boolean {
-  return REJECTIONS.has(reason);
+  return closeReasonInfo(reason)?.rejection === true;
 }
 
 /** Who caused the end: a peer, or the proxy's own decision (timeouts, limits, routing). */

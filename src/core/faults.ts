@@ -1,5 +1,5 @@
 /**
- * The test-only fault-injection hook of the data path's guards (net/guard.ts, issue 11): a test
+ * The test-only fault-injection hook of the data path's guards (net/mode.ts, issue 11): a test
  * installs a function that may throw at a named site for a given connection, to prove that the
  * exception closes that connection only. In production no injector is installed and each guarded
  * event pays one null check.

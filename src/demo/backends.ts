@@ -7,6 +7,7 @@
  * the close coming from its backend side, at a fixed age, idle at close ≈ that age.
  */
 import net from 'node:net';
+import { listen } from '../core/listen.js';
 
 export interface DemoServer {
   readonly port: number;
@@ -19,13 +20,7 @@ async function serve(server: net.Server, host: string): Promise<DemoServer> {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, { port: 0, host });
   server.on('error', () => {});
   const port = (server.address() as net.AddressInfo).port;
   let closing: Promise<void> | undefined;

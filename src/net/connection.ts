@@ -2,85 +2,49 @@
  * The connection record and its state machine (DESIGN §1 L3): one client socket, at most one
  * backend socket, one phase at a time, and exactly one close reason decided once.
  *
- * Socket listeners live in peek.ts / pump.ts as module-level functions that reach this record
- * through the `kConn` back-pointer (DESIGN §2.5), so no closure is allocated per connection.
+ * Socket listeners are module-level functions that reach this record through the `kConn`
+ * back-pointer (DESIGN §2.5), so no closure is allocated per connection: the client socket's
+ * lifecycle listeners in socket-events.ts (attached here, in `adoptClient` / `adoptBackend`), the
+ * peek's in peek.ts, a mode's own in its file under proxy/ (net/mode.ts: the contract).
+ *
+ * What only net/ changes is private with a getter (sockets, phase, addresses, mode); what a mode
+ * may change goes through a method: `enter(phase)` (publishes `sightline:phase`), `switchMode`,
+ * `adoptClient`, `adoptBackend`, `takePending`.
  */
 import type { Socket } from 'node:net';
-import {
-  CloseReason,
-  EndKind,
-  Initiator,
-  Phase,
-  type CloseReason as Reason,
-  type EndKind as Kind,
-  type Initiator as Who,
-} from '../core/close-reasons.js';
+import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason, type EndKind as Kind, type Initiator as Who } from '../core/close-reasons.js';
 import { channels, FaultSite, type CloseEvent, type ConnectionView } from '../core/channels.js';
 import { maybeFault } from '../core/faults.js';
 import type { WheelEntry } from '../core/timer-wheel.js';
 import { SightlineError } from '../core/errors.js';
-import type { CompiledRoute } from '../routing/route-table.js';
 import type { ProxyContext } from './context.js';
+import { failConnection, type ModeHooks, type Route } from './mode.js';
+import type { PeekState } from './peek.js';
+import { onBackendClose, onBackendError, onClientClose, onClientEnd, onClientError } from './socket-events.js';
+import { Deadline, F, kConn, type ConnSocket, type DeadlineKind } from './connection-bits.js';
 import type { EffectiveTimeouts } from './timeouts.js';
 import { clampTimer } from '../core/timer-wheel.js';
 import { formatUniqueId, nextUniqueSeq } from '../core/unique-id.js';
 import type { WriteStallState } from './write-stall.js';
 
-export const kConn = Symbol('sightline.conn');
-export type ConnSocket = Socket & { [kConn]?: Connection };
-
-/** Flag bits: FIN received per side, socket fully closed per side, our write side ended per side. */
-export const F = {
-  ClientFin: 1,
-  BackendFin: 2,
-  ClientGone: 4,
-  BackendGone: 8,
-  ClientWriteEnded: 16,
-  BackendWriteEnded: 32,
-  Finalized: 64,
-  /** Counted in the route's per-IP admission state (released at close). */
-  RouteCounted: 128,
-} as const;
-
-/** What the wheel deadline of a connection currently means. */
-export const Deadline = { None: 0, InitialData: 1, Connect: 2, Handshake: 3, Mode: 4 } as const;
-type DeadlineKind = (typeof Deadline)[keyof typeof Deadline];
-
-/**
- * What a mode that reads the traffic (HTTP, WebSocket: L4 proxy/) adds to the record. One shared
- * object per mode, not a closure per connection; its state lives in `modeState`.
- */
-export interface ModeHooks {
-  /** The `Deadline.Mode` deadline passed. */
-  deadline(c: Connection): void;
-  /** The proxy is draining: finish what is in flight, then close (idempotent). */
-  drain(c: Connection): void;
-  /** A reason about to be decided; the mode may name it better (WebSocket close frames, 1006). */
-  refine?(c: Connection, reason: Reason, initiator: Who): { reason: Reason; initiator: Who };
-  /** Extra close-event fields. */
-  describe?(c: Connection): Pick<CloseEvent, 'http' | 'websocket'>;
-}
+// The record's symbols and bit sets live in connection-bits.ts (kept short); importers use them from here.
+export { Deadline, F, kConn, type ConnSocket } from './connection-bits.js';
 
 export class Connection implements WheelEntry, ConnectionView {
   readonly id: number;
   readonly ctx: ProxyContext;
-  /** The client side: the accepted socket, or the TLS socket over it once a route terminates TLS. */
-  client: ConnSocket;
-  backend: ConnSocket | null = null;
+  #client: ConnSocket;
+  #backend: ConnSocket | null = null;
   readonly listenPort: number;
   /** The TCP peer of the accepted socket (a load balancer when it sends PROXY headers). */
   readonly peerIP: string;
   readonly peerPort: number;
-  /**
-   * The client: the peer, or the source a trusted PROXY header names (set once it is parsed).
-   * Limits, rates, IP lists, logs' `client`, spans' `client.address` and X-Forwarded-For use it.
-   */
-  remoteIP: string;
-  remotePort: number;
+  #clientIP: string;
+  #clientPort: number;
   /** The address the per-IP count and rate were charged to (released against the same key). */
   limitKey: string | null = null;
   readonly incomingStartTime: number;
-  route: CompiledRoute | null = null;
+  #route: Route | null = null;
   serverName: string | null = null;
   isTLS = false;
   hasKeepAlive: boolean;
@@ -88,19 +52,19 @@ export class Connection implements WheelEntry, ConnectionView {
   timeouts: EffectiveTimeouts;
   /** When the `extended` idle warning was given (0 = not warned). */
   warnedAt = 0;
-  phase: Phase = Phase.Admission;
+  #phase: Phase = Phase.Admission;
   target: string | null = null;
   flags = 0;
   deadlineKind: DeadlineKind = Deadline.None;
-  /** Bytes held in user space before the tunnel exists (peeked, replayed on connect). */
-  pending: Buffer | null = null;
+  /** Bytes held in user space before a mode reads them (peeked, replayed on connect). */
+  #pending: Buffer | null = null;
   /** Parser state while peeking (PROXY header / ClientHello); dropped once routed. */
-  peekState: unknown = null;
-  /** The reading mode's hooks and state (HTTP session, WebSocket relay); null for tunnels. */
-  hooks: ModeHooks | null = null;
-  modeState: unknown = null;
+  peek: PeekState | null = null;
+  /** The running mode (null before routing) and its per-connection state (its own class; null: none). */
+  #mode: ModeHooks | null = null;
+  #modeState: object | null = null;
   connectStart = 0;
-  backendConnectedAt = 0;
+  #backendConnectedAt = 0;
   /** Last time bytes moved, sampled from socket counters by the registry sweep. */
   lastActivity: number;
   /** Byte counters as of the last sample (socket `bytesRead` is a native call: read it once). */
@@ -124,16 +88,15 @@ export class Connection implements WheelEntry, ConnectionView {
   writeStall: WriteStallState | null = null;
   #uniqueId: string | null = null;
 
-  constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, remoteIP: string) {
+  constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, peerIP: string) {
     this.ctx = ctx;
     this.id = id;
-    this.client = client as ConnSocket;
-    this.client[kConn] = this;
+    this.#client = this.#adopt(client as ConnSocket);
     this.listenPort = listenPort;
-    this.peerIP = remoteIP;
+    this.peerIP = peerIP;
     this.peerPort = client.remotePort ?? 0;
-    this.remoteIP = remoteIP;
-    this.remotePort = this.peerPort;
+    this.#clientIP = peerIP;
+    this.#clientPort = this.peerPort;
     this.incomingStartTime = ctx.clock.now();
     this.lastActivity = this.incomingStartTime;
     this.hasKeepAlive = ctx.options.keepAlive;
@@ -144,6 +107,138 @@ export class Connection implements WheelEntry, ConnectionView {
   get uniqueId(): string {
     return (this.#uniqueId ??= formatUniqueId(this.#uniqueSeq));
   }
+  /** The client side: the accepted socket, or the TLS socket over it once a route terminates TLS. */
+  get client(): ConnSocket {
+    return this.#client;
+  }
+  get backend(): ConnSocket | null {
+    return this.#backend;
+  }
+  /**
+   * The client: the peer, or the source a trusted PROXY header names (set once it is parsed).
+   * Limits, rates, IP lists, logs' `client`, spans' `client.address` and X-Forwarded-For use it.
+   */
+  get clientIP(): string {
+    return this.#clientIP;
+  }
+  get clientPort(): number {
+    return this.#clientPort;
+  }
+  /** Seed compatibility: the client address (`clientIP`). */
+  get remoteIP(): string {
+    return this.#clientIP;
+  }
+  /** Seed compatibility: the client port (`clientPort`). */
+  get remotePort(): number {
+    return this.#clientPort;
+  }
+  get phase(): Phase {
+    return this.#phase;
+  }
+  get route(): Route | null {
+    return this.#route;
+  }
+  /** The mode running on this connection (null before routing). */
+  get runningMode(): ModeHooks | null {
+    return this.#mode;
+  }
+  /** The running mode's per-connection state (each mode narrows it to its own class). */
+  get modeState(): object | null {
+    return this.#modeState;
+  }
+  /** When the backend became able to carry bytes (0: not yet). */
+  get backendConnectedAt(): number {
+    return this.#backendConnectedAt;
+  }
+  /** Bytes held before a mode reads them. */
+  get pending(): Buffer | null {
+    return this.#pending;
+  }
+
+  /** Move to `phase` (the one place a phase changes); published on `sightline:phase`. */
+  enter(phase: Phase): void {
+    const from = this.#phase;
+    this.#phase = phase;
+    if (channels.phase.hasSubscribers) channels.phase.publish({ conn: this, from, to: phase });
+  }
+
+  /** A trusted PROXY header named the client (net/peek.ts). */
+  setClientAddress(ip: string, port: number): void {
+    this.#clientIP = ip;
+    this.#clientPort = port;
+  }
+
+  /** The route chosen for this connection (net/peek.ts dispatch). */
+  setRoute(route: Route): void {
+    this.#route = route;
+  }
+
+  /** Hold bytes read before any mode runs (the peek's leftovers). */
+  holdPending(bytes: Buffer | null): void {
+    this.#pending = bytes !== null && bytes.length > 0 ? bytes : null;
+  }
+
+  /** The held bytes, now the caller's to replay (null: none). */
+  takePending(): Buffer | null {
+    const p = this.#pending;
+    this.#pending = null;
+    return p;
+  }
+
+  /**
+   * `mode` takes the connection over with `state` (its per-connection object, or null): the mode
+   * running until now detaches its listeners first.
+   */
+  switchMode(mode: ModeHooks, state: object | null): void {
+    const prev = this.#mode;
+    if (prev !== null && prev !== mode) prev.leave?.(this);
+    this.#mode = mode;
+    this.#modeState = state;
+  }
+
+  /** The mode failed to start: nothing runs on the connection any more (it is being closed). */
+  dropMode(): void {
+    this.#mode = null;
+    this.#modeState = null;
+  }
+
+  /** The running mode's state changes (the same mode, e.g. once its session object exists). */
+  setModeState(state: object | null): void {
+    this.#modeState = state;
+  }
+
+  /**
+   * `s` becomes the client side (a TLS socket over the accepted one): closing the connection
+   * destroys it, and it gets the record's lifecycle listeners (a peer that leaves mid-handshake
+   * shows up only on it).
+   */
+  adoptClient(s: ConnSocket): void {
+    this.#client = this.#adopt(s);
+  }
+
+  /** The record's lifecycle listeners on a client socket (a mode adds its own once routed). */
+  #adopt(s: ConnSocket): ConnSocket {
+    s[kConn] = this;
+    s.on('error', onClientError);
+    s.on('close', onClientClose);
+    s.on('end', onClientEnd);
+    return s;
+  }
+
+  /** `b` becomes the backend socket, with the record's lifecycle listeners ('error', 'close'). */
+  adoptBackend(b: ConnSocket): void {
+    b[kConn] = this;
+    this.#backend = b;
+    b.on('error', onBackendError);
+    b.on('close', onBackendClose);
+  }
+
+  /** The backend can carry bytes now: its errors are no longer connect failures. */
+  backendReady(): void {
+    this.flags |= F.BackendReady;
+    this.#backendConnectedAt = this.ctx.clock.now();
+  }
+
   get proxyId(): number {
     return this.ctx.proxyId;
   }
@@ -188,38 +283,9 @@ export class Connection implements WheelEntry, ConnectionView {
     try {
       maybeFault(FaultSite.Timer, this);
       if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
-      else if (kind === Deadline.Connect) this.close(CloseReason.BackendConnectTimeout);
-      else if (kind === Deadline.Handshake) this.close(CloseReason.TlsHandshakeTimeout);
-      else if (kind === Deadline.Mode) this.hooks?.deadline(this);
+      else if (kind === Deadline.Mode) this.#mode?.deadline?.(this);
     } catch (err) {
-      this.fail(FaultSite.Timer, err);
-    }
-  }
-
-  /**
-   * An exception escaped at `site` (net/guard.ts): close with `internal_error`, make sure the
-   * record completes (a throw inside a 'close' listener may have skipped its bookkeeping), publish
-   * it. `socket`: the socket whose event threw, destroyed too (it may not be ours: a pool's).
-   * Never throws.
-   */
-  fail(site: FaultSite, err: unknown, socket?: Socket): void {
-    try {
-      if (socket !== undefined && !socket.destroyed) socket.destroy();
-      if (!this.closed) {
-        this.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err instanceof Error ? err : new Error(String(err)));
-        if (this.client.closed) this.flags |= F.ClientGone;
-        if (this.backend?.closed === true) this.flags |= F.BackendGone;
-        this.maybeFinalize();
-      }
-    } catch {
-      /* as closed as it can be; the event below still counts it */
-    }
-    if (channels.internalError.hasSubscribers) {
-      try {
-        channels.internalError.publish({ proxyId: this.proxyId, site, conn: this, error: err });
-      } catch {
-        /* subscribers catch their own errors */
-      }
+      failConnection(this, FaultSite.Timer, err);
     }
   }
 
@@ -242,12 +308,13 @@ export class Connection implements WheelEntry, ConnectionView {
   /** Fix the close reason; the first decision wins. Returns false when already decided. */
   decide(reason: Reason, initiator: Who, kind: Kind = EndKind.Local, error?: Error): boolean {
     if (this.reason !== null) return false;
-    if (this.hooks?.refine !== undefined) ({ reason, initiator } = this.hooks.refine(this, reason, initiator));
+    const refine = this.#mode?.refine;
+    if (refine !== undefined) ({ reason, initiator } = refine.call(this.#mode, this, reason, initiator));
     this.reason = reason;
     this.initiator = initiator;
     if (this.firstSide === null && initiator !== Initiator.Proxy) this.firstSide = initiator;
     this.endKind = kind;
-    this.closePhase = this.phase;
+    this.closePhase = this.#phase;
     // Idle-at-close counts up to the last application byte: the peers' replies to our close
     // frames (WebSocket heartbeat, drain) would otherwise make every silent client look busy.
     if (kind === EndKind.Local) {
@@ -286,7 +353,7 @@ export class Connection implements WheelEntry, ConnectionView {
     }
     // The event (and the native byte-counter reads it needs) only when someone listens.
     const ev = channels.close.hasSubscribers ? this.#closeEvent() : null;
-    this.phase = Phase.Closed;
+    this.enter(Phase.Closed);
     this.ctx.registry.remove(this, this.reason ?? CloseReason.InternalError, this.initiator);
     if (ev !== null) channels.close.publish(ev);
   }
@@ -307,7 +374,7 @@ export class Connection implements WheelEntry, ConnectionView {
       bytesToClient: this.client.bytesWritten,
       target: this.target,
       error: this.errorCode,
-      ...this.hooks?.describe?.(this),
+      ...this.#mode?.describe?.(this),
     };
   }
 }

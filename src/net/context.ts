@@ -6,8 +6,8 @@
 import type { Clock } from '../core/clock.js';
 import type { TimerWheel } from '../core/timer-wheel.js';
 import type { ResolvedOptions } from '../config/schema.js';
-import type { CompiledRoute, RouteTable, TlsMode } from '../routing/route-table.js';
-import type { Connection } from './connection.js';
+import type { RouteTable } from '../routing/route-table.js';
+import type { Mode, Route } from './mode.js';
 import type { IpMatcher } from '../routing/ip-matcher.js';
 import type { Admission } from '../security/admission.js';
 import type { ConnectionRegistry } from './registry.js';
@@ -20,20 +20,16 @@ export interface ProxyContext {
   readonly registry: ConnectionRegistry;
   options: ResolvedOptions;
   /** Swapped atomically by updateRoutes(); connections keep the route they were given. */
-  table: RouteTable;
+  table: RouteTable<Mode>;
   /** `defaults.target` as a route, used when nothing else matches. */
-  defaultRoute: CompiledRoute | null;
+  defaultRoute: Route | null;
   /** Peers allowed to send a PROXY protocol header. */
   proxyIPs: IpMatcher;
   draining: boolean;
   readonly admission: Admission;
   /** Effective timeouts for keep-alive and other connections (recomputed when options change). */
   timeouts: { readonly keepAlive: EffectiveTimeouts; readonly plain: EffectiveTimeouts };
-  /** Modes that read the traffic (terminate, re-encrypt) are registered here by L4 (proxy/). */
-  readonly modeHandlers: Partial<Record<TlsMode, (conn: Connection, route: CompiledRoute) => void>>;
-  /** Reads HTTP/1.1 on the (plain or decrypted) client stream of an HTTP route; set by L4. */
-  httpHandler: ((conn: Connection, route: CompiledRoute) => void) | null;
-  /** Background parts of modes (upstream pools): swept with the connections, closed on stop. */
+  /** Background parts of modes (upstream pools), registered by the composition root from the mode table: swept with the connections, closed on stop. */
   readonly services: BackgroundService[];
   /**
    * Out of descriptors or ports (net/resources.ts): the errno, until when a connect-side failure

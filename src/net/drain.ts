@@ -15,7 +15,8 @@ const MIN_STEP_MS = 10;
 
 /** Tell one connection the proxy is going away. */
 function tell(c: Connection, closeTunnels: boolean): void {
-  if (c.hooks !== null) c.hooks.drain(c);
+  const m = c.runningMode;
+  if (m !== null && m.drain !== undefined) m.drain(c);
   else if (closeTunnels) c.close(CloseReason.Shutdown, Initiator.Proxy);
 }
 

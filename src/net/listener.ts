@@ -10,9 +10,9 @@ import { maybeFault } from '../core/faults.js';
 import { normalizeIp } from '../routing/ip-matcher.js';
 import { Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
+import { failConnection } from './mode.js';
 import { routeOrPeek } from './peek.js';
 import { onListenerError, trackListener } from './resources.js';
-import { onClientClose, onClientEnd, onClientError } from './pump.js';
 
 export function createListener(ctx: ProxyContext, port: number): net.Server {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
@@ -32,10 +32,8 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
     ctx.registry.count(CloseReason.ClientReset, Initiator.Client);
     return;
   }
+  // The record attaches its lifecycle listeners ('error', 'close', 'end'); a mode adds its own once routed.
   const c = new Connection(ctx, socket, ctx.registry.nextId(), port, normalizeIp(addr));
-  socket.on('error', onClientError);
-  socket.on('close', onClientClose);
-  socket.on('end', onClientEnd);
   const o = ctx.options;
   socket.setNoDelay(o.noDelay);
   if (o.keepAlive) socket.setKeepAlive(true, o.keepAliveInitialDelay);
@@ -51,9 +49,9 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
       c.close(refused, Initiator.Proxy, EndKind.Local);
       return;
     }
-    if (!viaProxy) c.limitKey = c.remoteIP;
+    if (!viaProxy) c.limitKey = c.clientIP;
     routeOrPeek(c, viaProxy);
   } catch (err) {
-    c.fail(FaultSite.Accept, err);
+    failConnection(c, FaultSite.Accept, err);
   }
 }

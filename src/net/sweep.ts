@@ -12,11 +12,13 @@
  * a half-zombie only when nothing has moved for the grace, counted from the later of "the side
  * went away" and "the last byte moved".
  */
-import { CloseReason, Phase } from '../core/close-reasons.js';
+import { CloseReason } from '../core/close-reasons.js';
+import { carriesBytes } from '../core/phases.js';
 import { channels, FaultSite } from '../core/channels.js';
 import { maybeFault } from '../core/faults.js';
 import { F, type Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
+import { failConnection } from './mode.js';
 import { checkWriteStall } from './write-stall.js';
 
 export class Sweeper {
@@ -55,10 +57,10 @@ function visit(ctx: ProxyContext, c: Connection, now: number): boolean {
   try {
     maybeFault(FaultSite.Sweep, c);
     ctx.registry.sampleOne(c, now);
-    return (c.phase === Phase.Tunnel || c.phase === Phase.Handler || c.phase === Phase.Http) && checkOne(c, now);
+    return carriesBytes(c.phase) && checkOne(c, now);
   } catch (err) {
     // One connection's rules threw: that connection ends, the sweep goes on with the others.
-    c.fail(FaultSite.Sweep, err);
+    failConnection(c, FaultSite.Sweep, err);
     return true;
   }
 }

@@ -1,28 +1,31 @@
 /**
  * Backend side: resolve the route's target (host list round-robin, functions of the connection
- * context, `port: 'preserve'`) and connect with TCP options and a deadline on the shared wheel.
+ * context, `port: 'preserve'`), open the socket with the proxy's TCP options (TLS for
+ * re-encrypting routes), and name why a connect failed. The modes (proxy/tunnel.ts, the HTTP
+ * upstream pool) decide when to connect and own the socket's flow listeners.
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { CloseReason, Initiator, Phase } from '../core/close-reasons.js';
-import { SightlineError } from '../core/errors.js';
+import { CloseReason } from '../core/close-reasons.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { TargetContext } from '../config/types.js';
 import { tlsMaterialOf } from '../config/tls-material.js';
-import { Deadline, kConn, type Connection, type ConnSocket } from './connection.js';
+import type { Connection, ConnSocket } from './connection.js';
 import type { ProxyContext } from './context.js';
-import { onBackendClose, onBackendConnect, onBackendError } from './pump.js';
+import { isResourceExhaustion } from './resources.js';
+import { isDnsFailure } from './socket-errors.js';
 
 export interface ResolvedTarget {
   readonly host: string;
   readonly port: number;
 }
 
-function targetContext(c: Connection, route: CompiledRoute): TargetContext {
+/** What a target function and a socket handler are told about the connection. */
+export function targetContext(c: Connection, route: CompiledRoute): TargetContext {
   return {
     connectionId: c.id,
     port: c.listenPort,
-    clientIp: c.remoteIP,
+    clientIp: c.clientIP,
     serverName: c.serverName,
     routeName: route.name,
     isTls: c.isTLS,
@@ -100,21 +103,27 @@ export function openBackendSocket(
   return { socket: b, ready: reencrypt === undefined ? 'connect' : 'secureConnect' };
 }
 
-export function connectUpstream(c: Connection, route: CompiledRoute): void {
-  const target = resolveTarget(c, route);
-  if (typeof target === 'string') {
-    c.close(CloseReason.TargetResolutionFailed, Initiator.Proxy, 'local', new SightlineError('SL_ERR_TARGET', target));
-    return;
-  }
-  const o = c.ctx.options;
-  c.target = `${target.host}:${target.port}`;
-  c.phase = Phase.Connecting;
-  c.connectStart = c.ctx.clock.now();
-  const { socket: b, ready } = openBackendSocket(o, route, target, c.serverName);
-  b[kConn] = c;
-  c.backend = b;
-  b.on('error', onBackendError);
-  b.on('close', onBackendClose);
-  b.once(ready, onBackendConnect);
-  c.armDeadline(Deadline.Connect, o.connectionTimeout);
+/**
+ * Why a backend connect failed: the proxy out of descriptors / ports, the name did not resolve,
+ * refused / unreachable, or a TLS handshake / trust failure.
+ */
+export function connectFailure(
+  err: NodeJS.ErrnoException,
+): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted | typeof CloseReason.BackendDnsFailed {
+  const code = err.code;
+  if (isResourceExhaustion(code)) return CloseReason.LocalResourceExhausted;
+  if (isDnsFailure(code)) return CloseReason.BackendDnsFailed;
+  const tls = code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
+  return tls ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed;
 }
+
+/** OpenSSL verification failures reported when a re-encrypting backend is not trusted. */
+const TLS_VERIFY_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+]);

@@ -9,7 +9,6 @@
 import { DecodeError } from './byte-reader.js';
 import { parseClientHelloBody } from './client-hello-body.js';
 import {
-  DEFAULT_MAX_CLIENT_HELLO_BYTES,
   HANDSHAKE_HEADER_LENGTH,
   HandshakeType,
   MAX_RECORD_PAYLOAD,
@@ -242,9 +241,4 @@ export class ClientHelloParser {
       throw err;
     }
   }
-}
-
-/** One-shot convenience: parse whatever is in `buf` (need-more if it is a valid prefix). */
-export function parseClientHello(buf: Buffer, maxBytes: number = DEFAULT_MAX_CLIENT_HELLO_BYTES): HelloResult {
-  return new ClientHelloParser(maxBytes).push(buf);
 }

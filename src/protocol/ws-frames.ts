@@ -20,13 +20,17 @@ export interface WsControlFrame {
   readonly raw: Buffer;
 }
 
-export interface WsScanSink {
+/**
+ * Where a scanner's output goes. One sink serves every scanner of a kind: each call names the
+ * scanner's `owner` (the relay's connection), so no sink or closure is made per stream.
+ */
+export interface WsScanSink<T = unknown> {
   /** Pass bytes [start, end) of chunk on unchanged. Consecutive forwardable bytes of one push() are given in one call. */
-  forward(chunk: Buffer, start: number, end: number): void;
+  forward(chunk: Buffer, start: number, end: number, owner: T | null): void;
   /** A complete control frame. Its bytes were NOT forwarded; the sink forwards `raw` or drops it. */
-  control(frame: WsControlFrame): void;
+  control(frame: WsControlFrame, owner: T | null): void;
   /** Called at the next frame boundary while `wantBoundary` is true (after forwarding everything before it); the scanner clears wantBoundary before calling. */
-  boundary(): void;
+  boundary(owner: T | null): void;
 }
 
 export interface WsScanError {
@@ -66,9 +70,11 @@ function isControl(opcode: number): opcode is 8 | 9 | 10 {
   return opcode === 8 || opcode === 9 || opcode === 10;
 }
 
-export class WsFrameScanner {
+export class WsFrameScanner<T = unknown> {
   /** Set by the caller to be told (sink.boundary) at the next frame boundary. */
   wantBoundary = false;
+  /** Handed to every sink call (null: none given). */
+  readonly owner: T | null;
 
   readonly #expectMasked: boolean;
   readonly #maxPayload: number;
@@ -91,12 +97,13 @@ export class WsFrameScanner {
   #fwdStart = -1;
   #fwdEnd = -1;
 
-  constructor(opts: { expectMasked: boolean; maxPayloadSize: number }) {
+  constructor(opts: { expectMasked: boolean; maxPayloadSize: number; owner?: T }) {
     if (!Number.isSafeInteger(opts.maxPayloadSize) || opts.maxPayloadSize < 0) {
       throw new RangeError(`invalid maxPayloadSize ${opts.maxPayloadSize}`);
     }
     this.#expectMasked = opts.expectMasked;
     this.#maxPayload = opts.maxPayloadSize;
+    this.owner = opts.owner ?? null;
   }
 
   /** True when no frame is partly read (the next byte starts a frame). False after an error. */
@@ -105,7 +112,7 @@ export class WsFrameScanner {
   }
 
   /** Scan one chunk. Returns null, or the first error (after which the scanner must not be used; bytes of the offending frame are not forwarded). */
-  push(chunk: Buffer, sink: WsScanSink): WsScanError | null {
+  push(chunk: Buffer, sink: WsScanSink<T>): WsScanError | null {
     if (this.#error !== null) return this.#error;
     const len = chunk.length;
     /** Header bytes carried over from earlier pushes (only the first header of a chunk can have any). */
@@ -117,7 +124,7 @@ export class WsFrameScanner {
       if (this.wantBoundary && this.#state === S.HEADER && this.#hdrLen === 0) {
         this.#flush(chunk, sink);
         this.wantBoundary = false;
-        sink.boundary();
+        sink.boundary(this.owner);
       }
       if (i >= len) break;
       if (this.#state === S.DATA) {
@@ -149,7 +156,7 @@ export class WsFrameScanner {
   }
 
   /** Adds [start, end) of chunk to the pending forward range (flushing it first if not adjacent). */
-  #extend(chunk: Buffer, sink: WsScanSink, start: number, end: number): void {
+  #extend(chunk: Buffer, sink: WsScanSink<T>, start: number, end: number): void {
     if (start === end) return;
     if (this.#fwdStart !== -1 && this.#fwdEnd === start) {
       this.#fwdEnd = end;
@@ -160,14 +167,14 @@ export class WsFrameScanner {
     this.#fwdEnd = end;
   }
 
-  #flush(chunk: Buffer, sink: WsScanSink): void {
+  #flush(chunk: Buffer, sink: WsScanSink<T>): void {
     if (this.#fwdStart === -1) return;
     const start = this.#fwdStart;
     this.#fwdStart = -1;
-    sink.forward(chunk, start, this.#fwdEnd);
+    sink.forward(chunk, start, this.#fwdEnd, this.owner);
   }
 
-  #fail(chunk: Buffer, sink: WsScanSink, err: WsScanError): WsScanError {
+  #fail(chunk: Buffer, sink: WsScanSink<T>, err: WsScanError): WsScanError {
     this.#state = S.ERROR;
     this.#error = err;
     this.#control = null;
@@ -219,7 +226,7 @@ export class WsFrameScanner {
    * The header is complete; `end` is the index just past its last byte in chunk, `carried` how
    * many of its bytes came in earlier pushes.
    */
-  #headerDone(chunk: Buffer, sink: WsScanSink, end: number, carried: number): WsScanError | null {
+  #headerDone(chunk: Buffer, sink: WsScanSink<T>, end: number, carried: number): WsScanError | null {
     const hdr = this.#hdr;
     const need = this.#hdrNeed;
     const b0 = hdr[0]!;
@@ -260,7 +267,7 @@ export class WsFrameScanner {
       // The start of this header came in an earlier push and was held: pass on a copy of it
       // (the header buffer is reused, and the sink may keep what it is given).
       this.#flush(chunk, sink);
-      sink.forward(Buffer.from(hdr.subarray(0, carried)), 0, carried);
+      sink.forward(Buffer.from(hdr.subarray(0, carried)), 0, carried, this.owner);
     }
     this.#extend(chunk, sink, end - (need - carried), end);
     this.#state = payloadLen > 0 ? S.DATA : S.HEADER;
@@ -268,7 +275,7 @@ export class WsFrameScanner {
   }
 
   /** The held control frame is complete: forward what precedes it, then hand it over. */
-  #emitControl(chunk: Buffer, sink: WsScanSink): void {
+  #emitControl(chunk: Buffer, sink: WsScanSink<T>): void {
     const raw = this.#control!;
     this.#control = null;
     this.#state = S.HEADER;
@@ -279,7 +286,7 @@ export class WsFrameScanner {
     for (let k = 0; k < payload.length; k++) {
       payload[k] = masked ? raw[start + k]! ^ raw[2 + (k & 3)]! : raw[start + k]!;
     }
-    sink.control({ opcode: (raw[0]! & 0x0f) as 8 | 9 | 10, payload, raw });
+    sink.control({ opcode: (raw[0]! & 0x0f) as 8 | 9 | 10, payload, raw }, this.owner);
   }
 }
 

@@ -9,12 +9,12 @@ import { parseResponseHead, type ResponseHead } from '../protocol/http-head.js';
 import { HEAD_DONE, HEAD_NEED_MORE } from '../protocol/http-head-reader.js';
 import { forwardResponseHead, responseHeadPassesAsIs } from '../protocol/http-rewrite.js';
 import type { Connection, ConnSocket } from '../net/connection.js';
-import { connectFailure } from '../net/pump.js';
+import { connectFailure } from '../net/upstream.js';
 import { Req, closeAfterExchange, disarm, publishRequest, type Framer, type HttpSession } from './http-state.js';
 import { Doubt, type Upstream } from './upstream-lease.js';
+import { startWebSocket } from './websocket.js';
 
 const EMPTY = Buffer.alloc(0);
-import { startWebSocket } from './websocket.js';
 
 /** What the session does when the response side ends or breaks the exchange. */
 export interface ResponseOps {
@@ -22,8 +22,6 @@ export interface ResponseOps {
   abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): void;
   /** `doubt`: why the upstream socket must not be reused (null: it may be). */
   done(c: Connection, s: HttpSession, doubt: Doubt | null): void;
-  /** The exchange became a WebSocket: the session lets go of the client socket. */
-  handOver(c: Connection): void;
   /** Send the request again on a fresh upstream socket. */
   retry(c: Connection, s: HttpSession): void;
 }
@@ -63,7 +61,7 @@ export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk:
     const head = p.head;
     if (head.status === 101) {
       if (s.upgrade === null) return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, '101 without an upgrade request');
-      return void upgraded(c, s, up, withFields(c, s, headBuf, head), rest, ops);
+      return void upgraded(c, s, up, withFields(c, s, headBuf, head), rest);
     }
     if (head.status < 200) {
       // Interim (100 Continue, 103 Early Hints): pass on, keep reading for the final response.
@@ -150,7 +148,7 @@ function uncork(s: ConnSocket): void {
 }
 
 /** 101: the upstream socket leaves the pool and the connection becomes a WebSocket relay. */
-function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, rest: Buffer, ops: ResponseOps): void {
+function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, rest: Buffer): void {
   disarm(c, s);
   s.status = 101;
   c.client.write(forwardResponseHead(head, { close: false, http10: false }, s.upgrade), 'latin1');
@@ -160,7 +158,7 @@ function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHea
   s.buf = null;
   s.up = null;
   const socket = s.pools.detach(up);
-  ops.handOver(c);
+  // The WebSocket takes the connection over (the session's listeners leave: its `leave` hook).
   startWebSocket(c, route, socket, rest.length > 0 ? rest : null, early);
 }
 

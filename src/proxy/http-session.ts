@@ -23,10 +23,9 @@ import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
 import { parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
 import { HEAD_DONE, HEAD_NEED_MORE } from '../protocol/http-head-reader.js';
 import { forwardRequestHead, proxyResponse } from '../protocol/http-rewrite.js';
-import { isTerminating, type CompiledRoute } from '../routing/route-table.js';
-import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
-import { onClientClose } from '../net/pump.js';
-import { guarded } from '../net/guard.js';
+import { isTerminating } from '../routing/route-table.js';
+import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connection.js';
+import { Listeners, type Mode, type ModeHooks, type Route } from '../net/mode.js';
 import { Doubt, type Upstream, type UpstreamHandler } from './upstream-lease.js';
 import type { UpstreamPools } from './upstream-pool.js';
 import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
@@ -35,24 +34,24 @@ import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, c
 
 // ---- start ----------------------------------------------------------------------------------
 
-/** Take over a routed connection whose route speaks HTTP (its client stream is plaintext). */
-export function startHttp(c: Connection, route: CompiledRoute, pools: UpstreamPools): void {
+/**
+ * The HTTP mode of one proxy (its upstream pools are the proxy's): takes over a routed connection
+ * whose route speaks HTTP (its client stream is plaintext: plain HTTP, or after tls-terminate).
+ */
+export function httpMode(pools: UpstreamPools): Mode {
+  return { ...HTTP_HOOKS, start: (c, route) => startHttp(c, route, pools) };
+}
+
+function startHttp(c: Connection, route: Route, pools: UpstreamPools): void {
   const h = c.ctx.options.http;
   const s = new HttpSession(pools, route, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount });
-  c.modeState = s;
-  c.hooks = HTTP_HOOKS;
-  c.phase = Phase.Http;
+  c.setModeState(s);
+  c.enter(Phase.Http);
   const cl = c.client;
-  // The session's own 'end' and 'close' listeners (the pump's 'end' ignores the Http phase).
-  cl.removeListener('close', onClientClose);
-  cl.on('data', onHttpClientData);
-  cl.on('drain', onHttpClientDrain);
-  cl.on('end', onHttpClientEnd);
-  cl.on('close', onHttpClientClose);
+  CLIENT.attach(cl);
   arm(c, s, Timer.Idle);
-  const pending = c.pending;
-  c.pending = null;
-  if (pending !== null) onHttpClientData.call(cl, pending);
+  const pending = c.takePending();
+  if (pending !== null) CLIENT.data!.call(cl, pending);
   if (s.state === Req.Idle || s.state === Req.Head) cl.resume();
 }
 
@@ -92,7 +91,7 @@ function onTimer(c: Connection): void {
 
 // ---- client side ----------------------------------------------------------------------------
 
-const onHttpClientData = guarded<Buffer>(FaultSite.Http, function onHttpClientData(this: ConnSocket, chunk: Buffer): void {
+function onHttpClientData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const s = session(c);
   if (s.state === Req.Body && s.buf === null) {
@@ -107,17 +106,18 @@ const onHttpClientData = guarded<Buffer>(FaultSite.Http, function onHttpClientDa
     this.pause();
     if (s.buf.length > c.ctx.options.maxPendingDataSize) c.close(CloseReason.PendingDataLimit, Initiator.Client);
   }
-});
+}
 
-const onHttpClientDrain = guarded(FaultSite.Http, function onHttpClientDrain(this: ConnSocket): void {
+function onHttpClientDrain(this: ConnSocket): void {
   const s = session(this[kConn]!);
   s.up?.socket.resume();
-});
+}
 
-const onHttpClientEnd = guarded(FaultSite.Http, function onHttpClientEnd(this: ConnSocket): void {
-  const c = this[kConn]!;
+/** The session's listeners on the client socket ('end' and 'close' reach it as hooks). */
+const CLIENT = new Listeners(FaultSite.Http, { data: onHttpClientData, drain: onHttpClientDrain });
+
+function clientEnd(c: Connection): void {
   const s = session(c);
-  c.noteFirstEnd('client');
   if (s.state === Req.Idle && s.buf === null) {
     c.close(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
     return;
@@ -128,10 +128,9 @@ const onHttpClientEnd = guarded(FaultSite.Http, function onHttpClientEnd(this: C
   if (s.state === Req.Head) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
   // Body or still waiting for an upstream socket with the body unfinished: it never will be.
   else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null)) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
-});
+}
 
-const onHttpClientClose = guarded(FaultSite.Http, function onHttpClientClose(this: ConnSocket): void {
-  const c = this[kConn]!;
+function clientClosed(c: Connection): void {
   const s = session(c);
   if (s.up !== null || s.state === Req.Wait) {
     // The client left mid-exchange: the upstream socket has a response in flight; never reuse it.
@@ -139,8 +138,7 @@ const onHttpClientClose = guarded(FaultSite.Http, function onHttpClientClose(thi
     publishRequest(c, s, gone);
     abandonUpstream(c, s);
   }
-  onClientClose.call(this);
-});
+}
 
 /**
  * Feed `s.buf` to the head reader and start every complete request in it, one at a time. The
@@ -210,7 +208,7 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   const traceparent = channels.httpRequestStart.hasSubscribers ? announce(c, route, head, facts, target) : null;
   s.upHead = forwardRequestHead(
     head,
-    { clientIp: c.remoteIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
+    { clientIp: c.clientIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
     s.upgrade,
     t.target,
     // A request without Host (HTTP/1.0) goes on as HTTP/1.1, which needs one: the backend's.
@@ -374,21 +372,20 @@ function abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): 
   c.close(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, detail === undefined ? undefined : new SightlineError('SL_ERR_HTTP_RESPONSE', detail));
 }
 
-/** The exchange became a WebSocket: the session's listeners leave the client socket. */
-function handOver(c: Connection): void {
-  c.client.removeListener('data', onHttpClientData);
-  c.client.removeListener('drain', onHttpClientDrain);
-  c.client.removeListener('end', onHttpClientEnd);
-  c.client.removeListener('close', onHttpClientClose);
-  c.client.on('close', onClientClose);
-}
-
 // ---- events and hooks -----------------------------------------------------------------------
 
-const RESPONSE_OPS: ResponseOps = { fail, abort, done: exchangeDone, handOver, retry: (c, s) => acquire(c, s, true) };
+const RESPONSE_OPS: ResponseOps = { fail, abort, done: exchangeDone, retry: (c, s) => acquire(c, s, true) };
 
 const HTTP_HOOKS: ModeHooks = {
+  name: 'http',
+  site: FaultSite.Http,
   deadline: onTimer,
+  clientEnd,
+  clientClosed,
+  /** The exchange became a WebSocket (websocket.ts takes over): the session's listeners leave. */
+  leave(c) {
+    CLIENT.detach(c.client);
+  },
   drain(c) {
     const s = session(c);
     if (s.state === Req.Idle && s.buf === null) c.close(CloseReason.Shutdown, Initiator.Proxy);

@@ -80,7 +80,12 @@ export class HttpSession {
   }
 }
 
-export const session = (c: Connection): HttpSession => c.modeState as HttpSession;
+/** The HTTP session of a connection the HTTP mode runs on (anything else is a bug: internal_error). */
+export function session(c: Connection): HttpSession {
+  const s = c.modeState;
+  if (s instanceof HttpSession) return s;
+  throw new Error(`connection ${c.id} has no HTTP session`);
+}
 
 /**
  * Timers are lazy (the exchange re-arms two or three times per request): `arm` records the

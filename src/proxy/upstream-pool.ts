@@ -18,7 +18,7 @@ import type { HttpOptions } from '../config/schema.js';
 import type { Connection, ConnSocket } from '../net/connection.js';
 import type { BackgroundService, ProxyContext } from '../net/context.js';
 import { openBackendSocket, type ResolvedTarget } from '../net/upstream.js';
-import { guarded, publishInternalError } from '../net/guard.js';
+import { failConnection, guarded, publishInternalError } from '../net/mode.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { Doubt, Pool, Upstream, kUp, type PoolStats, type UpSocket, type UpstreamHandler } from './upstream-lease.js';
 
@@ -122,7 +122,7 @@ export class UpstreamPools implements BackgroundService {
       try {
         w.handler.ready(w.c, up);
       } catch (err) {
-        w.c.fail(FaultSite.Pool, err, up.socket);
+        failConnection(w.c, FaultSite.Pool, err, up.socket);
       }
       return;
     }
@@ -276,7 +276,7 @@ export class UpstreamPools implements BackgroundService {
 }
 
 // ---- socket listeners -------------------------------------------------------------------------
-// Guarded (net/guard.ts): an exception closes the connection that leases the socket (and the
+// Guarded (net/mode.ts): an exception closes the connection that leases the socket (and the
 // socket); an idle socket's exception only destroys it.
 
 function poolOwner(s: ConnSocket): Connection | null {

@@ -14,14 +14,15 @@
  * Sightline parses HTTP itself and its HTTP timers stop at the upgrade.
  */
 import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } from '../core/close-reasons.js';
+import { CLOSE_REASON_TABLE } from '../core/close-reason-table.js';
 import { FaultSite } from '../core/channels.js';
 import { SightlineError } from '../core/errors.js';
 import { websocketDefaults, type WebSocketOptions } from '../config/schema.js';
 import { WsFrameScanner, WsOpcode, encodeClose, encodeFrame, parseClosePayload, type WsControlFrame, type WsScanError, type WsScanSink } from '../protocol/ws-frames.js';
 import type { CompiledRoute } from '../routing/route-table.js';
-import { Deadline, kConn, type Connection, type ConnSocket, type ModeHooks } from '../net/connection.js';
-import { attachTunnel, onBackendClose, onBackendError } from '../net/pump.js';
-import { guarded } from '../net/guard.js';
+import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connection.js';
+import { Listeners, type ModeHooks } from '../net/mode.js';
+import { endBackendWrite, onBackendDrain, onBackendEnd, onClientDrain } from './tunnel.js';
 
 const Timer = { None: 0, Ping: 1, Pong: 2, Closing: 3 } as const;
 type TimerKind = (typeof Timer)[keyof typeof Timer];
@@ -30,8 +31,8 @@ type TimerKind = (typeof Timer)[keyof typeof Timer];
 const CLOSING_GRACE_MS = 1_000;
 
 export class WsRelay {
-  readonly fromClient: WsFrameScanner;
-  readonly fromBackend: WsFrameScanner;
+  readonly fromClient: WsFrameScanner<Connection>;
+  readonly fromBackend: WsFrameScanner<Connection>;
   readonly opts: WebSocketOptions;
   readonly heartbeat: boolean;
   timer: TimerKind = Timer.None;
@@ -47,15 +48,20 @@ export class WsRelay {
   /** A ping waits for the end of the backend frame being relayed. */
   pingDue = false;
 
-  constructor(opts: WebSocketOptions) {
+  constructor(c: Connection, opts: WebSocketOptions) {
     this.opts = opts;
-    this.fromClient = new WsFrameScanner({ expectMasked: true, maxPayloadSize: opts.maxPayloadSize });
-    this.fromBackend = new WsFrameScanner({ expectMasked: false, maxPayloadSize: opts.maxPayloadSize });
+    this.fromClient = new WsFrameScanner({ expectMasked: true, maxPayloadSize: opts.maxPayloadSize, owner: c });
+    this.fromBackend = new WsFrameScanner({ expectMasked: false, maxPayloadSize: opts.maxPayloadSize, owner: c });
     this.heartbeat = opts.pingInterval > 0;
   }
 }
 
-const relayOf = (c: Connection): WsRelay => c.modeState as WsRelay;
+/** The relay of a connection the WebSocket mode runs on (anything else is a bug: internal_error). */
+function relayOf(c: Connection): WsRelay {
+  const r = c.modeState;
+  if (r instanceof WsRelay) return r;
+  throw new Error(`connection ${c.id} has no WebSocket relay`);
+}
 
 /**
  * The backend answered 101: `backend` (already detached from the pool) becomes the connection's
@@ -63,18 +69,15 @@ const relayOf = (c: Connection): WsRelay => c.modeState as WsRelay;
  * that arrived right behind the two heads.
  */
 export function startWebSocket(c: Connection, route: CompiledRoute, backend: ConnSocket, fromBackend: Buffer | null, fromClient: Buffer | null): void {
-  const relay = new WsRelay(route.config.action.websocket ?? websocketDefaults);
-  c.modeState = relay;
-  c.hooks = WS_HOOKS;
-  c.phase = Phase.Tunnel;
-  c.backend = backend;
-  backend[kConn] = c;
-  c.backendConnectedAt = c.ctx.clock.now();
-  backend.on('error', onBackendError);
-  backend.on('close', onBackendClose);
-  attachTunnel(c, onWsClientData, onWsBackendData);
-  if (fromBackend !== null) onWsBackendData.call(backend, fromBackend);
-  if (fromClient !== null) onWsClientData.call(c.client, fromClient);
+  const relay = new WsRelay(c, route.config.action.websocket ?? websocketDefaults);
+  c.switchMode(WEBSOCKET, relay);
+  c.enter(Phase.Tunnel);
+  c.adoptBackend(backend);
+  c.backendReady();
+  CLIENT.attach(c.client);
+  BACKEND.attach(backend);
+  if (fromBackend !== null) BACKEND.data!.call(backend, fromBackend);
+  if (fromClient !== null) CLIENT.data!.call(c.client, fromClient);
   if (relay.heartbeat) arm(c, relay, Timer.Ping, relay.opts.pingInterval);
   backend.resume();
   c.client.resume();
@@ -82,36 +85,35 @@ export function startWebSocket(c: Connection, route: CompiledRoute, backend: Con
 
 // ---- relay ------------------------------------------------------------------------------------
 
-/** The connection whose chunk is being scanned (scanning is synchronous; no closure per chunk). */
-let cur: Connection | null = null;
-
-const onWsClientData = guarded<Buffer>(FaultSite.WebSocket, function onWsClientData(this: ConnSocket, chunk: Buffer): void {
+function onWsClientData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
-  cur = c;
   const err = relay.fromClient.push(chunk, CLIENT_SINK);
-  cur = null;
   if (err !== null) violation(c, relay, err, Initiator.Client);
-});
+}
 
-const onWsBackendData = guarded<Buffer>(FaultSite.WebSocket, function onWsBackendData(this: ConnSocket, chunk: Buffer): void {
+function onWsBackendData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
-  cur = c;
   const err = relay.fromBackend.push(chunk, BACKEND_SINK);
-  cur = null;
   if (err !== null) violation(c, relay, err, Initiator.Backend);
-});
+}
 
-const CLIENT_SINK: WsScanSink = {
-  forward(chunk, start, end) {
-    const c = cur!;
+/** The relay's listeners: its own data listeners, the pump's drain and FIN ones. */
+const CLIENT = new Listeners(FaultSite.WebSocket, { data: onWsClientData, drain: onClientDrain });
+const BACKEND = new Listeners(FaultSite.WebSocket, { data: onWsBackendData, drain: onBackendDrain, end: onBackendEnd });
+
+// The sinks reach the connection as the scanners' owner (WsRelay): no module-level "current
+// connection" to set and clear around each scan.
+const CLIENT_SINK: WsScanSink<Connection> = {
+  forward(chunk, start, end, owner) {
+    const c = owner!;
     if (!c.backend!.write(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end))) c.client.pause();
   },
-  control(f) {
-    const c = cur!;
+  control(f, owner) {
+    const c = owner!;
     const relay = relayOf(c);
     if (f.opcode === WsOpcode.Pong) {
       const ours = relay.lastPing !== null && f.payload.equals(relay.lastPing);
@@ -123,18 +125,18 @@ const CLIENT_SINK: WsScanSink = {
   boundary() {},
 };
 
-const BACKEND_SINK: WsScanSink = {
-  forward(chunk, start, end) {
-    const c = cur!;
+const BACKEND_SINK: WsScanSink<Connection> = {
+  forward(chunk, start, end, owner) {
+    const c = owner!;
     if (!c.client.write(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end))) c.backend!.pause();
   },
-  control(f) {
-    const c = cur!;
+  control(f, owner) {
+    const c = owner!;
     if (f.opcode === WsOpcode.Close) noteClose(relayOf(c), f, 'backend');
     if (!c.client.write(f.raw)) c.backend!.pause();
   },
-  boundary() {
-    const c = cur!;
+  boundary(owner) {
+    const c = owner!;
     const relay = relayOf(c);
     if (relay.pingDue) sendPing(c, relay);
   },
@@ -232,23 +234,17 @@ function onTimer(c: Connection): void {
   }
 }
 
-/** Peer-caused ends, renamed by whether the WebSocket closing handshake was seen. */
-const PEER_ENDS: ReadonlySet<Reason> = new Set<Reason>([
-  CloseReason.ClientClosed,
-  CloseReason.BackendClosed,
-  CloseReason.ClientReset,
-  CloseReason.BackendReset,
-  CloseReason.ClientError,
-  CloseReason.BackendError,
-]);
-
-const WS_HOOKS: ModeHooks = {
+const WEBSOCKET: ModeHooks = {
+  name: 'websocket',
+  site: FaultSite.WebSocket,
   deadline: onTimer,
+  clientEnd: endBackendWrite,
   drain(c) {
     closeBoth(c, relayOf(c), CloseReason.Shutdown, Initiator.Proxy, 1001, 'proxy shutting down');
   },
   refine(c, reason, initiator) {
-    if (!PEER_ENDS.has(reason)) return { reason, initiator };
+    // Plain peer ends (the table's `peer-end`) are renamed by whether the closing handshake was seen.
+    if (CLOSE_REASON_TABLE[reason].cause !== 'peer-end') return { reason, initiator };
     const relay = relayOf(c);
     if (!relay.closeFrame) return { reason: CloseReason.WsAbnormalClose, initiator };
     return { reason: CloseReason.WsClosed, initiator: relay.closedBy === 'backend' ? Initiator.Backend : relay.closedBy === 'client' ? Initiator.Client : initiator };

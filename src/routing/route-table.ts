@@ -34,7 +34,19 @@ export function isTerminating(mode: TlsMode): boolean {
   return mode === 'terminate' || mode === 'terminate-and-reencrypt';
 }
 
-export class CompiledRoute {
+/**
+ * What a route's mode is chosen from. The caller (the composition root) turns these facts into its
+ * mode value once, when the table is compiled: routing knows no mode, it only keeps the answer.
+ */
+export interface ModeFacts {
+  readonly tlsMode: TlsMode;
+  readonly protocol: RouteProtocol;
+  readonly config: ResolvedRoute;
+}
+export type ModeResolver<M> = (route: ModeFacts) => M;
+
+/** `M`: the mode value the resolver gives (the data path's `Mode`); unknown where nobody reads it. */
+export class CompiledRoute<M = unknown> implements ModeFacts {
   readonly name: string;
   readonly priority: number;
   readonly index: number;
@@ -55,7 +67,10 @@ export class CompiledRoute {
   /** The target as text for events and the admin API: `host:port`, a host list as `a|b`, functions as `fn`. */
   readonly targetLabel: string;
 
-  constructor(config: ResolvedRoute, index: number) {
+  /** What a connection on this route becomes, resolved once at compile time. */
+  readonly mode: M;
+
+  constructor(config: ResolvedRoute, index: number, resolveMode: ModeResolver<M>) {
     this.config = config;
     this.index = index;
     this.name = config.name ?? `route-${index}`;
@@ -82,6 +97,7 @@ export class CompiledRoute {
     this.needsHello = (this.#domains !== null && !hostRouted) || this.#tlsVersions !== null;
     this.#path = m.path === undefined ? null : pathMatcher(m.path, m.pathCaseInsensitive === true);
     this.#headers = Object.entries(m.headers ?? {}).map(([k, v]) => [k.toLowerCase(), globMatcher(v)] as const);
+    this.mode = resolveMode(this);
   }
 
   /**
@@ -91,7 +107,7 @@ export class CompiledRoute {
   readonly certificateKey: string | null;
 
   /** Routes that a request on this connection may be sent to: same port, same kind of transport. */
-  sameTransport(other: CompiledRoute): boolean {
+  sameTransport(other: ModeFacts): boolean {
     return this.protocol === 'http' && isTerminating(this.tlsMode) === isTerminating(other.tlsMode);
   }
 
@@ -139,21 +155,21 @@ function pathMatcher(pattern: string, caseInsensitive: boolean): (p: string) => 
   return (p) => m(p.toLowerCase());
 }
 
-export class RouteTable {
-  readonly routes: readonly CompiledRoute[];
-  readonly #byPort: ReadonlyMap<number, readonly CompiledRoute[]>;
+export class RouteTable<M = unknown> {
+  readonly routes: readonly CompiledRoute<M>[];
+  readonly #byPort: ReadonlyMap<number, readonly CompiledRoute<M>[]>;
   /**
    * Header names (lowercase) some route matches on: a request whose Connection names one of them
    * is refused, since the field would be dropped before forwarding while it chose the route.
    */
   readonly routingHeaders: ReadonlySet<string>;
 
-  constructor(routes: readonly ResolvedRoute[]) {
+  constructor(routes: readonly ResolvedRoute[], resolveMode: ModeResolver<M>) {
     const compiled = routes
-      .map((r, i) => new CompiledRoute(r, i))
+      .map((r, i) => new CompiledRoute(r, i, resolveMode))
       .filter((r) => r.config.enabled !== false)
       .sort((a, b) => b.priority - a.priority || a.index - b.index);
-    const byPort = new Map<number, CompiledRoute[]>();
+    const byPort = new Map<number, CompiledRoute<M>[]>();
     for (const r of compiled) {
       for (const p of r.ports) {
         let list = byPort.get(p);
@@ -170,7 +186,7 @@ export class RouteTable {
     return [...this.#byPort.keys()].sort((a, b) => a - b);
   }
 
-  routesOn(port: number): readonly CompiledRoute[] {
+  routesOn(port: number): readonly CompiledRoute<M>[] {
     return this.#byPort.get(port) ?? [];
   }
 
@@ -178,7 +194,7 @@ export class RouteTable {
    * Decide at accept, before any byte is read. A route that does not look at the ClientHello
    * wins at once if nothing ahead of it needs the hello; otherwise the caller must peek.
    */
-  matchAtAccept(port: number, ip: string): CompiledRoute | typeof NEED_HELLO | null {
+  matchAtAccept(port: number, ip: string): CompiledRoute<M> | typeof NEED_HELLO | null {
     for (const r of this.routesOn(port)) {
       if (!r.matchesIp(ip)) continue;
       if (r.needsHello) return NEED_HELLO;
@@ -192,7 +208,7 @@ export class RouteTable {
    * with the same transport as the route the connection was given, whose client IPs, Host,
    * path and headers match this request.
    */
-  matchRequest(port: number, ip: string, entry: CompiledRoute, req: HttpFacts, serverName: string | null): CompiledRoute | null {
+  matchRequest(port: number, ip: string, entry: ModeFacts, req: HttpFacts, serverName: string | null): CompiledRoute<M> | null {
     for (const r of this.routesOn(port)) {
       if (r.sameTransport(entry) && r.matchesIp(ip) && r.matchesRequest(req, serverName)) return r;
     }
@@ -200,7 +216,7 @@ export class RouteTable {
   }
 
   /** Decide with the ClientHello facts (null when the client did not speak TLS). */
-  match(port: number, ip: string, hello: HelloFacts | null): CompiledRoute | null {
+  match(port: number, ip: string, hello: HelloFacts | null): CompiledRoute<M> | null {
     for (const r of this.routesOn(port)) {
       if (r.matchesIp(ip) && r.matchesHello(hello)) return r;
     }

@@ -4,11 +4,11 @@
  * Such closes need not share an age or an instant, so the periodic analyses (patterns.ts) never
  * see them; this tracker counts them per route over a sliding window.
  *
- * Which reasons: the abnormal set of core/close-reasons.ts (`isAbnormal`), less refusals (the
- * connection never carried traffic: admission limits have their own counters and alerts) and less
- * the closes an operator or a configured policy asks for on purpose: `shutdown` (a drain or
- * restart), `inactivity`, `lifetime`, `socket_timeout` (idle and age caps: when they end most
- * connections, the age-clustered detector names the setting).
+ * Which reasons: `countsAsAbnormalClose` of core/close-reason-table.ts: abnormal, less refusals
+ * (the connection never carried traffic: admission limits have their own counters and alerts) and
+ * less the closes an operator or a configured policy asks for on purpose: drains (`shutdown`,
+ * `admin_closed`) and idle and age caps (`inactivity`, `lifetime`, `socket_timeout`: when they end
+ * most connections, the age-clustered detector names the setting).
  *
  * The baseline, and why: a finding needs, within the last 10 minutes, at least 10 abnormal closes
  * (a rate of one a minute: below that a handful of mobile clients dropping off is noise) that are
@@ -16,7 +16,8 @@
  * flaky networks, the odd refused connect during a deploy; half is far outside that and says the
  * route's usual way of ending is broken). Per route state: a ring of the last 128 closes.
  */
-import { ALL_CLOSE_REASONS, CloseReason, isAbnormal, isRejection, type CloseReason as Reason } from '../core/close-reasons.js';
+import { ALL_CLOSE_REASONS, isRejection, type CloseReason as Reason } from '../core/close-reasons.js';
+import { closeReasonInfo, countsAsAbnormalClose, type AdviceKey } from '../core/close-reason-table.js';
 import type { ConfiguredTimer } from './configured-timers.js';
 import { INITIATORS, LOCAL_BIT, touchRoute, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern } from './pattern-types.js';
@@ -27,14 +28,14 @@ export const ABNORMAL_MIN_COUNT = 10;
 export const ABNORMAL_MIN_SHARE = 0.5;
 const RING = 128;
 
-/** Abnormal closes that are nobody's intent: the set the tracker counts. */
-const POLICY: ReadonlySet<string> = new Set<string>([CloseReason.Shutdown, CloseReason.Inactivity, CloseReason.Lifetime, CloseReason.SocketTimeout]);
 const KNOWN: ReadonlySet<string> = new Set<string>(ALL_CLOSE_REASONS);
 /** Reason → its index in ALL_CLOSE_REASONS (the ring stores indices). */
 const CODE: ReadonlyMap<string, number> = new Map(ALL_CLOSE_REASONS.map((r, i) => [r, i]));
 
+/** Abnormal closes that are nobody's intent: the set the tracker counts. */
 export function countsAsAbnormal(reason: string): boolean {
-  return KNOWN.has(reason) && isAbnormal(reason as Reason) && !isRejection(reason as Reason) && !POLICY.has(reason);
+  const info = closeReasonInfo(reason);
+  return info !== undefined && countsAsAbnormalClose(info);
 }
 
 /** The verdict on one route's closes by reason over a window, shared with `diagnose` (Prometheus counts). */
@@ -53,21 +54,34 @@ export function abnormalVerdict(byReason: Readonly<Record<string, number>>): { a
   return abnormal >= ABNORMAL_MIN_COUNT && share >= ABNORMAL_MIN_SHARE ? { abnormal, total, share, reasons } : null;
 }
 
-/** What an abnormal reason usually means, and where to look. */
-export const ABNORMAL_MEANING: Readonly<Record<string, string>> = {
-  heartbeat_timeout: 'WebSocket clients stopped answering pings (gone without a FIN: mobile networks, sleeping laptops, a middlebox that drops pings or idle flows)',
-  half_zombie: 'one side went away and the other stayed silent past the half-zombie grace (a peer that never closes its half, or a NAT/LB that dropped the flow silently)',
-  stuck: 'the client spoke and the backend never answered (an overloaded or wedged backend, or a protocol mismatch on this route)',
-  backend_connect_failed: 'the backend refused or was unreachable (down, wrong port, DNS, a firewall)',
-  backend_connect_timeout: 'the backend did not accept in time (overloaded, or packets dropped on the way)',
-  backend_reset: 'the backend aborted connections with RST (crashes, restarts, its own limits, an LB in between resetting flows)',
-  client_reset: 'clients aborted with RST (an LB or NAT in front resetting flows, clients killed abruptly)',
-  backend_error: 'socket errors on the backend side (EPIPE, keep-alive probe timeouts)',
-  client_error: 'socket errors on the client side (EPIPE, keep-alive probe timeouts)',
-  ws_abnormal_close: 'WebSockets ended without a close frame (what browsers report as 1006)',
+/** What an abnormal reason usually means, and where to look, by the reason's `advice` key. */
+export const ABNORMAL_MEANING: Readonly<Partial<Record<AdviceKey, string>>> = {
+  'websocket-heartbeat': 'WebSocket clients stopped answering pings (gone without a FIN: mobile networks, sleeping laptops, a middlebox that drops pings or idle flows)',
+  'half-zombie-grace': 'one side went away and the other stayed silent past the half-zombie grace (a peer that never closes its half, or a NAT/LB that dropped the flow silently)',
+  'stuck-threshold': 'the client spoke and the backend never answered (an overloaded or wedged backend, or a protocol mismatch on this route)',
+  'backend-unreachable': 'the backend refused or was unreachable (down, wrong port, a firewall)',
+  'backend-dns': "the backend's host name did not resolve (a wrong name, a DNS outage, a missing record in this network)",
+  'backend-connect-timeout': 'the backend did not accept in time (overloaded, or packets dropped on the way)',
+  'backend-reset': 'the backend aborted connections with RST (crashes, restarts, its own limits, an LB in between resetting flows)',
+  'client-reset': 'clients aborted with RST (an LB or NAT in front resetting flows, clients killed abruptly)',
+  'backend-socket-error': 'socket errors on the backend side (EPIPE and the like)',
+  'client-socket-error': 'socket errors on the client side (EPIPE and the like)',
+  'backend-keepalive': 'TCP keep-alive probes to idle backends went unanswered (a backend host gone, or a path that drops idle flows)',
+  'client-keepalive': 'TCP keep-alive probes to idle clients went unanswered (clients gone without a FIN: mobile networks, sleeping laptops, a NAT that forgot the flow)',
+  'write-stall': 'a peer stopped reading while data waited for it (a slow or wedged consumer, a full receive window that never opens)',
+  'websocket-no-close-frame': 'WebSockets ended without a close frame (what browsers report as 1006)',
+  'websocket-upgrade-rejected': 'the backend refused WebSocket upgrades (answered with something other than 101: a wrong path, auth, a backend without WebSocket support)',
+  'http-body-timeout': 'request bodies did not arrive in time (slow or stalled uploads, a client that announced more than it sends)',
+  'http-headers-timeout': 'request heads did not arrive in time (slow or hostile clients, slowloris-style)',
+  'http-response-timeout': 'the backend did not start answering in time (a slow or saturated backend, requests slow by design)',
+  'initial-data-timeout': 'clients connected and sent nothing (port-only health checks, scanners, a protocol where the server speaks first)',
+  'tls-handshake-timeout': 'TLS handshakes did not finish in time (slow or stalled clients, clients not speaking TLS)',
 };
 
-export const abnormalMeaning = (reason: string): string => ABNORMAL_MEANING[reason] ?? `see docs/close-reasons.md (${reason})`;
+export function abnormalMeaning(reason: string): string {
+  const key = closeReasonInfo(reason)?.advice;
+  return (key != null ? ABNORMAL_MEANING[key] : undefined) ?? `see docs/close-reasons.md (${reason})`;
+}
 
 interface RouteAbn {
   readonly at: Float64Array;

@@ -76,6 +76,3 @@ export function configuredTimers(o: ResolvedOptions): ReadonlyMap<string, readon
   o.routes.forEach((r, i) => m.set(r.name ?? `route-${i}`, Object.freeze(timersOfRoute(o, r))));
   return m;
 }
-
-/** `30000` → `30 s`, `2500` → `2.5 s`. */
-export const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;

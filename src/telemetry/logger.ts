@@ -15,7 +15,8 @@ import { openSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
 import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type InternalErrorEvent, type LifecycleEvent, type ProxyEvent, type ResourceEvent } from '../core/channels.js';
-import { CloseReason, isRejection } from '../core/close-reasons.js';
+import { isRejection } from '../core/close-reasons.js';
+import { closeReasonInfo } from '../core/close-reason-table.js';
 import type { ResolvedOptions } from '../config/schema.js';
 import { correlationFields } from './correlation.js';
 
@@ -102,12 +103,6 @@ export interface LogSubscription {
   close(): void;
 }
 
-/** Reasons worth a warning when a connection ends with them (a timer or detector cut it). */
-const WARN_REASONS: ReadonlySet<string> = new Set([
-  CloseReason.HalfZombie, CloseReason.Stuck, CloseReason.HeartbeatTimeout, CloseReason.Inactivity,
-  // ---- issue 14: a detector cut it, or an operator did ----
-  CloseReason.WriteStall, CloseReason.AdminClosed,
-]);
 
 export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
   let errors = 0;
@@ -196,7 +191,8 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       ...(e.http === undefined ? {} : { requests: e.http.requests }),
       ...(e.websocket === undefined ? {} : { wsCloseCode: e.websocket.closeCode, wsCloseFrame: e.websocket.closeFrame, wsClosedBy: e.websocket.closedBy }),
     };
-    if (WARN_REASONS.has(e.reason)) logger.warn(line, `connection closed: ${e.reason}`);
+    // Worth a warning when a timer or detector cut it: the reason's `log` in core/close-reason-table.ts.
+    if (closeReasonInfo(e.reason)?.log === 'warn') logger.warn(line, `connection closed: ${e.reason}`);
     else logger.info(line, 'connection closed');
   });
   // ---- issue 11: internal errors (stack, at most one per site per window) and resources ----

@@ -22,9 +22,10 @@ import {
   type InternalErrorEvent,
   type ResourceEvent,
 } from '../core/channels.js';
-import { CloseReason, isRejection } from '../core/close-reasons.js';
+import { isRejection } from '../core/close-reasons.js';
+import { closeReasonInfo, type MetricFamily } from '../core/close-reason-table.js';
 import { FINGERPRINT_BUCKETS_SECONDS } from './fingerprints.js';
-import { CONNECT_FAILURES, HELLO_FAILURES, LIMITS, TLS_FAILURES, errnoLabel, wsCodeClass } from './metric-labels.js';
+import { errnoLabel, wsCodeClass } from './metric-labels.js';
 import { AGE_THRESHOLDS_SECONDS, CONNECT_BUCKETS_SECONDS, HTTP_BUCKETS_SECONDS, METRICS, type MetricName } from './metric-catalogue.js';
 
 /** What the metrics read at scrape time (implemented by the composition root). */
@@ -284,6 +285,16 @@ export function startMetrics(o: MetricsOptions): Metrics {
   const onAccept = guard<AcceptEvent>('accept', (e) => {
     if (mine(e.conn)) accepted.inc({ port: String(e.conn.listenPort) });
   });
+  /** A reason's own counter beside closed_total: its `metric` in core/close-reason-table.ts. */
+  const ownCounter: Readonly<Record<MetricFamily, (c: ConnectionView, route: string, reason: string) => void>> = {
+    limit: (_c, route, reason) => limits.inc({ route, limit: reason }),
+    inactivity: (c, route) => inactivity.inc({ route, treatment: c.keepAliveTreatment }),
+    zombie: (_c, route, reason) => zombies.inc({ route, kind: reason }),
+    heartbeat: (_c, route) => heartbeats.inc({ route }),
+    connect: (_c, route, reason) => connectFailures.inc({ route, reason }),
+    'client-hello': (c, _route, reason) => helloFailures.inc({ port: String(c.listenPort), reason }),
+    'tls-handshake': (_c, route, reason) => tlsFailures.inc({ route, reason }),
+  };
   const onClose = guard<CloseEvent>('close', (e) => {
     const c = e.conn;
     if (!mine(c)) return;
@@ -302,13 +313,8 @@ export function startMetrics(o: MetricsOptions): Metrics {
       duration.observe({ labels: { route, initiator: e.initiator }, value: e.durationMs / 1000, exemplarLabels: ex });
       idleAtClose.observe({ labels: { route, initiator: e.initiator }, value: e.idleAtCloseMs / 1000, exemplarLabels: ex });
     }
-    if (LIMITS.has(reason)) limits.inc({ route, limit: reason });
-    if (reason === CloseReason.Inactivity) inactivity.inc({ route, treatment: c.keepAliveTreatment });
-    else if (reason === CloseReason.HalfZombie || reason === CloseReason.Stuck) zombies.inc({ route, kind: reason });
-    else if (reason === CloseReason.HeartbeatTimeout) heartbeats.inc({ route });
-    else if (CONNECT_FAILURES.has(reason)) connectFailures.inc({ route, reason });
-    else if (HELLO_FAILURES.has(reason)) helloFailures.inc({ port: String(c.listenPort), reason });
-    else if (TLS_FAILURES.has(reason)) tlsFailures.inc({ route, reason });
+    const metric = closeReasonInfo(reason)?.metric;
+    if (metric != null) ownCounter[metric](c, route, reason);
     const ws = e.websocket;
     if (ws !== undefined) wsCloses.inc({ route, code: wsCodeClass(ws.closeCode), close_frame: String(ws.closeFrame) });
   });
@@ -320,7 +326,7 @@ export function startMetrics(o: MetricsOptions): Metrics {
     const route = e.routeName ?? NONE;
     httpRequests.inc({ route, status_class: e.statusClass, reason: e.reason });
     httpDuration.observe({ labels: { route, status_class: e.statusClass }, value: e.durationMs / 1000, exemplarLabels: exemplar(e.conn) });
-    if (CONNECT_FAILURES.has(e.reason)) connectFailures.inc({ route, reason: e.reason });
+    if (closeReasonInfo(e.reason)?.metric === 'connect') connectFailures.inc({ route, reason: e.reason });
   });
   const onLifecycle = guard<LifecycleEvent>('lifecycle', (e) => {
     if (mine(e.conn) && e.kind === 'idle-warning') warnings.inc({ route: e.conn.routeName ?? NONE });

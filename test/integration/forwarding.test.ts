@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { closed, connect, customServer, echoServer, freePort, readBytes, sha256, taggedServer, waitFor, HOST, type TestServer } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
-import { bufferedBytes } from '../../src/net/pump.js';
+import { bufferedBytes } from '../../src/net/socket-events.js';
 
 const plainRoute = (name: string, listen: number, target: number | string[] | ((ctx: unknown) => string), port: number | 'preserve' = 0) => ({
   name,

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { ResolvedOptions } from '../../config/schema.js';
 import { expandPorts } from '../../routing/ports.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../core/version.js';
 import { describeError } from '../describe-error.js';
 import { readFile, rm } from 'node:fs/promises';
 import { Fleet } from './fleet.js';

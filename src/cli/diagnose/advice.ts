@@ -3,6 +3,7 @@
  * or the client side), the timer kind (idle timer, age cap, shared timer) and, for Sightline's
  * own closes, the close reason, which names the option that decided.
  */
+import { closeReasonInfo, type AdviceKey } from '../../core/close-reason-table.js';
 
 export interface AdviceInput {
   readonly route: string;
@@ -19,27 +20,35 @@ export interface AdviceInput {
 
 const s = (x: number): string => (x < 10 ? x.toFixed(1) : String(Math.round(x)));
 
-/** Sightline's own close reasons → the option that decided (docs/close-reasons.md). */
-const OPTION_FOR_REASON: Readonly<Record<string, (p: string) => string>> = {
-  inactivity: (p) =>
+/** Sightline's own closes, by the reason's `advice` key (core/close-reason-table.ts) → the option that decided. */
+const OPTION_FOR_REASON: Readonly<Partial<Record<AdviceKey, (p: string) => string>>> = {
+  'idle-timeout': (p) =>
     `Sightline's idle timeout closed them (reason inactivity, ≈ ${p} s idle): \`inactivityTimeout\` with \`keepAliveTreatment\` ('standard' uses inactivityTimeout as is, 'extended' multiplies it by \`keepAliveInactivityMultiplier\` and warns before the kill, 'immortal' never kills keep-alive connections); raise it above the longest silence of this route's traffic`,
-  lifetime: (p) =>
+  'age-cap': (p) =>
     `Sightline's age cap closed them (reason lifetime, at ≈ ${p} s): \`maxConnectionLifetime\` (connections that are not 'extended' keep-alive) or \`extendedKeepAliveLifetime\` ('extended' ones)`,
-  socket_timeout: (p) =>
+  'socket-timeout': (p) =>
     `Sightline's \`socketTimeout\` (≈ ${p} s) closed idle connections that are not keep-alive: keep \`keepAlive: true\` (it makes every connection keep-alive) or raise socketTimeout`,
-  half_zombie: (p) =>
+  'half-zombie-grace': (p) =>
     `Sightline's half-zombie grace (≈ ${p} s) closed connections whose other side had gone quiet: \`lifecycle.halfZombieGrace\` (plain TCP) / \`lifecycle.halfZombieGraceTls\` (TLS, 5 min by default); a 30 s grace where pings cannot flow (SNI passthrough) is the classic "WebSockets drop every 30 s"`,
-  stuck: (p) =>
+  'stuck-threshold': (p) =>
     `Sightline's stuck-connection check (≈ ${p} s: the client spoke, the backend never answered): \`lifecycle.stuckThreshold\` / \`lifecycle.stuckThresholdTls\`; or find out why the backend stays silent`,
-  heartbeat_timeout: () =>
+  'websocket-heartbeat': () =>
     `Sightline's WebSocket heartbeat closed clients that did not answer a ping: the route's \`action.websocket.pingInterval\` / \`pingTimeout\`; clients behind something that drops pings cannot answer (on SNI passthrough Sightline cannot ping at all)`,
-  http_keep_alive_timeout: (p) => `\`http.keepAliveTimeout\` (≈ ${p} s idle between HTTP requests on a client connection)`,
-  http_response_timeout: (p) => `\`http.responseTimeout\` (≈ ${p} s for the backend to start answering)`,
-  http_headers_timeout: (p) => `\`http.requestHeadersTimeout\` (≈ ${p} s for a whole request head)`,
-  initial_data_timeout: (p) => `\`initialDataTimeout\` (≈ ${p} s for the first bytes, e.g. the TLS ClientHello, on SNI ports)`,
-  tls_handshake_timeout: (p) => `the route's \`action.tls.handshakeTimeout\` (≈ ${p} s)`,
-  backend_connect_timeout: (p) => `\`connectionTimeout\` (≈ ${p} s to connect to the backend)`,
+  'http-keep-alive-timeout': (p) => `\`http.keepAliveTimeout\` (≈ ${p} s idle between HTTP requests on a client connection)`,
+  'http-response-timeout': (p) => `\`http.responseTimeout\` (≈ ${p} s for the backend to start answering)`,
+  'http-headers-timeout': (p) => `\`http.requestHeadersTimeout\` (≈ ${p} s for a whole request head)`,
+  'initial-data-timeout': (p) => `\`initialDataTimeout\` (≈ ${p} s for the first bytes, e.g. the TLS ClientHello, on SNI ports)`,
+  'tls-handshake-timeout': (p) => `the route's \`action.tls.handshakeTimeout\` (≈ ${p} s)`,
+  'backend-connect-timeout': (p) => `\`connectionTimeout\` (≈ ${p} s to connect to the backend)`,
   shutdown: (p) => `Sightline was stopped or restarted (≈ every ${p} s?): \`gracefulShutdownTimeout\`, and whatever restarts it`,
+  'admin-close': (p) => `an operator closed them through the admin API (\`POST /api/connections/:id/close\`, ≈ every ${p} s?): look for the script or job that calls it`,
+  'write-stall': (p) => `\`lifecycle.writeStallTimeout\` (≈ ${p} s a peer may leave data unread): the access log's \`initiator\` names the peer that stopped reading`,
+  'http-body-timeout': (p) => `\`http.requestBodyTimeout\` (≈ ${p} s without a byte of a request body still due)`,
+};
+
+const optionFor = (reason: string): ((p: string) => string) | undefined => {
+  const key = closeReasonInfo(reason)?.advice;
+  return key == null ? undefined : OPTION_FOR_REASON[key];
 };
 
 const heartbeat = (p: number): string =>
@@ -56,8 +65,8 @@ export function advice(a: AdviceInput): string[] {
   if (a.local || a.initiator === 'proxy') {
     if (a.setting != null) out.push(`the setting that decided: \`${a.setting}\` on route ${a.route}`);
     const reasons = Object.entries(a.reasons).sort((x, y) => y[1] - x[1]).map(([r]) => r);
-    const known = reasons.filter((r) => OPTION_FOR_REASON[r] !== undefined);
-    for (const r of known.slice(0, 2)) out.push(OPTION_FOR_REASON[r]!(p));
+    const known = reasons.map(optionFor).filter((o) => o !== undefined);
+    for (const o of known.slice(0, 2)) out.push(o(p));
     if (known.length === 0) out.push(`the close reason (${reasons[0] ?? 'unknown'}) names the Sightline setting that decided: see docs/close-reasons.md`);
     out.push('`npx sightline check -c <config>` prints notes on timeouts that commonly cut long-lived connections');
   } else if (a.kind === 'wall-clock-aligned') {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { buildJsonSchema, SCHEMA_ID } from '../../../src/config/json-schema.js';
+import { buildJsonSchema } from '../../../src/config/json-schema.js';
 
 const schemaPath = fileURLToPath(new URL('../../../schema/sightline.schema.json', import.meta.url));
 const REGENERATE = 'run `npm run schema` to regenerate';
@@ -45,7 +45,8 @@ describe('schema/sightline.schema.json', () => {
       properties: Record<string, { default?: unknown }>;
     };
     expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(s.$id).toBe(SCHEMA_ID);
+    // Editors and users' `$schema` lines point here: changing it is a breaking change.
+    expect(s.$id).toBe('https://sightline.dev/schema/sightline.schema.json');
     expect(s.title).toBe('Sightline configuration');
     expect(s.required).toEqual(['routes']);
     expect(s.additionalProperties).toBe(false);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isDnsFailure, peerErrorReason } from '../../../src/net/socket-errors.js';
-import { connectFailure } from '../../../src/net/pump.js';
+import { connectFailure } from '../../../src/net/upstream.js';
 
 const err = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { ClientHelloParser, parseClientHello, type HelloResult } from '../../../src/protocol/client-hello.js';
-import { SAMPLES, captureNodeHello, splitAt } from './tls-fixtures.js';
+import { ClientHelloParser, type HelloResult } from '../../../src/protocol/client-hello.js';
+import { SAMPLES, captureNodeHello, parseClientHello, splitAt } from './tls-fixtures.js';
 
 const STATUSES = ['need-more', 'done', 'not-tls', 'invalid', 'too-large'];
 

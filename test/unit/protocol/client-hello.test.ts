@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { ClientHelloParser, parseClientHello, type HelloResult } from '../../../src/protocol/client-hello.js';
+import { ClientHelloParser, type HelloResult } from '../../../src/protocol/client-hello.js';
 import {
+  parseClientHello,
   SAMPLES,
   alpnExt,
   captureNodeHello,

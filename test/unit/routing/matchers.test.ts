@@ -40,6 +40,7 @@ describe('RouteTable', () => {
         { name: 'off', enabled: false, match: { ports: 9999 }, action: t(4) },
         { name: 'v13', match: { ports: 443, tlsVersion: ['TLSv1.3'] }, action: t(5) },
       ]),
+      () => null,
     );
     expect(table.ports).toEqual([443, 8000, 8001, 8002]);
     expect(table.matchAtAccept(443, '1.2.3.4')).toBe(NEED_HELLO);

@@ -50,6 +50,8 @@ function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
         proxyId: PROXY,
         id: nextId++,
         listenPort: 8443,
+        clientIP: '192.0.2.7',
+        clientPort: 50_000,
         remoteIP: '192.0.2.7',
         remotePort: 50_000,
         peerIP: '192.0.2.7',

@@ -1,5 +1,5 @@
 /** `getStats()`: the seed-compatible counters of one proxy, read live from its registry. */
-import type { ConnectionRegistry, TerminationStats } from './net/registry.js';
+import type { ConnectionRegistry, TerminationStats } from './registry.js';
 
 export interface ProxyStats {
   /** 1 for the configuration the proxy was built with, +1 for each successful applyConfig (reload). */

@@ -1,14 +1,14 @@
 /**
- * The admin API's view of a running proxy (composition root, L7): reads the registry, the route
+ * The admin API's view of a running proxy (L6; server.ts builds it): reads the registry, the route
  * table, the upstream pools and the telemetry, and hands out plain data.
  */
-import type { AdminSource, CloseConnectionResult, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, RouteInfo } from './admin/source.js';
-import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, WINDOW_MS, ageBin, milestonesOf } from './telemetry/close-history.js';
-import type { ProxyContext } from './net/context.js';
-import type { Connection } from './net/connection.js';
-import { exhaustedNow } from './net/resources.js';
-import type { PoolStats } from './proxy/upstream-lease.js';
-import type { Telemetry } from './telemetry/telemetry.js';
+import type { AdminSource, CloseConnectionResult, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, RouteInfo } from './source.js';
+import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, WINDOW_MS, ageBin, milestonesOf } from '../telemetry/close-history.js';
+import type { ProxyContext } from '../net/context.js';
+import type { Connection } from '../net/connection.js';
+import { exhaustedNow } from '../net/resources.js';
+import type { PoolStats } from '../proxy/upstream-lease.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 export interface AdminSourceDeps {
   readonly ctx: ProxyContext;

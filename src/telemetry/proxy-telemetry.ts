@@ -4,10 +4,10 @@
  */
 import type { TracerProvider } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { ProxyContext } from './net/context.js';
-import type { PoolStats } from './proxy/upstream-lease.js';
-import type { Telemetry } from './telemetry/telemetry.js';
-import { VERSION } from './version.js';
+import type { ProxyContext } from '../net/context.js';
+import type { PoolStats } from '../proxy/upstream-lease.js';
+import type { Telemetry } from './telemetry.js';
+import { VERSION } from '../core/version.js';
 
 export interface ProxyTelemetryDeps {
   readonly logger: Logger | null | undefined;
@@ -17,7 +17,7 @@ export interface ProxyTelemetryDeps {
 }
 
 export async function startProxyTelemetry(ctx: ProxyContext, d: ProxyTelemetryDeps): Promise<Telemetry> {
-  const { startTelemetry } = await import('./telemetry/telemetry.js');
+  const { startTelemetry } = await import('./telemetry.js');
   return startTelemetry({
     proxyId: ctx.proxyId,
     options: ctx.options,
