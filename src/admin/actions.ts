@@ -17,7 +17,8 @@ const DECIMAL = /^[0-9]{1,15}$/;
 /** A Sightline unique id (core/unique-id.ts), or any id a previous build may have handed out. */
 const UNIQUE = /^[0-9a-f]{16,64}$/;
 
-export const NO_TOKEN_ERROR = 'admin actions need a token: configure admin.token or admin.tokenFile (refused even on loopback)';
+export const NO_TOKEN_ERROR =
+  'admin actions need a token: configure admin.token or admin.tokenFile (refused even on loopback)';
 
 /** The action a path names, or null when it names none (the read-only routes then answer). */
 export function actionFor(path: string): ((source: AdminSource) => Promise<Reply>) | null {
@@ -27,16 +28,23 @@ export function actionFor(path: string): ((source: AdminSource) => Promise<Reply
   const raw = m[1]!;
   return async (source) => {
     const id = DECIMAL.test(raw) ? Number(raw) : UNIQUE.test(raw) ? raw : null;
-    if (id === null) return error(400, `connection id must be the numeric id or the uniqueId, got ${JSON.stringify(raw.slice(0, 80))}`);
+    if (id === null)
+      return error(
+        400,
+        `connection id must be the numeric id or the uniqueId, got ${JSON.stringify(raw.slice(0, 80))}`,
+      );
     const r = await source.closeConnection(id);
-    return r.ok ? json(200, { closed: true, reason: 'admin_closed', connection: r.connection }) : error(r.status, r.error);
+    return r.ok
+      ? json(200, { closed: true, reason: 'admin_closed', connection: r.connection })
+      : error(r.status, r.error);
   };
 }
 
 /** Token and method checks of an action; null when it may run. */
 export function refuseAction(req: IncomingMessage, auth: Authorizer): Reply | null {
   if (!auth.required) return error(403, NO_TOKEN_ERROR);
-  if (!auth.check(bearerOf(req))) return error(401, 'missing or invalid bearer token', { 'WWW-Authenticate': WWW_AUTHENTICATE });
+  if (!auth.check(bearerOf(req)))
+    return error(401, 'missing or invalid bearer token', { 'WWW-Authenticate': WWW_AUTHENTICATE });
   if (req.method !== 'POST') return error(405, `method ${req.method ?? ''} not allowed`, { Allow: 'POST' });
   return null;
 }

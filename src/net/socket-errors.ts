@@ -28,9 +28,15 @@ type PeerErrorReason =
  * the kernel but unacknowledged are not visible from Node: such a retransmission timeout on an
  * otherwise idle socket is named a keep-alive timeout too. Both mean "the peer went silent".)
  */
-export function peerErrorReason(side: 'client' | 'backend', code: string | undefined, keepAlive: boolean, writableLength: number): PeerErrorReason {
+export function peerErrorReason(
+  side: 'client' | 'backend',
+  code: string | undefined,
+  keepAlive: boolean,
+  writableLength: number,
+): PeerErrorReason {
   const client = side === 'client';
   if (code === 'ECONNRESET') return client ? CloseReason.ClientReset : CloseReason.BackendReset;
-  if (code === 'ETIMEDOUT' && keepAlive && writableLength === 0) return client ? CloseReason.ClientKeepAliveTimeout : CloseReason.BackendKeepAliveTimeout;
+  if (code === 'ETIMEDOUT' && keepAlive && writableLength === 0)
+    return client ? CloseReason.ClientKeepAliveTimeout : CloseReason.BackendKeepAliveTimeout;
   return client ? CloseReason.ClientError : CloseReason.BackendError;
 }

@@ -32,15 +32,29 @@ const proxy = new SightlineProxy(
     keepAliveInitialDelay: 1000,
     gracefulShutdownTimeout: 100,
     routes: [
-      { name: 'cl', match: { ports: clPort }, action: { type: 'forward', target: { host: '127.0.0.1', port: echoLocal } } },
-      { name: 'be', match: { ports: bePort }, action: { type: 'forward', target: { host: '127.0.0.3', port: echoFar } } },
+      {
+        name: 'cl',
+        match: { ports: clPort },
+        action: { type: 'forward', target: { host: '127.0.0.1', port: echoLocal } },
+      },
+      {
+        name: 'be',
+        match: { ports: bePort },
+        action: { type: 'forward', target: { host: '127.0.0.3', port: echoFar } },
+      },
     ],
   },
   { logger: null },
 );
 const closes = [];
 diagnostics.subscribe('sightline:connection:close', (e) => {
-  closes.push({ route: e.conn.routeName, reason: e.reason, initiator: e.initiator, error: e.error, endKind: e.endKind });
+  closes.push({
+    route: e.conn.routeName,
+    reason: e.reason,
+    initiator: e.initiator,
+    error: e.error,
+    endKind: e.endKind,
+  });
   console.log(JSON.stringify(closes.at(-1)));
   if (closes.length === 2) void proxy.stop().then(() => process.exit(0));
 });

@@ -20,33 +20,53 @@ function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>>
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n'))
+        if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
       cb();
     },
   });
   return { logger: pino({ level: 'info' }, sink), lines };
 }
 
-async function rig(admin: SightlineOptions['admin']): Promise<{ p: RunningProxy; port: number; base: string; lines: Array<Record<string, unknown>> }> {
+async function rig(
+  admin: SightlineOptions['admin'],
+): Promise<{ p: RunningProxy; port: number; base: string; lines: Array<Record<string, unknown>> }> {
   const echo = await echoServer();
   cleanup.push(() => echo.close());
   const port = await freePort();
   const { logger, lines } = capture();
   const p = await startProxy(
-    { gracefulShutdownTimeout: 100, admin, routes: [{ name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] },
+    {
+      gracefulShutdownTimeout: 100,
+      admin,
+      routes: [
+        { name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+      ],
+    },
     { logger },
   );
   cleanup.push(() => p.stop());
   return { p, port, base: p.proxy.adminUrl!, lines };
 }
 
-async function post(base: string, path: string, token?: string, method = 'POST'): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(new URL(path, base), { method, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+async function post(
+  base: string,
+  path: string,
+  token?: string,
+  method = 'POST',
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** An echo connection through the proxy, proven live; its record's ids. */
-async function liveConnection(r: { p: RunningProxy; port: number }): Promise<{ s: import('node:net').Socket; id: number; uniqueId: string }> {
+async function liveConnection(r: {
+  p: RunningProxy;
+  port: number;
+}): Promise<{ s: import('node:net').Socket; id: number; uniqueId: string }> {
   const s = await connect(r.port);
   s.write('ping');
   expect((await readBytes(s, 4)).toString()).toBe('ping');
@@ -95,14 +115,25 @@ describe('POST /api/connections/:id/close', () => {
     const gone = closed(s);
     const res = await post(r.base, `/api/connections/${id}/close`, TOKEN);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ closed: true, reason: 'admin_closed', connection: { id, uniqueId, route: 'echo', bytesIn: 4 } });
+    expect(res.body).toMatchObject({
+      closed: true,
+      reason: 'admin_closed',
+      connection: { id, uniqueId, route: 'echo', bytesIn: 4 },
+    });
     await gone;
     const ev = await r.p.events.next();
     expect(ev).toMatchObject({ reason: 'admin_closed', initiator: 'proxy', endKind: 'local' });
     expect(ev.conn.id).toBe(id);
     await waitFor(() => r.lines.some((l) => l.event === 'access'));
     // A warning: someone cut a live connection.
-    expect(r.lines.find((l) => l.event === 'access')).toMatchObject({ level: 40, msg: 'connection closed: admin_closed', connectionId: id, uniqueId, reason: 'admin_closed', initiator: 'proxy' });
+    expect(r.lines.find((l) => l.event === 'access')).toMatchObject({
+      level: 40,
+      msg: 'connection closed: admin_closed',
+      connectionId: id,
+      uniqueId,
+      reason: 'admin_closed',
+      initiator: 'proxy',
+    });
     expect(r.p.proxy.getStats().getTerminationStats().byReason['admin_closed']).toEqual({ proxy: 1 });
     // Closed once: a second request finds nothing; the other connection is untouched.
     expect((await post(r.base, `/api/connections/${id}/close`, TOKEN)).status).toBe(404);
@@ -116,7 +147,10 @@ describe('POST /api/connections/:id/close', () => {
     const a = await liveConnection(r);
     const b = await liveConnection(r);
     const aGone = closed(a.s);
-    expect(await post(r.base, `/api/connections/${a.uniqueId}/close`, TOKEN)).toMatchObject({ status: 200, body: { connection: { id: a.id } } });
+    expect(await post(r.base, `/api/connections/${a.uniqueId}/close`, TOKEN)).toMatchObject({
+      status: 200,
+      body: { connection: { id: a.id } },
+    });
     await aGone;
     const bGone = closed(b.s);
     expect(r.p.proxy.closeConnection(b.id)).toBe(true);

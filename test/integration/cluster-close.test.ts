@@ -53,7 +53,9 @@ describe('admin close through the cluster primary', () => {
     const s: net.Socket = await connect(port);
     s.write('ping');
     expect((await readBytes(s, 4)).toString()).toBe('ping');
-    const list = (await (await fetch(`${cli.adminUrl}/api/connections`, { headers: auth })).json()) as { items: Array<{ id: number; uniqueId: string; worker: number }> };
+    const list = (await (await fetch(`${cli.adminUrl}/api/connections`, { headers: auth })).json()) as {
+      items: Array<{ id: number; uniqueId: string; worker: number }>;
+    };
     expect(list.items).toHaveLength(1);
     const item = list.items[0]!;
     expect(item.uniqueId).toMatch(/^[0-9a-f]{36}$/);
@@ -63,11 +65,21 @@ describe('admin close through the cluster primary', () => {
     expect(((await byNumber.json()) as { error: string }).error).toMatch(/uniqueId/);
 
     const gone = closed(s);
-    const res = await fetch(`${cli.adminUrl}/api/connections/${item.uniqueId}/close`, { method: 'POST', headers: auth });
+    const res = await fetch(`${cli.adminUrl}/api/connections/${item.uniqueId}/close`, {
+      method: 'POST',
+      headers: auth,
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ closed: true, reason: 'admin_closed', connection: { uniqueId: item.uniqueId } });
+    expect(await res.json()).toMatchObject({
+      closed: true,
+      reason: 'admin_closed',
+      connection: { uniqueId: item.uniqueId },
+    });
     await gone;
-    const again = await fetch(`${cli.adminUrl}/api/connections/${item.uniqueId}/close`, { method: 'POST', headers: auth });
+    const again = await fetch(`${cli.adminUrl}/api/connections/${item.uniqueId}/close`, {
+      method: 'POST',
+      headers: auth,
+    });
     expect(again.status).toBe(404);
   }, 20_000);
 });

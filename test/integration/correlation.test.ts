@@ -20,7 +20,8 @@ function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>>
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n'))
+        if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
       cb();
     },
   });
@@ -40,14 +41,22 @@ async function chain(send: 'v1' | 'v2') {
       acceptProxyProtocol: true,
       proxyIPs: ['127.0.0.1'],
       admin: { host: HOST, port: 0, token: TOKEN },
-      routes: [{ name: 'inner', match: { ports: pb }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }],
+      routes: [
+        { name: 'inner', match: { ports: pb }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+      ],
     },
     { logger: bLog.logger, tracerProvider: provider },
   );
   cleanup.push(() => b.stop());
   const a = await startProxy({
     gracefulShutdownTimeout: 100,
-    routes: [{ name: 'outer', match: { ports: pa }, action: { type: 'forward', target: { host: HOST, port: pb }, sendProxyProtocol: send } }],
+    routes: [
+      {
+        name: 'outer',
+        match: { ports: pa },
+        action: { type: 'forward', target: { host: HOST, port: pb }, sendProxyProtocol: send },
+      },
+    ],
   });
   cleanup.push(() => a.stop());
   return { a, b, pa, bLines: bLog.lines, exporter };
@@ -68,7 +77,9 @@ describe('cross-hop correlation', () => {
     expect(inner.previousHopId).toBe(outer.uniqueId);
 
     // The admin API of the inner hop, while open.
-    const res = await fetch(new URL('/api/connections', b.proxy.adminUrl!), { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(new URL('/api/connections', b.proxy.adminUrl!), {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     const list = (await res.json()) as { items: Array<Record<string, unknown>> };
     expect(list.items[0]).toMatchObject({ id: inner.id, uniqueId: inner.uniqueId, previousHopId: outer.uniqueId });
 
@@ -79,13 +90,24 @@ describe('cross-hop correlation', () => {
     expect(ev.conn.uniqueId).toBe(inner.uniqueId);
     expect(ev.conn.previousHopId).toBe(outer.uniqueId);
     await waitFor(() => bLines.some((l) => l.event === 'access'));
-    expect(bLines.find((l) => l.event === 'access')).toMatchObject({ uniqueId: inner.uniqueId, previousHopId: outer.uniqueId });
+    expect(bLines.find((l) => l.event === 'access')).toMatchObject({
+      uniqueId: inner.uniqueId,
+      previousHopId: outer.uniqueId,
+    });
     await waitFor(() => exporter.getFinishedSpans().some((x) => x.name === 'sightline.connection'));
     const span = exporter.getFinishedSpans().find((x) => x.name === 'sightline.connection')!;
-    expect(span.attributes).toMatchObject({ 'sightline.connection.unique_id': inner.uniqueId, 'sightline.connection.previous_hop_id': outer.uniqueId });
+    expect(span.attributes).toMatchObject({
+      'sightline.connection.unique_id': inner.uniqueId,
+      'sightline.connection.previous_hop_id': outer.uniqueId,
+    });
     // ... and after the close, in its close record.
-    const one = await fetch(new URL(`/api/connection?id=${inner.id}`, b.proxy.adminUrl!), { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(((await one.json()) as { close: Record<string, unknown> }).close).toMatchObject({ uniqueId: inner.uniqueId, previousHopId: outer.uniqueId });
+    const one = await fetch(new URL(`/api/connection?id=${inner.id}`, b.proxy.adminUrl!), {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(((await one.json()) as { close: Record<string, unknown> }).close).toMatchObject({
+      uniqueId: inner.uniqueId,
+      previousHopId: outer.uniqueId,
+    });
   });
 
   it('v1 carries no TLVs: the next hop has its own unique id and no previousHopId', async () => {
@@ -99,6 +121,9 @@ describe('cross-hop correlation', () => {
     await gone;
     await b.events.next();
     await waitFor(() => bLines.some((l) => l.event === 'access'));
-    expect(bLines.find((l) => l.event === 'access')).toMatchObject({ uniqueId: expect.stringMatching(/^[0-9a-f]{36}$/), previousHopId: null });
+    expect(bLines.find((l) => l.event === 'access')).toMatchObject({
+      uniqueId: expect.stringMatching(/^[0-9a-f]{36}$/),
+      previousHopId: null,
+    });
   });
 });

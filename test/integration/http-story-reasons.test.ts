@@ -18,12 +18,21 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function httpProxy(target: number, extra: Partial<SightlineOptions> = {}): Promise<{ p: RunningProxy; port: number }> {
+async function httpProxy(
+  target: number,
+  extra: Partial<SightlineOptions> = {},
+): Promise<{ p: RunningProxy; port: number }> {
   const port = await freePort();
   const p = await startProxy({
     gracefulShutdownTimeout: 100,
     ...extra,
-    routes: [{ name: 'web', match: { ports: port }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: target } } }],
+    routes: [
+      {
+        name: 'web',
+        match: { ports: port },
+        action: { type: 'forward', protocol: 'http', target: { host: HOST, port: target } },
+      },
+    ],
   });
   cleanup.push(() => p.stop());
   return { p, port };
@@ -66,8 +75,10 @@ function readUntil(s: net.Socket, end: string): Promise<string> {
   });
 }
 
-const UPGRADE = 'GET /chat HTTP/1.1\r\nHost: app\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
-const DENY = (close: boolean): string => `HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n${close ? 'Connection: close\r\n' : ''}\r\ndenied`;
+const UPGRADE =
+  'GET /chat HTTP/1.1\r\nHost: app\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+const DENY = (close: boolean): string =>
+  `HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n${close ? 'Connection: close\r\n' : ''}\r\ndenied`;
 
 describe('ws_upgrade_rejected', () => {
   it('a real ws client: the 403 reaches it; the exchange and the connection record ws_upgrade_rejected (initiator backend)', async () => {
@@ -94,7 +105,9 @@ describe('ws_upgrade_rejected', () => {
   });
 
   it('keep-alive after the rejection: the client leaving names the rejection; a later request that succeeds does not', async () => {
-    const be = await rawBackend((head) => (/upgrade: websocket/i.test(head) ? DENY(false) : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    const be = await rawBackend((head) =>
+      /upgrade: websocket/i.test(head) ? DENY(false) : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    );
     const { p, port } = await httpProxy(be);
     // 1: rejected, then the client closes (what a WebSocket client does).
     const a = await connect(port);
@@ -115,7 +128,11 @@ describe('ws_upgrade_rejected', () => {
       ['ws_upgrade_rejected', 'backend'],
       ['client_closed', 'client'],
     ]);
-    expect(p.requests.events.map((e) => e.reason)).toEqual(['ws_upgrade_rejected', 'ws_upgrade_rejected', 'http_completed']);
+    expect(p.requests.events.map((e) => e.reason)).toEqual([
+      'ws_upgrade_rejected',
+      'ws_upgrade_rejected',
+      'http_completed',
+    ]);
   });
 });
 
@@ -158,7 +175,7 @@ describe('http_body_timeout', () => {
     s.destroy();
   });
 
-  it('a backend slow to take the body (the proxy stopped reading the client) is not the client\'s timeout', async () => {
+  it("a backend slow to take the body (the proxy stopped reading the client) is not the client's timeout", async () => {
     const SIZE = 8 * 1024 * 1024;
     // Reads nothing for 1 s (over three timeouts), then the whole body.
     const srv = await customServer((sock) => {

@@ -16,7 +16,9 @@ const NETNS = needOptional(
 
 function runInNamespace(): Promise<{ code: number | null; lines: Array<Record<string, unknown>>; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn('unshare', ['-Urn', process.execPath, 'test/helpers/keepalive-netns.mjs'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('unshare', ['-Urn', process.execPath, 'test/helpers/keepalive-netns.mjs'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -24,18 +26,37 @@ function runInNamespace(): Promise<{ code: number | null; lines: Array<Record<st
     const guard = setTimeout(() => c.kill('SIGKILL'), 50_000);
     c.once('exit', (code) => {
       clearTimeout(guard);
-      const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       resolve({ code, lines, err });
     });
   });
 }
 
 describe('TCP keep-alive probe timeouts', () => {
-  it.skipIf(skipped(NETNS))(titled('unanswered probes close as client_keepalive_timeout / backend_keepalive_timeout, not *_error', NETNS), async () => {
-    const r = await runInNamespace();
-    expect(r.code, r.err).toBe(0);
-    const closes = r.lines.filter((l) => 'reason' in l);
-    expect(closes.find((l) => l.route === 'cl')).toEqual({ route: 'cl', reason: 'client_keepalive_timeout', initiator: 'client', error: 'ETIMEDOUT', endKind: 'error' });
-    expect(closes.find((l) => l.route === 'be')).toEqual({ route: 'be', reason: 'backend_keepalive_timeout', initiator: 'backend', error: 'ETIMEDOUT', endKind: 'error' });
-  }, 60_000);
+  it.skipIf(skipped(NETNS))(
+    titled('unanswered probes close as client_keepalive_timeout / backend_keepalive_timeout, not *_error', NETNS),
+    async () => {
+      const r = await runInNamespace();
+      expect(r.code, r.err).toBe(0);
+      const closes = r.lines.filter((l) => 'reason' in l);
+      expect(closes.find((l) => l.route === 'cl')).toEqual({
+        route: 'cl',
+        reason: 'client_keepalive_timeout',
+        initiator: 'client',
+        error: 'ETIMEDOUT',
+        endKind: 'error',
+      });
+      expect(closes.find((l) => l.route === 'be')).toEqual({
+        route: 'be',
+        reason: 'backend_keepalive_timeout',
+        initiator: 'backend',
+        error: 'ETIMEDOUT',
+        endKind: 'error',
+      });
+    },
+    60_000,
+  );
 });

@@ -16,13 +16,23 @@ const NOWHERE = 'nonexistent.invalid';
 describe('backend_dns_failed', () => {
   it('a TCP route whose target name does not resolve', async () => {
     const port = await freePort();
-    const p = await startProxy({ gracefulShutdownTimeout: 100, routes: [{ name: 'dns', match: { ports: port }, action: { type: 'forward', target: { host: NOWHERE, port: 80 } } }] });
+    const p = await startProxy({
+      gracefulShutdownTimeout: 100,
+      routes: [
+        { name: 'dns', match: { ports: port }, action: { type: 'forward', target: { host: NOWHERE, port: 80 } } },
+      ],
+    });
     cleanup.push(() => p.stop());
     const s = await connect(port);
     s.write('hello');
     await closed(s, 10_000);
     const ev = await p.events.next(() => true, 10_000);
-    expect(ev).toMatchObject({ reason: 'backend_dns_failed', initiator: 'backend', phase: 'connecting', target: `${NOWHERE}:80` });
+    expect(ev).toMatchObject({
+      reason: 'backend_dns_failed',
+      initiator: 'backend',
+      phase: 'connecting',
+      target: `${NOWHERE}:80`,
+    });
     expect(ev.error).toMatch(/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME)$/);
   }, 15_000);
 
@@ -30,7 +40,13 @@ describe('backend_dns_failed', () => {
     const port = await freePort();
     const p = await startProxy({
       gracefulShutdownTimeout: 100,
-      routes: [{ name: 'dns-http', match: { ports: port }, action: { type: 'forward', protocol: 'http', target: { host: NOWHERE, port: 80 } } }],
+      routes: [
+        {
+          name: 'dns-http',
+          match: { ports: port },
+          action: { type: 'forward', protocol: 'http', target: { host: NOWHERE, port: 80 } },
+        },
+      ],
     });
     cleanup.push(() => p.stop());
     const s = await connect(port);

@@ -25,14 +25,19 @@ function flood(s: net.Socket): void {
   pump();
 }
 
-async function rig(backend: (s: net.Socket) => void, writeStallTimeout = 400): Promise<{ p: RunningProxy; port: number }> {
+async function rig(
+  backend: (s: net.Socket) => void,
+  writeStallTimeout = 400,
+): Promise<{ p: RunningProxy; port: number }> {
   const srv = await customServer(backend);
   cleanup.push(() => srv.close());
   const port = await freePort();
   const p = await startProxy({
     gracefulShutdownTimeout: 100,
     lifecycle: { writeStallTimeout, activitySampleInterval: 50 },
-    routes: [{ name: 'flood', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: srv.port } } }],
+    routes: [
+      { name: 'flood', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: srv.port } } },
+    ],
   });
   cleanup.push(() => p.stop());
   return { p, port };

@@ -1,5 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { encodeProxyV1, encodeProxyV2, parseProxyHeader, type ProxyHeader, type ProxyParseResult } from '../../../src/protocol/proxy-protocol.js';
+import {
+  encodeProxyV1,
+  encodeProxyV2,
+  parseProxyHeader,
+  type ProxyHeader,
+  type ProxyParseResult,
+} from '../../../src/protocol/proxy-protocol.js';
 import { uniqueIdText } from '../../../src/protocol/proxy-v2-tlv.js';
 
 const SIG = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
@@ -21,7 +27,8 @@ function header(r: ProxyParseResult): ProxyHeader {
 }
 /** Fed one byte at a time, as a slow or hostile peer would: need-more until the last byte. */
 function parseSplit(head: Buffer): ProxyHeader {
-  for (let n = 1; n < head.length; n++) expect(parseProxyHeader(head.subarray(0, n)).status, `prefix ${n}`).toBe('need-more');
+  for (let n = 1; n < head.length; n++)
+    expect(parseProxyHeader(head.subarray(0, n)).status, `prefix ${n}`).toBe('need-more');
   const h = header(parseProxyHeader(Buffer.concat([head, Buffer.from('GET / HTTP/1.1\r\n')])));
   expect(h.length).toBe(head.length);
   return h;
@@ -61,7 +68,8 @@ describe('PROXY v2 unique id TLV (0x05)', () => {
   });
 
   it('ignores an empty or oversize id (129 bytes) but accepts the header; 128 bytes is kept', () => {
-    const at = (value: Buffer): ProxyHeader => header(parseProxyHeader(v2(0x21, 0x11, Buffer.concat([ipv4Block, tlv(0x05, value)]))));
+    const at = (value: Buffer): ProxyHeader =>
+      header(parseProxyHeader(v2(0x21, 0x11, Buffer.concat([ipv4Block, tlv(0x05, value)]))));
     expect(at(Buffer.alloc(0))).toMatchObject({ sourceAddress: '10.0.0.1', uniqueId: null });
     expect(at(Buffer.alloc(129, 0x61))).toMatchObject({ sourceAddress: '10.0.0.1', uniqueId: null });
     expect(at(Buffer.alloc(128, 0x61)).uniqueId).toBe('a'.repeat(128));
@@ -81,13 +89,22 @@ describe('PROXY v2 unique id TLV (0x05)', () => {
 
   it('refuses a TLV whose length runs past the header, or a truncated TLV header, wherever the id is', () => {
     const bad = (tlvs: Buffer): ProxyParseResult => parseProxyHeader(v2(0x21, 0x11, Buffer.concat([ipv4Block, tlvs])));
-    expect(bad(Buffer.concat([tlv(0x05, Buffer.from('ok')), Buffer.from([0x05, 0x00, 0x09, 0x61])]))).toMatchObject({ status: 'invalid', detail: expect.stringMatching(/runs past/) });
-    expect(bad(Buffer.concat([tlv(0x05, Buffer.from('ok')), Buffer.from([0x05, 0x00])]))).toMatchObject({ status: 'invalid', detail: expect.stringMatching(/truncated TLV/) });
+    expect(bad(Buffer.concat([tlv(0x05, Buffer.from('ok')), Buffer.from([0x05, 0x00, 0x09, 0x61])]))).toMatchObject({
+      status: 'invalid',
+      detail: expect.stringMatching(/runs past/),
+    });
+    expect(bad(Buffer.concat([tlv(0x05, Buffer.from('ok')), Buffer.from([0x05, 0x00])]))).toMatchObject({
+      status: 'invalid',
+      detail: expect.stringMatching(/truncated TLV/),
+    });
     expect(bad(Buffer.from([0x05, 0xff, 0xff]))).toMatchObject({ status: 'invalid' });
   });
 
   it('AF_UNSPEC: a clean TLV list is read, bytes that are not one are ignored (header accepted)', () => {
     expect(header(parseProxyHeader(v2(0x21, 0x00, tlv(0x05, Buffer.from('lb-1'))))).uniqueId).toBe('lb-1');
-    expect(header(parseProxyHeader(v2(0x21, 0x00, Buffer.from([0x05, 0x00, 0x09, 0x61]))))).toMatchObject({ command: 'LOCAL', uniqueId: null });
+    expect(header(parseProxyHeader(v2(0x21, 0x00, Buffer.from([0x05, 0x00, 0x09, 0x61]))))).toMatchObject({
+      command: 'LOCAL',
+      uniqueId: null,
+    });
   });
 });
