@@ -50,6 +50,14 @@ export interface ConnectionView {
   readonly uniqueId?: string;
   /** The previous hop's unique id (an incoming PROXY v2 header's PP2_TYPE_UNIQUE_ID), or null. */
   readonly previousHopId?: string | null;
+  /** The connection story (issue 14 point 5): its configuration generation. */
+  readonly story: ConnectionStoryView;
+}
+
+/** What telemetry reads of a live connection's story record (net/story.ts). */
+export interface ConnectionStoryView {
+  /** The configuration generation it was routed under (1 at start, +1 per reload; before routing: the current one). */
+  readonly configGeneration: number;
 }
 
 export interface AcceptEvent {
@@ -87,6 +95,25 @@ export interface CloseEvent {
   readonly http?: { readonly requests: number };
   /** Upgraded WebSocket connections: how the WebSocket ended. */
   readonly websocket?: WebSocketCloseInfo;
+  // ---- issue 14 point 5: the connection story ----
+  /** The configuration generation the connection was routed under (1 at start, +1 per reload). */
+  readonly configGeneration: number;
+  /** Milliseconds from accept to each milestone the connection reached. */
+  readonly milestonesMs: MilestoneOffsets;
+}
+
+/**
+ * Milliseconds from accept to each step a connection reached (absent: never reached). `c2b*`:
+ * bytes handed from the client to the backend; `b2c*`: from the backend to the client.
+ */
+export interface MilestoneOffsets {
+  readonly hello?: number;
+  readonly routed?: number;
+  readonly upstream?: number;
+  readonly c2bFirst?: number;
+  readonly c2bLast?: number;
+  readonly b2cFirst?: number;
+  readonly b2cLast?: number;
 }
 
 export interface WebSocketCloseInfo {

@@ -13,7 +13,8 @@ import { CONNECTION_ROWS } from './close-reason-rows-connection.js';
 import { HTTP_ROWS } from './close-reason-rows-http.js';
 
 /** The dedicated counter a reason also feeds, beside `sightline_connections_closed_total{reason}`. */
-export type MetricFamily = 'limit' | 'inactivity' | 'zombie' | 'heartbeat' | 'connect' | 'client-hello' | 'tls-handshake';
+export type MetricFamily =
+  'limit' | 'inactivity' | 'zombie' | 'heartbeat' | 'connect' | 'client-hello' | 'tls-handshake';
 
 /** The counter of each family (telemetry/metric-catalogue.ts has them; a test checks). */
 export const METRIC_OF_FAMILY: Readonly<Record<MetricFamily, string>> = Object.freeze({
@@ -76,6 +77,8 @@ export interface CloseReasonInfo {
   readonly rejection: boolean;
   readonly cause: CloseCause | null;
   readonly metric: MetricFamily | null;
+  /** Decided by the lifecycle sweep (net/sweep.ts) on its tick, so up to one sweep period late. */
+  readonly sweep: boolean;
   /** Level of the access-log line of a connection that ends with it. */
   readonly log: 'info' | 'warn';
   /** Who is taken to have caused it when the code knows nothing more specific (the docs' column). */
@@ -86,20 +89,36 @@ export interface CloseReasonInfo {
 }
 
 /** A row as written: every attribute but the initiator and the doc line has a default. */
-export type CloseReasonRow = Partial<Omit<CloseReasonInfo, 'reason' | 'initiator' | 'doc'>> & Pick<CloseReasonInfo, 'initiator' | 'doc'>;
+export type CloseReasonRow = Partial<Omit<CloseReasonInfo, 'reason' | 'initiator' | 'doc'>> &
+  Pick<CloseReasonInfo, 'initiator' | 'doc'>;
 
 const ROWS: Readonly<Record<CloseReason, CloseReasonRow>> = { ...CONNECTION_ROWS, ...HTTP_ROWS };
 
 function info(reason: CloseReason, row: CloseReasonRow): CloseReasonInfo {
-  return Object.freeze({ reason, normal: false, rejection: false, cause: null, metric: null, log: 'info', advice: null, ...row });
+  return Object.freeze({
+    reason,
+    normal: false,
+    rejection: false,
+    cause: null,
+    metric: null,
+    sweep: false,
+    log: 'info',
+    advice: null,
+    ...row,
+  });
 }
 
 /** The table; its order (connection rows, then HTTP and WebSocket) is the docs page's. */
 export const CLOSE_REASON_TABLE: Readonly<Record<CloseReason, CloseReasonInfo>> = Object.freeze(
-  Object.fromEntries(Object.entries(ROWS).map(([r, row]) => [r, info(r as CloseReason, row)])) as Record<CloseReason, CloseReasonInfo>,
+  Object.fromEntries(Object.entries(ROWS).map(([r, row]) => [r, info(r as CloseReason, row)])) as Record<
+    CloseReason,
+    CloseReasonInfo
+  >,
 );
 
-const BY_NAME: ReadonlyMap<string, CloseReasonInfo> = new Map(Object.values(CLOSE_REASON_TABLE).map((i) => [i.reason, i]));
+const BY_NAME: ReadonlyMap<string, CloseReasonInfo> = new Map(
+  Object.values(CLOSE_REASON_TABLE).map((i) => [i.reason, i]),
+);
 
 /** The row of a reason given as a string (a label, a log field); undefined for a string that is none. */
 export function closeReasonInfo(reason: string): CloseReasonInfo | undefined {
@@ -116,14 +135,16 @@ export function reasonsWhere(pred: (i: CloseReasonInfo) => boolean): readonly Cl
  * monitoring rules' "proxy timeout" reasons, matched with initiator="proxy"). A write stall is a
  * detector too, but its initiator is the peer that stopped reading.
  */
-export const isOwnTimer = (i: CloseReasonInfo): boolean => (i.cause === 'cap' || i.cause === 'detector') && i.initiator === 'proxy';
+export const isOwnTimer = (i: CloseReasonInfo): boolean =>
+  (i.cause === 'cap' || i.cause === 'detector') && i.initiator === 'proxy';
 
 /**
  * Counted by the abnormal-reason finding: abnormal, not a refusal (no traffic to speak of) and not a
  * close the configuration or an operator asked for (drains, idle and age caps: when those end most
  * connections, the age-clustered detector names the setting).
  */
-export const countsAsAbnormalClose = (i: CloseReasonInfo): boolean => !i.normal && !i.rejection && i.cause !== 'cap' && i.cause !== 'drain';
+export const countsAsAbnormalClose = (i: CloseReasonInfo): boolean =>
+  !i.normal && !i.rejection && i.cause !== 'cap' && i.cause !== 'drain';
 
 /** Feeds the disconnect-pattern detector: refusals never became connections; drains are the proxy leaving on purpose. */
 export const feedsPatterns = (i: CloseReasonInfo): boolean => !i.rejection && i.cause !== 'drain';

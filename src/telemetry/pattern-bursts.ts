@@ -4,14 +4,25 @@
  *
  * A burst is a window of ≥ 3 closes within 1 s that is improbable (Poisson tail ≤ 3e-5) for the
  * close rate of both the 5 s and the 30 s around it (other sharp windows aside): a kill is sharp,
- * so busy traffic and smooth close-rate peaks make no bursts.
+ * so busy traffic and smooth close-rate peaks make no bursts. The 5 s around a burst reach the
+ * next one at short periods (5–6 s): the sharp windows are found again with the ones found so far
+ * set aside, until none is added, so a neighbour burst does not count as background.
  */
-import { Ring, chainFrom, lowerBound, poissonTail } from './pattern-ring.js';
+import { Ring, SWEPT_BIT, ageTolerance, chainFrom, lowerBound, poissonTail } from './pattern-ring.js';
 
 const BURST_WINDOW_MS = 1_000;
 const BURST_MIN_CLOSES = 3;
-/** A burst is mixed when its connections' ages lie more than this apart (outliers aside). */
+/** Uniform bursts whose typical ages lie more than this apart were not made by one per-connection timer. */
 export const BURST_MIN_AGE_SPREAD_MS = 2_000;
+/**
+ * A burst is mixed when its connections' ages (outliers aside) lie further apart than one
+ * per-connection timer spreads them: twice an age cluster's width, at least 1 s, at most
+ * BURST_MIN_AGE_SPREAD_MS, plus the sweep's lateness when Sightline's sweep made the kills. At short
+ * periods a flat 2 s called bursts of clients that reconnected over 0–3 s uniform.
+ */
+const mixedSpread = (age: number, slack: number): number => Math.min(BURST_MIN_AGE_SPREAD_MS, Math.max(1_000, 2 * ageTolerance(age))) + slack;
+/** Rounds of finding sharp windows with the earlier ones set aside (each adds the neighbours they hid). */
+const SHARP_ROUNDS = 3;
 const BURST_ALPHA = 3e-5;
 const SHARP_MS = 5_000;
 const BACKGROUND_MS = 30_000;
@@ -39,8 +50,10 @@ function background(ts: Float64Array, n: number, i: number, size: number, side: 
   const to = ts[i]! + BURST_WINDOW_MS + side;
   const lo = lowerBound(ts, n, from);
   const hi = lowerBound(ts, n, to);
-  const sharp = inSharp === null ? size : inSharp[hi]! - inSharp[lo]!;
-  const others = hi - lo - sharp;
+  const j = i + size;
+  // The window's own closes, and those of the other sharp windows either side of it.
+  const aside = inSharp === null ? 0 : inSharp[i]! - inSharp[lo]! + inSharp[hi]! - inSharp[j]!;
+  const others = hi - lo - size - aside;
   // The time counted over, clipped to what the ring still holds.
   const covered = Math.min(ts[n - 1]!, to) - Math.max(ts[0]!, from) - BURST_WINDOW_MS;
   return (others * BURST_WINDOW_MS) / Math.max(covered, BURST_WINDOW_MS);
@@ -53,22 +66,40 @@ const improbable = (size: number, mu: number): boolean => poissonTail(size, Math
  * ages. First the windows improbable for the 5 s around them (sharp), then those of them also
  * improbable for the 30 s around them, less the other sharp windows.
  */
-export function findBursts(ring: Ring, ts: Float64Array, n: number): Burst[] {
+/** Windows of ≥ 3 closes within 1 s improbable for the 5 s around them, `aside` (prefix counts) set aside. */
+function sharpWindows(ts: Float64Array, n: number, aside: Int32Array | null): Array<[number, number]> {
   const sharp: Array<[number, number]> = [];
   for (let i = 0, j = 0; i < n; ) {
     if (j < i) j = i;
     while (j + 1 < n && ts[j + 1]! - ts[i]! <= BURST_WINDOW_MS) j++;
     const size = j - i + 1;
-    if (size < BURST_MIN_CLOSES || !improbable(size, background(ts, n, i, size, SHARP_MS, null))) {
+    if (size < BURST_MIN_CLOSES || !improbable(size, background(ts, n, i, size, SHARP_MS, aside))) {
       i++;
       continue;
     }
     sharp.push([i, j]);
     i = j + 1;
   }
-  const inSharp = new Int32Array(n + 1);
-  for (const [i, j] of sharp) for (let k = i; k <= j; k++) inSharp[k + 1] = 1;
-  for (let k = 0; k < n; k++) inSharp[k + 1]! += inSharp[k]!;
+  return sharp;
+}
+
+/** Prefix counts over ts[0..n) of the closes inside `windows`. */
+function prefixOf(windows: ReadonlyArray<[number, number]>, n: number): Int32Array {
+  const p = new Int32Array(n + 1);
+  for (const [i, j] of windows) for (let k = i; k <= j; k++) p[k + 1] = 1;
+  for (let k = 0; k < n; k++) p[k + 1]! += p[k]!;
+  return p;
+}
+
+export function findBursts(ring: Ring, ts: Float64Array, n: number, localSlackMs = 0): Burst[] {
+  let sharp = sharpWindows(ts, n, null);
+  let inSharp = prefixOf(sharp, n);
+  for (let round = 1; round < SHARP_ROUNDS; round++) {
+    const again = sharpWindows(ts, n, inSharp);
+    const next = prefixOf(again, n);
+    if (next[n] === inSharp[n] && again.length === sharp.length) break;
+    [sharp, inSharp] = [again, next];
+  }
   const bursts: Burst[] = [];
   const ages: number[] = [];
   for (const [i, j] of sharp) {
@@ -77,12 +108,18 @@ export function findBursts(ring: Ring, ts: Float64Array, n: number): Burst[] {
     const from = ts[i]!;
     const to = ts[j]!;
     ages.length = 0;
-    for (let k = 0; k < n; k++) if (ring.at[k]! >= from && ring.at[k]! <= to) ages.push(ring.dur[k]!);
+    let local = 0;
+    for (let k = 0; k < n; k++) {
+      if (ring.at[k]! < from || ring.at[k]! > to) continue;
+      ages.push(ring.dur[k]!);
+      if ((ring.flags[k]! & SWEPT_BIT) !== 0) local++;
+    }
     ages.sort((x, y) => x - y);
     // One stray close (background traffic) must not make a burst mixed: trim one at each end.
     const trim = ages.length >= 5 ? 1 : 0;
-    const mixed = ages[ages.length - 1 - trim]! - ages[trim]! > BURST_MIN_AGE_SPREAD_MS;
-    bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size, mixed, medianAge: ages[ages.length >> 1]! });
+    const median = ages[ages.length >> 1]!;
+    const mixed = ages[ages.length - 1 - trim]! - ages[trim]! > mixedSpread(median, local * 2 > ages.length ? localSlackMs : 0);
+    bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size, mixed, medianAge: median });
   }
   return bursts;
 }

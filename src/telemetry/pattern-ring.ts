@@ -3,10 +3,23 @@
  * its two analyses share (patterns.ts): sorted search, Poisson tails, arithmetic progressions.
  */
 import type { Initiator } from '../core/close-reasons.js';
+import { closeReasonInfo } from '../core/close-reason-table.js';
 import type { CloseSample } from './pattern-types.js';
 
 export const INITIATORS: readonly Initiator[] = ['client', 'backend', 'proxy'];
 export const LOCAL_BIT = 4;
+/**
+ * A local close that Sightline's lifecycle sweep decided (the table's `sweep` attribute: idle, age
+ * cap, socket timeout, half-zombie, stuck, write stall): it lands up to one sweep period after its
+ * deadline, so only these get the detector's `localSlackMs`. The heartbeat and the HTTP timeouts
+ * run on their own timers and land on time: with the slack, WebSocket clients cut at each ping
+ * 1 s apart looked like one age.
+ */
+export const SWEPT_BIT = 8;
+export const swept = (s: Pick<CloseSample, 'local' | 'reason'>): boolean => s.local && closeReasonInfo(s.reason)?.sweep === true;
+
+/** Width of an age cluster at age `v` (ms). */
+export const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
 
 /** How far an interval may stray from the period (ms). */
 export const periodTolerance = (p: number): number => Math.max(1_000, 0.05 * p);
@@ -40,7 +53,7 @@ export class Ring {
     this.at[i] = s.at;
     this.dur[i] = s.durationMs;
     this.idle[i] = s.idleAtCloseMs;
-    this.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0);
+    this.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0) | (swept(s) ? SWEPT_BIT : 0);
     this.reasons[i] = s.reason;
   }
 

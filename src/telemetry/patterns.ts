@@ -18,7 +18,7 @@
  * connections did not all start together (the densest 1 s of start times holds at most half of
  * them; otherwise it is one burst opened and closed together). Groups starting within a width of
  * minDurationMs are skipped: the tail of short-lived traffic piles up there. Proxy kills land up
- * to one sweep period late, so local closes are also grouped with `localSlackMs` added to the
+ * to one sweep period late, so the closes its sweep decided are also grouped with `localSlackMs` added to the
  * width.
  * Idle-at-close names the timer: most closes silent for their whole life (idle ≈ age) →
  * 'idle-timeout'; few → 'age-cap' (something flowed just before the kill); else 'unknown'.
@@ -27,8 +27,8 @@
  * burst is a window of ≥ 3 closes that is improbable (Poisson tail ≤ 3e-5) for the close rate of
  * both the 5 s and the 30 s around it: a kill is sharp, so busy traffic and smooth close-rate peaks
  * (clients that connect together, cron jobs) make no bursts. A burst is mixed when its connections
- * are of different ages (more than 2 s apart once the youngest and the oldest are set aside, from
- * 5 closes up), uniform otherwise. It is a pattern when ≥ 3 bursts
+ * are of different ages (further apart than one per-connection timer spreads them, 1–2 s, once the
+ * youngest and the oldest are set aside, from 5 closes up), uniform otherwise. It is a pattern when ≥ 3 bursts
  * (not necessarily adjacent: pooled connections interleave) fall on an arithmetic progression
  * (every pair of bursts, 1, 2 or 3 periods apart, seeds one; one missing slot in a row is allowed,
  * 2/3 of the slots must hold a burst), each interval within max(1 s, 5 %) of the median, with
@@ -52,7 +52,7 @@ import type { ConfiguredTimer } from './configured-timers.js';
 import type { PatternTimer } from './fingerprints.js';
 import { fmtAt, namePattern, topReason, type Measured } from './pattern-naming.js';
 import { BURST_MIN_AGE_SPREAD_MS, MIN_PERIOD_MS, bestChain, findBursts } from './pattern-bursts.js';
-import { LOCAL_BIT, Ring, periodTolerance, touchRoute, type Members } from './pattern-ring.js';
+import { LOCAL_BIT, Ring, SWEPT_BIT, ageTolerance, periodTolerance, swept, touchRoute, type Members } from './pattern-ring.js';
 import type { CloseSample, DetectedPattern, PatternDetectorOptions } from './pattern-types.js';
 
 export type { CloseSample, DetectedPattern, PatternDetectorOptions, PatternKind } from './pattern-types.js';
@@ -63,8 +63,6 @@ const TEN_MINUTES_MS = 600_000;
 const promptReconnect = (p: number): number => Math.max(3_000, 0.2 * p);
 const MAX_BURSTS = 64;
 
-/** Width of an age cluster at age `v` (ms). */
-const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
 /** An idle gap this close to the age means the connection was silent all its life. */
 const idleTolerance = (v: number): number => Math.max(1_000, 0.05 * v);
 const expiryMs = (p: DetectedPattern): number => Math.max(10 * p.periodMs, TEN_MINUTES_MS);
@@ -140,19 +138,25 @@ export class PatternDetector {
     if (!Number.isFinite(s.at) || !Number.isFinite(s.durationMs)) return NONE;
     const timers = this.#timers.get(s.route) ?? NO_TIMERS;
     const abnormal = this.#abnormal.observe(s, timers);
-    const out: DetectedPattern[] = abnormal === null || this.#explained(abnormal) ? [] : [abnormal];
-    if (!(s.durationMs >= this.#minDurationMs)) return out.length === 0 ? NONE : out;
-    const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({ ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null }));
-    st.ring.push(s);
-    const age = st.age;
-    if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
-      const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (s.local ? this.#localSlackMs : 0);
-      if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
+    const out: DetectedPattern[] = [];
+    if (s.durationMs >= this.#minDurationMs) {
+      const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({ ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null }));
+      st.ring.push(s);
+      const age = st.age;
+      if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
+        const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (swept(s) ? this.#localSlackMs : 0);
+        if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
+      }
+      const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
+      // A new abnormal-reason finding waits for the periodic analyses of the same closes: when an
+      // age cluster names its reason (silent WebSocket clients cut at Sightline's heartbeat setting),
+      // that finding stands instead of a transient "abnormal closes" one.
+      if ((++st.sinceAnalysis >= every || abnormal !== null) && st.ring.length >= this.#minCount) {
+        st.sinceAnalysis = 0;
+        this.#analyse(s.route, st, s.at, timers, out);
+      }
     }
-    const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
-    if (++st.sinceAnalysis < every || st.ring.length < this.#minCount) return out.length === 0 ? NONE : out;
-    st.sinceAnalysis = 0;
-    this.#analyse(s.route, st, s.at, timers, out);
+    if (abnormal !== null && !this.#explained(abnormal)) out.unshift(abnormal);
     return out.length === 0 ? NONE : out;
   }
 
@@ -272,7 +276,7 @@ export class PatternDetector {
     let localOnly = false;
     if (this.#localSlackMs > 0) {
       let m = 0;
-      for (let k = 0; k < n; k++) if ((ring.flags[k]! & LOCAL_BIT) !== 0) this.#b[m++] = ring.dur[k]!;
+      for (let k = 0; k < n; k++) if ((ring.flags[k]! & SWEPT_BIT) !== 0) this.#b[m++] = ring.dur[k]!;
       const l = this.#b.subarray(0, m).sort();
       const [li, lj] = this.#densest(l, m, this.#localSlackMs);
       if (m > 0 && lj - li > j - i) {
@@ -298,7 +302,7 @@ export class PatternDetector {
         ? count >= this.#minCount + 3 * (below + above)
         : count >= 2 * this.#minCount && count >= below + above && count >= 3 * Math.max(below, above);
     if (!ok) return null;
-    const member = (k: number): boolean => ring.dur[k]! >= lo && ring.dur[k]! <= hi && (!localOnly || (ring.flags[k]! & LOCAL_BIT) !== 0);
+    const member = (k: number): boolean => ring.dur[k]! >= lo && ring.dur[k]! <= hi && (!localOnly || (ring.flags[k]! & SWEPT_BIT) !== 0);
     // Connections opened together and closed together once are one event, not a timer.
     let m = 0;
     for (let k = 0; k < n; k++) if (member(k)) this.#b[m++] = ring.at[k]! - ring.dur[k]!;
@@ -327,7 +331,7 @@ export class PatternDetector {
     for (let i = 0; i < n; i++) t[i] = ring.at[i]!;
     const ts = t.subarray(0, n).sort();
     if (ts[n - 1]! - ts[0]! < 2 * MIN_PERIOD_MS) return null;
-    const bursts = findBursts(ring, ts, n);
+    const bursts = findBursts(ring, ts, n, this.#localSlackMs);
     if (bursts.length < 3) return null;
     const b = bursts.slice(-MAX_BURSTS);
     const best = bestChain(b, this.#minCount);

@@ -264,6 +264,28 @@ describe('abnormal-reason findings', () => {
     expect(snap[0]).toMatchObject({ periodMs: 40_000, timer: 'idle-timeout', setting: 'websocket.pingInterval: 30000 + pingTimeout: 10000' });
   });
 
+  it('and no transient abnormal finding first when the age cluster forms only by the 10th close', () => {
+    const rng = mulberry32(37);
+    const hb = { initiator: 'proxy', local: true, reason: 'heartbeat_timeout' } as const;
+    // Two early misses at other ages keep the 8th close's analysis from seeing 8 at one age.
+    const early = [sample({ at: T0 - 60_000, durationMs: 47_000, ...hb }), sample({ at: T0 - 50_000, durationMs: 52_000, ...hb })];
+    const closes = [...early, ...cluster(rng, 20, () => 40_000 + rng() * 300, hb)];
+    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['websocket.pingInterval: 30000 + pingTimeout: 10000', 40_000, TimerFamily.Idle, 'heartbeat_timeout']) });
+    expect(feed(det, closes).map((p) => p.kind)).toEqual(['age-clustered']);
+  });
+
+  it('misses at random with pings 1 s apart: cut at each ping (1.6, 2.6, 3.6 s), an abnormal finding, not one age', () => {
+    // The heartbeat runs on its own timers: the sweep's lateness (localSlackMs) does not merge the pings.
+    const rng = mulberry32(38);
+    const closes = Array.from({ length: 40 }, (_, i) => {
+      const d = (i < 18 ? 1 : i < 32 ? 2 : 3) * 1_000 + 600 + rng() * 50;
+      return sample({ at: T0 + rng() * 30_000, durationMs: d, idleAtCloseMs: d - 1_000, initiator: 'proxy', local: true, reason: 'heartbeat_timeout' });
+    });
+    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['websocket.pingInterval: 1000 + pingTimeout: 500', 1_500, TimerFamily.Idle, 'heartbeat_timeout']) });
+    feed(det, closes);
+    expect(det.snapshot(lastAt(closes)).map((p) => p.kind)).toEqual(['abnormal-reason']);
+  });
+
   it('one bad route with random resets among healthy ones: only that route', () => {
     const rng = mulberry32(31);
     const closes = [

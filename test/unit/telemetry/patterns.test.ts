@@ -225,6 +225,34 @@ describe('PatternDetector: wall-clock-aligned', () => {
     const det = new PatternDetector();
     expect(feed(det, alignedBursts(rng, 2, 10, 120_000))).toHaveLength(0);
   });
+
+  /** 10 clients opened 0.5 s apart, a timer closing all of them every 5.95 s, each reopening `delay()` later. */
+  function shortTimer(rng: () => number, kills: number, delay: () => number): CloseSample[] {
+    let opens = Array.from({ length: 10 }, (_, i) => T0 + i * 500);
+    const out: CloseSample[] = [];
+    for (let k = 1; k <= kills; k++) {
+      const kill = T0 + k * 5_950;
+      opens = opens.map((o) => {
+        const at = kill + rng() * 5;
+        out.push(sample({ at, durationMs: at - o, idleAtCloseMs: at - o }));
+        return at + delay();
+      });
+    }
+    return out;
+  }
+
+  it('a 6 s timer: its first burst is found though the next one lies within the 5 s it is judged against', () => {
+    // Prompt reconnects: the first kill is the only one holding connections of different ages.
+    const found = feed(new PatternDetector(), shortTimer(mulberry32(10), 3, () => 20));
+    expect(found.map((p) => [p.kind, Math.abs(p.periodMs - 5_950) < 100])).toEqual([['wall-clock-aligned', true]]);
+  });
+
+  it('a 6 s timer with clients reconnecting over 0.5–2.5 s: each burst is mixed (ages 2 s apart), with or without the first', () => {
+    const rng = mulberry32(11);
+    const later = shortTimer(rng, 6, () => 500 + rng() * 2_000).filter((c) => c.at > T0 + 10_000);
+    const found = feed(new PatternDetector(), later);
+    expect(found.map((p) => [p.kind, Math.abs(p.periodMs - 5_950) < 100, p.undecided])).toEqual([['wall-clock-aligned', true, null]]);
+  });
 });
 
 describe('PatternDetector: ordinary traffic', () => {
