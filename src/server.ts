@@ -14,6 +14,8 @@ import { listen } from './core/listen.js';
 import { TimerWheel } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
+import { configHashOf } from './config/config-hash.js';
+import { mergeForReload } from './config/reload-merge.js';
 import { IpMatcher } from './routing/ip-matcher.js';
 import { defaultRouteOf } from './routing/default-route.js';
 import { RouteTable } from './routing/route-table.js';
@@ -77,12 +79,14 @@ export class SightlineProxy {
   #stopping: Promise<void> | null = null;
   /** stopNow(): the drain stops waiting and closes what is left. */
   #hurry = false;
-  #generation = 1;
+  /** The content hash of the configuration file in use (config/config-hash.ts), null for options in code. */
+  #configHash: string | null;
 
   readonly connectionManager: { getConnections(): Map<number, Connection> };
 
   constructor(options: SightlineOptions, deps: SightlineDeps = {}) {
     const resolved = validateOptions(options);
+    this.#configHash = configHashOf(options);
     const clock = deps.clock ?? systemClock;
     const registry = new ConnectionRegistry();
     this.#ctx = {
@@ -96,6 +100,7 @@ export class SightlineProxy {
       defaultRoute: null,
       proxyIPs: new IpMatcher(resolved.proxyIPs),
       draining: false,
+      generation: 1,
       services: [],
       exhausted: null,
       admission: new Admission(resolved),
@@ -177,7 +182,7 @@ export class SightlineProxy {
     for (const svc of this.#ctx.services) svc.open();
     try {
       // Metrics, logs, patterns and tracing: subscribers of the core's channels (L5).
-      const deps = { logger: this.#logger, tracerProvider: this.#tracerProvider, generation: () => this.#generation, pools: () => this.#modes.pools.stats() };
+      const deps = { logger: this.#logger, tracerProvider: this.#tracerProvider, generation: () => this.#ctx.generation, pools: () => this.#modes.pools.stats() };
       this.#telemetry = await startProxyTelemetry(this.#ctx, deps);
       for (const port of this.#ctx.table.ports) await this.#listen(port);
       await this.#startAdmin();
@@ -196,7 +201,7 @@ export class SightlineProxy {
       this.#sweep.unref();
     }
     this.#releaseBufferGc = holdBufferGc();
-    publishProxy('started', { proxyId: this.#ctx.proxyId, ports: this.listeningPorts });
+    publishProxy('started', { proxyId: this.#ctx.proxyId, ports: this.listeningPorts, generation: this.#ctx.generation, configHash: this.#configHash });
   }
 
   /** Stop accepting, let connections finish until `gracefulShutdownTimeout`, close the rest. */
@@ -261,28 +266,17 @@ export class SightlineProxy {
    * trust, `defaults.target`, lifecycle thresholds) applies to new connections. What is bound at
    * start keeps its running value and is listed in `restartNeeded` when the file changed it.
    */
-  async applyConfig(next: ResolvedOptions): Promise<{ generation: number; restartNeeded: string[] }> {
+  async applyConfig(next: ResolvedOptions): Promise<{ generation: number; restartNeeded: string[]; configHash: string | null }> {
     // A drain closed the listeners; a swap now would open them again.
     if (this.#ctx.draining) throw new Error('the proxy is stopping; the configuration was not applied');
-    const cur = this.#ctx.options;
-    const kept = {
-      listenHost: cur.listenHost,
-      admin: cur.admin,
-      telemetry: cur.telemetry,
-      // Read by the admission checks, built at construction.
-      maxConnectionsPerIP: cur.maxConnectionsPerIP,
-      connectionRateLimitPerMinute: cur.connectionRateLimitPerMinute,
-    };
-    const restartNeeded: string[] = (Object.keys(kept) as Array<keyof typeof kept>).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(cur[k]));
-    if (JSON.stringify(next.defaults.security) !== JSON.stringify(cur.defaults.security)) restartNeeded.push('defaults.security');
-    const merged: ResolvedOptions = Object.freeze({ ...next, ...kept, defaults: Object.freeze({ ...next.defaults, security: cur.defaults.security }) });
-    await this.#swap(merged, true);
-    return { generation: this.#generation, restartNeeded };
+    const { merged, restartNeeded } = mergeForReload(this.#ctx.options, next);
+    await this.#swap(merged, true, configHashOf(next));
+    return { generation: this.#ctx.generation, restartNeeded, configHash: this.#configHash };
   }
 
   /** Count a reload that was refused (the running configuration stays): metrics and logs see it. */
   reloadFailed(error: string): void {
-    publishProxy('reload-failed', { proxyId: this.#ctx.proxyId, generation: this.#generation, error });
+    publishProxy('reload-failed', { proxyId: this.#ctx.proxyId, generation: this.#ctx.generation, configHash: this.#configHash, error });
   }
 
   /**
@@ -290,7 +284,7 @@ export class SightlineProxy {
    * swap and closes what it opened), then every derived piece of the context in one synchronous
    * step, then ports no route uses stop accepting.
    */
-  async #swap(options: ResolvedOptions, whole = false): Promise<void> {
+  async #swap(options: ResolvedOptions, whole = false, configHash: string | null = this.#configHash): Promise<void> {
     const table = new RouteTable(options.routes, this.#modes.resolve);
     const wanted = new Set(table.ports);
     const ctx = this.#ctx;
@@ -316,8 +310,11 @@ export class SightlineProxy {
       ctx.defaultRoute = defaultRouteOf(options, this.#modes.resolve);
       ctx.proxyIPs = new IpMatcher(options.proxyIPs);
       ctx.timeouts = { keepAlive: effectiveTimeouts(options, true), plain: effectiveTimeouts(options, false) };
-      this.#generation++;
     }
+    // Every applied change is a new generation (issue 14): connections routed from now on carry it,
+    // live ones keep the generation of the route they were given.
+    const previousGeneration = ctx.generation++;
+    this.#configHash = configHash;
     this.#telemetry?.reconfigure(ctx.options);
     if (this.#started) {
       for (const [p, s] of this.#servers) {
@@ -327,11 +324,11 @@ export class SightlineProxy {
         }
       }
     }
-    publishProxy('routes-updated', { proxyId: ctx.proxyId, routes: table.routes.map((r) => r.name), generation: this.#generation });
+    publishProxy('routes-updated', { proxyId: ctx.proxyId, routes: table.routes.map((r) => r.name), generation: ctx.generation, previousGeneration, configHash });
   }
 
   getStats(): ProxyStats {
-    return proxyStats(this.#ctx.registry, () => this.#generation);
+    return proxyStats(this.#ctx.registry, () => this.#ctx.generation);
   }
 
   /** The admin listener (L6): /metrics, health, the JSON API and the status page. */
@@ -354,7 +351,8 @@ export class SightlineProxy {
       pools: () => this.#modes.pools.stats(),
       version: VERSION,
       startedAt: this.#ctx.clock.now(),
-      generation: () => this.#generation,
+      generation: () => this.#ctx.generation,
+      configHash: () => this.#configHash,
     });
     return this.#view;
   }

@@ -19,6 +19,8 @@ export interface AdminSourceDeps {
   readonly startedAt: number;
   /** The configuration generation (1 at start, +1 per reload). */
   readonly generation?: () => number;
+  /** The content hash of the configuration file in use (null: options given in code). */
+  readonly configHash?: () => string | null;
 }
 
 function info(c: Connection, now: number): ConnectionInfo {
@@ -59,6 +61,7 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
         version: d.version,
         uptimeSeconds: Math.round((ctx.clock.now() - d.startedAt) / 1000),
         configGeneration: d.generation?.() ?? 1,
+        configHash: d.configHash?.() ?? null,
         active: reg.size,
         accepted: reg.accepted,
         byRoute: Object.fromEntries(reg.byRoute()),

@@ -142,6 +142,8 @@ export const STATUS_JS = String.raw`'use strict';
       ['Uptime', uptime(stats.uptimeSeconds)],
       ['State', stats.draining ? 'draining' : 'serving'],
       ['Version', text(stats.version)],
+      // What access lines, spans and progress records call configGeneration (+ the file's hash).
+      ['Configuration', 'generation ' + text(stats.configGeneration) + (stats.configHash ? ' · ' + text(stats.configHash) : '')],
     ];
     $('totals').replaceChildren(...cards.map(([k, v]) => { const d = el('div'); d.append(el('dt', k), el('dd', v)); return d; }));
     const by = t.byReason || {};

@@ -19,7 +19,7 @@ export function loadCliConfig(file: string): Promise<ResolvedOptions> {
 }
 
 export type ReloadResult =
-  | { readonly ok: true; readonly generation: number; readonly restartNeeded: readonly string[] }
+  | { readonly ok: true; readonly generation: number; readonly restartNeeded: readonly string[]; readonly configHash?: string | null }
   | { readonly ok: false; readonly error: string };
 
 /**
@@ -35,8 +35,8 @@ const lanes = new WeakMap<SightlineProxy, Lane>();
 async function reloadOnce(proxy: SightlineProxy, file: string): Promise<ReloadResult> {
   try {
     const next = await loadCliConfig(file);
-    const { generation, restartNeeded } = await proxy.applyConfig(next);
-    return { ok: true, generation, restartNeeded };
+    const { generation, restartNeeded, configHash } = await proxy.applyConfig(next);
+    return { ok: true, generation, restartNeeded, configHash };
   } catch (err) {
     const error = configErrorText(err, file);
     proxy.reloadFailed(error);

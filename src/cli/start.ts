@@ -71,7 +71,8 @@ export async function start(file: string, demo: string | boolean | undefined, wo
   const onHup = (): void => {
     void reloadFromFile(running, file).then((r) => {
       if (r.ok) {
-        say(`sightline: ${file}: reloaded (configuration generation ${r.generation})`);
+        // The generation is what access lines, spans and progress records carry (configGeneration).
+        say(`sightline: ${file}: reloaded (configuration generation ${r.generation}) from generation ${r.generation - 1}${r.configHash ? `, file sha256 ${r.configHash}` : ''}`);
         if (r.restartNeeded.length > 0) say(`sightline: note: ${r.restartNeeded.join(', ')} changed; these take effect at the next start`);
         for (const n of configNotes(running.options)) say(`sightline: note: ${n}`);
       } else say(`sightline: reload refused, the running configuration stays: ${r.error}`);

@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { SightlineError } from '../core/errors.js';
 import { formatPath } from './issues.js';
+import { rememberConfigHash } from './config-hash.js';
 import type { ResolvedOptions } from './schema.js';
 import { validateOptions } from './validate.js';
 
@@ -219,5 +220,5 @@ export async function loadConfigFile(path: string, defaults?: Readonly<Record<st
     // Top-level sections a caller adds when the file leaves them out (the CLI: `admin: {}`).
     data = { ...defaults, ...(data as Record<string, unknown>) };
   }
-  return validateOptions(resolveFilePaths(data, dirname(resolve(path))), path);
+  return rememberConfigHash(validateOptions(resolveFilePaths(data, dirname(resolve(path))), path), text);
 }

@@ -16,7 +16,6 @@ import {
   routeSchema,
   routesSchema,
   targetSchema,
-  tlsSchema,
   websocketSchema,
 } from './route-schema.js';
 
@@ -160,6 +159,11 @@ export const telemetrySchema = z.strictObject({
     })
     // Section optional; present after parsing.
     .prefault({}),
+  // 10 min, as the trace segments: a long-lived connection shows up in the logs and its span
+  // while it lives, not only at its close (a week-long WebSocket). 0 = no progress records.
+  progressInterval: durationMs()
+    .default(600_000)
+    .describe('Every this many ms, a progress log line and span event for each connection older than it (0 = off).'),
   patterns: z
     .strictObject({
       // The disconnect-pattern detector answers "why every 30 s?"; cheap, so on by default.
@@ -269,7 +273,6 @@ export type RouteConfig = z.input<typeof routeSchema>;
 export type ResolvedRoute = z.output<typeof routesSchema>[number];
 
 /** Sections the data path reads whole. */
-export type TlsOptions = z.output<typeof tlsSchema>;
 export type WebSocketOptions = z.output<typeof websocketSchema>;
 export type HttpOptions = z.output<typeof httpSchema>;
 

@@ -45,6 +45,14 @@ export interface ConnectionView {
   readonly keepAliveTreatment: string;
   /** The route's TLS mode and protocol, e.g. 'passthrough', 'terminate+http', 'plain+tcp'; null before routing. */
   readonly mode: string | null;
+  /** The connection story (issue 14 point 5): its configuration generation. */
+  readonly story: ConnectionStoryView;
+}
+
+/** What telemetry reads of a live connection's story record (net/story.ts). */
+export interface ConnectionStoryView {
+  /** The configuration generation it was routed under (1 at start, +1 per reload; before routing: the current one). */
+  readonly configGeneration: number;
 }
 
 export interface AcceptEvent {
@@ -82,6 +90,25 @@ export interface CloseEvent {
   readonly http?: { readonly requests: number };
   /** Upgraded WebSocket connections: how the WebSocket ended. */
   readonly websocket?: WebSocketCloseInfo;
+  // ---- issue 14 point 5: the connection story ----
+  /** The configuration generation the connection was routed under (1 at start, +1 per reload). */
+  readonly configGeneration: number;
+  /** Milliseconds from accept to each milestone the connection reached. */
+  readonly milestonesMs: MilestoneOffsets;
+}
+
+/**
+ * Milliseconds from accept to each step a connection reached (absent: never reached). `c2b*`:
+ * bytes handed from the client to the backend; `b2c*`: from the backend to the client.
+ */
+export interface MilestoneOffsets {
+  readonly hello?: number;
+  readonly routed?: number;
+  readonly upstream?: number;
+  readonly c2bFirst?: number;
+  readonly c2bLast?: number;
+  readonly b2cFirst?: number;
+  readonly b2cLast?: number;
 }
 
 export interface WebSocketCloseInfo {

@@ -24,6 +24,7 @@ import { onBackendClose, onBackendError, onClientClose, onClientEnd, onClientErr
 import { Deadline, F, kConn, type ConnSocket, type DeadlineKind } from './connection-bits.js';
 import type { EffectiveTimeouts } from './timeouts.js';
 import { clampTimer } from '../core/timer-wheel.js';
+import { ConnectionStory } from './story.js';
 
 // The record's symbols and bit sets live in connection-bits.ts (kept short); importers use them from here.
 export { Deadline, F, kConn, type ConnSocket } from './connection-bits.js';
@@ -45,15 +46,15 @@ export class Connection implements WheelEntry, ConnectionView {
   #route: Route | null = null;
   serverName: string | null = null;
   isTLS = false;
-  hasKeepAlive: boolean;
+  readonly hasKeepAlive: boolean;
   /** Shared per proxy: the effective idle timeout, age cap and treatment of this connection. */
-  timeouts: EffectiveTimeouts;
+  readonly timeouts: EffectiveTimeouts;
   /** When the `extended` idle warning was given (0 = not warned). */
   warnedAt = 0;
   #phase: Phase = Phase.Admission;
   target: string | null = null;
   flags = 0;
-  deadlineKind: DeadlineKind = Deadline.None;
+  #deadlineKind: DeadlineKind = Deadline.None;
   /** Bytes held in user space before a mode reads them (peeked, replayed on connect). */
   #pending: Buffer | null = null;
   /** Parser state while peeking (PROXY header / ClientHello); dropped once routed. */
@@ -70,12 +71,14 @@ export class Connection implements WheelEntry, ConnectionView {
   backendBytesSeen = 0;
   /** When the first side ended (FIN / close), for the half-zombie grace. 0 = both open. */
   halfClosedAt = 0;
-  reason: Reason | null = null;
-  initiator: Who = Initiator.Proxy;
-  firstSide: 'client' | 'backend' | null = null;
-  endKind: Kind = EndKind.Local;
-  closePhase: Phase = Phase.Admission;
-  errorCode: string | null = null;
+  // The close decision (decide(): the first one wins), read through the close event.
+  #reason: Reason | null = null;
+  #initiator: Who = Initiator.Proxy;
+  #firstSide: 'client' | 'backend' | null = null;
+  #endKind: Kind = EndKind.Local;
+  #closePhase: Phase = Phase.Admission;
+  #errorCode: string | null = null;
+  readonly story = new ConnectionStory(this);
   /** lastActivity when the proxy decided to close (-1: it did not): a close handshake is no activity. */
   #activityAtDecision = -1;
 
@@ -118,6 +121,10 @@ export class Connection implements WheelEntry, ConnectionView {
   /** Seed compatibility: the client port (`clientPort`). */
   get remotePort(): number {
     return this.#clientPort;
+  }
+  /** Why the connection ends, once decided (null: not yet). */
+  get reason(): Reason | null {
+    return this.#reason;
   }
   get phase(): Phase {
     return this.#phase;
@@ -265,8 +272,8 @@ export class Connection implements WheelEntry, ConnectionView {
 
   /** The wheel deadline passed: the first bytes or the backend did not come in time. */
   onDeadline(): void {
-    const kind = this.deadlineKind;
-    this.deadlineKind = Deadline.None;
+    const kind = this.#deadlineKind;
+    this.#deadlineKind = Deadline.None;
     try {
       maybeFault(FaultSite.Timer, this);
       if (kind === Deadline.InitialData) this.close(CloseReason.InitialDataTimeout);
@@ -277,31 +284,31 @@ export class Connection implements WheelEntry, ConnectionView {
   }
 
   armDeadline(kind: DeadlineKind, afterMs: number): void {
-    this.deadlineKind = kind;
+    this.#deadlineKind = kind;
     this.ctx.wheel.schedule(this, this.ctx.clock.now() + clampTimer(afterMs));
   }
 
   disarmDeadline(): void {
-    this.deadlineKind = Deadline.None;
+    this.#deadlineKind = Deadline.None;
     this.ctx.wheel.cancel(this);
   }
 
   /** Note that `side`'s socket ended (FIN); the first such side is kept for the close record. */
   noteFirstEnd(side: 'client' | 'backend'): void {
-    if (this.firstSide === null && this.reason === null) this.firstSide = side;
+    if (this.#firstSide === null && this.#reason === null) this.#firstSide = side;
     if (this.halfClosedAt === 0) this.halfClosedAt = this.ctx.clock.now();
   }
 
   /** Fix the close reason; the first decision wins. Returns false when already decided. */
   decide(reason: Reason, initiator: Who, kind: Kind = EndKind.Local, error?: Error): boolean {
-    if (this.reason !== null) return false;
+    if (this.#reason !== null) return false;
     const refine = this.#mode?.refine;
     if (refine !== undefined) ({ reason, initiator } = refine.call(this.#mode, this, reason, initiator));
-    this.reason = reason;
-    this.initiator = initiator;
-    if (this.firstSide === null && initiator !== Initiator.Proxy) this.firstSide = initiator;
-    this.endKind = kind;
-    this.closePhase = this.#phase;
+    this.#reason = reason;
+    this.#initiator = initiator;
+    if (this.#firstSide === null && initiator !== Initiator.Proxy) this.#firstSide = initiator;
+    this.#endKind = kind;
+    this.#closePhase = this.#phase;
     // Idle-at-close counts up to the last application byte: the peers' replies to our close
     // frames (WebSocket heartbeat, drain) would otherwise make every silent client look busy.
     if (kind === EndKind.Local) {
@@ -309,7 +316,7 @@ export class Connection implements WheelEntry, ConnectionView {
       this.#activityAtDecision = this.lastActivity;
     }
     // Socket errors are known by their code (ECONNRESET); our own errors by their full message.
-    if (error !== undefined) this.errorCode = error instanceof SightlineError ? error.message : ((error as NodeJS.ErrnoException).code ?? error.message);
+    if (error !== undefined) this.#errorCode = error instanceof SightlineError ? error.message : ((error as NodeJS.ErrnoException).code ?? error.message);
     return true;
   }
 
@@ -333,15 +340,15 @@ export class Connection implements WheelEntry, ConnectionView {
     const now = this.ctx.clock.now();
     if (this.limitKey !== null) this.ctx.admission.releaseClient(this.limitKey, now);
     if ((this.flags & F.RouteCounted) !== 0 && this.route !== null) this.ctx.admission.releaseRoute(this, this.route);
-    if (this.reason === null) {
+    if (this.#reason === null) {
       // Both directions finished with FINs: the side that ended first closed it.
-      const side = this.firstSide ?? 'client';
+      const side = this.#firstSide ?? 'client';
       this.decide(side === 'backend' ? CloseReason.BackendClosed : CloseReason.ClientClosed, side, EndKind.Fin);
     }
     // The event (and the native byte-counter reads it needs) only when someone listens.
     const ev = channels.close.hasSubscribers ? this.#closeEvent() : null;
     this.enter(Phase.Closed);
-    this.ctx.registry.remove(this, this.reason ?? CloseReason.InternalError, this.initiator);
+    this.ctx.registry.remove(this, this.#reason ?? CloseReason.InternalError, this.#initiator);
     if (ev !== null) channels.close.publish(ev);
   }
 
@@ -350,17 +357,18 @@ export class Connection implements WheelEntry, ConnectionView {
     this.ctx.registry.sampleOne(this, now);
     return {
       conn: this,
-      reason: this.reason ?? CloseReason.InternalError,
-      initiator: this.initiator,
-      firstSide: this.firstSide,
-      endKind: this.endKind,
-      phase: this.closePhase,
+      reason: this.#reason ?? CloseReason.InternalError,
+      initiator: this.#initiator,
+      firstSide: this.#firstSide,
+      endKind: this.#endKind,
+      phase: this.#closePhase,
       durationMs: now - this.incomingStartTime,
       idleAtCloseMs: Math.max(0, now - (this.#activityAtDecision >= 0 ? this.#activityAtDecision : this.lastActivity)),
       bytesFromClient: this.client.bytesRead,
       bytesToClient: this.client.bytesWritten,
       target: this.target,
-      error: this.errorCode,
+      error: this.#errorCode,
+      ...this.story.closeFields(),
       ...this.#mode?.describe?.(this),
     };
   }

@@ -26,6 +26,8 @@ export interface ProxyContext {
   /** Peers allowed to send a PROXY protocol header. */
   proxyIPs: IpMatcher;
   draining: boolean;
+  /** The configuration generation: 1 at start, +1 per applied reload or route update (issue 14). */
+  generation: number;
   readonly admission: Admission;
   /** Effective timeouts for keep-alive and other connections (recomputed when options change). */
   timeouts: { readonly keepAlive: EffectiveTimeouts; readonly plain: EffectiveTimeouts };

@@ -104,6 +104,7 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
       return;
     case 'done': {
       const h = r.hello;
+      c.story.markHello();
       c.isTLS = true;
       c.serverName = h.serverName;
       finishPeek(c, parser.buffered);
@@ -150,6 +151,7 @@ function routeOrReject(
 function dispatch(c: Connection, route: Route, alpn: readonly string[] = [], versions: readonly string[] = []): void {
   c.setRoute(route);
   c.enter(Phase.Routing);
+  c.story.markRouted();
   if (route.tlsMode === 'passthrough') c.isTLS = true;
   c.ctx.registry.assignRoute(c);
   const refused = c.ctx.admission.atRoute(c, route, c.ctx.registry.countOnRoute(route.name), route.protocol !== 'http');

@@ -39,9 +39,6 @@ export const HANDSHAKE_HEADER_LENGTH = 4;
  */
 export const MAX_RECORD_PAYLOAD = 16_384 + 2_048;
 
-/** Default cap on bytes waited for when no cap is given (a ClientHello is rarely above 2 KiB). */
-export const DEFAULT_MAX_CLIENT_HELLO_BYTES = 64 * 1024;
-
 /** Longest DNS name (RFC 1035), plus an optional trailing dot. */
 export const MAX_SERVER_NAME_LENGTH = 254;
 

@@ -30,6 +30,7 @@ export interface ResponseOps {
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk: Buffer, ops: ResponseOps): void {
+  c.story.b2c();
   const cl = c.client;
   if (s.resBody !== null) {
     const r = s.resBody.push(chunk);

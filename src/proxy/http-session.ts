@@ -94,10 +94,7 @@ function onTimer(c: Connection): void {
 function onHttpClientData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const s = session(c);
-  if (s.state === Req.Body && s.buf === null) {
-    bodyData(c, s, chunk);
-    return;
-  }
+  if (s.state === Req.Body && s.buf === null) return void bodyData(c, s, chunk);
   s.buf = s.buf === null ? chunk : Buffer.concat([s.buf, chunk]);
   if (s.state === Req.Idle || s.state === Req.Head) readRequests(c, s);
   else if (s.state === Req.Closing) s.buf = null;
@@ -236,6 +233,7 @@ function acquire(c: Connection, s: HttpSession, fresh: boolean): void {
 /** The exchange has its upstream socket: send the head, then the body as it comes. */
 function attach(c: Connection, s: HttpSession, up: Upstream): void {
   s.up = up;
+  c.story.upstreamAttached();
   up.socket.write(s.upHead, 'latin1');
   // Kept for the exchange: a retry on a fresh socket sends head and early body again.
   if (s.early !== null && !up.socket.write(s.early)) c.client.pause();
@@ -263,6 +261,7 @@ function bodyData(c: Connection, s: HttpSession, chunk: Buffer): void {
     return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
   }
   const up = s.up!;
+  c.story.c2b();
   if (r.consumed > 0 && !up.socket.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) c.client.pause();
   if (!r.done) return;
   s.reqBody = null;

@@ -58,9 +58,11 @@ const onBackendConnect = guarded(FaultSite.Connect, function onBackendConnect(th
   c.disarmDeadline();
   c.enter(Phase.Tunnel);
   c.backendReady();
+  c.story.markUpstream();
   const proxyHeader = c.route?.config.action.sendProxyProtocol ?? ctx.options.sendProxyProtocol;
   if (proxyHeader !== false && proxyHeader !== undefined) b.write(proxyHeaderFor(c, proxyHeader));
   const pending = c.takePending();
+  if (pending !== null) c.story.c2b();
   if (pending !== null) b.write(pending);
   CLIENT_PUMP.attach(c.client);
   BACKEND_PUMP.attach(b);
@@ -81,10 +83,12 @@ function proxyHeaderFor(c: Connection, version: true | 'v1' | 'v2'): Buffer {
 
 function onClientData(this: ConnSocket, chunk: Buffer): void {
   const b = this[kConn]!.backend!;
+  this[kConn]!.story.c2b();
   if (!b.write(chunk)) this.pause();
 }
 
 function onBackendData(this: ConnSocket, chunk: Buffer): void {
+  this[kConn]!.story.b2c();
   if (!this[kConn]!.client.write(chunk)) this.pause();
 }
 

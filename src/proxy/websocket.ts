@@ -89,6 +89,7 @@ function onWsClientData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
+  c.story.c2b();
   const err = relay.fromClient.push(chunk, CLIENT_SINK);
   if (err !== null) violation(c, relay, err, Initiator.Client);
 }
@@ -97,6 +98,7 @@ function onWsBackendData(this: ConnSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   const relay = relayOf(c);
   if (relay.closing) return;
+  c.story.b2c();
   const err = relay.fromBackend.push(chunk, BACKEND_SINK);
   if (err !== null) violation(c, relay, err, Initiator.Backend);
 }

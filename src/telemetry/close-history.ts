@@ -62,6 +62,8 @@ export interface CloseRecord extends ConnectionIdentity {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly error: string | null;
+  /** The configuration generation it was routed under. */
+  readonly configGeneration: number;
   /** Moments of its life that the connection record carries (ms since epoch), in order. */
   readonly milestones: ReadonlyArray<{ readonly name: string; readonly at: number }>;
   readonly http?: { readonly requests: number };
@@ -87,6 +89,8 @@ interface MomentFields {
   readonly backendConnectedAt?: number;
   readonly warnedAt?: number;
   readonly halfClosedAt?: number;
+  /** net/story.ts: clock readings, -1 when never reached. */
+  readonly story?: { readonly configGeneration: number; readonly hello?: number; readonly routed?: number; readonly c2bFirst?: number; readonly c2bLast?: number; readonly b2cFirst?: number; readonly b2cLast?: number };
 }
 
 /** The moments of a connection's life its record carries, in time order, ending with the close. */
@@ -95,6 +99,15 @@ export function milestonesOf(conn: CloseEvent['conn'] & MomentFields, closedAt: 
   const add = (name: string, at: number | undefined): void => {
     if (typeof at === 'number' && at > 0) out.push({ name, at });
   };
+  const m = conn.story;
+  if (m !== undefined) {
+    add('ClientHello parsed', m.hello);
+    add('routed', m.routed);
+    add('first byte client → backend', m.c2bFirst);
+    add('first byte backend → client', m.b2cFirst);
+    add('last byte client → backend', m.c2bLast);
+    add('last byte backend → client', m.b2cLast);
+  }
   add('backend connect started', conn.connectStart);
   add('backend connected', conn.backendConnectedAt);
   add('idle warning', conn.warnedAt);
@@ -159,6 +172,7 @@ export class CloseHistory {
       bytesIn: e.bytesFromClient,
       bytesOut: e.bytesToClient,
       error: e.error,
+      configGeneration: e.configGeneration,
       milestones: milestonesOf(c, closedAt, closedAt - e.idleAtCloseMs),
       ...(e.http ? { http: { requests: e.http.requests } } : {}),
       ...(e.websocket ? { websocket: { ...e.websocket } } : {}),

@@ -18,6 +18,7 @@ import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type InternalError
 import { isRejection } from '../core/close-reasons.js';
 import { closeReasonInfo } from '../core/close-reason-table.js';
 import type { ResolvedOptions } from '../config/schema.js';
+import { progressFields, type ProgressRecord } from './progress.js';
 
 /**
  * A pino logger on a buffered destination: lines are written in 4 KiB batches (one write per
@@ -99,6 +100,8 @@ export interface LogSubscription {
   sweep(): void;
   /** A disconnect pattern was detected (from the detector beside). */
   pattern(fields: Record<string, unknown>, summary: string): void;
+  /** A long-lived connection's progress record (progress.ts). */
+  progress(r: ProgressRecord): void;
   close(): void;
 }
 
@@ -137,13 +140,14 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
 
   const onLifecycle = guard<LifecycleEvent>((e) => {
     if (e.conn.proxyId !== o.proxyId) return;
-    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, ...traceFields(e.conn), ...e.detail };
+    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, configGeneration: e.conn.story.configGeneration, ...traceFields(e.conn), ...e.detail };
     if (e.kind === 'idle-warning') logger.warn(fields, 'connection idle past its timeout: closing after the grace unless it wakes up');
     else logger.info(fields, e.kind);
   });
   const onProxy = guard<ProxyEvent>((e) => {
     if (e.detail?.proxyId !== o.proxyId) return;
     if (e.kind === 'reload-failed') logger.error({ event: 'proxy-reload-failed', ...e.detail }, 'configuration reload refused; the running configuration stays');
+    else if (e.kind === 'routes-updated') logger.info({ event: 'proxy-routes-updated', ...e.detail }, `configuration generation ${String(e.detail.previousGeneration)} → ${String(e.detail.generation)}`);
     else logger.info({ event: `proxy-${e.kind}`, ...e.detail }, `proxy ${e.kind}`);
   });
   const onClose = guard<CloseEvent>((e) => {
@@ -155,7 +159,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       if (now - windowStart >= windowMs) flush(now);
       if (o.detailed || logged < burst) {
         logged++;
-        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason }, 'connection refused');
+        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason, configGeneration: e.configGeneration }, 'connection refused');
       } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
       return;
     }
@@ -187,6 +191,9 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       error: e.error,
       ...(e.http === undefined ? {} : { requests: e.http.requests }),
       ...(e.websocket === undefined ? {} : { wsCloseCode: e.websocket.closeCode, wsCloseFrame: e.websocket.closeFrame, wsClosedBy: e.websocket.closedBy }),
+      // ---- issue 14 point 5: the connection story (generation, milestones as ms from accept) ----
+      configGeneration: e.configGeneration,
+      milestonesMs: e.milestonesMs,
     };
     // Worth a warning when a timer or detector cut it: the reason's `log` in core/close-reason-table.ts.
     if (closeReasonInfo(e.reason)?.log === 'warn') logger.warn(line, `connection closed: ${e.reason}`);
@@ -211,7 +218,7 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
         site: e.site,
         err: { type: err.name, message: err.message, stack: err.stack },
         suppressedSinceLast: seen?.suppressed ?? 0,
-        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, ...traceFields(c) }),
+        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, configGeneration: c.story.configGeneration, ...traceFields(c) }),
       },
       `internal error at ${e.site}: closed that connection only`,
     );
@@ -252,6 +259,14 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       // Refusal windows run on wall-clock time (the proxy clock may be a test's manual one).
       const now = Date.now();
       if (windowStart !== 0 && now - windowStart >= windowMs && suppressed.size > 0) flush(now);
+    },
+    // ---- issue 14 point 5: progress records ----
+    progress(r) {
+      try {
+        logger.info({ ...progressFields(r), ...traceFields(r.conn) }, 'connection progress');
+      } catch {
+        errors++;
+      }
     },
     pattern(fields, summary) {
       try {

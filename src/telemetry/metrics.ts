@@ -31,7 +31,7 @@ import { AGE_THRESHOLDS_SECONDS, CONNECT_BUCKETS_SECONDS, HTTP_BUCKETS_SECONDS, 
 /** What the metrics read at scrape time (implemented by the composition root). */
 export interface MetricsSource {
   /** Open connections (the live registry: read only). */
-  live(): Iterable<ConnectionView & { readonly bytesReceived: number; readonly bytesSent: number }>;
+  live(): Iterable<ConnectionView & { readonly bytesReceived: number; readonly bytesSent: number; readonly idleFor: number }>;
   now(): number;
   /** Names of the configured routes: their per-route gauges are exported (at 0) even when idle. */
   routes?(): readonly string[];

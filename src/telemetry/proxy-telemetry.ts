@@ -25,6 +25,7 @@ export async function startProxyTelemetry(ctx: ProxyContext, d: ProxyTelemetryDe
     version: VERSION,
     logger: d.logger,
     tracerProvider: d.tracerProvider,
+    liveCount: () => ctx.registry.size,
     source: {
       live: () => ctx.registry.live.values(),
       now: () => ctx.clock.now(),

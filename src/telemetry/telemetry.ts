@@ -21,6 +21,7 @@ import { patternSampleOf } from './pattern-feed.js';
 import { configuredTimers } from './configured-timers.js';
 import { PatternDetector, type DetectedPattern } from './patterns.js';
 import type { Tracing } from './tracing.js';
+import type { ProgressReporter } from './progress.js';
 
 export interface TelemetryDeps {
   readonly proxyId: number;
@@ -33,6 +34,8 @@ export interface TelemetryDeps {
   readonly logger?: Logger | null | undefined;
   /** A tracer provider (the CLI's NodeSDK one; tests: in-memory); otherwise the globally registered one, if any. */
   readonly tracerProvider?: TracerProvider;
+  /** How many connections are open (paces the progress records; absent: one pass per interval at once). */
+  readonly liveCount?: () => number;
 }
 
 export interface Telemetry {
@@ -97,6 +100,16 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
     logs = subscribeLogs(logger, { proxyId: d.proxyId, detailed: d.options.enableDetailedLogging, spanContextOf });
   }
 
+  // ---- issue 14 point 5: progress records of long-lived connections (progress.ts) ----
+  let progress: ProgressReporter | null = null;
+  if (t.progressInterval > 0 && (logs !== null || tracing !== null)) {
+    const { ProgressReporter: Reporter } = await import('./progress.js');
+    progress = new Reporter(t.progressInterval, d.source.live, d.liveCount ?? (() => Infinity), (r) => {
+      tracing?.progress(r);
+      logs?.progress(r);
+    });
+  }
+
   // The recent past for the status page (bounded; see close-history.ts).
   const history = new CloseHistory();
 
@@ -140,6 +153,7 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
     },
     sweep(now) {
       tracing?.sweep(now);
+      progress?.step(now);
       logs?.sweep();
       // Buffered log lines reach their destination within a second.
       const wall = Date.now();

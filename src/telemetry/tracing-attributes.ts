@@ -18,7 +18,7 @@ import {
   ATTR_URL_PATH,
   NETWORK_TRANSPORT_VALUE_TCP,
 } from '@opentelemetry/semantic-conventions';
-import type { CloseEvent, ConnectionView, HttpRequestEvent, HttpRequestStartEvent, RouteEvent } from '../core/channels.js';
+import type { CloseEvent, ConnectionView, HttpRequestEvent, HttpRequestStartEvent, MilestoneOffsets, RouteEvent } from '../core/channels.js';
 import { CloseReason } from '../core/close-reasons.js';
 
 export const SPAN_CONNECTION = 'sightline.connection';
@@ -42,7 +42,26 @@ export const A = {
   connectMs: 'sightline.connect_ms',
   upstream: 'sightline.upstream',
   requestReason: 'sightline.request.reason',
+  configGeneration: 'sightline.config.generation',
 } as const;
+
+// ---- issue 14 point 5: milestones as span attributes, ms from accept ----
+export const MILESTONE_ATTRIBUTES: Readonly<Record<keyof MilestoneOffsets, string>> = {
+  hello: 'sightline.milestone.hello_ms',
+  routed: 'sightline.milestone.routed_ms',
+  upstream: 'sightline.milestone.upstream_ms',
+  c2bFirst: 'sightline.milestone.c2b_first_ms',
+  c2bLast: 'sightline.milestone.c2b_last_ms',
+  b2cFirst: 'sightline.milestone.b2c_first_ms',
+  b2cLast: 'sightline.milestone.b2c_last_ms',
+};
+
+function milestoneAttributes(m: MilestoneOffsets, a: Attributes): void {
+  for (const k of Object.keys(m) as Array<keyof MilestoneOffsets>) {
+    const v = m[k];
+    if (v !== undefined) a[MILESTONE_ATTRIBUTES[k]] = v;
+  }
+}
 
 /** Milliseconds (epoch-like, from the proxy's clock) as OTel HrTime, exact for whole ms. */
 export function hr(ms: number): HrTime {
@@ -80,6 +99,7 @@ export function connectionAttributes(c: ConnectionView, target: string | null, s
     [A.tls]: c.isTLS,
     [A.keepAlive]: c.keepAliveTreatment,
     [A.segmentIndex]: segmentIndex,
+    [A.configGeneration]: c.story.configGeneration,
   };
   if (c.serverName !== null) {
     a[ATTR_SERVER_ADDRESS] = c.serverName;
@@ -116,6 +136,7 @@ export function closeAttributes(e: CloseEvent, abnormal: boolean): Attributes {
     'sightline.abnormal': abnormal,
     [A.segmentFinal]: true,
   };
+  milestoneAttributes(e.milestonesMs, a);
   if (e.firstSide !== null) a['sightline.close.first_side'] = e.firstSide;
   if (e.error !== null) a['sightline.close.error'] = e.error;
   if (abnormal) a[ATTR_ERROR_TYPE] = e.reason;

@@ -31,6 +31,7 @@ import type { Clock } from '../core/clock.js';
 import { A, SPAN_CONNECT, SPAN_CONNECTION, SPAN_SETUP, closeAttributes, connectionAttributes, detailAttributes, hostPort, hr, routeAttributes } from './tracing-attributes.js';
 import { normalRatioFromEnv } from './tracing-env.js';
 import { RequestSpans } from './tracing-http.js';
+import { progressAttributes, type ProgressRecord } from './progress.js';
 import { isKept, type SamplingStats } from './tracing-sampling.js';
 
 export { createSamplingProcessor, type SamplingStats } from './tracing-sampling.js';
@@ -59,6 +60,8 @@ export interface Tracing {
   spanContextOf(conn: ConnectionView): { traceId: string; spanId: string } | null;
   /** Called on each sweep tick with the proxy clock: rolls long connections into a new linked segment span. */
   sweep(now: number): void;
+  /** A long-lived connection's progress record: an event on its current segment (progress.ts). */
+  progress(r: ProgressRecord): void;
   /** Handler errors caught (never thrown into the data path). */
   readonly errors: number;
   /** Spans ended and handed to the provider for export, and spans the sampling rule dropped. */
@@ -342,6 +345,16 @@ class ChannelTracing implements Tracing {
     st.seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, now, connectionAttributes(st.conn, st.target, st.segIndex), ROOT_CONTEXT, links);
     this.#conns.delete(st.conn);
     this.#conns.set(st.conn, st);
+  }
+
+  // ---- issue 14 point 5: progress records ------------------------------------------------------
+
+  progress(r: ProgressRecord): void {
+    try {
+      this.#conns.get(r.conn)?.seg.addEvent('connection-progress', progressAttributes(r), hr(this.#clock.now()));
+    } catch {
+      this.#errors++;
+    }
   }
 
   // ---- shutdown -------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ class ChangingSource implements AdminSource {
     return {
       active: this.conns.length,
       accepted: 100 + this.calls,
+      configGeneration: 3,
+      configHash: '3f9a0c12ab47',
       terminations: { byReason: { inactivity: { proxy: 4 }, client_closed: { client: 12 } }, total: 16 },
       upstreamPools: { pools: 1, open: 2, idle: 1, waiting: 0, created: 5, reused: 9, expired: 0, detached: 0 },
     };
@@ -162,6 +164,8 @@ describe('status page in Chromium', () => {
     expect(await page.locator('#reasons tr[data-reason="inactivity"] td').allTextContents()).toEqual(['inactivity', '', '', '4', '4']);
     const labels = await page.locator('#totals dt').allTextContents();
     expect(labels).toContain('Accepted');
+    // The configuration generation the access lines carry (configGeneration), with the file hash.
+    expect(await page.locator('#totals div', { hasText: 'Configuration' }).locator('dd').textContent()).toBe('generation 3 · 3f9a0c12ab47');
     expect(labels.filter((l) => l.includes('.'))).toEqual([]);
     expect(await page.locator('#pools').isVisible()).toBe(true);
     expect(await page.locator('#patterns').textContent()).not.toContain(String.fromCharCode(96));

@@ -211,7 +211,13 @@ describe('sightline start --workers 2', () => {
     await cli.waitFor(/reload refused, nothing changed: invalid configuration/);
     writeFileSync(cfg, config(true));
     cli.child.kill('SIGHUP');
-    await cli.waitFor(/reloaded .* in all 2 workers \(generation \d+\)/);
+    await cli.waitFor(/reloaded .* in all 2 workers \(generation \d+\), file sha256 [0-9a-f]{12}/);
+    // Every worker reports the generation and the file it runs (a worker left behind would show).
+    const hash = /in all 2 workers \(generation \d+\), file sha256 ([0-9a-f]{12})/.exec(cli.err)![1];
+    const perWorker = (await api<{ workers: Array<{ configGeneration: number; configHash: string }> }>('/api/stats')).workers;
+    expect(perWorker.map((w) => w.configHash)).toEqual([hash, hash]);
+    // Generations count per process (a restarted worker starts at 1): each took this reload.
+    for (const w of perWorker) expect(w.configGeneration).toBeGreaterThanOrEqual(2);
     // Both workers listen on the new port: many connections all succeed and reach both.
     for (let i = 0; i < 16; i++) await open(pNew);
     const conns = await api<{ items: Array<{ worker: number }> }>('/api/connections?route=added&limit=100');

@@ -43,7 +43,7 @@ describe('reloadFromFile', () => {
       expect((await readBytes(live, 1)).toString()).toBe('A');
 
       await writeFile(file, yaml([['one', p1, rig.b.port], ['two', p2, rig.a.port]], 'connectionTimeout: 1234\n'));
-      expect(await reloadFromFile(proxy, file)).toEqual({ ok: true, generation: 2, restartNeeded: [] });
+      expect(await reloadFromFile(proxy, file)).toEqual({ ok: true, generation: 2, restartNeeded: [], configHash: expect.stringMatching(/^[0-9a-f]{12}$/) as unknown });
       expect(proxy.listeningPorts).toEqual([p1, p2].sort((x, y) => x - y));
       expect(await tagOf(p1)).toBe('B');
       expect(await tagOf(p2)).toBe('A');
@@ -75,7 +75,7 @@ describe('reloadFromFile', () => {
 
       // Settings bound at start are named, not silently ignored.
       await writeFile(file, yaml([['one', p1, rig.a.port]], 'maxConnectionsPerIP: 7\n'));
-      expect(await reloadFromFile(proxy, file)).toEqual({ ok: true, generation: 3, restartNeeded: ['maxConnectionsPerIP'] });
+      expect(await reloadFromFile(proxy, file)).toEqual({ ok: true, generation: 3, restartNeeded: ['maxConnectionsPerIP'], configHash: expect.stringMatching(/^[0-9a-f]{12}$/) as unknown });
       expect(proxy.options.maxConnectionsPerIP).toBe(100);
       expect(proxy.listeningPorts).toEqual([p1]);
 

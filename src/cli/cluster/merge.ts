@@ -54,7 +54,8 @@ export function mergeStats(parts: ReadonlyArray<Answer<Json>>, own: Json): Json 
       else if (isObj(b[k])) addCounts((sum[k] ??= {}) as Record<string, unknown>, b[k]);
     }
     if (b.draining === true) draining = true;
-    per.push({ worker: p.worker, active: b.active, accepted: b.accepted });
+    // Each worker's generation and file hash: a worker left on an older configuration shows here.
+    per.push({ worker: p.worker, active: b.active, accepted: b.accepted, configGeneration: b.configGeneration, configHash: b.configHash });
   }
   return { ...own, active: sum.active ?? 0, accepted: sum.accepted ?? 0, byRoute: sum.byRoute ?? {}, terminations: sum.terminations ?? { byReason: {}, total: 0 }, upstreamPools: sum.upstreamPools ?? {}, draining: draining || own.draining === true, workers: per };
 }

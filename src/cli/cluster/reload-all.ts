@@ -10,6 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCliConfig } from '../reload.js';
+import { contentHash } from '../../config/config-hash.js';
 import { describeError } from '../describe-error.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -71,7 +72,7 @@ export async function reloadAll(sup: Supervisor, file: string, lastGood: LastGoo
   if (failed.length === 0) {
     lastGood.text = text;
     const gens = results.map((r) => (r.result.ok ? r.result.generation : 0));
-    out.write(`reloaded ${file} in all ${results.length} workers (generation ${Math.max(...gens)})\n`);
+    out.write(`reloaded ${file} in all ${results.length} workers (generation ${Math.max(...gens)}), file sha256 ${contentHash(text)}\n`);
     return true;
   }
   const why = failed.map((f) => `worker ${f.worker}: ${f.result.ok ? '' : f.result.error}`).join('; ');

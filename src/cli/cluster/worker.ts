@@ -9,6 +9,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { ConnectionQuery } from '../../admin/source.js';
 import { CHANNEL_NAMES, type CloseEvent } from '../../core/channels.js';
 import { loadConfigFile } from '../../config/load.js';
+import { inheritConfigHash } from '../../config/config-hash.js';
 import { SightlineProxy } from '../../server.js';
 import { sharedProcessRegistry } from '../../telemetry/metrics.js';
 import { patternSampleOf } from '../../telemetry/pattern-feed.js';
@@ -60,7 +61,7 @@ export async function runWorker(file: string): Promise<void> {
     const o = await loadConfigFile(file);
     proxy = new SightlineProxy(
       // The primary owns the admin listener and the one pattern detector fed by every worker.
-      { ...o, admin: { ...o.admin, enabled: false }, telemetry: { ...o.telemetry, patterns: { enabled: false } } },
+      inheritConfigHash(o, { ...o, admin: { ...o.admin, enabled: false }, telemetry: { ...o.telemetry, patterns: { enabled: false } } }),
       { reusePort: true },
     );
     await proxy.start();

@@ -107,6 +107,7 @@ describe('seed guide examples', () => {
       metrics: { enabled: true },
       tracing: { enabled: false, segmentLength: 600_000 },
       logging: { level: 'info', destination: 'stdout' },
+      progressInterval: 600_000,
       patterns: { enabled: true },
     });
     const route = o.routes[0];

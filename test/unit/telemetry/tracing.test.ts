@@ -63,6 +63,7 @@ function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
         incomingStartTime: clock.now(),
         keepAliveTreatment: 'standard',
         mode: null,
+        story: { configGeneration: 1 },
         ...over,
       };
     },
@@ -89,6 +90,8 @@ function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
         bytesToClient: 20,
         target: '10.0.0.1:443',
         error: null,
+        configGeneration: 1,
+        milestonesMs: {},
         ...more,
       };
       channels.close.publish(ev);
