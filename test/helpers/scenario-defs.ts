@@ -9,72 +9,12 @@
  * the side and the timer family; Sightline's own timers at 2–3 s. Wall-clock timers need ≥ 5 s
  * (the detector's floor). Random choices come from seeded generators (replayable).
  */
-import { freePort, HOST } from './net.js';
+import { freePort } from './net.js';
 import { mulberry32 } from './prng.js';
-import type { Peers } from './scenario-peers.js';
-import type { Expected } from './scenario-judge.js';
+import { between, randomLifetimes, route, silentLoop, type Scenario } from './scenario-kit.js';
+import { drain, halfZombie, ownIdle, reload, stuck } from './scenario-own.js';
 
-export type GroupName = 'paths' | 'own' | 'lifecycle' | 'drain' | 'reload';
-
-export interface Scenario {
-  /** Also the route name. */
-  readonly name: string;
-  readonly what: string;
-  readonly group: GroupName;
-  readonly expected: Expected;
-  /** Healthy routes beside it that must have no finding. */
-  readonly quiet?: readonly string[];
-  /** Backends and the routes (with their ports): before the proxy starts. */
-  prepare(peers: Peers, mark: () => void): Promise<Array<Record<string, unknown>>>;
-  /** The traffic, once the proxy listens. */
-  drive(peers: Peers, mark: () => void): void;
-  /** Facts to check at the end (null: nothing beyond the finding) and what is wrong with them. */
-  facts?(): Record<string, number>;
-  factsProblem?(f: Record<string, number>): string | null;
-}
-
-const route = (name: string, port: number, backend: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  name,
-  match: { ports: port },
-  action: { type: 'forward', target: { host: HOST, port: backend }, ...extra },
-});
-const between = (rand: () => number, lo: number, hi: number) => (): number => lo + rand() * (hi - lo);
-
-/** Silent clients that reconnect after a random delay, on a route whose backend `cut`s them. */
-function silentLoop(name: string, what: string, group: GroupName, expected: Expected, backend: (p: Peers, mark: () => void) => Promise<number>, seed: number, markOnClose = false): Scenario {
-  let port = 0;
-  return {
-    name,
-    what,
-    group,
-    expected,
-    async prepare(peers, mark) {
-      port = await freePort();
-      return [route(name, port, await backend(peers, mark))];
-    },
-    drive(peers, mark) {
-      // Sightline's own cuts are seen by the clients first; a backend's or a forwarder's by themselves.
-      peers.tcpClients(port, 10, 3_000, between(mulberry32(seed), 100, 1_500), undefined, markOnClose ? mark : undefined);
-    },
-  };
-}
-
-/** Clients that end their connection after a random lifetime (`resetShare` of them with RST). */
-function randomLifetimes(peers: Peers, port: number, n: number, rand: () => number, lo: number, hi: number, resetShare = 0, onClose?: () => void): void {
-  const life = between(rand, lo, hi);
-  peers.tcpClients(
-    port,
-    n,
-    2_000,
-    between(rand, 0, 500),
-    (s) => {
-      const reset = rand() < resetShare;
-      const t = setTimeout(() => (reset ? s.resetAndDestroy() : s.end()), life());
-      s.on('close', () => clearTimeout(t));
-    },
-    onClose,
-  );
-}
+export type { GroupName, Scenario } from './scenario-kit.js';
 
 const backendIdle = (): Scenario => silentLoop(
   'backend-idle',
@@ -203,108 +143,6 @@ function badRoute(): Scenario {
       randomLifetimes(peers, ports.a, 8, rand, 1_000, 6_000, 0.05);
       randomLifetimes(peers, ports.b, 8, rand, 1_000, 6_000, 0.05);
     },
-  };
-}
-
-const ownIdle = (): Scenario =>
-  silentLoop(
-    'own-idle',
-    "Sightline's own inactivityTimeout: 3000 cuts silent clients",
-    'own',
-    { kind: 'age-clustered', periodMs: 3_000, initiator: 'proxy', family: 'sightline:inactivityTimeout' },
-    (p) => p.politeBackend(),
-    51,
-    true,
-  );
-
-function stuck(): Scenario {
-  const name = 'stuck';
-  let port = 0;
-  return {
-    name,
-    what: 'clients speak, the backend never answers (lifecycle.stuckThreshold: 2000)',
-    group: 'lifecycle',
-    expected: { kind: 'age-clustered', periodMs: 2_000, initiator: 'proxy', family: 'sightline:lifecycle.stuckThreshold' },
-    async prepare(peers) {
-      port = await freePort();
-      return [route(name, port, await peers.silentBackend())];
-    },
-    drive(peers, mark) {
-      peers.tcpClients(port, 10, 3_000, between(mulberry32(61), 100, 1_500), (s) => s.write('hello?\n'), mark);
-    },
-  };
-}
-
-function halfZombie(): Scenario {
-  const name = 'half-zombie';
-  let port = 0;
-  return {
-    name,
-    what: 'clients half-close at once, the backend never closes its half (lifecycle.halfZombieGrace: 2000)',
-    group: 'lifecycle',
-    expected: { kind: 'age-clustered', periodMs: 2_000, initiator: 'proxy', family: 'sightline:lifecycle.halfZombieGrace' },
-    async prepare(peers) {
-      port = await freePort();
-      return [route(name, port, await peers.silentBackend())];
-    },
-    drive(peers, mark) {
-      peers.tcpClients(port, 10, 3_000, between(mulberry32(71), 100, 1_500), (s) => s.end(), mark);
-    },
-  };
-}
-
-/** SIGTERM this long after the traffic starts (the drain group's hook). */
-export const DRAIN_AT_MS = 4_000;
-/** How long a drained connection may take to be told (drain.spreadMs). */
-export const DRAIN_SPREAD_MS = 4_000;
-
-function drain(): Scenario {
-  const name = 'drain';
-  let port = 0;
-  const state = { longClosed: 0 };
-  return {
-    name,
-    what: `SIGTERM drains 12 long-lived and 6 short-lived connections over ${DRAIN_SPREAD_MS / 1000} s`,
-    group: 'drain',
-    expected: { kind: 'none', periodMs: DRAIN_SPREAD_MS },
-    async prepare(peers) {
-      port = await freePort();
-      return [route(name, port, await peers.politeBackend())];
-    },
-    drive(peers) {
-      // Long-lived: never reopened within the run (the proxy stops listening).
-      peers.tcpClients(port, 12, 2_000, () => 60_000, undefined, () => state.longClosed++);
-      randomLifetimes(peers, port, 6, mulberry32(81), 1_000, 3_000);
-    },
-    facts: () => ({ longLivedClosed: state.longClosed }),
-    factsProblem: (f) =>
-      f.longLivedClosed !== 12 ? `the drain closed ${f.longLivedClosed} of 12 long-lived connections` : f.drainExit !== 0 ? `the drained process exited with ${f.drainExit}` : null,
-  };
-}
-
-export const RELOADS = 5;
-export const RELOAD_EVERY_MS = 2_500;
-
-function reload(): Scenario {
-  const name = 'reload';
-  let port = 0;
-  const state = { longClosed: 0 };
-  return {
-    name,
-    what: `SIGHUP reloads the configuration ${RELOADS} times, every ${RELOAD_EVERY_MS / 1000} s, under traffic`,
-    group: 'reload',
-    expected: { kind: 'none', periodMs: RELOAD_EVERY_MS },
-    async prepare(peers) {
-      port = await freePort();
-      return [route(name, port, await peers.echoBackend())];
-    },
-    drive(peers) {
-      peers.tcpClients(port, 8, 2_000, () => 60_000, undefined, () => state.longClosed++);
-      randomLifetimes(peers, port, 8, mulberry32(91), 1_000, 6_000);
-    },
-    facts: () => ({ longLivedClosed: state.longClosed }),
-    factsProblem: (f) =>
-      f.longLivedClosed !== 0 ? `a reload closed ${f.longLivedClosed} live connections` : f.generation !== RELOADS + 1 ? `configuration generation ${f.generation} after ${RELOADS} reloads` : null,
   };
 }
 
