@@ -121,6 +121,10 @@ export class SightlineProxy {
   /** Which mode each route runs, and the modes' background services (proxy/modes.ts). */
   readonly #modes: ModeTable;
 
+  /** Close one open connection now (numeric or unique id) as `admin_closed`, recorded like any close; false when none is open. */
+  closeConnection(id: number | string): boolean {
+    return this.#ctx.registry.closeById(id) !== null;
+  }
   /** Upstream keep-alive pools of HTTP routes: sockets open, idle, reused (tests, admin). */
   getUpstreamPoolStats(): PoolStats {
     return this.#modes.pools.stats();

@@ -1,11 +1,12 @@
 /**
- * The admin routes (DESIGN §5): GET/HEAD only, JSON errors `{ error }`, bearer token on
+ * The admin routes (DESIGN §5): GET/HEAD only (the POST actions are in actions.ts), JSON errors `{ error }`, bearer token on
  * everything but `/healthz` and `/readyz`. The status page accepts the token as `?token=` too (a
  * browser cannot set the header on navigation); its script then sends it as a header. The page's
  * scripts and stylesheets (its own and uPlot's, vendor.ts) are public: they are fixed code with no
  * data in them, and a browser loads them without the header. A throwing source is a 500, never a crash.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { actionFor, refuseAction } from './actions.js';
 import { bearerOf, WWW_AUTHENTICATE, type Authorizer } from './auth.js';
 import { parseConnectionId, parseConnectionQuery, parseRecentClosesQuery } from './query.js';
 import { error, json, PAGE_CSP, send, type Reply } from './respond.js';
@@ -120,6 +121,9 @@ export function createHandler(source: AdminSource, auth: Authorizer): AdminHandl
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
     const params = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+    // Actions (POST, token always required) first: see actions.ts.
+    const action = actionFor(path);
+    if (action !== null) return refuseAction(req, auth) ?? action(source);
     const route = routes.get(path);
     // Without the token nothing but the open routes answers, not even a 404.
     if (route?.access !== 'open' && auth.required) {

@@ -2,7 +2,7 @@
  * The admin API's view of a running proxy (L6; server.ts builds it): reads the registry, the route
  * table, the upstream pools and the telemetry, and hands out plain data.
  */
-import type { AdminSource, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, RouteInfo } from './source.js';
+import type { AdminSource, CloseConnectionResult, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, RouteInfo } from './source.js';
 import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, WINDOW_MS, ageBin, milestonesOf } from '../telemetry/close-history.js';
 import type { ProxyContext } from '../net/context.js';
 import type { Connection } from '../net/connection.js';
@@ -32,6 +32,8 @@ function info(c: Connection, now: number): ConnectionInfo {
     listenPort: c.listenPort,
     sni: c.serverName,
     target: c.target,
+    uniqueId: c.uniqueId,
+    previousHopId: c.previousHopId,
     phase: c.phase,
     tls: c.isTLS,
     keepAliveTreatment: c.keepAliveTreatment,
@@ -115,6 +117,14 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
       return { edgesMs: AGE_EDGES_MS, routes: [...byRoute].map(([route, h]) => ({ route, ...h })).sort((a, b) => (a.route < b.route ? -1 : 1)) };
     },
     closeRecords: (filter) => d.telemetry()?.closeRecords(filter) ?? [],
+    closeConnection(id): CloseConnectionResult {
+      const c = ctx.registry.find(id);
+      if (c === null || c.reason !== null) return { ok: false, status: 404, error: `no open connection with id ${String(id)}` };
+      // The summary as it was: after the close the sockets are gone.
+      const connection = info(c, ctx.clock.now());
+      ctx.registry.closeById(c.id);
+      return { ok: true, connection };
+    },
     connection(id): ConnectionDetail | null {
       const now = ctx.clock.now();
       for (const c of ctx.registry.live.values()) {

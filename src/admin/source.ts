@@ -69,6 +69,11 @@ export interface ConnectionList {
   readonly items: readonly ConnectionInfo[];
 }
 
+/** What closing one connection did: its summary as it was, or why nothing was closed. */
+export type CloseConnectionResult =
+  | { readonly ok: true; readonly connection: ConnectionInfo }
+  | { readonly ok: false; readonly status: 400 | 404; readonly error: string };
+
 /** A cluster primary answers from its workers (over IPC), so some answers may be promises. */
 export interface AdminSource {
   /** The Prometheus exposition: plain text, or OpenMetrics (with exemplars) when asked. */
@@ -89,4 +94,6 @@ export interface AdminSource {
   closeRecords(filter: { route?: string; limit: number }): readonly CloseRecord[] | Promise<readonly CloseRecord[]>;
   /** One connection by id: open, or closed and still remembered; null when unknown. */
   connection(id: number): ConnectionDetail | null | Promise<ConnectionDetail | null>;
+  /** Close one open connection (numeric id or unique id) as `admin_closed` (POST /api/connections/:id/close). */
+  closeConnection(id: number | string): CloseConnectionResult | Promise<CloseConnectionResult>;
 }

@@ -36,6 +36,13 @@ export const lifecycleSchema = z.strictObject({
   extendedWarningGrace: durationMs().default(600_000),
   // Byte counters are sampled once a second: fine enough for idle times, free on the hot path.
   activitySampleInterval: positiveMs().default(1_000),
+  // 60 s, nginx's send_timeout / proxy_send_timeout (the same "no write progress" rule); HAProxy
+  // bounds writes with `timeout client` / `timeout server` (30-60 s in common configs); Envoy has
+  // no write bound but its idle timeouts (1 h tcp_proxy). Long enough for a mobile peer's
+  // zero window, short enough that a dead reader does not hold buffers for hours. 0 = off.
+  writeStallTimeout: durationMs()
+    .default(60_000)
+    .describe('A peer that reads none of the data waiting for it for this long is closed as write_stall (ms, 0 = off).'),
 });
 
 export const drainSchema = z.strictObject({
@@ -120,6 +127,12 @@ export const httpSchema = z.strictObject({
   // 75 s idle between requests on a client connection: above the 60 s idle timeout of common
   // load balancers in front of a proxy, so they close first (nginx's default keepalive_timeout).
   keepAliveTimeout: positiveMs().default(75_000),
+  // 60 s without a byte of a request body still due (nginx client_body_timeout): between reads,
+  // not for the whole body, so a large upload on a slow link is not capped; then 408 (or a close
+  // once the response started). A whole-body deadline would have to be sized per route.
+  requestBodyTimeout: positiveMs()
+    .default(60_000)
+    .describe('Longest gap in ms between two reads of a request body still due, then 408 (http_body_timeout).'),
   // 60 s for the backend to start answering (nginx proxy_read_timeout); then 504. Only the wait
   // for a response head: bodies and upgraded streams are governed by the idle timeout.
   responseTimeout: positiveMs().default(60_000),

@@ -45,6 +45,11 @@ export interface ConnectionView {
   readonly keepAliveTreatment: string;
   /** The route's TLS mode and protocol, e.g. 'passthrough', 'terminate+http', 'plain+tcp'; null before routing. */
   readonly mode: string | null;
+  // ---- cross-hop correlation (issue 14; optional so that hand-made views need not carry them) ----
+  /** Unique across processes and machines; sent to the next hop in a PROXY v2 TLV. */
+  readonly uniqueId?: string;
+  /** The previous hop's unique id (an incoming PROXY v2 header's PP2_TYPE_UNIQUE_ID), or null. */
+  readonly previousHopId?: string | null;
   /** The connection story (issue 14 point 5): its configuration generation. */
   readonly story: ConnectionStoryView;
 }

@@ -81,6 +81,33 @@ export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout
     return 2;
   }
 
+  let forceHandler: (() => void) | null = null;
+  // Listening before the first line is written: a supervisor (or a test) that signals as soon as it
+  // reads the banner must find the handler, not the default action that ends the process.
+  const stopRequested = new Promise<string>((resolve) => {
+    let stopTimer: NodeJS.Timeout | null = null;
+    const finish = (reason: string): void => {
+      if (stopTimer !== null) clearTimeout(stopTimer);
+      // A second signal while draining stops at once. Added before the first handler is removed:
+      // a signal with no listener at all would take its default action (end the process).
+      const force = (): void => {
+        err.write('sightline demo: second signal: stopping without draining\n');
+        process.exit(1);
+      };
+      signals.once('SIGINT', force);
+      signals.once('SIGTERM', force);
+      signals.removeListener('SIGINT', onSignal);
+      signals.removeListener('SIGTERM', onSignal);
+      forceHandler = force;
+      resolve(reason);
+    };
+    const onSignal = (sig: NodeJS.Signals): void => finish(`${sig} received`);
+    signals.on('SIGINT', onSignal);
+    signals.on('SIGTERM', onSignal);
+    if (o.durationS !== undefined) stopTimer = setTimeout(() => finish(`${o.durationS} s elapsed`), o.durationS * 1000);
+  });
+
+
   const admin = proxy.adminUrl ?? '(admin disabled)';
   const lbText = `load balancer :${lb.port} (cuts connections idle for ${secs(timing.dropAfterMs)} s) → long-lived backend :${longLived.port}`;
   out.write(
@@ -142,30 +169,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout
   progress.update(progressText(t0), t0, true);
   const poller = setInterval(poll, POLL_MS);
 
-  let forceHandler: (() => void) | null = null;
-  const why = await new Promise<string>((resolve) => {
-    let stopTimer: NodeJS.Timeout | null = null;
-    const finish = (reason: string): void => {
-      if (stopTimer !== null) clearTimeout(stopTimer);
-      // A second signal while draining stops at once. Added before the first handler is removed:
-      // a signal with no listener at all would take its default action (end the process).
-      const force = (): void => {
-        err.write('sightline demo: second signal: stopping without draining\n');
-        process.exit(1);
-      };
-      signals.once('SIGINT', force);
-      signals.once('SIGTERM', force);
-      signals.removeListener('SIGINT', onSignal);
-      signals.removeListener('SIGTERM', onSignal);
-      forceHandler = force;
-      resolve(reason);
-    };
-    const onSignal = (sig: NodeJS.Signals): void => finish(`${sig} received`);
-    signals.on('SIGINT', onSignal);
-    signals.on('SIGTERM', onSignal);
-    if (o.durationS !== undefined) stopTimer = setTimeout(() => finish(`${o.durationS} s elapsed`), o.durationS * 1000);
-  });
-
+  const why = await stopRequested;
   clearInterval(poller);
   poll();
   progress.done();

@@ -25,6 +25,8 @@ import { Deadline, F, kConn, type ConnSocket, type DeadlineKind } from './connec
 import type { EffectiveTimeouts } from './timeouts.js';
 import { clampTimer } from '../core/timer-wheel.js';
 import { ConnectionStory } from './story.js';
+import { formatUniqueId, nextUniqueSeq } from '../core/unique-id.js';
+import type { WriteStallState } from './write-stall.js';
 
 // The record's symbols and bit sets live in connection-bits.ts (kept short); importers use them from here.
 export { Deadline, F, kConn, type ConnSocket } from './connection-bits.js';
@@ -81,6 +83,13 @@ export class Connection implements WheelEntry, ConnectionView {
   readonly story = new ConnectionStory(this);
   /** lastActivity when the proxy decided to close (-1: it did not): a close handshake is no activity. */
   #activityAtDecision = -1;
+  // ---- cross-hop correlation (issue 14) ----
+  /** The previous hop's id for this connection (a trusted PROXY v2 header's unique id TLV). */
+  previousHopId: string | null = null;
+  readonly #uniqueSeq = nextUniqueSeq();
+  /** Write progress per side, made by the sweep once bytes wait for a peer (write-stall.ts). */
+  writeStall: WriteStallState | null = null;
+  #uniqueId: string | null = null;
 
   constructor(ctx: ProxyContext, client: Socket, id: number, listenPort: number, peerIP: string) {
     this.ctx = ctx;
@@ -97,6 +106,10 @@ export class Connection implements WheelEntry, ConnectionView {
     this.timeouts = this.hasKeepAlive ? ctx.timeouts.keepAlive : ctx.timeouts.plain;
   }
 
+  /** Unique across processes and machines (core/unique-id.ts); sent to the next hop in PROXY v2. */
+  get uniqueId(): string {
+    return (this.#uniqueId ??= formatUniqueId(this.#uniqueSeq));
+  }
   /** The client side: the accepted socket, or the TLS socket over it once a route terminates TLS. */
   get client(): ConnSocket {
     return this.#client;

@@ -77,6 +77,7 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
     }
     st.proxyBuf = null;
     const h = r.header;
+    c.previousHopId = h.uniqueId;
     if (h.command === 'PROXY' && h.sourceAddress !== null) c.setClientAddress(normalizeIp(h.sourceAddress), h.sourcePort ?? 0);
     // The client is known: its limits and rate now (a LOCAL header: the peer itself).
     const refused = c.ctx.admission.admitClient(c.clientIP, c.ctx.clock.now());

@@ -3,7 +3,7 @@
  * initiator (including rejections at accept, which the reference never recorded). The sweep
  * samples socket byte counters to learn activity: no per-chunk work on the data path.
  */
-import type { CloseReason, Initiator } from '../core/close-reasons.js';
+import { CloseReason, Initiator } from '../core/close-reasons.js';
 import type { Connection } from './connection.js';
 
 export interface TerminationStats {
@@ -64,6 +64,26 @@ export class ConnectionRegistry {
   /** Live map: callers must not mutate it (getConnections() hands out a copy). */
   get live(): ReadonlyMap<number, Connection> {
     return this.#conns;
+  }
+
+  /** An open connection by its numeric id or its unique id (admin look-ups); null when none. */
+  find(id: number | string): Connection | null {
+    if (typeof id === 'number') return this.#conns.get(id) ?? null;
+    // A scan: operators close one connection at a time, the data path never asks.
+    for (const c of this.#conns.values()) if (c.uniqueId === id) return c;
+    return null;
+  }
+
+  /**
+   * An operator closes one connection now (admin API, `proxy.closeConnection`): both sockets are
+   * destroyed and it is recorded like any close (metric, access log, span) as `admin_closed`,
+   * initiator proxy. Returns it, or null when none is open or its end is already decided.
+   */
+  closeById(id: number | string): Connection | null {
+    const c = this.find(id);
+    if (c === null || c.reason !== null) return null;
+    c.close(CloseReason.AdminClosed, Initiator.Proxy);
+    return c;
   }
 
   countOnRoute(name: string): number {

@@ -12,6 +12,7 @@ import type { Connection } from './connection.js';
 import { failConnection, guarded } from './mode.js';
 import { connectFailure } from './upstream.js';
 import { connectExhausted } from './resources.js';
+import { peerErrorReason } from './socket-errors.js';
 
 // ---- client -----------------------------------------------------------------------------------
 
@@ -45,8 +46,8 @@ export const onClientError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, func
       return;
     }
   }
-  if (err.code === 'ECONNRESET') c.decide(CloseReason.ClientReset, Initiator.Client, EndKind.Rst, err);
-  else c.decide(CloseReason.ClientError, Initiator.Client, EndKind.Error, err);
+  const reason = peerErrorReason('client', err.code, c.hasKeepAlive, this.writableLength);
+  c.decide(reason, Initiator.Client, reason === CloseReason.ClientReset ? EndKind.Rst : EndKind.Error, err);
 });
 
 export const onClientClose = guarded(FaultSite.Pump, function onClientClose(this: ConnSocket): void {
@@ -81,10 +82,9 @@ export const onBackendError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, fun
     if (reason === CloseReason.LocalResourceExhausted) connectExhausted(c.ctx, err.code!);
     // Out of descriptors or ports: the proxy's trouble, not the backend's.
     c.decide(reason, reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend, EndKind.Error, err);
-  } else if (err.code === 'ECONNRESET') {
-    c.decide(CloseReason.BackendReset, Initiator.Backend, EndKind.Rst, err);
   } else {
-    c.decide(CloseReason.BackendError, Initiator.Backend, EndKind.Error, err);
+    const reason = peerErrorReason('backend', err.code, c.hasKeepAlive, this.writableLength);
+    c.decide(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, err);
   }
 });
 

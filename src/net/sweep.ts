@@ -19,6 +19,7 @@ import { maybeFault } from '../core/faults.js';
 import { F, type Connection } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { failConnection } from './mode.js';
+import { checkWriteStall } from './write-stall.js';
 
 export class Sweeper {
   readonly #ctx: ProxyContext;
@@ -73,6 +74,7 @@ function checkOne(c: Connection, now: number): boolean {
     c.close(CloseReason.Lifetime);
     return true;
   }
+  if (checkWriteStall(c, now)) return true;
   if (c.backend !== null) {
     if (c.halfClosedAt !== 0 && (c.flags & (F.ClientGone | F.BackendGone)) !== (F.ClientGone | F.BackendGone)) {
       const grace = c.isTLS ? lc.halfZombieGraceTls : lc.halfZombieGrace;

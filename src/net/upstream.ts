@@ -13,6 +13,7 @@ import { tlsMaterialOf } from '../config/tls-material.js';
 import type { Connection, ConnSocket } from './connection.js';
 import type { ProxyContext } from './context.js';
 import { isResourceExhaustion } from './resources.js';
+import { isDnsFailure } from './socket-errors.js';
 
 export interface ResolvedTarget {
   readonly host: string;
@@ -103,14 +104,15 @@ export function openBackendSocket(
 }
 
 /**
- * Why a backend connect failed: the proxy out of descriptors / ports, refused / unreachable, or a
- * TLS handshake / trust failure.
+ * Why a backend connect failed: the proxy out of descriptors / ports, the name did not resolve,
+ * refused / unreachable, or a TLS handshake / trust failure.
  */
 export function connectFailure(
   err: NodeJS.ErrnoException,
-): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted {
+): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted | typeof CloseReason.BackendDnsFailed {
   const code = err.code;
   if (isResourceExhaustion(code)) return CloseReason.LocalResourceExhausted;
+  if (isDnsFailure(code)) return CloseReason.BackendDnsFailed;
   const tls = code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
   return tls ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed;
 }

@@ -20,6 +20,11 @@ export interface ProxyHeader {
   destinationPort: number | null;
   /** Header bytes consumed; the payload starts at this offset. */
   length: number;
+  /**
+   * The sending hop's id for this connection (v2 PP2_TYPE_UNIQUE_ID TLV, as text: see
+   * proxy-v2-tlv.ts); null when absent, empty, over 128 bytes, and always for v1 (no TLVs).
+   */
+  uniqueId: string | null;
 }
 
 export type ProxyParseResult =
@@ -66,7 +71,7 @@ export function doneHeader(header: ProxyHeader): ProxyParseResult {
 }
 
 /** A LOCAL-semantics header: the receiver uses the real socket addresses. */
-export function localHeader(version: 1 | 2, length: number): ProxyHeader {
+export function localHeader(version: 1 | 2, length: number, uniqueId: string | null = null): ProxyHeader {
   return {
     version,
     command: 'LOCAL',
@@ -76,6 +81,7 @@ export function localHeader(version: 1 | 2, length: number): ProxyHeader {
     destinationAddress: null,
     destinationPort: null,
     length,
+    uniqueId,
   };
 }
 

@@ -73,6 +73,7 @@ function decodeLine(line: string, length: number): ProxyParseResult {
     destinationAddress: destination,
     destinationPort,
     length,
+    uniqueId: null, // v1 carries no TLVs
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * PROXY protocol v2 (binary): 12-byte signature, ver_cmd, fam, 16-bit length, address block,
- * TLVs. The caller has matched the signature. TLVs are validated for bounds and skipped.
+ * TLVs. The caller has matched the signature. TLVs are validated for bounds; the unique id TLV
+ * (0x05) is read and written (proxy-v2-tlv.ts), the others are skipped.
  */
 import { formatAddress16, formatIPv4 } from './ip-address.js';
 import {
@@ -15,6 +16,7 @@ import {
   type ProxyEndpoint,
   type ProxyParseResult,
 } from './proxy-header.js';
+import { scanTlvs, uniqueIdTlv } from './proxy-v2-tlv.js';
 
 const VERSION_2 = 0x2;
 const Command = { Local: 0x0, Proxy: 0x1 } as const;
@@ -40,8 +42,6 @@ const ADDRESS_LENGTH: ReadonlyMap<number, number> = new Map([
   [Family.UnixDgram, 216],
 ]);
 
-const TLV_HEADER_LENGTH = 3;
-
 /** `buf` starts with the full 12-byte signature. */
 export function parseProxyV2(buf: Buffer): ProxyParseResult {
   const verCmd = buf[12];
@@ -60,13 +60,21 @@ export function parseProxyV2(buf: Buffer): ProxyParseResult {
   const payload = buf.subarray(V2_FIXED_LENGTH, length);
 
   const addressLength = ADDRESS_LENGTH.get(fam);
+  let uniqueId: string | null = null;
   if (addressLength !== undefined && payload.length >= addressLength) {
-    const tlvError = checkTlvs(payload.subarray(addressLength));
-    if (tlvError !== null) return invalidHeader(tlvError);
+    const scan = scanTlvs(payload.subarray(addressLength));
+    if (scan.error !== null) return invalidHeader(scan.error);
+    uniqueId = scan.uniqueId;
+  } else if (fam === Family.Unspec) {
+    // AF_UNSPEC has no address block, so TLVs (if any) start at once: HAProxy and Sightline send
+    // LOCAL / unknown-address headers that way. The spec says to ignore what an UNSPEC header
+    // carries, so bytes that are not a clean TLV list are ignored rather than refused.
+    const scan = scanTlvs(payload);
+    if (scan.error === null) uniqueId = scan.uniqueId;
   }
   // LOCAL: the receiver must ignore the address block. Other families fall back to UNSPEC.
   if (command === Command.Local || (fam !== Family.Tcp4 && fam !== Family.Tcp6)) {
-    return doneHeader(localHeader(2, length));
+    return doneHeader(localHeader(2, length, uniqueId));
   }
   if (addressLength === undefined || payload.length < addressLength) {
     return invalidHeader(`v2: address block of ${payload.length} bytes, need ${addressLength ?? 0}`);
@@ -82,33 +90,26 @@ export function parseProxyV2(buf: Buffer): ProxyParseResult {
     sourcePort: payload.readUInt16BE(2 * size),
     destinationPort: payload.readUInt16BE(2 * size + 2),
     length,
+    uniqueId,
   });
 }
 
-/** Each TLV (type, 16-bit length, value) must fit in what is left; returns an error or null. */
-function checkTlvs(tlvs: Buffer): string | null {
-  let pos = 0;
-  while (pos < tlvs.length) {
-    if (tlvs.length - pos < TLV_HEADER_LENGTH) return 'v2: truncated TLV header';
-    const valueLength = tlvs.readUInt16BE(pos + 1);
-    pos += TLV_HEADER_LENGTH + valueLength;
-    if (pos > tlvs.length) return 'v2: TLV runs past the header length';
-  }
-  return null;
-}
-
 /**
- * v2 header without TLVs. LOCAL carries no address (fam UNSPEC, length 0). PROXY with an address
- * that is not an IP or a port out of range is sent as PROXY over AF_UNSPEC, as the spec advises.
+ * v2 header. LOCAL carries no address (fam UNSPEC, address length 0). PROXY with an address that
+ * is not an IP or a port out of range is sent as PROXY over AF_UNSPEC, as the spec advises.
+ * `uniqueId` (this connection's id, for the next hop's logs) follows as a PP2_TYPE_UNIQUE_ID TLV.
  */
 export function encodeProxyV2(
   src: ProxyEndpoint,
   dst: ProxyEndpoint,
   command: 'PROXY' | 'LOCAL' = 'PROXY',
+  uniqueId?: string,
 ): Buffer {
   const pair = command === 'PROXY' ? toWirePair(src, dst) : null;
   const size = pair === null ? 0 : pair.family === 4 ? 4 : 16;
-  const payloadLength = pair === null ? 0 : 2 * size + 4;
+  const addressLength = pair === null ? 0 : 2 * size + 4;
+  const tlv = uniqueId === undefined ? null : uniqueIdTlv(uniqueId);
+  const payloadLength = addressLength + (tlv?.length ?? 0);
   const out = Buffer.alloc(V2_FIXED_LENGTH + payloadLength);
   V2_SIGNATURE.copy(out, 0);
   out[12] = (VERSION_2 << 4) | (command === 'PROXY' ? Command.Proxy : Command.Local);
@@ -120,5 +121,6 @@ export function encodeProxyV2(
     out.writeUInt16BE(pair.sourcePort, V2_FIXED_LENGTH + 2 * size);
     out.writeUInt16BE(pair.destinationPort, V2_FIXED_LENGTH + 2 * size + 2);
   }
+  tlv?.copy(out, V2_FIXED_LENGTH + addressLength);
   return out;
 }

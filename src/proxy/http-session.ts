@@ -30,7 +30,7 @@ import { Doubt, type Upstream, type UpstreamHandler } from './upstream-lease.js'
 import type { UpstreamPools } from './upstream-pool.js';
 import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
 import { headErrorReason, isRefusal, routeRequest } from './http-request-route.js';
-import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, publishRequest, session } from './http-state.js';
+import { HttpSession, Req, Timer, type ReqState, announce, arm, bodyTimedOut, clearExchange, closeAfterExchange, disarm, enterBody, publishRequest, refineHttpClose, session } from './http-state.js';
 
 // ---- start ----------------------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, c
  * whose route speaks HTTP (its client stream is plaintext: plain HTTP, or after tls-terminate).
  */
 export function httpMode(pools: UpstreamPools): Mode {
-  return { ...HTTP_HOOKS, start: (c, route) => startHttp(c, route, pools) };
+  return { ...HTTP_HOOKS, refine: refineHttpClose, start: (c, route) => startHttp(c, route, pools) };
 }
 
 function startHttp(c: Connection, route: Route, pools: UpstreamPools): void {
@@ -86,6 +86,8 @@ function onTimer(c: Connection): void {
     case Timer.Response:
       fail(c, s, 504, CloseReason.HttpResponseTimeout, Initiator.Backend, false);
       return;
+    case Timer.Body:
+      return void bodyTimedOut(c, s, RESPONSE_OPS);
   }
 }
 
@@ -241,7 +243,7 @@ function attach(c: Connection, s: HttpSession, up: Upstream): void {
     requestSent(c, s);
     return;
   }
-  s.state = Req.Body;
+  enterBody(c, s);
   const pending = s.buf;
   s.buf = null;
   if (pending !== null) bodyData(c, s, pending);
@@ -263,7 +265,7 @@ function bodyData(c: Connection, s: HttpSession, chunk: Buffer): void {
   const up = s.up!;
   c.story.c2b();
   if (r.consumed > 0 && !up.socket.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) c.client.pause();
-  if (!r.done) return;
+  if (!r.done) return void arm(c, s, Timer.Body);
   s.reqBody = null;
   if (r.consumed < chunk.length) s.buf = chunk.subarray(r.consumed);
   if (s.state === Req.Body) requestSent(c, s);
@@ -290,7 +292,7 @@ const UPSTREAM: UpstreamHandler = {
 
 /** The response is complete: log it, free or reuse the upstream socket, go on with the client. */
 function exchangeDone(c: Connection, s: HttpSession, doubt: Doubt | null): void {
-  publishRequest(c, s, CloseReason.HttpCompleted);
+  publishRequest(c, s, s.upgrade === null ? CloseReason.HttpCompleted : CloseReason.WsUpgradeRejected);
   const up = s.up;
   s.up = null;
   if (s.state !== Req.Sent) closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client); // unread request body

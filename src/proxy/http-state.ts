@@ -3,8 +3,10 @@
  * is, what the one wheel slot means, the current exchange, and the small pieces every part of the
  * session uses: lazy timers, request facts for routing, the request events.
  */
-import { CloseReason, Initiator, type CloseReason as Reason } from '../core/close-reasons.js';
+import { CloseReason, EndKind, Initiator, type CloseReason as Reason } from '../core/close-reasons.js';
+import { CLOSE_REASON_TABLE } from '../core/close-reason-table.js';
 import { channels } from '../core/channels.js';
+import { SightlineError } from '../core/errors.js';
 import type { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
 import type { RequestHead } from '../protocol/http-head.js';
 import { HeadReader } from '../protocol/http-head-reader.js';
@@ -15,6 +17,7 @@ import { Deadline, type Connection } from '../net/connection.js';
 import type { ResolvedTarget } from '../net/upstream.js';
 import type { Upstream } from './upstream-lease.js';
 import type { UpstreamPools } from './upstream-pool.js';
+import type { ResponseOps } from './http-response.js';
 
 /** Request side of the session. */
 export const Req = { Idle: 0, Head: 1, Wait: 2, Body: 3, Sent: 4, Closing: 5 } as const;
@@ -22,7 +25,7 @@ export const Req = { Idle: 0, Head: 1, Wait: 2, Body: 3, Sent: 4, Closing: 5 } a
 export type ReqState = (typeof Req)[keyof typeof Req];
 
 /** What the one wheel slot currently means. */
-export const Timer = { None: 0, Idle: 1, Head: 2, Connect: 3, Queue: 4, Response: 5 } as const;
+export const Timer = { None: 0, Idle: 1, Head: 2, Connect: 3, Queue: 4, Response: 5, Body: 6 } as const;
 
 export type TimerKind = (typeof Timer)[keyof typeof Timer];
 
@@ -71,6 +74,8 @@ export class HttpSession {
   closeDelimited = false;
   /** Why the exchange failed, in words (for the request event). */
   error: string | null = null;
+  /** How the last exchange ended (its request event's reason; null before the first). */
+  lastOutcome: Reason | null = null;
 
   constructor(pools: UpstreamPools, entry: CompiledRoute, limits: { maxHeaderBytes: number; maxHeaderCount: number }) {
     this.pools = pools;
@@ -100,6 +105,7 @@ export function arm(c: Connection, s: HttpSession, kind: TimerKind): void {
     : kind === Timer.Head ? h.requestHeadersTimeout
     : kind === Timer.Connect ? o.connectionTimeout
     : kind === Timer.Queue ? h.upstream.queueTimeout
+    : kind === Timer.Body ? h.requestBodyTimeout
     : h.responseTimeout;
   s.timer = kind;
   s.timerAt = c.ctx.clock.now() + ms;
@@ -159,6 +165,7 @@ export function closeAfterExchange(s: HttpSession, reason: Reason, who: Initiato
 }
 
 export function publishRequest(c: Connection, s: HttpSession, reason: Reason, upgradedNow = false): void {
+  s.lastOutcome = reason;
   if (!channels.httpRequest.hasSubscribers) return;
   const status = s.status;
   channels.httpRequest.publish({
@@ -174,4 +181,42 @@ export function publishRequest(c: Connection, s: HttpSession, reason: Reason, up
     upgraded: upgradedNow,
     error: s.error,
   });
+}
+
+// ---- issue 14: the request body timeout and a rejected WebSocket upgrade ----------------------
+
+/** The request body starts to flow to the backend: from now on a gap of requestBodyTimeout is a 408. */
+export function enterBody(c: Connection, s: HttpSession): void {
+  s.state = Req.Body;
+  arm(c, s, Timer.Body);
+}
+
+/**
+ * No byte of a request body still due for `http.requestBodyTimeout` (between reads, as nginx's
+ * client_body_timeout): 408 and close. Once a response head went out nothing can be answered:
+ * the connection closes, still named for the client's silence (fail() would abort as backend).
+ */
+export function bodyTimedOut(c: Connection, s: HttpSession, ops: ResponseOps): void {
+  // Paused by us (the backend is slow to take the body): the client is not the one to blame.
+  if (s.state === Req.Body && c.client.isPaused()) return arm(c, s, Timer.Body);
+  const detail = `no request body byte for ${c.ctx.options.http.requestBodyTimeout} ms`;
+  if (s.status !== 0) c.decide(CloseReason.HttpBodyTimeout, Initiator.Client, EndKind.Local, new SightlineError('SL_ERR_HTTP_REQUEST', detail));
+  ops.fail(c, s, 408, CloseReason.HttpBodyTimeout, Initiator.Client, true, detail);
+}
+
+/** Ends that say nothing of their own (a peer's end, the idle keep-alive cap): after a rejected upgrade, the rejection is why. */
+function isQuietEnd(reason: Reason): boolean {
+  const i = CLOSE_REASON_TABLE[reason];
+  return i.cause === 'peer-end' || (i.normal && i.cause === 'cap');
+}
+
+/**
+ * The HTTP mode's `refine`: a connection that ends quietly right after the backend refused its
+ * WebSocket upgrade (no request since) ends as `ws_upgrade_rejected`, initiator backend: a
+ * WebSocket client gives up after a non-101 answer, and "client closed" would hide why.
+ */
+export function refineHttpClose(c: Connection, reason: Reason, initiator: Initiator): { reason: Reason; initiator: Initiator } {
+  const s = c.modeState;
+  if (!(s instanceof HttpSession) || s.lastOutcome !== CloseReason.WsUpgradeRejected || !isQuietEnd(reason)) return { reason, initiator };
+  return s.state === Req.Idle || s.state === Req.Closing ? { reason: CloseReason.WsUpgradeRejected, initiator: Initiator.Backend } : { reason, initiator };
 }

@@ -76,7 +76,8 @@ const onBackendConnect = guarded(FaultSite.Connect, function onBackendConnect(th
 function proxyHeaderFor(c: Connection, version: true | 'v1' | 'v2'): Buffer {
   const src = { address: c.clientIP, port: c.clientPort };
   const dst = { address: normalizeIp(c.client.localAddress ?? '0.0.0.0'), port: c.client.localPort ?? c.listenPort };
-  return version === 'v2' ? encodeProxyV2(src, dst) : encodeProxyV1(src, dst);
+  // v2 also tells the next hop this connection's unique id (v1 has no room for it).
+  return version === 'v2' ? encodeProxyV2(src, dst, 'PROXY', c.uniqueId) : encodeProxyV1(src, dst);
 }
 
 // ---- the byte pump --------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  * `MAX_ROUTES` tracked), `RECORDS` close records.
  */
 import type { CloseEvent } from '../core/channels.js';
+import { correlationFields } from './correlation.js';
 
 export const BUCKET_MS = 60_000;
 /** Minutes kept: the window the page calls "recent". */
@@ -45,6 +46,9 @@ export interface ConnectionIdentity {
   readonly listenPort: number;
   readonly sni: string | null;
   readonly target: string | null;
+  /** Cross-hop correlation (issue 14): this connection's unique id and the previous hop's. */
+  readonly uniqueId: string | null;
+  readonly previousHopId: string | null;
 }
 
 /** One ended connection as the page shows it. Times are the proxy clock's (epoch ms). */
@@ -159,6 +163,7 @@ export class CloseHistory {
       listenPort: c.listenPort,
       sni: c.serverName,
       target: e.target,
+      ...correlationFields(c),
       mode: c.mode,
       reason: e.reason,
       initiator: e.initiator,

@@ -54,6 +54,8 @@ export function timersOfRoute(o: ResolvedOptions, r: ResolvedRoute): ConfiguredT
   if (zombie > 0) out.push(t(`${zombieKey}: ${zombie}`, zombie, TimerFamily.Idle, CloseReason.HalfZombie));
   const [stuckKey, stuck] = isTls(r) ? ['lifecycle.stuckThresholdTls', l.stuckThresholdTls] : ['lifecycle.stuckThreshold', l.stuckThreshold];
   if (stuck > 0) out.push(t(`${stuckKey}: ${stuck}`, stuck, TimerFamily.Idle, CloseReason.Stuck));
+  // A peer that stopped reading: measured from the last write progress, an idle timer of the send side.
+  if (l.writeStallTimeout > 0) out.push(t(`lifecycle.writeStallTimeout: ${l.writeStallTimeout}`, l.writeStallTimeout, TimerFamily.Idle, CloseReason.WriteStall));
   if (isHttp(r)) {
     const ws = r.action.websocket ?? websocketDefaults;
     if (ws.enabled && ws.pingInterval > 0) {
@@ -64,6 +66,9 @@ export function timersOfRoute(o: ResolvedOptions, r: ResolvedRoute): ConfiguredT
     }
     const h = o.http;
     out.push(t(`http.keepAliveTimeout: ${h.keepAliveTimeout}`, h.keepAliveTimeout, TimerFamily.Idle, CloseReason.HttpKeepAliveTimeout));
+    if (h.requestBodyTimeout > 0) {
+      out.push(t(`http.requestBodyTimeout: ${h.requestBodyTimeout}`, h.requestBodyTimeout, TimerFamily.Idle, CloseReason.HttpBodyTimeout));
+    }
     out.push(t(`http.responseTimeout: ${h.responseTimeout}`, h.responseTimeout, TimerFamily.Age, CloseReason.HttpResponseTimeout));
     if (h.upstream.maxLifetime > 0) out.push(t(`http.upstream.maxLifetime: ${h.upstream.maxLifetime}`, h.upstream.maxLifetime, TimerFamily.Shared, null));
   }

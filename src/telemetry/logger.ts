@@ -19,6 +19,7 @@ import { isRejection } from '../core/close-reasons.js';
 import { closeReasonInfo } from '../core/close-reason-table.js';
 import type { ResolvedOptions } from '../config/schema.js';
 import { progressFields, type ProgressRecord } from './progress.js';
+import { correlationFields } from './correlation.js';
 
 /**
  * A pino logger on a buffered destination: lines are written in 4 KiB batches (one write per
@@ -159,13 +160,15 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       if (now - windowStart >= windowMs) flush(now);
       if (o.detailed || logged < burst) {
         logged++;
-        logger.warn({ event: 'connection-refused', connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason, configGeneration: e.configGeneration }, 'connection refused');
+        logger.warn({ event: 'connection-refused', connectionId: c.id, ...correlationFields(c), route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason, configGeneration: e.configGeneration }, 'connection refused');
       } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
       return;
     }
     const line = {
       event: 'access',
       connectionId: c.id,
+      // ---- cross-hop correlation (issue 14) ----
+      ...correlationFields(c),
       ...traceFields(c),
       route: c.routeName,
       client: c.remoteIP,

@@ -36,7 +36,7 @@ export const METRICS = [
   { name: 'sightline_heartbeat_timeouts_total', type: 'counter', help: 'WebSocket clients closed for not answering the proxy ping.', labels: ['route'] },
   { name: 'sightline_limit_rejections_total', type: 'counter', help: 'Limit hits (connection caps, rate limit, buffered bytes), by limit.', labels: ['route', 'limit'] },
   { name: 'sightline_backend_connect_duration_seconds', type: 'histogram', help: 'Time to connect to a backend (TCP, or TCP+TLS when re-encrypting).', labels: ['route'] },
-  { name: 'sightline_backend_connect_failures_total', type: 'counter', help: 'Backend connects that failed (refused, unreachable, timed out, untrusted TLS).', labels: ['route', 'reason'] },
+  { name: 'sightline_backend_connect_failures_total', type: 'counter', help: 'Backend connects that failed (name not resolved, refused, unreachable, timed out, untrusted TLS).', labels: ['route', 'reason'] },
   { name: 'sightline_client_hello_failures_total', type: 'counter', help: 'Connections whose first bytes were not a usable TLS ClientHello on an SNI port.', labels: ['port', 'reason'] },
   { name: 'sightline_tls_handshake_failures_total', type: 'counter', help: 'TLS handshakes that failed on terminating routes.', labels: ['route', 'reason'] },
   { name: 'sightline_bytes_total', type: 'counter', help: 'Bytes moved per route: in = from clients, out = to clients (open connections read at scrape).', labels: ['route', 'direction'] },

@@ -20,6 +20,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { CloseEvent, ConnectionView, HttpRequestEvent, HttpRequestStartEvent, MilestoneOffsets, RouteEvent } from '../core/channels.js';
 import { CloseReason } from '../core/close-reasons.js';
+import { correlationAttributes } from './correlation.js';
 
 export const SPAN_CONNECTION = 'sightline.connection';
 export const SPAN_SETUP = 'sightline.setup';
@@ -110,7 +111,8 @@ export function connectionAttributes(c: ConnectionView, target: string | null, s
   const mode = c.mode;
   if (typeof mode === 'string') a[A.mode] = mode;
   if (target !== null && target !== '') a[A.target] = target;
-  return a;
+  // ---- cross-hop correlation (issue 14) ----
+  return correlationAttributes(c, a);
 }
 
 export function routeAttributes(e: RouteEvent): Attributes {

@@ -9,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { skipped, titled } from '../helpers/needs.js';
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_NEED, watchPage } from '../helpers/page.js';
 import { startAdmin, type AdminServer } from '../../src/admin/server.js';
-import type { AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
+import type { CloseConnectionResult, AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
 import { AGE_BINS, AGE_EDGES_MS } from '../../src/telemetry/close-history.js';
 
 const HAVE_CHROMIUM = CHROMIUM_NEED.ok;
@@ -25,6 +25,8 @@ const conn = (id: number, ageMs: number, over: Partial<ConnectionInfo> = {}): Co
   listenPort: 8443,
   sni: 'app.example.test',
   target: '127.0.0.1:9000',
+  uniqueId: null,
+  previousHopId: null,
   phase: 'tunnel',
   tls: true,
   keepAliveTreatment: 'standard',
@@ -104,6 +106,9 @@ class ChangingSource implements AdminSource {
   connection(id: number): ConnectionDetail | null {
     const c = this.conns.find((x) => x.id === id);
     return c ? { state: 'open', connection: c, milestones: [{ name: 'accepted', at: Date.now() - c.ageMs }], close: null } : null;
+  }
+  closeConnection(): CloseConnectionResult {
+    return { ok: false, status: 404, error: 'not in this test' };
   }
 }
 

@@ -7,13 +7,14 @@
  * Periods: the path timers run at 4.5–6 s, where the fingerprint table knows no product default
  * (below 4 s it names a read deadline, from 9 s ingress reloads), so the first line of advice names
  * the side and the timer family; Sightline's own timers at 2–3 s. Wall-clock timers need ≥ 5 s
- * (the detector's floor). Random choices come from seeded generators (replayable). The scenarios
- * of Sightline's own timers and signals are in scenario-defs-own.ts, their parts in scenario-kit.ts.
+ * (the detector's floor). Random choices come from seeded generators (replayable).
  */
 import { freePort } from './net.js';
 import { mulberry32 } from './prng.js';
 import { between, randomLifetimes, route, silentLoop, type Scenario } from './scenario-kit.js';
-import { drain, halfZombie, ownIdle, reload, stuck } from './scenario-defs-own.js';
+import { drain, halfZombie, ownIdle, reload, stuck } from './scenario-own.js';
+
+export type { GroupName, Scenario } from './scenario-kit.js';
 
 const backendIdle = (): Scenario => silentLoop(
   'backend-idle',
@@ -144,7 +145,6 @@ function badRoute(): Scenario {
     },
   };
 }
-
 
 export function allScenarios(): Scenario[] {
   const rand = mulberry32(99);

@@ -1,7 +1,6 @@
 /**
- * What the diagnosis scenarios (scenario-defs.ts, scenario-defs-own.ts) are made of: the scenario
- * shape, the group a scenario runs in, a forward route, and the two traffic shapes several of them
- * share (silent clients cut by a backend timer, clients with random lifetimes).
+ * What the diagnosis scenarios (scenario-defs.ts, scenario-own.ts) are made of: the scenario shape,
+ * routes, seeded random ranges, and the two kinds of client traffic they share.
  */
 import { freePort, HOST } from './net.js';
 import { mulberry32 } from './prng.js';
@@ -69,4 +68,3 @@ export function randomLifetimes(peers: Peers, port: number, n: number, rand: () 
     onClose,
   );
 }
-

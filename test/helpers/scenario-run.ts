@@ -6,8 +6,8 @@
  * while the traffic still runs, and the judgement of each scenario (scenario-judge.ts).
  */
 import { SCENARIO_TOKEN, startCli, type RunningCli } from './scenario-cli.js';
-import { DRAIN_AT_MS, DRAIN_SPREAD_MS, RELOADS, RELOAD_EVERY_MS } from './scenario-defs-own.js';
 import type { GroupName, Scenario } from './scenario-kit.js';
+import { DRAIN_AT_MS, DRAIN_SPREAD_MS, RELOADS, RELOAD_EVERY_MS } from './scenario-own.js';
 import { judge, matches, type Outcome } from './scenario-judge.js';
 import { Peers } from './scenario-peers.js';
 

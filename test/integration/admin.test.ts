@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import vm from 'node:vm';
 import { startAdmin, type AdminServer } from '../../src/admin/server.js';
-import type { AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
+import type { AdminSource, CloseAges, CloseConnectionResult, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
 import { STATUS_JS } from '../../src/admin/status-script.js';
 import { SightlineError } from '../../src/core/errors.js';
 
@@ -22,6 +22,8 @@ const conn = (id: number, over: Partial<ConnectionInfo> = {}): ConnectionInfo =>
   listenPort: 8443,
   sni: 'app.example.test',
   target: '127.0.0.1:9000',
+  uniqueId: null,
+  previousHopId: null,
   phase: 'tunnel',
   tls: true,
   keepAliveTreatment: 'standard',
@@ -80,6 +82,8 @@ class FakeSource implements AdminSource {
   openAges = (): OpenAges => ({ edgesMs: [], routes: [] });
   closeRecords = (): CloseRecord[] => [];
   connection = (): ConnectionDetail | null => null;
+  // POST /api/connections/:id/close: tested against a real proxy in admin-close.test.ts.
+  closeConnection = (): CloseConnectionResult => ({ ok: false, status: 404, error: 'none' });
 }
 
 let admin: AdminServer | undefined;

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionQuery, HealthInfo, OpenAges, RecentCloses, RouteInfo, ConnectionList } from '../../admin/source.js';
+import type { AdminSource, CloseConnectionResult, CloseAges, CloseRecord, ConnectionDetail, ConnectionQuery, HealthInfo, OpenAges, RecentCloses, RouteInfo, ConnectionList } from '../../admin/source.js';
 import { CloseReason, Initiator } from '../../core/close-reasons.js';
 import { METRICS, type MetricName } from '../../telemetry/metric-catalogue.js';
 import { PatternDetector, type DetectedPattern } from '../../telemetry/patterns.js';
@@ -158,6 +158,12 @@ export class Fleet {
       connection: async (id: number): Promise<ConnectionDetail | null> => {
         const found = (await ask<ConnectionDetail | null>('connection', id)).find((p) => isDetail(p.body));
         return found === undefined ? null : ({ ...found.body, worker: found.worker } as ConnectionDetail);
+      },
+      // Numeric ids repeat across workers: closing by one could hit the wrong connection.
+      closeConnection: async (id: number | string): Promise<CloseConnectionResult> => {
+        if (typeof id === 'number') return { ok: false, status: 400, error: 'numeric connection ids are per worker in cluster mode: close by the uniqueId' };
+        const done = (await ask<CloseConnectionResult>('close-connection', id)).find((p) => typeof p.body === 'object' && p.body !== null && p.body.ok);
+        return done === undefined ? { ok: false, status: 404, error: `no open connection with id ${id}` } : done.body;
       },
     };
   }

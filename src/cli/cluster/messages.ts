@@ -6,7 +6,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { CloseSample } from '../../telemetry/pattern-types.js';
 
 /** What a worker is asked for; each answer is what its own admin API would serve. */
-export type Ask = 'metrics' | 'stats' | 'connections' | 'routes' | 'closes' | 'close-ages' | 'open-ages' | 'close-records' | 'connection';
+export type Ask = 'metrics' | 'stats' | 'connections' | 'routes' | 'closes' | 'close-ages' | 'open-ages' | 'close-records' | 'connection' | 'close-connection';
 
 export type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 

@@ -52,6 +52,8 @@ async function answer(proxy: SightlineProxy, m: Extract<ToWorker, { t: 'ask' }>)
       return view.closeRecords(m.query as { route?: string; limit: number });
     case 'connection':
       return view.connection(m.query as number);
+    case 'close-connection':
+      return view.closeConnection(m.query as string);
   }
 }
 

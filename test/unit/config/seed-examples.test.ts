@@ -100,6 +100,7 @@ describe('seed guide examples', () => {
       stuckThresholdTls: 300_000,
       extendedWarningGrace: 600_000,
       activitySampleInterval: 1_000,
+      writeStallTimeout: 60_000,
     });
     // The library opens no admin listener unless asked (the CLI asks for 127.0.0.1:9464).
     expect(o.admin).toBeUndefined();

@@ -52,6 +52,7 @@ describe('PROXY v1', () => {
       destinationAddress: '192.168.0.11',
       destinationPort: 443,
       length: line.length,
+      uniqueId: null,
     });
   });
 
@@ -92,6 +93,7 @@ describe('PROXY v1', () => {
       destinationAddress: null,
       destinationPort: null,
       length: 15,
+      uniqueId: null,
     });
     const f = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
     const longest = Buffer.from(`PROXY UNKNOWN ${f} ${f} 65535 65535\r\n`);
@@ -154,6 +156,7 @@ describe('PROXY v2', () => {
       destinationAddress: '10.0.0.2',
       destinationPort: 443,
       length: 28,
+      uniqueId: null,
     });
     const b = encodeProxyV2({ address: '2001:db8::5', port: 1 }, { address: '::1', port: 2 });
     expect(b.length).toBe(16 + 36);

@@ -20,10 +20,12 @@ describe('configured timers per route', () => {
       'extendedKeepAliveLifetime: 604800000=604800000/age/lifetime',
       'lifecycle.halfZombieGrace: 30000=30000/idle/half_zombie',
       'lifecycle.stuckThreshold: 60000=60000/idle/stuck',
+      'lifecycle.writeStallTimeout: 60000=60000/idle/write_stall',
     ]);
     // An unnamed route is named as CompiledRoute names it.
     expect(t['route-1']).toContain('websocket.pingInterval: 1000 + pingTimeout: 500=1500/idle/heartbeat_timeout');
     expect(t['route-1']).toContain('http.keepAliveTimeout: 75000=75000/idle/http_keep_alive_timeout');
+    expect(t['route-1']).toContain('http.requestBodyTimeout: 60000=60000/idle/http_body_timeout');
     expect(t.sni).toContain('lifecycle.halfZombieGraceTls: 300000=300000/idle/half_zombie');
     expect(t.sni!.some((x) => x.startsWith('websocket.'))).toBe(false);
   });
@@ -42,5 +44,12 @@ describe('configured timers per route', () => {
   it("'immortal' keep-alive connections have no idle or age timer", () => {
     const t = settings({ keepAliveTreatment: 'immortal', routes: [{ name: 'r', match: { ports: 7005 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } }] });
     expect(t.r!.some((x) => /inactivity|lifetime/.test(x))).toBe(false);
+  });
+
+  it('the write-stall check is named when on and absent when off (0)', () => {
+    const on = settings({ lifecycle: { writeStallTimeout: 5_000 }, routes: [{ name: 'r', match: { ports: 7006 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } }] });
+    expect(on.r).toContain('lifecycle.writeStallTimeout: 5000=5000/idle/write_stall');
+    const off = settings({ lifecycle: { writeStallTimeout: 0 }, routes: [{ name: 'r', match: { ports: 7006 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } }] });
+    expect(off.r!.some((x) => x.includes('writeStall'))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The diagnosis scenarios about Sightline itself (scenario-defs.ts has the rest and the full
- * picture): its own timers at 2–3 s (inactivity, stuck, half-zombie), and the process signals
- * (drain on SIGTERM, reloads), each group with its own `sightline start`.
+ * Diagnosis scenarios where Sightline itself acts (test/e2e/diagnose-scenarios.test.ts): its own
+ * timers (inactivity, stuck, half-zombie: their groups set them short) and its signals (a drain,
+ * reloads: no culprit).
  */
 import { freePort } from './net.js';
 import { mulberry32 } from './prng.js';
