@@ -3,14 +3,10 @@
  * one listener per port, drives the sweep, and drains on stop(). Public names follow the seed
  * (`SightlineProxy` ≈ the reference's class, `getStats()`, `connectionManager.getConnections()`).
  */
-import type net from 'node:net';
-import { once } from 'node:events';
 import { holdBufferGc } from './core/buffer-gc.js';
 import { channels, type ProxyEvent } from './core/channels.js';
-import { CloseReason, Initiator } from './core/close-reasons.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { SightlineError } from './core/errors.js';
-import { listen } from './core/listen.js';
 import { TimerWheel } from './core/timer-wheel.js';
 import type { ResolvedOptions, SightlineOptions, RouteConfig } from './config/schema.js';
 import { validateOptions, validateRoutes } from './config/validate.js';
@@ -21,9 +17,9 @@ import { defaultRouteOf } from './routing/default-route.js';
 import { RouteTable } from './routing/route-table.js';
 import type { Connection } from './net/connection.js';
 import type { ProxyContext } from './net/context.js';
-import { createListener } from './net/listener.js';
+import { ListenerSet } from './net/listener-set.js';
 import { ConnectionRegistry } from './net/registry.js';
-import { startDrain } from './net/drain.js';
+import { drainConnections } from './net/drain.js';
 import { Sweeper } from './net/sweep.js';
 import { effectiveTimeouts, sweepPeriod } from './net/timeouts.js';
 import { Admission } from './security/admission.js';
@@ -64,7 +60,8 @@ export interface SightlineDeps {
 
 export class SightlineProxy {
   readonly #ctx: ProxyContext;
-  readonly #servers = new Map<number, net.Server>();
+  /** The listening sockets, one per port the routes use. */
+  readonly #listeners: ListenerSet;
   #sweep: NodeJS.Timeout | null = null;
   /** Releases this proxy's hold on the read-buffer GC pacer (src/core/buffer-gc.ts). */
   #releaseBufferGc: (() => void) | null = null;
@@ -110,7 +107,7 @@ export class SightlineProxy {
     this.#sweeper = new Sweeper(this.#ctx);
     this.#logger = deps.logger;
     this.#tracerProvider = deps.tracerProvider;
-    this.#reusePort = deps.reusePort === true;
+    this.#listeners = new ListenerSet(this.#ctx, deps.reusePort === true);
     this.connectionManager = { getConnections: () => new Map(registry.live) };
     this.#modes = modeTable(this.#ctx);
     this.#ctx.services.push(...this.#modes.services);
@@ -131,7 +128,6 @@ export class SightlineProxy {
   }
 
   readonly #autoTick: boolean;
-  readonly #reusePort: boolean;
 
   /** Distinguishes this instance's events from other proxies' in one process. */
   get id(): number {
@@ -144,7 +140,7 @@ export class SightlineProxy {
 
   /** Ports with a listener, in ascending order. */
   get listeningPorts(): number[] {
-    return [...this.#servers.keys()].sort((a, b) => a - b);
+    return this.#listeners.ports;
   }
 
   /**
@@ -188,10 +184,10 @@ export class SightlineProxy {
       // Metrics, logs, patterns and tracing: subscribers of the core's channels (L5).
       const deps = { logger: this.#logger, tracerProvider: this.#tracerProvider, generation: () => this.#ctx.generation, pools: () => this.#modes.pools.stats() };
       this.#telemetry = await startProxyTelemetry(this.#ctx, deps);
-      for (const port of this.#ctx.table.ports) await this.#listen(port);
+      for (const port of this.#ctx.table.ports) await this.#listeners.listen(port);
       await this.#startAdmin();
     } catch (err) {
-      await this.#closeServers();
+      await this.#listeners.closeAll();
       await this.#admin?.close();
       this.#admin = null;
       this.#started = false;
@@ -231,14 +227,10 @@ export class SightlineProxy {
     const ctx = this.#ctx;
     ctx.draining = true;
     publishProxy('draining', { proxyId: ctx.proxyId, open: ctx.registry.size });
-    const closing = this.#closeServers();
+    const closing = this.#listeners.closeAll();
     // HTTP connections idle between requests close, busy ones after their response; WebSockets
     // get close frames (1001): at once, or spread over drain.spreadMs with the tunnels (drain.ts).
-    const spread = startDrain(ctx, Math.min(ctx.options.drain.spreadMs, ctx.options.gracefulShutdownTimeout));
-    await waitUntil(() => ctx.registry.size === 0 || this.#hurry, ctx.options.gracefulShutdownTimeout);
-    spread.cancel();
-    for (const c of [...ctx.registry.live.values()]) c.close(CloseReason.Shutdown, Initiator.Proxy);
-    await waitUntil(() => ctx.registry.size === 0, this.#hurry ? 200 : 2000);
+    await drainConnections(ctx, () => this.#hurry);
     await closing;
     for (const svc of ctx.services) svc.close();
     if (this.#sweep !== null) clearInterval(this.#sweep);
@@ -292,22 +284,7 @@ export class SightlineProxy {
     const table = new RouteTable(options.routes, this.#modes.resolve);
     const wanted = new Set(table.ports);
     const ctx = this.#ctx;
-    if (this.#started) {
-      const opened: number[] = [];
-      try {
-        for (const p of wanted) {
-          if (this.#servers.has(p)) continue;
-          await this.#listen(p);
-          opened.push(p);
-        }
-      } catch (err) {
-        for (const p of opened) {
-          this.#servers.get(p)?.close();
-          this.#servers.delete(p);
-        }
-        throw err;
-      }
-    }
+    if (this.#started) await this.#listeners.openMissing(wanted);
     ctx.options = options;
     ctx.table = table;
     if (whole) {
@@ -320,14 +297,7 @@ export class SightlineProxy {
     const previousGeneration = ctx.generation++;
     this.#configHash = configHash;
     this.#telemetry?.reconfigure(ctx.options);
-    if (this.#started) {
-      for (const [p, s] of this.#servers) {
-        if (!wanted.has(p)) {
-          this.#servers.delete(p);
-          s.close();
-        }
-      }
-    }
+    if (this.#started) this.#listeners.closeUnwanted(wanted);
     publishProxy('routes-updated', { proxyId: ctx.proxyId, routes: table.routes.map((r) => r.name), generation: ctx.generation, previousGeneration, configHash });
   }
 
@@ -372,26 +342,9 @@ export class SightlineProxy {
   get telemetry(): Telemetry | null {
     return this.#telemetry;
   }
-
-  async #listen(port: number): Promise<void> {
-    const server = createListener(this.#ctx, port);
-    const host = this.#ctx.options.listenHost;
-    await listen(server, { port, host, backlog: 4096, reusePort: this.#reusePort }, `port ${port}${host ? ` on ${host}` : ''}`);
-    this.#servers.set(port, server);
-  }
-
-  async #closeServers(): Promise<void> {
-    const all = [...this.#servers.values()];
-    this.#servers.clear();
-    await Promise.all(all.map((s) => (s.listening ? once(s.close(), 'close').catch(() => {}) : Promise.resolve())));
-  }
 }
 
 function publishProxy(kind: ProxyEvent['kind'], detail: Record<string, unknown>): void {
   if (channels.proxy.hasSubscribers) channels.proxy.publish({ kind, detail });
 }
 
-async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}

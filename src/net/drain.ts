@@ -53,3 +53,22 @@ export function startDrain(ctx: ProxyContext, spreadMs: number): DrainSpread {
   run();
   return { cancel: () => clearInterval(timer) };
 }
+
+/**
+ * The whole drain of stop(): tell every connection (startDrain), wait until they are gone, the
+ * `gracefulShutdownTimeout` passed or `hurry()` (a second SIGTERM), then close the rest as
+ * `shutdown` and wait a little for their close records.
+ */
+export async function drainConnections(ctx: ProxyContext, hurry: () => boolean): Promise<void> {
+  const o = ctx.options;
+  const spread = startDrain(ctx, Math.min(o.drain.spreadMs, o.gracefulShutdownTimeout));
+  await waitUntil(() => ctx.registry.size === 0 || hurry(), o.gracefulShutdownTimeout);
+  spread.cancel();
+  for (const c of [...ctx.registry.live.values()]) c.close(CloseReason.Shutdown, Initiator.Proxy);
+  await waitUntil(() => ctx.registry.size === 0, hurry() ? 200 : 2000);
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}

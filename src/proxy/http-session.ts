@@ -13,24 +13,25 @@
  * request head completion, upstream connect or queue wait, response head. None of them exists
  * once the exchange became a WebSocket (websocket.ts takes the connection over).
  *
- * This file drives the client side and the request; http-response.ts the backend's answer (it
- * calls back through RESPONSE_OPS); http-state.ts holds the state and timers both share.
+ * This file drives the client side and the request; http-response.ts the backend's answer and
+ * http-failure.ts failures and timeouts (both call back through OPS); http-state.ts holds the
+ * state and timers they share.
  */
 import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason } from '../core/close-reasons.js';
 import { channels, FaultSite } from '../core/channels.js';
-import { SightlineError, type ErrorCode } from '../core/errors.js';
 import { ChunkedFramer, LengthFramer } from '../protocol/chunked.js';
 import { parseRequestHead, type HeadError, type RequestHead } from '../protocol/http-head.js';
 import { HEAD_DONE, HEAD_NEED_MORE } from '../protocol/http-head-reader.js';
-import { forwardRequestHead, proxyResponse } from '../protocol/http-rewrite.js';
+import { forwardRequestHead } from '../protocol/http-rewrite.js';
 import { isTerminating } from '../routing/route-table.js';
-import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connection.js';
+import { kConn, type Connection, type ConnSocket } from '../net/connection.js';
 import { Listeners, type Mode, type ModeHooks, type Route } from '../net/mode.js';
 import { Doubt, type Upstream, type UpstreamHandler } from './upstream-lease.js';
 import type { UpstreamPools } from './upstream-pool.js';
-import { responseData, upstreamClosed, type ResponseOps } from './http-response.js';
+import { responseData, upstreamClosed } from './http-response.js';
+import { abandonUpstream, abort, fail, onTimer, type SessionOps } from './http-failure.js';
 import { headErrorReason, isRefusal, routeRequest } from './http-request-route.js';
-import { HttpSession, Req, Timer, type ReqState, announce, arm, bodyTimedOut, clearExchange, closeAfterExchange, disarm, enterBody, publishRequest, refineHttpClose, session } from './http-state.js';
+import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, enterBody, publishRequest, refineHttpClose, session } from './http-state.js';
 
 // ---- start ----------------------------------------------------------------------------------
 
@@ -53,42 +54,6 @@ function startHttp(c: Connection, route: Route, pools: UpstreamPools): void {
   const pending = c.takePending();
   if (pending !== null) CLIENT.data!.call(cl, pending);
   if (s.state === Req.Idle || s.state === Req.Head) cl.resume();
-}
-
-// ---- timers ---------------------------------------------------------------------------------
-
-function onTimer(c: Connection): void {
-  const s = session(c);
-  s.wheelAt = 0;
-  const kind = s.timer;
-  if (kind === Timer.None) return;
-  const now = c.ctx.clock.now();
-  if (now < s.timerAt) {
-    c.armDeadline(Deadline.Mode, s.timerAt - now);
-    s.wheelAt = s.timerAt;
-    return;
-  }
-  s.timer = Timer.None;
-  switch (kind) {
-    case Timer.Idle:
-      c.close(CloseReason.HttpKeepAliveTimeout, Initiator.Proxy);
-      return;
-    case Timer.Head:
-      fail(c, s, 408, CloseReason.HttpHeadersTimeout, Initiator.Client, true);
-      return;
-    case Timer.Connect:
-      fail(c, s, 504, CloseReason.BackendConnectTimeout, Initiator.Proxy, false);
-      return;
-    case Timer.Queue:
-      if (s.route !== null && s.target !== null) s.pools.cancel(c, s.route, s.target);
-      fail(c, s, 503, CloseReason.HttpUpstreamBusy, Initiator.Proxy, false);
-      return;
-    case Timer.Response:
-      fail(c, s, 504, CloseReason.HttpResponseTimeout, Initiator.Backend, false);
-      return;
-    case Timer.Body:
-      return void bodyTimedOut(c, s, RESPONSE_OPS);
-  }
 }
 
 // ---- client side ----------------------------------------------------------------------------
@@ -124,9 +89,9 @@ function clientEnd(c: Connection): void {
   // A request is in flight: answer it and every complete request read after it, then close (a
   // client may half-close after sending its pipelined requests).
   s.clientEnded = true;
-  if (s.state === Req.Head) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
+  if (s.state === Req.Head) fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
   // Body or still waiting for an upstream socket with the body unfinished: it never will be.
-  else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null)) fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+  else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null)) fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
 }
 
 function clientClosed(c: Connection): void {
@@ -170,7 +135,7 @@ function readRequests(c: Connection, s: HttpSession): void {
 }
 
 function headError(c: Connection, s: HttpSession, e: HeadError): void {
-  fail(c, s, e.httpStatus, headErrorReason(e), Initiator.Client, true, e.detail);
+  fail(OPS, c, s, e.httpStatus, headErrorReason(e), Initiator.Client, true, e.detail);
 }
 
 function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
@@ -188,16 +153,16 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   if (s.reqBody !== null && s.buf !== null) {
     const pending = s.buf;
     const r = s.reqBody.push(pending);
-    if (r.error !== undefined) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
+    if (r.error !== undefined) return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
     s.early = r.consumed === pending.length ? pending : pending.subarray(0, r.consumed);
     s.buf = r.consumed < pending.length ? pending.subarray(r.consumed) : null;
     if (r.done) s.reqBody = null;
-    else if (s.clientEnded) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+    else if (s.clientEnded) return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
   }
   const routed = routeRequest(c, s.entry, head);
   if (isRefusal(routed)) {
     if (routed.route !== undefined) s.route = routed.route;
-    return void fail(c, s, routed.status, routed.reason, routed.who, routed.close, routed.detail, routed.code);
+    return void fail(OPS, c, s, routed.status, routed.reason, routed.who, routed.close, routed.detail, routed.code);
   }
   const { route, target, t, facts } = routed;
   s.route = route;
@@ -260,7 +225,7 @@ function requestSent(c: Connection, s: HttpSession): void {
 function bodyData(c: Connection, s: HttpSession, chunk: Buffer): void {
   const r = s.reqBody!.push(chunk);
   if (r.error !== undefined) {
-    return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
+    return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
   }
   const up = s.up!;
   c.story.c2b();
@@ -280,13 +245,13 @@ const UPSTREAM: UpstreamHandler = {
     attach(c, s, up);
   },
   data(c, up, chunk) {
-    responseData(c, session(c), up, chunk, RESPONSE_OPS);
+    responseData(c, session(c), up, chunk, OPS);
   },
   drain(c) {
     c.client.resume();
   },
   closed(c, up, err) {
-    upstreamClosed(c, session(c), up, err, RESPONSE_OPS);
+    upstreamClosed(c, session(c), up, err, OPS);
   },
 };
 
@@ -312,7 +277,7 @@ function nextRequest(c: Connection, s: HttpSession): void {
   const st = s.state as ReqState; // readRequests moved it on
   if (s.clientEnded && (st === Req.Idle || st === Req.Head)) {
     // The client sent FIN: nothing more will come.
-    if (st === Req.Head) return void fail(c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
+    if (st === Req.Head) return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
     closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client);
     return void endClient(c, s);
   }
@@ -329,58 +294,26 @@ function endClient(c: Connection, s: HttpSession): void {
   arm(c, s, Timer.Idle);
 }
 
-/** Drop the current upstream socket (its exchange cannot complete). */
-function abandonUpstream(c: Connection, s: HttpSession): void {
-  const up = s.up;
-  s.up = null;
-  if (up !== null) s.pools.release(up, Doubt.Aborted);
-  else if (s.state === Req.Wait && s.route !== null && s.target !== null) s.pools.cancel(c, s.route, s.target);
-}
-
-/**
- * The exchange failed before a response reached the client: answer with `status` (naming the
- * reason), then keep the connection for the next request unless `close` or the request body
- * was not read to its end. After a response head was sent, the connection is aborted instead.
- */
-function fail(c: Connection, s: HttpSession, status: number, reason: Reason, who: Initiator, close: boolean, detail?: string, code?: ErrorCode): void {
-  if (s.status !== 0) return void abort(c, s, reason, detail);
-  abandonUpstream(c, s);
-  disarm(c, s);
-  s.status = status;
-  s.error = detail ?? null;
-  publishRequest(c, s, reason);
-  // A request whose body was not read to its end leaves the stream unusable: close after.
-  if (close || s.reqBody !== null || s.state === Req.Head) {
-    if (close || !s.closeAfter) {
-      s.closeAfter = true;
-      s.closeReason = reason;
-      s.closeInitiator = who;
-    }
-    const err = detail === undefined ? undefined : new SightlineError(code ?? (who === Initiator.Client ? 'SL_ERR_HTTP_REQUEST' : 'SL_ERR_HTTP_RESPONSE'), detail);
-    c.decide(s.closeReason, s.closeInitiator, EndKind.Local, err);
-  }
-  c.client.write(proxyResponse(status, reason, s.closeAfter), 'latin1');
-  if (s.closeAfter) {
-    clearExchange(s);
-    endClient(c, s);
-  } else nextRequest(c, s);
-}
-
-/** Mid-response failure: nothing sensible can be sent any more; abort both sides. */
-function abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): void {
-  publishRequest(c, s, reason);
-  abandonUpstream(c, s);
-  c.close(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, detail === undefined ? undefined : new SightlineError('SL_ERR_HTTP_RESPONSE', detail));
-}
-
 // ---- events and hooks -----------------------------------------------------------------------
 
-const RESPONSE_OPS: ResponseOps = { fail, abort, done: exchangeDone, retry: (c, s) => acquire(c, s, true) };
+/**
+ * What a failure (http-failure.ts) and the response side (http-response.ts) continue with: built
+ * once here, so that neither file imports this one (the session calls fail(), fail() continues the
+ * session: a module cycle otherwise).
+ */
+const OPS: SessionOps = {
+  fail: (c, s, status, reason, who, close, detail) => fail(OPS, c, s, status, reason, who, close, detail),
+  abort,
+  done: exchangeDone,
+  retry: (c, s) => acquire(c, s, true),
+  nextRequest,
+  endClient,
+};
 
 const HTTP_HOOKS: ModeHooks = {
   name: 'http',
   site: FaultSite.Http,
-  deadline: onTimer,
+  deadline: (c) => onTimer(OPS, c),
   clientEnd,
   clientClosed,
   /** The exchange became a WebSocket (websocket.ts takes over): the session's listeners leave. */
