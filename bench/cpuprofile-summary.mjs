@@ -18,7 +18,12 @@ import { parseArgs } from 'node:util';
 
 const { values: a, positionals: files } = parseArgs({
   allowPositionals: true,
-  options: { group: { type: 'string', multiple: true, default: [] }, top: { type: 'string', default: '25' }, json: { type: 'boolean', default: false }, filter: { type: 'string' } },
+  options: {
+    group: { type: 'string', multiple: true, default: [] },
+    top: { type: 'string', default: '25' },
+    json: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+  },
 });
 if (!files.length) {
   process.stderr.write('usage: node cpuprofile-summary.mjs [--top N] [--json] [--filter RE] FILE.cpuprofile...\n');
@@ -118,10 +123,18 @@ const out = {
   files: files.map((f) => path.basename(f)),
   total_ms: Math.round(total / 1000),
   busy_ms: Math.round(busy / 1000),
-  groups: groups.length ? [...groupUs].map(([k, v]) => ({ group: k, ms: Math.round(v / 1000), pct: pct(v) })) : undefined,
+  groups: groups.length
+    ? [...groupUs].map(([k, v]) => ({ group: k, ms: Math.round(v / 1000), pct: pct(v) }))
+    : undefined,
   components: sorted(comp).map(([k, v]) => ({ component: k, ms: Math.round(v / 1000), pct: pct(v) })),
-  top_self: sorted(fnSelf).filter(([k]) => !filter || filter.test(k)).slice(0, top).map(([k, v]) => ({ fn: k, ms: Math.round(v / 1000), pct: pct(v) })),
-  top_inclusive: sorted(fnIncl).filter(([k]) => !filter || filter.test(k)).slice(0, top).map(([k, v]) => ({ fn: k, ms: Math.round(v / 1000), pct: pct(v) })),
+  top_self: sorted(fnSelf)
+    .filter(([k]) => !filter || filter.test(k))
+    .slice(0, top)
+    .map(([k, v]) => ({ fn: k, ms: Math.round(v / 1000), pct: pct(v) })),
+  top_inclusive: sorted(fnIncl)
+    .filter(([k]) => !filter || filter.test(k))
+    .slice(0, top)
+    .map(([k, v]) => ({ fn: k, ms: Math.round(v / 1000), pct: pct(v) })),
 };
 if (a.json) {
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -133,7 +146,8 @@ if (a.json) {
     for (const g of out.groups) w(`  ${String(g.pct).padStart(5)} %  ${String(g.ms).padStart(7)} ms  ${g.group}`);
   }
   w('\nself time by component:');
-  for (const c of out.components.slice(0, top)) w(`  ${String(c.pct).padStart(5)} %  ${String(c.ms).padStart(7)} ms  ${c.component}`);
+  for (const c of out.components.slice(0, top))
+    w(`  ${String(c.pct).padStart(5)} %  ${String(c.ms).padStart(7)} ms  ${c.component}`);
   w(`\ntop ${top} functions by self time${filter ? ` matching ${filter}` : ''}:`);
   for (const c of out.top_self) w(`  ${String(c.pct).padStart(5)} %  ${String(c.ms).padStart(7)} ms  ${c.fn}`);
   w(`\ntop ${top} functions by inclusive time${filter ? ` matching ${filter}` : ''}:`);

@@ -111,7 +111,13 @@ const proxy = new SightlineProxy(
     admin: { enabled: false },
     connectionRateLimitPerMinute: 0,
     http: { maxHeaderSize: SIZE + 1024, maxHeaderCount: 1000, requestHeadersTimeout: 60_000 },
-    routes: [{ name: 'b', match: { ports: free }, action: { type: 'forward', protocol: 'http', target: { host: '127.0.0.1', port: backend.address().port } } }],
+    routes: [
+      {
+        name: 'b',
+        match: { ports: free },
+        action: { type: 'forward', protocol: 'http', target: { host: '127.0.0.1', port: backend.address().port } },
+      },
+    ],
   },
   { logger: null },
 );
@@ -153,7 +159,9 @@ async function one() {
 /** CPU ms of this process (proxy + backend) while a client sends `count` heads. */
 async function run(mode, count, port = free) {
   const c0 = process.cpuUsage();
-  const child = spawn(process.execPath, ['-e', CLIENT, String(port), mode, String(count), head.toString('base64')], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['-e', CLIENT, String(port), mode, String(count), head.toString('base64')], {
+    stdio: 'inherit',
+  });
   await new Promise((r) => child.on('exit', r));
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / 1000;
@@ -165,21 +173,29 @@ const BYTES = 4;
 const modes = { one: [], bytes: [], bareOne: [], bareBytes: [] };
 for (let i = 0; i < ROUNDS; i++) {
   const base = await run('one', 0); // spawning the client costs this process something too
-  modes.one.push((await run('one', ONE) - base) / ONE);
-  modes.bytes.push((await run('bytes', BYTES) - base) / BYTES);
-  modes.bareOne.push((await run('one', ONE, bare.address().port) - base) / ONE);
-  modes.bareBytes.push((await run('bytes', BYTES, bare.address().port) - base) / BYTES);
+  modes.one.push(((await run('one', ONE)) - base) / ONE);
+  modes.bytes.push(((await run('bytes', BYTES)) - base) / BYTES);
+  modes.bareOne.push(((await run('one', ONE, bare.address().port)) - base) / ONE);
+  modes.bareBytes.push(((await run('bytes', BYTES, bare.address().port)) - base) / BYTES);
 }
 const o = median(modes.one);
 const b = median(modes.bytes);
 const bo = median(modes.bareOne);
 const bb = median(modes.bareBytes);
-console.log('| client sends | Sightline CPU ms per head | × one piece | bare Node socket, reads only: CPU ms per head |');
+console.log(
+  '| client sends | Sightline CPU ms per head | × one piece | bare Node socket, reads only: CPU ms per head |',
+);
 console.log('|---|---:|---:|---:|');
 console.log(`| one write | ${o.toFixed(2)} | 1.00 | ${bo.toFixed(2)} |`);
-console.log(`| one byte per write (${head.length} writes) | ${b.toFixed(2)} | ${(b / o).toFixed(2)} | ${bb.toFixed(2)} |`);
-console.log(`\nper segment: Node's read path alone ${((bb * 1000) / head.length).toFixed(2)} µs (the bare socket); Sightline ${((b * 1000) / head.length).toFixed(2)} µs in all,`);
-console.log(`so its own work beyond Node's read path is ${(((b - bb) * 1000) / head.length).toFixed(2)} µs a segment (head reader, timers, the forwarded request).`);
+console.log(
+  `| one byte per write (${head.length} writes) | ${b.toFixed(2)} | ${(b / o).toFixed(2)} | ${bb.toFixed(2)} |`,
+);
+console.log(
+  `\nper segment: Node's read path alone ${((bb * 1000) / head.length).toFixed(2)} µs (the bare socket); Sightline ${((b * 1000) / head.length).toFixed(2)} µs in all,`,
+);
+console.log(
+  `so its own work beyond Node's read path is ${(((b - bb) * 1000) / head.length).toFixed(2)} µs a segment (head reader, timers, the forwarded request).`,
+);
 await proxy.stop();
 backend.close();
 bare.close();

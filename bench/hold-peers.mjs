@@ -5,7 +5,9 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 
-const { values: a } = parseArgs({ options: { 'proxy-port': { type: 'string' }, n: { type: 'string' }, 'backend-port': { type: 'string' } } });
+const { values: a } = parseArgs({
+  options: { 'proxy-port': { type: 'string' }, n: { type: 'string' }, 'backend-port': { type: 'string' } },
+});
 const n = Number(a.n);
 const backend = net.createServer((s) => {
   s.on('error', () => {});
@@ -21,16 +23,18 @@ process.on('message', async (m) => {
   const batch = 128;
   for (let i = 0; i < n; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, () =>
-        new Promise((resolve) => {
-          const c = net.connect(Number(a['proxy-port']), '127.0.0.1');
-          c.on('error', () => resolve());
-          c.once('data', () => {
-            ok++;
-            resolve();
-          });
-          clients.push(c);
-        }),
+      Array.from(
+        { length: Math.min(batch, n - i) },
+        () =>
+          new Promise((resolve) => {
+            const c = net.connect(Number(a['proxy-port']), '127.0.0.1');
+            c.on('error', () => resolve());
+            c.once('data', () => {
+              ok++;
+              resolve();
+            });
+            clients.push(c);
+          }),
       ),
     );
   }

@@ -26,7 +26,9 @@ const CONFIGS = {
 
 if (process.env.LOG_COST_CHILD) {
   const cfg = JSON.parse(process.env.LOG_COST_CHILD);
-  const require = (await import('node:module')).createRequire(path.join(fileURLToPath(import.meta.url), '../../package.json'));
+  const require = (await import('node:module')).createRequire(
+    path.join(fileURLToPath(import.meta.url), '../../package.json'),
+  );
   const realFs = require('fs');
   let writes = 0;
   for (const k of ['write', 'writeSync']) {
@@ -37,7 +39,11 @@ if (process.env.LOG_COST_CHILD) {
     };
   }
   const pino = require('pino');
-  const dest = cfg.silent ? null : cfg.noop ? { write() {}, flushSync() {} } : pino.destination({ dest: cfg.file, sync: cfg.sync, minLength: cfg.minLength, mkdir: true });
+  const dest = cfg.silent
+    ? null
+    : cfg.noop
+      ? { write() {}, flushSync() {} }
+      : pino.destination({ dest: cfg.file, sync: cfg.sync, minLength: cfg.minLength, mkdir: true });
   const logger = pino({ level: cfg.silent ? 'silent' : 'info', base: { service: 'sightline' } }, dest ?? undefined);
   const perTick = cfg.rate / 1000;
   const end = Date.now() + cfg.seconds * 1000;
@@ -45,10 +51,29 @@ if (process.env.LOG_COST_CHILD) {
   let carry = 0;
   const c0 = process.cpuUsage();
   const line = (i) => ({
-    event: 'access', connectionId: i, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', route: 'sni-localhost',
-    client: '127.0.0.1', clientPort: 40000 + (i % 20000), port: 8443, sni: 'localhost', target: '127.0.0.1:9443', mode: 'passthrough', tls: true,
-    durationMs: 3.2, idleAtCloseMs: 0.4, bytesIn: 517, bytesOut: 1490, reason: 'client_fin', initiator: 'client', firstSide: 'client',
-    endKind: 'fin', phase: 'streaming', treatment: 'none', error: undefined,
+    event: 'access',
+    connectionId: i,
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    route: 'sni-localhost',
+    client: '127.0.0.1',
+    clientPort: 40000 + (i % 20000),
+    port: 8443,
+    sni: 'localhost',
+    target: '127.0.0.1:9443',
+    mode: 'passthrough',
+    tls: true,
+    durationMs: 3.2,
+    idleAtCloseMs: 0.4,
+    bytesIn: 517,
+    bytesOut: 1490,
+    reason: 'client_fin',
+    initiator: 'client',
+    firstSide: 'client',
+    endKind: 'fin',
+    phase: 'streaming',
+    treatment: 'none',
+    error: undefined,
   });
   await new Promise((resolve) => {
     const t = setInterval(() => {
@@ -70,7 +95,12 @@ if (process.env.LOG_COST_CHILD) {
 }
 
 const { values: a } = parseArgs({
-  options: { rate: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '4' }, reps: { type: 'string', default: '3' }, dir: { type: 'string', default: os.tmpdir() } },
+  options: {
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '4' },
+    reps: { type: 'string', default: '3' },
+    dir: { type: 'string', default: os.tmpdir() },
+  },
 });
 const dir = fs.mkdtempSync(path.join(a.dir, 'log-write-cost-'));
 const rows = Object.keys(CONFIGS).map((name) => ({ name, us: [], writes: 0, lines: 0 }));
@@ -79,7 +109,10 @@ for (let rep = 0; rep < Number(a.reps); rep++) {
     const file = path.join(dir, `${rows.indexOf(row)}.log`);
     fs.rmSync(file, { force: true });
     const cfg = { ...CONFIGS[row.name], file, rate: Number(a.rate), seconds: Number(a.seconds) };
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, LOG_COST_CHILD: JSON.stringify(cfg) }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, LOG_COST_CHILD: JSON.stringify(cfg) },
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`${row.name}: ${r.stderr}`);
     const j = JSON.parse(r.stdout.trim().split('\n').pop());
     row.us.push(j.cpu_us / j.lines);
@@ -90,9 +123,15 @@ for (let rep = 0; rep < Number(a.reps); rep++) {
 fs.rmSync(dir, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 const base = med(rows.at(-1).us);
-process.stdout.write(`pino ${a.rate} lines/s for ${a.seconds} s, ${a.reps} reps (median; CPU of the whole process incl. fs threads)\n\n`);
-process.stdout.write('| destination | CPU µs per line (process) | minus no-logging baseline | write calls per 1000 lines |\n|---|---:|---:|---:|\n');
+process.stdout.write(
+  `pino ${a.rate} lines/s for ${a.seconds} s, ${a.reps} reps (median; CPU of the whole process incl. fs threads)\n\n`,
+);
+process.stdout.write(
+  '| destination | CPU µs per line (process) | minus no-logging baseline | write calls per 1000 lines |\n|---|---:|---:|---:|\n',
+);
 for (const r of rows) {
   const m = med(r.us);
-  process.stdout.write(`| ${r.name} | ${m.toFixed(1)} | ${(m - base).toFixed(1)} | ${((1000 * r.writes) / r.lines).toFixed(0)} |\n`);
+  process.stdout.write(
+    `| ${r.name} | ${m.toFixed(1)} | ${(m - base).toFixed(1)} | ${((1000 * r.writes) / r.lines).toFixed(0)} |\n`,
+  );
 }

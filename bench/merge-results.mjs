@@ -28,7 +28,11 @@ const merged = {
   created: first.created,
   command: parts.map((p) => p.command).join(' && '),
   workloads: {},
-  calibration: { start: first.calibration?.start, end: last.calibration?.end, per_part: parts.map((p) => p.calibration) },
+  calibration: {
+    start: first.calibration?.start,
+    end: last.calibration?.end,
+    per_part: parts.map((p) => p.calibration),
+  },
   elapsed_s: Math.round(parts.reduce((s, p) => s + (p.elapsed_s ?? 0), 0) * 10) / 10,
   started_pids: parts.flatMap((p) => p.started_pids ?? []),
   merged_from: inputs.map((f) => path.basename(f)),

@@ -102,7 +102,9 @@ process.stderr.write(`metrics-scraper: watching ${a.dir} every ${interval} ms (p
 function stop() {
   writeStats();
   const s = summary();
-  process.stderr.write(`metrics-scraper: ${s.targets} target(s), ${s.scrapes} scrapes, ${s.failures} failures, ${s.bytes} bytes\n`);
+  process.stderr.write(
+    `metrics-scraper: ${s.targets} target(s), ${s.scrapes} scrapes, ${s.failures} failures, ${s.bytes} bytes\n`,
+  );
   process.exit(0);
 }
 process.on('SIGTERM', stop);

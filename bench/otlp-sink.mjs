@@ -102,7 +102,10 @@ const server = http.createServer((req, res) => {
   });
   req.on('end', () => {
     const now = new Date().toISOString();
-    const ctype = String(req.headers['content-type'] ?? '').split(';')[0].trim() || 'none';
+    const ctype =
+      String(req.headers['content-type'] ?? '')
+        .split(';')[0]
+        .trim() || 'none';
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/stats') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -158,7 +161,9 @@ setInterval(writeStats, 1000).unref();
 
 function stop() {
   writeStats();
-  process.stderr.write(`otlp-sink: ${stats.requests} requests, ${stats.bytes} bytes, ${stats.spans} spans, ${stats.bad_requests} bad\n`);
+  process.stderr.write(
+    `otlp-sink: ${stats.requests} requests, ${stats.bytes} bytes, ${stats.spans} spans, ${stats.bad_requests} bad\n`,
+  );
   process.exit(0);
 }
 process.on('SIGTERM', stop);

@@ -11,13 +11,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: a } = parseArgs({ options: { 'routes-json': { type: 'string' }, workers: { type: 'string', default: '1' } } });
+const { values: a } = parseArgs({
+  options: { 'routes-json': { type: 'string' }, workers: { type: 'string', default: '1' } },
+});
 if (a['routes-json'] === undefined) {
   process.stderr.write('usage: node scaling-put.mjs --routes-json FILE --workers N|auto\n');
   process.exit(2);
 }
 const here = path.dirname(new URL(import.meta.url).pathname);
-const config = execFileSync(process.execPath, [path.join(here, 'sightline-bench.mjs'), '--routes-json', a['routes-json'], '--telemetry', 'off', '--print-config'], { encoding: 'utf8' });
+const config = execFileSync(
+  process.execPath,
+  [path.join(here, 'sightline-bench.mjs'), '--routes-json', a['routes-json'], '--telemetry', 'off', '--print-config'],
+  { encoding: 'utf8' },
+);
 const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-scaling-')), 'sightline.json');
 fs.writeFileSync(file, config);
 const { main } = await import(new URL('../dist/cli/main.js', import.meta.url).href);

@@ -23,8 +23,13 @@ const RATE = {
 };
 const f = (v, d = 0) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(d));
 const out = ['', '## Scaling: `sightline start --workers 1` vs `--workers 2` (same run, interleaved reps)', ''];
-out.push(`Machine: ${a.cpus} CPUs shared by the load generator, the backend and the proxy. CPU % is the proxy's process tree (primary + workers), 100 % = one core.`, '');
-out.push('| workload | unit | direct | 1 worker | CPU % | 2 workers | CPU % | scaling (2/1) | per proxy CPU-s, 1 w | per proxy CPU-s, 2 w | model: 4 cores | model: 8 cores |');
+out.push(
+  `Machine: ${a.cpus} CPUs shared by the load generator, the backend and the proxy. CPU % is the proxy's process tree (primary + workers), 100 % = one core.`,
+  '',
+);
+out.push(
+  '| workload | unit | direct | 1 worker | CPU % | 2 workers | CPU % | scaling (2/1) | per proxy CPU-s, 1 w | per proxy CPU-s, 2 w | model: 4 cores | model: 8 cores |',
+);
 out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [wl, [key, unit, perKey, scale]] of Object.entries(RATE)) {
   const rows = res.workloads?.[wl]?.rows ?? [];
@@ -40,5 +45,9 @@ for (const [wl, [key, unit, perKey, scale]] of Object.entries(RATE)) {
     `| ${wl} | ${unit} | ${f(d?.[key], dec)} | ${f(w1[key], dec)} | ${f(w1.proxy_cpu_pct)} | ${f(w2[key], dec)} | ${f(w2.proxy_cpu_pct)} | ${f(w2[key] / w1[key], 2)}× | ${f(per(w1), dec)} | ${f(p2, dec)} | ${f(4 * p2, dec)} | ${f(8 * p2, dec)} |`,
   );
 }
-out.push('', 'Model columns: N × (rate per proxy CPU-second with 2 workers), i.e. N workers on N cores the proxy has to itself; the load generator, the backend and the network (the `direct` column is their limit on this machine) cap it first.', '');
+out.push(
+  '',
+  'Model columns: N × (rate per proxy CPU-second with 2 workers), i.e. N workers on N cores the proxy has to itself; the load generator, the backend and the network (the `direct` column is their limit on this machine) cap it first.',
+  '',
+);
 process.stdout.write(out.join('\n') + '\n');

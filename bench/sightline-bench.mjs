@@ -30,7 +30,8 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const USAGE = 'usage: node sightline-bench.mjs --routes-json FILE [--telemetry on|off|default|metrics,logs,tracing] [--via library|cli] [--log-file PATH] [--admin-url-file PATH] [--print-config]';
+const USAGE =
+  'usage: node sightline-bench.mjs --routes-json FILE [--telemetry on|off|default|metrics,logs,tracing] [--via library|cli] [--log-file PATH] [--admin-url-file PATH] [--print-config]';
 
 function die(msg, code = 2) {
   process.stderr.write(`sightline-bench: ${msg}\n`);
@@ -67,9 +68,18 @@ const telemetryParts =
       ? new Set(PARTS)
       : args.telemetry === 'off'
         ? new Set()
-        : new Set(args.telemetry.split(',').map((s) => s.trim()).filter(Boolean));
+        : new Set(
+            args.telemetry
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          );
 if (telemetryParts !== 'default') {
-  for (const p of telemetryParts) if (!PARTS.includes(p)) die(`--telemetry must be on, off, default or a comma list of ${PARTS.join(', ')}; got ${JSON.stringify(args.telemetry)}`);
+  for (const p of telemetryParts)
+    if (!PARTS.includes(p))
+      die(
+        `--telemetry must be on, off, default or a comma list of ${PARTS.join(', ')}; got ${JSON.stringify(args.telemetry)}`,
+      );
 }
 if (args.via !== 'library' && args.via !== 'cli') die(`--via must be library or cli; got ${JSON.stringify(args.via)}`);
 
@@ -79,7 +89,8 @@ function hostPort(s, what) {
   const i = s.lastIndexOf(':');
   const host = s.slice(0, i).replace(/^\[(.*)\]$/, '$1');
   const port = Number(s.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) die(`${what}: bad "host:port" ${JSON.stringify(s)}`);
+  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535)
+    die(`${what}: bad "host:port" ${JSON.stringify(s)}`);
   return { host, port };
 }
 
@@ -155,7 +166,11 @@ try {
 } catch (e) {
   die(`cannot read routes json ${routesFile}: ${e.message}`);
 }
-const config = buildConfig(spec, { telemetry: telemetryParts, logFile: args['log-file'], admin: args['admin-url-file'] !== undefined });
+const config = buildConfig(spec, {
+  telemetry: telemetryParts,
+  logFile: args['log-file'],
+  admin: args['admin-url-file'] !== undefined,
+});
 if (args['print-config']) {
   process.stdout.write(JSON.stringify(config, null, 2) + '\n');
   process.exit(0);
@@ -203,7 +218,9 @@ async function runLibrary() {
     proxy = new SightlineProxy(config, sdk === null ? {} : { tracerProvider: sdk.provider });
     await proxy.start();
   } catch (e) {
-    const issues = Array.isArray(e?.issues) ? '\n' + e.issues.map((i) => `  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`).join('\n') : '';
+    const issues = Array.isArray(e?.issues)
+      ? '\n' + e.issues.map((i) => `  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`).join('\n')
+      : '';
     die(`failed to start: ${e?.message ?? e}${issues}`, 1);
   }
   if (args['admin-url-file'] !== undefined) {
@@ -212,7 +229,9 @@ async function runLibrary() {
     fs.writeFileSync(`${f}.tmp`, `${proxy.adminUrl}\n`);
     fs.renameSync(`${f}.tmp`, f);
   }
-  process.stderr.write(`sightline-bench: ${spec.mode} listening on ${spec.listen.host}:${spec.listen.port} (${config.routes.length} route(s), telemetry ${args.telemetry}, pid ${process.pid})\n`);
+  process.stderr.write(
+    `sightline-bench: ${spec.mode} listening on ${spec.listen.host}:${spec.listen.port} (${config.routes.length} route(s), telemetry ${args.telemetry}, pid ${process.pid})\n`,
+  );
 
   let stopping = false;
   async function shutdown(sig) {

@@ -9,7 +9,9 @@ const proxy = new SightlineProxy({
   connectionRateLimitPerMinute: 0,
   admin: { enabled: false },
   telemetry: { logging: { level: 'silent' } },
-  routes: [{ name: 'l4', match: { ports: listen }, action: { type: 'forward', target: { host: '127.0.0.1', port: target } } }],
+  routes: [
+    { name: 'l4', match: { ports: listen }, action: { type: 'forward', target: { host: '127.0.0.1', port: target } } },
+  ],
 });
 await proxy.start();
 process.on('SIGTERM', () => proxy.stop().then(() => process.exit(0)));

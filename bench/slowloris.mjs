@@ -114,13 +114,24 @@ async function legit(port, seconds, rate) {
     const t0 = performance.now();
     pending.push(
       new Promise((resolve) => {
-        const req = https.get({ host: '127.0.0.1', port, path: '/', servername: 'localhost', rejectUnauthorized: false, agent: false, timeout: 10_000 }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            lat.push(performance.now() - t0);
-            resolve();
-          });
-        });
+        const req = https.get(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/',
+            servername: 'localhost',
+            rejectUnauthorized: false,
+            agent: false,
+            timeout: 10_000,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              lat.push(performance.now() - t0);
+              resolve();
+            });
+          },
+        );
         req.on('timeout', () => req.destroy(new Error('timeout')));
         req.on('error', () => {
           errors++;
@@ -169,12 +180,21 @@ async function main() {
           {
             name: 'tls-http',
             match: { ports: port },
-            action: { type: 'forward', protocol: 'http', target: { host: '127.0.0.1', port: backend.address().port }, tls: { mode: 'terminate', certificate: { key: pems.private, cert: pems.cert } } },
+            action: {
+              type: 'forward',
+              protocol: 'http',
+              target: { host: '127.0.0.1', port: backend.address().port },
+              tls: { mode: 'terminate', certificate: { key: pems.private, cert: pems.cert } },
+            },
           },
         ],
       }),
     );
-    const proxy = spawn(process.execPath, [path.join(root, 'bin/sightline.js'), 'start', '-c', cfg, '--workers', workers], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proxy = spawn(
+      process.execPath,
+      [path.join(root, 'bin/sightline.js'), 'start', '-c', cfg, '--workers', workers],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     // The CLI's human lines ("listening on", "N workers") are on stderr; stdout is the JSON log.
     let out = '';
     proxy.stderr.on('data', (d) => {
@@ -190,7 +210,11 @@ async function main() {
     const count = /(\d+) workers/.exec(out)?.[1] ?? '1';
 
     const base = await legit(port, Number(a['baseline-s']), Number(a.rate));
-    const attacker = spawn(process.execPath, [new URL(import.meta.url).pathname, '--attacker', '--port', String(port), '--conns', a.conns], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const attacker = spawn(
+      process.execPath,
+      [new URL(import.meta.url).pathname, '--attacker', '--port', String(port), '--conns', a.conns],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let last = { open: 0, made: 0 };
     let peak = 0;
     let measuring = false;
@@ -215,7 +239,9 @@ async function main() {
     proxy.kill('SIGTERM');
     await new Promise((r) => proxy.once('exit', r));
     rows.push({ workers: `${workers} (${count})`, base, under, held: peak, made: last.made - made0, cpu });
-    process.stderr.write(`slowloris: workers ${workers}: baseline p99 ${base.p99.toFixed(1)} ms, under attack p99 ${under.p99.toFixed(1)} ms\n`);
+    process.stderr.write(
+      `slowloris: workers ${workers}: baseline p99 ${base.p99.toFixed(1)} ms, under attack p99 ${under.p99.toFixed(1)} ms\n`,
+    );
   }
   backend.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -225,7 +251,10 @@ async function main() {
     '',
     '| workers | baseline p50 / p99 / max ms | under attack p50 / p99 / max ms | legit requests (errors) | attack conns open (peak) / made during it | Sightline CPU % |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.workers} | ${f(r.base.p50)} / ${f(r.base.p99)} / ${f(r.base.max)} | ${f(r.under.p50)} / ${f(r.under.p99)} / ${f(r.under.max)} | ${r.under.n} (${r.under.errors}) | ${r.held} / ${r.made} | ${(r.cpu * 100).toFixed(0)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.workers} | ${f(r.base.p50)} / ${f(r.base.p99)} / ${f(r.base.max)} | ${f(r.under.p50)} / ${f(r.under.p99)} / ${f(r.under.max)} | ${r.under.n} (${r.under.errors}) | ${r.held} / ${r.made} | ${(r.cpu * 100).toFixed(0)} |`,
+    ),
     '',
   ];
   process.stdout.write(lines.join('\n'));

@@ -37,7 +37,13 @@ if (kind === 'sightline') {
   const { SightlineProxy } = await import('../dist/index.js');
   const proxy = new SightlineProxy({
     listenHost: HOST,
-    routes: [{ name: 'soak', match: { ports: listenPort }, action: { type: 'forward', target: { host: HOST, port: targetPort } } }],
+    routes: [
+      {
+        name: 'soak',
+        match: { ports: listenPort },
+        action: { type: 'forward', target: { host: HOST, port: targetPort } },
+      },
+    ],
     // Limits off: 1000 clients from one address, far more than 300 a minute.
     maxConnectionsPerIP: 0,
     connectionRateLimitPerMinute: 0,
@@ -45,7 +51,9 @@ if (kind === 'sightline') {
     defaults: { security: { maxConnections: 0 } },
     admin: { enabled: false },
     // SOAK_TELEMETRY=default: the library's defaults (metrics, patterns, info logs on stdout).
-    ...(process.env.SOAK_TELEMETRY === 'default' ? {} : { telemetry: { metrics: { enabled: false }, tracing: { enabled: false }, logging: { level: 'silent' } } }),
+    ...(process.env.SOAK_TELEMETRY === 'default'
+      ? {}
+      : { telemetry: { metrics: { enabled: false }, tracing: { enabled: false }, logging: { level: 'silent' } } }),
   });
   await proxy.start();
   records = () => proxy.getStats().getActiveConnections();
@@ -80,7 +88,15 @@ if (kind === 'sightline') {
 }
 
 process.on('message', (m) => {
-  if (m?.type === 'stats') process.send({ type: 'stats', records: records(), fds: fds(), rssKb: Math.round(process.memoryUsage.rss() / 1024), cpuMs: cpuMs(), reasons: reasons() });
+  if (m?.type === 'stats')
+    process.send({
+      type: 'stats',
+      records: records(),
+      fds: fds(),
+      rssKb: Math.round(process.memoryUsage.rss() / 1024),
+      cpuMs: cpuMs(),
+      reasons: reasons(),
+    });
   else if (m?.type === 'stop') void stop().then(() => process.exit(0));
 });
 process.on('disconnect', () => process.exit(0));

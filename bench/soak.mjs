@@ -109,12 +109,14 @@ function exchange(port, { send, fin, slow, expect }) {
     const timer = setTimeout(() => finish('failed'), OP_TIMEOUT_MS);
     s.on('error', () => finish('failed'));
     s.on('connect', () => {
-      for (let off = 0; off < send.length; off += 16384) s.write(send.subarray(off, Math.min(send.length, off + 16384)));
+      for (let off = 0; off < send.length; off += 16384)
+        s.write(send.subarray(off, Math.min(send.length, off + 16384)));
       if (fin) s.end();
     });
     s.on('data', (chunk) => {
       if (expect) {
-        if (got + chunk.length > send.length || !chunk.equals(send.subarray(got, got + chunk.length))) return finish('mismatch');
+        if (got + chunk.length > send.length || !chunk.equals(send.subarray(got, got + chunk.length)))
+          return finish('mismatch');
       }
       const before = got;
       got += chunk.length;
@@ -204,7 +206,8 @@ async function soakOne(name, backendPort) {
   const port = await freePort();
   const p = child('soak-proxy.mjs', [name, String(port), String(backendPort)]);
   // A low descriptor limit on the proxy alone (e.g. 1024: fewer than 2 per client): EMFILE paths.
-  if (a['proxy-nofile'] !== undefined) execFileSync('prlimit', ['--pid', String(p.cp.pid), `--nofile=${a['proxy-nofile']}:${a['proxy-nofile']}`]);
+  if (a['proxy-nofile'] !== undefined)
+    execFileSync('prlimit', ['--pid', String(p.cp.pid), `--nofile=${a['proxy-nofile']}:${a['proxy-nofile']}`]);
   await p.next();
   await sleep(300);
   const base = await p.ask({ type: 'stats' });
@@ -249,7 +252,20 @@ async function soakOne(name, backendPort) {
   const kill = setTimeout(() => p.cp.kill('SIGKILL'), 3000);
   await once(p.cp, 'exit');
   clearTimeout(kill);
-  return { name, ops: started, runMs: endAt - t0, counts, base, warm, atEnd, after: rec, recoveredMs, peakRss, peakFds, cpuMs: rec.cpuMs - base.cpuMs };
+  return {
+    name,
+    ops: started,
+    runMs: endAt - t0,
+    counts,
+    base,
+    warm,
+    atEnd,
+    after: rec,
+    recoveredMs,
+    peakRss,
+    peakFds,
+    cpuMs: rec.cpuMs - base.cpuMs,
+  };
 }
 
 // ---- main ---------------------------------------------------------------------------------------
@@ -258,10 +274,14 @@ const backend = child('soak-backend.mjs', [a['backend-rate']]);
 const { port: backendPort } = await backend.next();
 const results = [];
 for (const name of a.proxies.split(',')) {
-  process.stderr.write(`soak: ${name}: ${CLIENTS} clients, ${DURATION_MS / 1000} s, at most ${MAX_CONNS} connections ...\n`);
+  process.stderr.write(
+    `soak: ${name}: ${CLIENTS} clients, ${DURATION_MS / 1000} s, at most ${MAX_CONNS} connections ...\n`,
+  );
   const r = await soakOne(name, backendPort);
   results.push(r);
-  process.stderr.write(`soak: ${name}: ${JSON.stringify({ ops: r.ops, counts: r.counts, reasons: r.after.reasons })}\n`);
+  process.stderr.write(
+    `soak: ${name}: ${JSON.stringify({ ops: r.ops, counts: r.counts, reasons: r.after.reasons })}\n`,
+  );
 }
 backend.cp.kill();
 
@@ -288,10 +308,30 @@ const row = (r) => {
     Math.round(r.ops / (r.cpuMs / 1000)),
   ];
 };
-const head = ['proxy', 'ops', 'echo ok/failed', 'half-close ok/failed', 'slow ok/failed', 'silent ok/failed', 'resets+garbage', 'mismatches', 'fds base→peak→end→+10s', 'records end→+10s', 'recovered', 'RSS warm→after', 'proxy CPU s', 'ops/CPU-s'];
-const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...results.map((r) => `| ${row(r).join(' | ')} |`)];
+const head = [
+  'proxy',
+  'ops',
+  'echo ok/failed',
+  'half-close ok/failed',
+  'slow ok/failed',
+  'silent ok/failed',
+  'resets+garbage',
+  'mismatches',
+  'fds base→peak→end→+10s',
+  'records end→+10s',
+  'recovered',
+  'RSS warm→after',
+  'proxy CPU s',
+  'ops/CPU-s',
+];
+const lines = [
+  `| ${head.join(' | ')} |`,
+  `|${head.map(() => '---').join('|')}|`,
+  ...results.map((r) => `| ${row(r).join(' | ')} |`),
+];
 process.stdout.write(`${lines.join('\n')}\n`);
-for (const r of results) if (r.after.reasons !== null) process.stdout.write(`${r.name} close reasons: ${JSON.stringify(r.after.reasons)}\n`);
+for (const r of results)
+  if (r.after.reasons !== null) process.stdout.write(`${r.name} close reasons: ${JSON.stringify(r.after.reasons)}\n`);
 const sl = results.find((r) => r.name === 'sightline');
 const nv = results.find((r) => r.name === 'naive');
 if (sl !== undefined && nv !== undefined) {

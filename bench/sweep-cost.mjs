@@ -10,7 +10,9 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { SightlineProxy } from '../dist/index.js';
 
-const { values: a } = parseArgs({ options: { n: { type: 'string', default: '9900' }, ticks: { type: 'string', default: '300' } } });
+const { values: a } = parseArgs({
+  options: { n: { type: 'string', default: '9900' }, ticks: { type: 'string', default: '300' } },
+});
 const N = Number(a.n);
 const TICKS = Number(a.ticks);
 
@@ -30,13 +32,26 @@ const proxy = new SightlineProxy(
     connectionRateLimitPerMinute: 0,
     defaults: { security: { maxConnections: 0 } },
     telemetry: { logging: { level: 'silent' } },
-    routes: [{ name: 'sweep', match: { ports: proxyPort }, action: { type: 'forward', target: { host: '127.0.0.1', port: backendPort } } }],
+    routes: [
+      {
+        name: 'sweep',
+        match: { ports: proxyPort },
+        action: { type: 'forward', target: { host: '127.0.0.1', port: backendPort } },
+      },
+    ],
   },
   { autoTick: false },
 );
 await proxy.start();
 
-const peers = fork(fileURLToPath(new URL('./hold-peers.mjs', import.meta.url)), ['--proxy-port', String(proxyPort), '--backend-port', String(backendPort), '--n', String(N)]);
+const peers = fork(fileURLToPath(new URL('./hold-peers.mjs', import.meta.url)), [
+  '--proxy-port',
+  String(proxyPort),
+  '--backend-port',
+  String(backendPort),
+  '--n',
+  String(N),
+]);
 await new Promise((r) => peers.once('message', r));
 peers.send({ kind: 'connect' });
 const { ok } = await new Promise((r) => peers.on('message', (m) => m.kind === 'connected' && r(m)));
@@ -68,10 +83,18 @@ const fmt = (x) => x.toFixed(3);
 console.log(`connections: requested ${N}, confirmed end to end ${ok}, live in the registry ${live}`);
 console.log('| measure | p50 ms | p99 ms | max ms | µs per connection (p50) |');
 console.log('|---|---:|---:|---:|---:|');
-console.log(`| bare registry loop (baseline) | ${fmt(base.p50)} | ${fmt(base.p99)} | ${fmt(base.max)} | ${fmt((base.p50 * 1000) / live)} |`);
-console.log(`| full pass over every connection (proxy.tick()) | ${fmt(full.p50)} | ${fmt(full.p99)} | ${fmt(full.max)} | ${fmt((full.p50 * 1000) / live)} |`);
-console.log(`| one driver tick (proxy.sweepTick(), 50 ms share of a 1 s pass) | ${fmt(tick.p50)} | ${fmt(tick.p99)} | ${fmt(tick.max)} | - |`);
+console.log(
+  `| bare registry loop (baseline) | ${fmt(base.p50)} | ${fmt(base.p99)} | ${fmt(base.max)} | ${fmt((base.p50 * 1000) / live)} |`,
+);
+console.log(
+  `| full pass over every connection (proxy.tick()) | ${fmt(full.p50)} | ${fmt(full.p99)} | ${fmt(full.max)} | ${fmt((full.p50 * 1000) / live)} |`,
+);
+console.log(
+  `| one driver tick (proxy.sweepTick(), 50 ms share of a 1 s pass) | ${fmt(tick.p50)} | ${fmt(tick.p99)} | ${fmt(tick.max)} | - |`,
+);
 console.log(`full pass / baseline (p50): ${(full.p50 / base.p50).toFixed(1)}x`);
-console.log(`per tick at 10 000 connections (scaled): ${fmt((tick.p50 / live) * 10_000)} ms p50, ${fmt((tick.p99 / live) * 10_000)} ms p99 (target: well under 1 ms)`);
+console.log(
+  `per tick at 10 000 connections (scaled): ${fmt((tick.p50 / live) * 10_000)} ms p50, ${fmt((tick.p99 / live) * 10_000)} ms p99 (target: well under 1 ms)`,
+);
 peers.kill();
 proxy.stop().then(() => process.exit(sink < 0 ? 1 : 0));

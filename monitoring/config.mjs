@@ -61,17 +61,67 @@ const METRIC_NAMES = Object.freeze({
  */
 const BANDS = Object.freeze(
   [
-    { name: '2.5s', seconds: 2.5, lo: 1.5, hi: 3.5, culprits: 'proxy read deadline after an upgrade (lingering/peek timeout)' },
-    { name: '11.5s', seconds: 11.5, lo: 9.5, hi: 13.5, culprits: 'ingress controller reload with a short worker shutdown timeout' },
+    {
+      name: '2.5s',
+      seconds: 2.5,
+      lo: 1.5,
+      hi: 3.5,
+      culprits: 'proxy read deadline after an upgrade (lingering/peek timeout)',
+    },
+    {
+      name: '11.5s',
+      seconds: 11.5,
+      lo: 9.5,
+      hi: 13.5,
+      culprits: 'ingress controller reload with a short worker shutdown timeout',
+    },
     { name: '15s', seconds: 15, lo: 14, hi: 16, culprits: 'Envoy route timeout left on upgraded connections' },
-    { name: '30s', seconds: 30, lo: 28, hi: 32, culprits: 'heartbeat / half-zombie grace where pings cannot flow; HAProxy timeout client 30s without timeout tunnel; Azure Application Gateway' },
-    { name: '50s', seconds: 50, lo: 48, hi: 52, culprits: 'HAProxy sample timeout client/server 50s below a 55 s app heartbeat' },
-    { name: '60s', seconds: 60, lo: 58, hi: 62, culprits: 'nginx proxy_read_timeout; AWS ALB idle timeout; Node headersTimeout/requestTimeout on upgraded sockets; 60 s stuck threshold' },
+    {
+      name: '30s',
+      seconds: 30,
+      lo: 28,
+      hi: 32,
+      culprits:
+        'heartbeat / half-zombie grace where pings cannot flow; HAProxy timeout client 30s without timeout tunnel; Azure Application Gateway',
+    },
+    {
+      name: '50s',
+      seconds: 50,
+      lo: 48,
+      hi: 52,
+      culprits: 'HAProxy sample timeout client/server 50s below a 55 s app heartbeat',
+    },
+    {
+      name: '60s',
+      seconds: 60,
+      lo: 58,
+      hi: 62,
+      culprits:
+        'nginx proxy_read_timeout; AWS ALB idle timeout; Node headersTimeout/requestTimeout on upgraded sockets; 60 s stuck threshold',
+    },
     { name: '100s', seconds: 100, lo: 98, hi: 102, culprits: 'CDN edge idle cut (historical 100 s)' },
-    { name: '120s', seconds: 120, lo: 118, hi: 122, culprits: 'CDN edge idle cut (120 s); upstream pool age cap killing multiplexed WebSockets at one instant' },
+    {
+      name: '120s',
+      seconds: 120,
+      lo: 118,
+      hi: 122,
+      culprits: 'CDN edge idle cut (120 s); upstream pool age cap killing multiplexed WebSockets at one instant',
+    },
     { name: '180s', seconds: 180, lo: 178, hi: 182, culprits: 'Traefik idle timeout default' },
-    { name: '240s', seconds: 240, lo: 238, hi: 242, culprits: 'ingress-nginx worker shutdown timeout after a reload; Azure Basic LB idle (no RST)' },
-    { name: '300s', seconds: 300, lo: 298, hi: 302, culprits: 'Envoy stream idle timeout; 5-minute TLS half-zombie / stuck grace' },
+    {
+      name: '240s',
+      seconds: 240,
+      lo: 238,
+      hi: 242,
+      culprits: 'ingress-nginx worker shutdown timeout after a reload; Azure Basic LB idle (no RST)',
+    },
+    {
+      name: '300s',
+      seconds: 300,
+      lo: 298,
+      hi: 302,
+      culprits: 'Envoy stream idle timeout; 5-minute TLS half-zombie / stuck grace',
+    },
     { name: '3600s', seconds: 3600, lo: 3590, hi: 3610, culprits: 'Envoy/Istio TCP idle timeout; 1 h socket timeout' },
   ].map((b) => Object.freeze(b)),
 );
@@ -210,7 +260,8 @@ function merge(base, over) {
  */
 export function config(options = {}) {
   const { scale = 'production', ...overrides } = options;
-  if (scale !== 'production' && scale !== 'test') throw new Error(`monitoring config: unknown scale ${JSON.stringify(scale)}`);
+  if (scale !== 'production' && scale !== 'test')
+    throw new Error(`monitoring config: unknown scale ${JSON.stringify(scale)}`);
   const base = scale === 'test' ? testScale() : production();
   return merge(base, overrides);
 }

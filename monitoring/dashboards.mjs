@@ -23,7 +23,9 @@ export function dashboards(c) {
 
 /** The dashboard files' texts, by file name (grafana/dashboards/<name>). */
 export function renderDashboards(c) {
-  return Object.fromEntries(Object.entries(dashboards(c)).map(([name, d]) => [name, `${JSON.stringify(d, null, 2)}\n`]));
+  return Object.fromEntries(
+    Object.entries(dashboards(c)).map(([name, d]) => [name, `${JSON.stringify(d, null, 2)}\n`]),
+  );
 }
 
 function* allPanels(panels) {
@@ -47,7 +49,16 @@ export function panelExpressions(models) {
     for (const p of allPanels(d.panels)) {
       for (const t of p.targets ?? []) {
         if (typeof t.expr !== 'string') continue;
-        out.push({ dashboard: d.uid, panel: p.title, panelId: p.id, type: p.type, refId: t.refId, expr: t.expr, instant: t.instant === true, format: t.format ?? 'time_series' });
+        out.push({
+          dashboard: d.uid,
+          panel: p.title,
+          panelId: p.id,
+          type: p.type,
+          refId: t.refId,
+          expr: t.expr,
+          instant: t.instant === true,
+          format: t.format ?? 'time_series',
+        });
       }
     }
   }

@@ -96,7 +96,9 @@ export declare function dashboards(c: MonitoringConfig): Record<string, Dashboar
 export declare function renderDashboards(c: MonitoringConfig): Record<string, string>;
 export declare function renderProvisioning(c: MonitoringConfig): Record<string, string>;
 export declare function renderAll(c?: MonitoringConfig): Record<string, string>;
-export declare function panelExpressions(models: Record<string, Dashboard | string> | Array<Dashboard | string>): PanelExpression[];
+export declare function panelExpressions(
+  models: Record<string, Dashboard | string> | Array<Dashboard | string>,
+): PanelExpression[];
 export declare function differingFiles(files: Record<string, string>, root?: string): string[];
 export declare function writeFiles(files: Record<string, string>, root?: string): void;
 export declare function leMatcher(edge: number): string;

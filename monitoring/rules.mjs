@@ -68,7 +68,8 @@ function recordingRules(c) {
     { record: r.durationCount, expr: `sum by (route) (increase(${selector(c, `${m.duration}_count`)}[${w}]))` },
   ];
   for (const b of c.bands) {
-    const bucket = (edge) => `sum by (route) (increase(${selector(c, `${m.duration}_bucket`, notProxy, leMatcher(edge))}[${w}]))`;
+    const bucket = (edge) =>
+      `sum by (route) (increase(${selector(c, `${m.duration}_bucket`, notProxy, leMatcher(edge))}[${w}]))`;
     rules.push({ record: r.bandPeerCloses, expr: `${bucket(b.hi)}\n-\n${bucket(b.lo)}`, labels: { band: b.name } });
   }
   rules.push(
@@ -77,7 +78,10 @@ function recordingRules(c) {
     { record: r.zombies, expr: `sum by (route, kind) (increase(${selector(c, m.zombies)}[${w}]))` },
     { record: r.heartbeatTimeouts, expr: `sum by (route) (increase(${selector(c, m.heartbeatTimeouts)}[${w}]))` },
     { record: r.connectFailures, expr: `sum by (route) (increase(${selector(c, m.backendConnectFailures)}[${w}]))` },
-    { record: r.connects, expr: `sum by (route) (increase(${selector(c, `${m.backendConnectDuration}_count`)}[${w}]))` },
+    {
+      record: r.connects,
+      expr: `sum by (route) (increase(${selector(c, `${m.backendConnectDuration}_count`)}[${w}]))`,
+    },
   );
   return rules;
 }
@@ -187,7 +191,8 @@ function alertingRules(c) {
   {
     const a = A.inactivityKillSurge;
     const ratio = parseDuration(a.baseline) / parseDuration(w);
-    if (!Number.isInteger(ratio) || ratio < 2) throw new Error('inactivityKillSurge.baseline must be a multiple (≥ 2) of the window');
+    if (!Number.isInteger(ratio) || ratio < 2)
+      throw new Error('inactivityKillSurge.baseline must be a multiple (≥ 2) of the window');
     const before = formatDuration(parseDuration(a.baseline) + parseDuration(w));
     const known = `count by (route) (${selector(c, m.closed)} offset ${before})`;
     out.push(
@@ -239,7 +244,8 @@ function alertingRules(c) {
     const a = A.connectionsNeverOld;
     const nw = a.window;
     const count = `sum by (route) (increase(${selector(c, `${m.duration}_count`)}[${nw}]))`;
-    const oldest = (range, offset) => `max by (route) (max_over_time(${selector(c, m.oldestAge)}[${range}]${offset ? ` offset ${offset}` : ''}))`;
+    const oldest = (range, offset) =>
+      `max by (route) (max_over_time(${selector(c, m.oldestAge)}[${range}]${offset ? ` offset ${offset}` : ''}))`;
     const closes = (...matchers) => `sum by (route) (increase(${selector(c, m.closed, ...matchers)}[${nw}]))`;
     out.push(
       alert(c, 'connectionsNeverOld', {

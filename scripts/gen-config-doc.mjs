@@ -30,13 +30,17 @@ function commentsIn(text, pos, end) {
   for (let k = scanner.scan(); k !== ts.SyntaxKind.EndOfFileToken; k = scanner.scan()) {
     if (k === ts.SyntaxKind.SingleLineCommentTrivia) out.push(scanner.getTokenText().replace(/^\/\/\s?/, ''));
     else if (k === ts.SyntaxKind.MultiLineCommentTrivia) {
-      out.push(scanner.getTokenText().replace(/^\/\*+|\*+\/$/g, '').split('\n').map((l) => l.replace(/^\s*\*\s?/, '')).join(' '));
+      out.push(
+        scanner
+          .getTokenText()
+          .replace(/^\/\*+|\*+\/$/g, '')
+          .split('\n')
+          .map((l) => l.replace(/^\s*\*\s?/, ''))
+          .join(' '),
+      );
     }
   }
-  return out
-    .join(' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return out.join(' ').replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -109,7 +113,12 @@ function rows(node, path, required, reasonsFor, out) {
     const reasons = reasonsFor(Object.keys(node.properties));
     for (const [key, child] of Object.entries(node.properties)) {
       const p = path ? `${path}.${key}` : key;
-      out.push({ path: p, node: child, required: (node.required ?? []).includes(key), reason: reasons?.get(key) ?? '' });
+      out.push({
+        path: p,
+        node: child,
+        required: (node.required ?? []).includes(key),
+        reason: reasons?.get(key) ?? '',
+      });
       rows(child, p, false, reasonsFor, out);
     }
   }
@@ -138,7 +147,12 @@ function defaultOf(node) {
   let text = `\`${JSON.stringify(d)}\``;
   // Durations are milliseconds: say what a large one is.
   if (typeof d === 'number' && d >= 1000 && (node.type === 'integer' || node.type === 'number')) {
-    const human = [[604_800_000, 'd', 86_400_000], [3_600_000, 'h'], [60_000, 'min'], [1000, 's']];
+    const human = [
+      [604_800_000, 'd', 86_400_000],
+      [3_600_000, 'h'],
+      [60_000, 'min'],
+      [1000, 's'],
+    ];
     if (/Timeout|Interval|Grace|Threshold|Lifetime|Delay|Length/i.test(node.__key ?? '')) {
       for (const [unit, name, div] of human) {
         if (d >= unit && d % (div ?? unit) === 0) {

@@ -22,7 +22,8 @@ Host headers and paths never become labels (they are in the access log and the s
 | metric | type | labels | meaning |
 |---|---|---|---|
 `;
-  for (const m of metrics) out += `| \`${m.name}\` | ${m.type} | ${m.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${m.help.replace(/\|/g, '\\|')} |\n`;
+  for (const m of metrics)
+    out += `| \`${m.name}\` | ${m.type} | ${m.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${m.help.replace(/\|/g, '\\|')} |\n`;
   out += `
 Also exported: the Node.js process and event-loop metrics of prom-client (\`process_*\`,
 \`nodejs_*\`, collected once per process), without the three \`nodejs_active_*_total\` gauges

@@ -8,7 +8,16 @@ export { validateOptions, validateRoutes } from './config/validate.js';
 export { loadConfigFile } from './config/load.js';
 export { CloseReason, Initiator, EndKind, Phase, ALL_CLOSE_REASONS, isAbnormal } from './core/close-reasons.js';
 export { CHANNEL_NAMES } from './core/channels.js';
-export type { CloseEvent, AcceptEvent, RouteEvent, BackendConnectedEvent, LifecycleEvent, PhaseEvent, ProxyEvent, ConnectionView } from './core/channels.js';
+export type {
+  CloseEvent,
+  AcceptEvent,
+  RouteEvent,
+  BackendConnectedEvent,
+  LifecycleEvent,
+  PhaseEvent,
+  ProxyEvent,
+  ConnectionView,
+} from './core/channels.js';
 export { SightlineError, ConfigError, ErrorCodes } from './core/errors.js';
 export type { ErrorCode, ConfigIssue } from './core/errors.js';
 export { ManualClock, systemClock } from './core/clock.js';

@@ -182,7 +182,12 @@ export class SightlineProxy {
     for (const svc of this.#ctx.services) svc.open();
     try {
       // Metrics, logs, patterns and tracing: subscribers of the core's channels (L5).
-      const deps = { logger: this.#logger, tracerProvider: this.#tracerProvider, generation: () => this.#ctx.generation, pools: () => this.#modes.pools.stats() };
+      const deps = {
+        logger: this.#logger,
+        tracerProvider: this.#tracerProvider,
+        generation: () => this.#ctx.generation,
+        pools: () => this.#modes.pools.stats(),
+      };
       this.#telemetry = await startProxyTelemetry(this.#ctx, deps);
       for (const port of this.#ctx.table.ports) await this.#listeners.listen(port);
       await this.#startAdmin();
@@ -201,7 +206,12 @@ export class SightlineProxy {
       this.#sweep.unref();
     }
     this.#releaseBufferGc = holdBufferGc();
-    publishProxy('started', { proxyId: this.#ctx.proxyId, ports: this.listeningPorts, generation: this.#ctx.generation, configHash: this.#configHash });
+    publishProxy('started', {
+      proxyId: this.#ctx.proxyId,
+      ports: this.listeningPorts,
+      generation: this.#ctx.generation,
+      configHash: this.#configHash,
+    });
   }
 
   /** Stop accepting, let connections finish until `gracefulShutdownTimeout`, close the rest. */
@@ -262,7 +272,9 @@ export class SightlineProxy {
    * trust, `defaults.target`, lifecycle thresholds) applies to new connections. What is bound at
    * start keeps its running value and is listed in `restartNeeded` when the file changed it.
    */
-  async applyConfig(next: ResolvedOptions): Promise<{ generation: number; restartNeeded: string[]; configHash: string | null }> {
+  async applyConfig(
+    next: ResolvedOptions,
+  ): Promise<{ generation: number; restartNeeded: string[]; configHash: string | null }> {
     // A drain closed the listeners; a swap now would open them again.
     if (this.#ctx.draining) throw new Error('the proxy is stopping; the configuration was not applied');
     const { merged, restartNeeded } = mergeForReload(this.#ctx.options, next);
@@ -272,7 +284,12 @@ export class SightlineProxy {
 
   /** Count a reload that was refused (the running configuration stays): metrics and logs see it. */
   reloadFailed(error: string): void {
-    publishProxy('reload-failed', { proxyId: this.#ctx.proxyId, generation: this.#ctx.generation, configHash: this.#configHash, error });
+    publishProxy('reload-failed', {
+      proxyId: this.#ctx.proxyId,
+      generation: this.#ctx.generation,
+      configHash: this.#configHash,
+      error,
+    });
   }
 
   /**
@@ -298,7 +315,13 @@ export class SightlineProxy {
     this.#configHash = configHash;
     this.#telemetry?.reconfigure(ctx.options);
     if (this.#started) this.#listeners.closeUnwanted(wanted);
-    publishProxy('routes-updated', { proxyId: ctx.proxyId, routes: table.routes.map((r) => r.name), generation: ctx.generation, previousGeneration, configHash });
+    publishProxy('routes-updated', {
+      proxyId: ctx.proxyId,
+      routes: table.routes.map((r) => r.name),
+      generation: ctx.generation,
+      previousGeneration,
+      configHash,
+    });
   }
 
   getStats(): ProxyStats {
@@ -313,7 +336,10 @@ export class SightlineProxy {
     const { startAdmin } = await import('./admin/server.js');
     const source = this.adminView();
     // A port that cannot be bound rejects with SL_ERR_LISTEN (the CLI exits 2).
-    this.#admin = await startAdmin({ host: a.host, port: a.port, token: a.token, allowedHosts: a.allowedHosts }, source);
+    this.#admin = await startAdmin(
+      { host: a.host, port: a.port, token: a.token, allowedHosts: a.allowedHosts },
+      source,
+    );
   }
 
   /** What the admin API shows of this proxy (the CLI's cluster workers answer their primary with it). */
@@ -347,4 +373,3 @@ export class SightlineProxy {
 function publishProxy(kind: ProxyEvent['kind'], detail: Record<string, unknown>): void {
   if (channels.proxy.hasSubscribers) channels.proxy.publish({ kind, detail });
 }
-

@@ -12,15 +12,25 @@ export async function calibrate(seconds = 3, sampleMs = 100, gapMs = 50) {
   const samples = [];
   const tEnd = performance.now() + seconds * 1000;
   while (performance.now() < tEnd) {
-    const t0 = performance.now(); let n = 0;
-    while (performance.now() - t0 < sampleMs) { crypto.createHash('sha256').update(buf).digest(); n++; }
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < sampleMs) {
+      crypto.createHash('sha256').update(buf).digest();
+      n++;
+    }
     samples.push(round(n / ((performance.now() - t0) / 1000), 0));
     await sleep(gapMs);
   }
   const s = [...samples].sort((a, b) => a - b);
   return {
-    unit: 'sha256 MB/s (1 core)', n: s.length,
-    min: s[0], p10: percentile(s, 10), median: percentile(s, 50), p90: percentile(s, 90), max: s[s.length - 1],
-    spread: round(s[s.length - 1] / s[0], 2), samples,
+    unit: 'sha256 MB/s (1 core)',
+    n: s.length,
+    min: s[0],
+    p10: percentile(s, 10),
+    median: percentile(s, 50),
+    p90: percentile(s, 90),
+    max: s[s.length - 1],
+    spread: round(s[s.length - 1] / s[0], 2),
+    samples,
   };
 }

@@ -60,21 +60,48 @@ options (all optional):
 
 function parse(argv) {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: {
-      proxies: { type: 'string' }, modes: { type: 'string' }, reps: { type: 'string' }, duration: { type: 'string' },
-      workers: { type: 'string' }, 'wrk-threads': { type: 'string' }, connections: { type: 'string' }, conns: { type: 'string' },
-      clients: { type: 'string' }, size: { type: 'string' }, streams: { type: 'string' }, 'backend-workers': { type: 'string' },
-      out: { type: 'string' }, keep: { type: 'boolean' }, 'settle-ms': { type: 'string' },
-      'put-cmd': { type: 'string' }, 'put-name': { type: 'string' }, 'put-modes': { type: 'string' }, 'put-config': { type: 'string' },
+      proxies: { type: 'string' },
+      modes: { type: 'string' },
+      reps: { type: 'string' },
+      duration: { type: 'string' },
+      workers: { type: 'string' },
+      'wrk-threads': { type: 'string' },
+      connections: { type: 'string' },
+      conns: { type: 'string' },
+      clients: { type: 'string' },
+      size: { type: 'string' },
+      streams: { type: 'string' },
+      'backend-workers': { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean' },
+      'settle-ms': { type: 'string' },
+      'put-cmd': { type: 'string' },
+      'put-name': { type: 'string' },
+      'put-modes': { type: 'string' },
+      'put-config': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const o = {
-    proxies: values.proxies, modes: values.modes, reps: values.reps, duration: values.duration, workers: values.workers,
-    wrkThreads: values['wrk-threads'], connections: values.connections, conns: values.conns, clients: values.clients,
-    size: values.size, streams: values.streams, backendWorkers: values['backend-workers'], out: values.out, keep: values.keep,
-    settleMs: values['settle-ms'], help: values.help,
+    proxies: values.proxies,
+    modes: values.modes,
+    reps: values.reps,
+    duration: values.duration,
+    workers: values.workers,
+    wrkThreads: values['wrk-threads'],
+    connections: values.connections,
+    conns: values.conns,
+    clients: values.clients,
+    size: values.size,
+    streams: values.streams,
+    backendWorkers: values['backend-workers'],
+    out: values.out,
+    keep: values.keep,
+    settleMs: values['settle-ms'],
+    help: values.help,
   };
   o.putEnv = {};
   if (values['put-cmd']) o.putEnv.PROXY_CMD = values['put-cmd'];
@@ -88,13 +115,17 @@ function parse(argv) {
 
 export function versions() {
   let ws = null;
-  try { ws = createRequire(import.meta.url)('ws/package.json').version; } catch {}
+  try {
+    ws = createRequire(import.meta.url)('ws/package.json').version;
+  } catch {}
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1];
   return {
     haproxy: tryVersion('haproxy', ['-v']),
     nginx: tryVersion('nginx', ['-v']),
     iperf3: tryVersion('iperf3', ['--version']),
-    wrk: tryVersion('wrk', ['-v']).replace(/Copyright.*/, '').trim(),
+    wrk: tryVersion('wrk', ['-v'])
+      .replace(/Copyright.*/, '')
+      .trim(),
     h2load: tryVersion('h2load', ['--version']),
     openssl: tryVersion('openssl', ['version']),
     node: process.version,
@@ -109,14 +140,27 @@ export function versions() {
 // How the sightline proxy of this run was started (the adapter's environment knobs).
 function sightlineSettings() {
   const e = process.env;
-  return { name: sightlineDef().name, telemetry: e.SIGHTLINE_TELEMETRY || 'default', node_args: e.SIGHTLINE_NODE_ARGS ?? '', via: e.SIGHTLINE_VIA || 'library', adapter: e.SIGHTLINE_ADAPTER || 'bench/sightline-bench.mjs', build: e.SIGHTLINE_BUILD_NOTE || null };
+  return {
+    name: sightlineDef().name,
+    telemetry: e.SIGHTLINE_TELEMETRY || 'default',
+    node_args: e.SIGHTLINE_NODE_ARGS ?? '',
+    via: e.SIGHTLINE_VIA || 'library',
+    adapter: e.SIGHTLINE_ADAPTER || 'bench/sightline-bench.mjs',
+    build: e.SIGHTLINE_BUILD_NOTE || null,
+  };
 }
 
 // The second Sightline build of a before/after run (run.sh --before REF), or null.
 function beforeSettings() {
   const d = beforeDef();
   if (!d) return null;
-  return { name: d.name, ref: process.env.SIGHTLINE_BEFORE_REF || null, build: process.env.SIGHTLINE_BEFORE_NOTE || null, after: sightlineDef().name, control: controlDef()?.name ?? null };
+  return {
+    name: d.name,
+    ref: process.env.SIGHTLINE_BEFORE_REF || null,
+    build: process.env.SIGHTLINE_BEFORE_NOTE || null,
+    after: sightlineDef().name,
+    control: controlDef()?.name ?? null,
+  };
 }
 
 function dateStamp(withTime) {
@@ -128,12 +172,23 @@ function dateStamp(withTime) {
 
 async function main() {
   const { cmd, rest, o } = parse(process.argv.slice(2));
-  if (o.help) { process.stdout.write(USAGE); process.exit(0); }
-  if (!cmd) { process.stderr.write(USAGE); process.exit(2); }
-  if (cmd === 'versions') { console.log(JSON.stringify(versions(), null, 2)); return; }
+  if (o.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (!cmd) {
+    process.stderr.write(USAGE);
+    process.exit(2);
+  }
+  if (cmd === 'versions') {
+    console.log(JSON.stringify(versions(), null, 2));
+    return;
+  }
   if (cmd === 'calibrate') {
     const c = await calibrate(Number(rest[0] || 20));
-    process.stderr.write(`single-core sha256 MB/s over ${c.n} samples: min ${c.min}  p10 ${c.p10}  median ${c.median}  p90 ${c.p90}  max ${c.max}  (max/min ${c.spread}x)\n`);
+    process.stderr.write(
+      `single-core sha256 MB/s over ${c.n} samples: min ${c.min}  p10 ${c.p10}  median ${c.median}  p90 ${c.p90}  max ${c.max}  (max/min ${c.spread}x)\n`,
+    );
     console.log(JSON.stringify({ ...c, samples: undefined }));
     return;
   }
@@ -143,12 +198,18 @@ async function main() {
     return;
   }
   if (cmd === 'compare') {
-    const files = rest.map((f) => ({ name: path.basename(f).replace(/\.json$/, ''), json: JSON.parse(fs.readFileSync(path.resolve(process.env.BENCH_INVOKE_CWD || '.', f), 'utf8')) }));
+    const files = rest.map((f) => ({
+      name: path.basename(f).replace(/\.json$/, ''),
+      json: JSON.parse(fs.readFileSync(path.resolve(process.env.BENCH_INVOKE_CWD || '.', f), 'utf8')),
+    }));
     process.stdout.write(compareMarkdown(files));
     return;
   }
   const names = cmd === 'all' ? Object.keys(WORKLOADS) : [cmd];
-  if (cmd !== 'selftest' && names.some((n) => !WORKLOADS[n])) { process.stderr.write(`unknown command ${cmd}\n\n${USAGE}`); process.exit(2); }
+  if (cmd !== 'selftest' && names.some((n) => !WORKLOADS[n])) {
+    process.stderr.write(`unknown command ${cmd}\n\n${USAGE}`);
+    process.exit(2);
+  }
 
   installCleanupHandlers();
   const ctx = makeContext(o);
@@ -169,7 +230,15 @@ async function main() {
       command: `bench/run.sh ${process.argv.slice(2).join(' ')}`,
       host: { cpus: os.cpus().length, note: 'load generator, proxy and backend share these cores; loopback only' },
       versions: versions(),
-      settings: { reps: ctx.reps, proxy_workers: ctx.workers, wrk_threads: ctx.wrkThreads, nofile: ctx.nofile, sightline: sightlineSettings(), before: beforeSettings(), put: put ? { name: put.name, modes: put.modes, cmd: put.modes.map((m) => `${m}: ${put.cmdFor(m)}`) } : null },
+      settings: {
+        reps: ctx.reps,
+        proxy_workers: ctx.workers,
+        wrk_threads: ctx.wrkThreads,
+        nofile: ctx.nofile,
+        sightline: sightlineSettings(),
+        before: beforeSettings(),
+        put: put ? { name: put.name, modes: put.modes, cmd: put.modes.map((m) => `${m}: ${put.cmdFor(m)}`) } : null,
+      },
       workloads: {},
     };
     const cal = async (when) => {
@@ -186,11 +255,14 @@ async function main() {
     results.elapsed_s = round((Date.now() - started) / 1000, 1);
     results.started_pids = startedPids;
     if (cmd === 'all' || o.out) {
-      const out = o.out ? path.resolve(process.env.BENCH_INVOKE_CWD || process.cwd(), o.out) : path.join(RESULTS_DIR, `${put ? put.name : sightlineDef().name}-${dateStamp(true)}.json`);
+      const out = o.out
+        ? path.resolve(process.env.BENCH_INVOKE_CWD || process.cwd(), o.out)
+        : path.join(RESULTS_DIR, `${put ? put.name : sightlineDef().name}-${dateStamp(true)}.json`);
       fs.mkdirSync(path.dirname(out), { recursive: true });
       fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
       fs.writeFileSync(out.replace(/\.json$/, '') + '.md', renderMarkdown(results));
-      if (names.length > 1) process.stderr.write(`\n## summary (medians; ratio to direct)\n${summaryTable(results)}\n\n`);
+      if (names.length > 1)
+        process.stderr.write(`\n## summary (medians; ratio to direct)\n${summaryTable(results)}\n\n`);
       log(`wrote ${out} (+ .md) in ${results.elapsed_s}s`);
     }
   } finally {
@@ -199,4 +271,8 @@ async function main() {
   }
 }
 
-main().catch(async (e) => { log('fatal:', e.stack || e); await stopAll(); process.exit(1); });
+main().catch(async (e) => {
+  log('fatal:', e.stack || e);
+  await stopAll();
+  process.exit(1);
+});

@@ -15,20 +15,45 @@ export function nofileLimit() {
   // run.sh raises the soft limit to the hard limit before starting node;
   // children inherit it. Read it back from /proc so we know what we got.
   try {
-    const l = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((x) => x.startsWith('Max open files'));
+    const l = fs
+      .readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((x) => x.startsWith('Max open files'));
     const [, soft, hard] = /Max open files\s+(\S+)\s+(\S+)/.exec(l);
     return { soft: Number(soft) || 1024, hard: Number(hard) || 1024 };
-  } catch { return { soft: 1024, hard: 1024 }; }
+  } catch {
+    return { soft: 1024, hard: 1024 };
+  }
 }
 
 // Self-signed ECDSA P-256 certificate for "localhost" (+ the decoy SNI names).
 export function makeCerts(dir) {
   fs.mkdirSync(dir, { recursive: true });
-  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '3650', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,DNS:alt.bench.test,DNS:other.bench.test,IP:127.0.0.1'],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
+  const cert = path.join(dir, 'cert.pem'),
+    key = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,DNS:alt.bench.test,DNS:other.bench.test,IP:127.0.0.1',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   return { cert, key, ca: cert };
 }
 
@@ -47,13 +72,19 @@ export function makeContext(opts = {}) {
     wrkThreads: Number(opts.wrkThreads ?? 1),
     opts,
   };
-  if (lim.soft < 4096) log(`warning: open-files limit is ${lim.soft}; run through bash bench/run.sh (raises ulimit -n)`);
+  if (lim.soft < 4096)
+    log(`warning: open-files limit is ${lim.soft}; run through bash bench/run.sh (raises ulimit -n)`);
   return ctx;
 }
 
 export function cleanupContext(ctx) {
   if (ctx.cleaned) return;
   ctx.cleaned = true;
-  if (ctx.opts.keep) { log(`kept temp dir ${ctx.tmp}`); return; }
-  try { fs.rmSync(ctx.tmp, { recursive: true, force: true }); } catch {}
+  if (ctx.opts.keep) {
+    log(`kept temp dir ${ctx.tmp}`);
+    return;
+  }
+  try {
+    fs.rmSync(ctx.tmp, { recursive: true, force: true });
+  } catch {}
 }

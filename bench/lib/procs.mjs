@@ -7,7 +7,13 @@ import { log, sleep } from './util.mjs';
 
 const CLK_TCK = Number(safeExec('getconf', ['CLK_TCK']) || 100);
 const PAGE = Number(safeExec('getconf', ['PAGESIZE']) || 4096);
-function safeExec(c, a) { try { return execFileSync(c, a, { encoding: 'utf8' }).trim(); } catch { return null; } }
+function safeExec(c, a) {
+  try {
+    return execFileSync(c, a, { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
 
 // pid -> { name, child, startTime }
 const registry = new Map();
@@ -20,11 +26,16 @@ function readStat(pid) {
     const f = s.slice(rp + 2).split(' ');
     // f[0]=state f[1]=ppid ... f[11]=utime f[12]=stime f[13]=cutime f[14]=cstime f[19]=starttime f[21]=rss
     return {
-      pid: Number(pid), state: f[0], ppid: Number(f[1]),
+      pid: Number(pid),
+      state: f[0],
+      ppid: Number(f[1]),
       cpuTicks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
-      startTime: f[19], rssPages: Number(f[21]),
+      startTime: f[19],
+      rssPages: Number(f[21]),
     };
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 function allProcs() {
@@ -74,7 +85,9 @@ export function treeMemory(rootPid, { pss = true, pssMaxProcs = 64 } = {}) {
         const s = fs.readFileSync(`/proc/${p.pid}/smaps_rollup`, 'utf8');
         const m = /^Pss:\s+(\d+) kB/m.exec(s);
         if (m) pssBytes += Number(m[1]) * 1024;
-      } catch { /* process went away */ }
+      } catch {
+        /* process went away */
+      }
     }
   }
   return { rss, pss: pssBytes, procs: t.length };
@@ -88,8 +101,14 @@ export function startProcess(name, cmd, args, { cwd, env, logFile, stdin = 'igno
   if (!child.pid) throw new Error(`failed to start ${name}: ${cmd}`);
   const st = readStat(child.pid);
   const h = { name, pid: child.pid, child, startTime: st?.startTime, exited: false, exitCode: null, logFile };
-  child.on('exit', (code, sig) => { h.exited = true; h.exitCode = code ?? sig; registry.delete(child.pid); });
-  child.on('error', () => { h.exited = true; });
+  child.on('exit', (code, sig) => {
+    h.exited = true;
+    h.exitCode = code ?? sig;
+    registry.delete(child.pid);
+  });
+  child.on('error', () => {
+    h.exited = true;
+  });
   registry.set(child.pid, h);
   startedPids.push({ name, pid: child.pid, cmd: [cmd, ...args].join(' ') });
   h.alive = () => !h.exited;
@@ -107,14 +126,32 @@ export async function stopProcess(h, { graceMs = 3000 } = {}) {
   if (!h || !h.pid) return;
   // snapshot the tree first: descendants are identified by pid + start time
   const tree = processTree(h.pid).filter((p) => p.pid !== h.pid);
-  if (!h.exited) { try { process.kill(h.pid, 'SIGTERM'); } catch {} }
+  if (!h.exited) {
+    try {
+      process.kill(h.pid, 'SIGTERM');
+    } catch {}
+  }
   // also TERM the descendants (covers `sh -c cmd` wrappers that do not forward signals)
-  for (const p of tree) if (stillSame(p)) { try { process.kill(p.pid, 'SIGTERM'); } catch {} }
+  for (const p of tree)
+    if (stillSame(p)) {
+      try {
+        process.kill(p.pid, 'SIGTERM');
+      } catch {}
+    }
   const t0 = Date.now();
   const treeAlive = () => tree.some(stillSame);
   while ((!h.exited || treeAlive()) && Date.now() - t0 < graceMs) await sleep(20);
-  if (!h.exited) { try { process.kill(h.pid, 'SIGKILL'); } catch {} }
-  for (const p of tree) if (stillSame(p)) { try { process.kill(p.pid, 'SIGKILL'); } catch {} }
+  if (!h.exited) {
+    try {
+      process.kill(h.pid, 'SIGKILL');
+    } catch {}
+  }
+  for (const p of tree)
+    if (stillSame(p)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {}
+    }
   while (!h.exited && Date.now() - t0 < graceMs + 2000) await sleep(20);
   registry.delete(h.pid);
 }
@@ -124,8 +161,14 @@ export async function stopProcess(h, { graceMs = 3000 } = {}) {
 export function killAllSync() {
   for (const h of [...registry.values()]) {
     let tree = [];
-    try { tree = processTree(h.pid); } catch {}
-    for (const p of tree.reverse()) { try { process.kill(p.pid, 'SIGKILL'); } catch {} }
+    try {
+      tree = processTree(h.pid);
+    } catch {}
+    for (const p of tree.reverse()) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {}
+    }
   }
   registry.clear();
 }
@@ -137,9 +180,14 @@ export async function stopAll() {
 
 let installed = false;
 export function installCleanupHandlers() {
-  if (installed) return; installed = true;
+  if (installed) return;
+  installed = true;
   process.on('exit', killAllSync);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => { log(`caught ${sig}, stopping started processes`); killAllSync(); process.exit(130); });
+    process.on(sig, () => {
+      log(`caught ${sig}, stopping started processes`);
+      killAllSync();
+      process.exit(130);
+    });
   }
 }

@@ -46,12 +46,22 @@ export function sightlineDef(env = process.env) {
       let args;
       if (via === 'cli') {
         const cfg = path.join(dir, 'sightline.json');
-        fs.writeFileSync(cfg, execFileSync(process.execPath, [adapter, '--routes-json', routes, '--telemetry', telemetry, '--print-config'], { encoding: 'utf8' }));
+        fs.writeFileSync(
+          cfg,
+          execFileSync(
+            process.execPath,
+            [adapter, '--routes-json', routes, '--telemetry', telemetry, '--print-config'],
+            { encoding: 'utf8' },
+          ),
+        );
         args = [...nodeArgs, path.join(root, 'bin', 'sightline.js'), 'start', '-c', cfg];
       } else {
         args = [...nodeArgs, adapter, '--routes-json', routes, '--telemetry', telemetry];
       }
-      const h = startProcess(`${name}/${r.mode}`, process.execPath, args, { logFile: path.join(dir, 'out.log'), cwd: via === 'cli' ? root : path.dirname(adapter) });
+      const h = startProcess(`${name}/${r.mode}`, process.execPath, args, {
+        logFile: path.join(dir, 'out.log'),
+        cwd: via === 'cli' ? root : path.dirname(adapter),
+      });
       return { h, cmd: `node ${args.join(' ')}`, config: null, readyTimeoutMs: 20000 };
     },
   };
@@ -64,7 +74,11 @@ export function sightlineDef(env = process.env) {
 //   SIGHTLINE_BEFORE_LABEL    its name in tables (default sightline-before)
 export function beforeDef(env = process.env) {
   if (!env.SIGHTLINE_BEFORE_ADAPTER) return null;
-  const def = sightlineDef({ ...env, SIGHTLINE_ADAPTER: env.SIGHTLINE_BEFORE_ADAPTER, SIGHTLINE_LABEL: env.SIGHTLINE_BEFORE_LABEL || 'sightline-before' });
+  const def = sightlineDef({
+    ...env,
+    SIGHTLINE_ADAPTER: env.SIGHTLINE_BEFORE_ADAPTER,
+    SIGHTLINE_LABEL: env.SIGHTLINE_BEFORE_LABEL || 'sightline-before',
+  });
   return { ...def, before: true };
 }
 
@@ -73,7 +87,11 @@ export function beforeDef(env = process.env) {
 // Selected by its label (sightline@<short>-control) or the alias `sightline-control`.
 export function controlDef(env = process.env) {
   if (!env.SIGHTLINE_CONTROL_ADAPTER) return null;
-  const def = sightlineDef({ ...env, SIGHTLINE_ADAPTER: env.SIGHTLINE_CONTROL_ADAPTER, SIGHTLINE_LABEL: env.SIGHTLINE_CONTROL_LABEL || 'sightline-control' });
+  const def = sightlineDef({
+    ...env,
+    SIGHTLINE_ADAPTER: env.SIGHTLINE_CONTROL_ADAPTER,
+    SIGHTLINE_LABEL: env.SIGHTLINE_CONTROL_LABEL || 'sightline-control',
+  });
   return { ...def, control: true };
 }
 
@@ -84,8 +102,13 @@ export function putFromEnv(env = process.env, overrides = {}) {
   const perMode = { l4: e.PROXY_CMD_L4, sni: e.PROXY_CMD_SNI, http: e.PROXY_CMD_HTTP };
   const any = e.PROXY_CMD;
   if (!any && !perMode.l4 && !perMode.sni && !perMode.http) return null;
-  let modes = e.PROXY_MODES ? e.PROXY_MODES.split(',').map((s) => s.trim()).filter(Boolean)
-    : (any ? ['l4', 'sni', 'http'] : Object.keys(perMode).filter((m) => perMode[m]));
+  let modes = e.PROXY_MODES
+    ? e.PROXY_MODES.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : any
+      ? ['l4', 'sni', 'http']
+      : Object.keys(perMode).filter((m) => perMode[m]);
   modes = modes.filter((m) => perMode[m] || any);
   return {
     name: e.PROXY_NAME || 'put',
@@ -105,12 +128,20 @@ export function renderTemplate(tpl, vars) {
 // The instance's routes as the JSON file bench/sightline-bench.mjs reads ({routes_json}).
 function writeRoutesJson(dir, r) {
   const file = path.join(dir, 'routes.json');
-  fs.writeFileSync(file, JSON.stringify({
-    mode: r.mode, listen: { host: HOST, port: r.listenPort },
-    target: r.target ? { host: r.target.host, port: r.target.port } : null,
-    routes: r.mode === 'sni' ? Object.fromEntries(r.routes.map((x) => [x.name, hp(x)])) : {},
-    default: r.defaultTarget ? hp(r.defaultTarget) : null,
-  }, null, 2));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        mode: r.mode,
+        listen: { host: HOST, port: r.listenPort },
+        target: r.target ? { host: r.target.host, port: r.target.port } : null,
+        routes: r.mode === 'sni' ? Object.fromEntries(r.routes.map((x) => [x.name, hp(x)])) : {},
+        default: r.defaultTarget ? hp(r.defaultTarget) : null,
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
 
@@ -120,11 +151,24 @@ async function startPut(ctx, r, def) {
   const routesJson = writeRoutesJson(dir, r);
   const target = r.target || r.routes?.[0];
   const vars = {
-    mode: r.mode, listen_host: HOST, listen_port: r.listenPort, listen: `${HOST}:${r.listenPort}`,
-    target_host: target.host, target_port: target.port, target: hp(target),
-    routes: routesStr, routes_json: routesJson, default_target: r.defaultTarget ? hp(r.defaultTarget) : '',
-    cert: ctx.certs.cert, key: ctx.certs.key, ca: ctx.certs.ca, tmpdir: dir, workers: ctx.workers, nofile: ctx.nofile,
-    bench_dir: ctx.benchDir, config: '',
+    mode: r.mode,
+    listen_host: HOST,
+    listen_port: r.listenPort,
+    listen: `${HOST}:${r.listenPort}`,
+    target_host: target.host,
+    target_port: target.port,
+    target: hp(target),
+    routes: routesStr,
+    routes_json: routesJson,
+    default_target: r.defaultTarget ? hp(r.defaultTarget) : '',
+    cert: ctx.certs.cert,
+    key: ctx.certs.key,
+    ca: ctx.certs.ca,
+    tmpdir: dir,
+    workers: ctx.workers,
+    nofile: ctx.nofile,
+    bench_dir: ctx.benchDir,
+    config: '',
   };
   let config = null;
   if (def.configTemplate) {
@@ -136,7 +180,11 @@ async function startPut(ctx, r, def) {
   const cmd = renderTemplate(def.cmdFor(r.mode), vars);
   const env = { ...process.env };
   for (const [k, v] of Object.entries(vars)) env['BENCH_' + k.toUpperCase()] = String(v);
-  const h = startProcess(`${def.name}/${r.mode}`, '/bin/sh', ['-c', cmd], { logFile: path.join(dir, 'out.log'), cwd: def.cwd, env });
+  const h = startProcess(`${def.name}/${r.mode}`, '/bin/sh', ['-c', cmd], {
+    logFile: path.join(dir, 'out.log'),
+    cwd: def.cwd,
+    env,
+  });
   return { h, cmd, config, readyTimeoutMs: def.readyTimeoutMs };
 }
 
@@ -159,7 +207,13 @@ export function proxyDefs(opts = {}) {
   let sel = defs;
   if (opts.proxies) {
     const want = opts.proxies.split(',').map((s) => s.trim());
-    sel = defs.filter((d) => want.includes(d.name) || (d.put && want.includes('put')) || (d.before && want.includes('sightline-before')) || (d.control && want.includes('sightline-control')));
+    sel = defs.filter(
+      (d) =>
+        want.includes(d.name) ||
+        (d.put && want.includes('put')) ||
+        (d.before && want.includes('sightline-before')) ||
+        (d.control && want.includes('sightline-control')),
+    );
   }
   return sel;
 }
@@ -170,7 +224,15 @@ export async function startInstance(ctx, def, r) {
   const label = `${def.name}/${r.mode}`;
   if (def.direct) {
     const port = r.mode === 'sni' ? r.routes[0].port : r.target.port;
-    return { label, name: def.name, mode: r.mode, port, pid: null, direct: true, cmd: '(no proxy: client connects to the backend)' };
+    return {
+      label,
+      name: def.name,
+      mode: r.mode,
+      port,
+      pid: null,
+      direct: true,
+      cmd: '(no proxy: client connects to the backend)',
+    };
   }
   const [listenPort] = await freePorts(1);
   const rr = { ...r, listenPort };
@@ -183,11 +245,25 @@ export async function startInstance(ctx, def, r) {
     if (s?.h) await s.h.stop();
     return { label, name: def.name, mode: r.mode, error: `${e.message}${tail ? ' | log: ' + tail : ''}` };
   }
-  return { label, name: def.name, mode: r.mode, port: listenPort, pid: s.h.pid, h: s.h, cmd: s.cmd, config: s.config, put: !!def.put };
+  return {
+    label,
+    name: def.name,
+    mode: r.mode,
+    port: listenPort,
+    pid: s.h.pid,
+    h: s.h,
+    cmd: s.cmd,
+    config: s.config,
+    put: !!def.put,
+  };
 }
 
 function safeTail(f) {
-  try { return fs.readFileSync(f, 'utf8').trim().split('\n').slice(-3).join(' / ').slice(0, 400); } catch { return ''; }
+  try {
+    return fs.readFileSync(f, 'utf8').trim().split('\n').slice(-3).join(' / ').slice(0, 400);
+  } catch {
+    return '';
+  }
 }
 
 export async function stopInstance(inst) {

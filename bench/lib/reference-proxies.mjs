@@ -139,13 +139,49 @@ export async function startNode(ctx, r) {
   const dir = instDir(ctx, `node-${r.mode}`);
   let args;
   if (r.mode === 'http') {
-    args = [path.join(ctx.benchDir, 'proxies/node-http.mjs'), '--listen', String(r.listenPort), '--host', HOST, '--target', hp(r.target)];
+    args = [
+      path.join(ctx.benchDir, 'proxies/node-http.mjs'),
+      '--listen',
+      String(r.listenPort),
+      '--host',
+      HOST,
+      '--target',
+      hp(r.target),
+    ];
   } else if (r.mode === 'sni') {
-    args = [path.join(ctx.benchDir, 'proxies/node-naive.mjs'), '--mode', 'sni', '--listen', String(r.listenPort), '--host', HOST,
-      '--routes', r.routes.map((x) => `${x.name}=${hp(x)}`).join(','), '--default', hp(r.defaultTarget)];
+    args = [
+      path.join(ctx.benchDir, 'proxies/node-naive.mjs'),
+      '--mode',
+      'sni',
+      '--listen',
+      String(r.listenPort),
+      '--host',
+      HOST,
+      '--routes',
+      r.routes.map((x) => `${x.name}=${hp(x)}`).join(','),
+      '--default',
+      hp(r.defaultTarget),
+    ];
   } else {
-    args = [path.join(ctx.benchDir, 'proxies/node-naive.mjs'), '--mode', 'l4', '--listen', String(r.listenPort), '--host', HOST, '--target', hp(r.target)];
+    args = [
+      path.join(ctx.benchDir, 'proxies/node-naive.mjs'),
+      '--mode',
+      'l4',
+      '--listen',
+      String(r.listenPort),
+      '--host',
+      HOST,
+      '--target',
+      hp(r.target),
+    ];
   }
-  const h = startProcess(`node/${r.mode}`, process.execPath, args, { logFile: path.join(dir, 'out.log'), cwd: ctx.benchDir });
-  return { h, cmd: `node ${args.map((x) => path.relative(ctx.benchDir, x).startsWith('..') ? x : path.relative(ctx.benchDir, x)).join(' ')}`, config: null };
+  const h = startProcess(`node/${r.mode}`, process.execPath, args, {
+    logFile: path.join(dir, 'out.log'),
+    cwd: ctx.benchDir,
+  });
+  return {
+    h,
+    cmd: `node ${args.map((x) => (path.relative(ctx.benchDir, x).startsWith('..') ? x : path.relative(ctx.benchDir, x))).join(' ')}`,
+    config: null,
+  };
 }

@@ -14,16 +14,27 @@ export function summaryTable(res) {
   const W = res.workloads || {};
   const names = [];
   for (const w of Object.values(W)) for (const r of w.rows) if (!names.includes(r.proxy)) names.push(r.proxy);
-  const pick = (wl, name) => (W[wl]?.rows || []).filter((r) => r.proxy === name)
-    .sort((a, b) => ['direct', 'sni', 'http', 'l4'].indexOf(a.mode) - ['direct', 'sni', 'http', 'l4'].indexOf(b.mode))[0];
+  const pick = (wl, name) =>
+    (W[wl]?.rows || [])
+      .filter((r) => r.proxy === name)
+      .sort(
+        (a, b) => ['direct', 'sni', 'http', 'l4'].indexOf(a.mode) - ['direct', 'sni', 'http', 'l4'].indexOf(b.mode),
+      )[0];
   const x = (v) => (v == null ? '' : ` (${v.toFixed(2)}x)`);
   const rows = names.map((n) => {
-    const t = pick('throughput', n), c = pick('tls_conn_rate', n), h = pick('http_rps', n), i = pick('idle_memory', n), w = pick('ws_echo_latency', n);
+    const t = pick('throughput', n),
+      c = pick('tls_conn_rate', n),
+      h = pick('http_rps', n),
+      i = pick('idle_memory', n),
+      w = pick('ws_echo_latency', n);
     return {
       proxy: n,
       thr: t?.gbps != null ? `${t.gbps.toFixed(1)}${x(t.gbps_vs_direct)}` : null,
       thrcpu: t?.gbytes_per_cpu_s ?? null,
-      tls: c?.conn_per_s != null ? `${c.conn_per_s.toFixed(0)}${x(c.conn_per_s_vs_direct)}${c.mode === 'l4' ? ' [l4]' : ''}` : null,
+      tls:
+        c?.conn_per_s != null
+          ? `${c.conn_per_s.toFixed(0)}${x(c.conn_per_s_vs_direct)}${c.mode === 'l4' ? ' [l4]' : ''}`
+          : null,
       http: h?.rps != null ? `${h.rps.toFixed(0)}${x(h.rps_vs_direct)}` : null,
       idle: i?.pss_per_conn != null ? `${fmtBytes(i.pss_per_conn)}B` : null,
       idleres: i?.residual_pct ?? null,
@@ -61,7 +72,9 @@ export function sightlineRatios(res, name = res.settings?.sightline?.name || 'si
       const row = { workload: wl, vs: other.label };
       if (prim) {
         const byRep = new Map((other.runs || []).filter((x) => !x.error && x[prim] > 0).map((x) => [x.rep, x[prim]]));
-        const ratios = (me.runs || []).filter((x) => !x.error && x[prim] != null && byRep.has(x.rep)).map((x) => x[prim] / byRep.get(x.rep));
+        const ratios = (me.runs || [])
+          .filter((x) => !x.error && x[prim] != null && byRep.has(x.rep))
+          .map((x) => x[prim] / byRep.get(x.rep));
         row.primary = prim;
         row.ratio = ratios.length ? median(ratios) : null;
       }
@@ -90,18 +103,39 @@ function ratioTable(res) {
 export function renderMarkdown(res, { commands = true } = {}) {
   const out = [];
   out.push(`# Benchmark results (${res.created})`, '');
-  out.push(`Command: \`${res.command}\` — total ${res.elapsed_s ?? '?'} s. Medians of ${res.settings?.reps} interleaved reps; proxy workers/threads: ${res.settings?.proxy_workers}; wrk threads: ${res.settings?.wrk_threads}; open-files limit: ${res.settings?.nofile}.`, '');
-  if (res.calibration) out.push(`Machine speed probe (single-core sha256 MB/s, 100 ms samples): start min/median/max ${res.calibration.start?.min}/${res.calibration.start?.median}/${res.calibration.start?.max}, end ${res.calibration.end?.min}/${res.calibration.end?.median}/${res.calibration.end?.max}.`, '');
-  if (res.settings?.put) out.push(`Proxy under test: **${res.settings.put.name}** (${res.settings.put.cmd.join('; ')})`, '');
-  if (Object.keys(res.workloads || {}).length > 1) out.push('## Summary (medians; ratio to direct in parentheses)', '', summaryTable(res), '');
+  out.push(
+    `Command: \`${res.command}\` — total ${res.elapsed_s ?? '?'} s. Medians of ${res.settings?.reps} interleaved reps; proxy workers/threads: ${res.settings?.proxy_workers}; wrk threads: ${res.settings?.wrk_threads}; open-files limit: ${res.settings?.nofile}.`,
+    '',
+  );
+  if (res.calibration)
+    out.push(
+      `Machine speed probe (single-core sha256 MB/s, 100 ms samples): start min/median/max ${res.calibration.start?.min}/${res.calibration.start?.median}/${res.calibration.start?.max}, end ${res.calibration.end?.min}/${res.calibration.end?.median}/${res.calibration.end?.max}.`,
+      '',
+    );
+  if (res.settings?.put)
+    out.push(`Proxy under test: **${res.settings.put.name}** (${res.settings.put.cmd.join('; ')})`, '');
+  if (Object.keys(res.workloads || {}).length > 1)
+    out.push('## Summary (medians; ratio to direct in parentheses)', '', summaryTable(res), '');
   const ratios = ratioTable(res);
-  if (ratios) out.push(`## ${res.settings?.sightline?.name || 'sightline'} relative to each proxy (same run; above 1x is better, except PSS per connection)`, '', ratios, '');
+  if (ratios)
+    out.push(
+      `## ${res.settings?.sightline?.name || 'sightline'} relative to each proxy (same run; above 1x is better, except PSS per connection)`,
+      '',
+      ratios,
+      '',
+    );
   const ba = beforeAfterMarkdown(res);
   if (ba) out.push(ba);
   for (const [name, w] of Object.entries(res.workloads || {})) {
     const def = WL[name];
     out.push(`## ${name}`, '');
-    if (w.meta?.params) out.push(`Params: ${Object.entries(w.meta.params).map(([k, v]) => `${k}=${v}`).join(', ')}`, '');
+    if (w.meta?.params)
+      out.push(
+        `Params: ${Object.entries(w.meta.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`,
+        '',
+      );
     out.push(table(w.rows, def ? def.columns : [{ label: 'proxy', key: 'label' }]), '');
     const errs = w.rows.filter((r) => r.error || r.errors);
     for (const r of errs) out.push(`- ${r.label}: ${r.error || r.errors.join('; ')}`);
@@ -125,7 +159,13 @@ export function renderMarkdown(res, { commands = true } = {}) {
 // Side-by-side view of several results files: per workload and proxy, the
 // ratio to direct (the only number that is roughly comparable across runs on
 // a noisy machine) and the per-proxy-CPU-second efficiency.
-const EFF = { throughput: 'gbytes_per_cpu_s', tls_conn_rate: 'conns_per_cpu_s', http_rps: 'req_per_cpu_s', ws_echo_latency: 'msgs_per_cpu_s', idle_memory: 'pss_per_conn' };
+const EFF = {
+  throughput: 'gbytes_per_cpu_s',
+  tls_conn_rate: 'conns_per_cpu_s',
+  http_rps: 'req_per_cpu_s',
+  ws_echo_latency: 'msgs_per_cpu_s',
+  idle_memory: 'pss_per_conn',
+};
 export function compareMarkdown(files) {
   const out = [];
   const names = files.map((f) => f.name);
@@ -145,8 +185,13 @@ export function compareMarkdown(files) {
       return row;
     });
     const cols = [{ label: 'proxy', key: 'label' }];
-    if (prim) files.forEach((f, i) => cols.push({ label: `${prim} vs direct [${names[i]}]`, key: 'p' + i, fmt: (v) => v.toFixed(2) }));
-    files.forEach((f, i) => cols.push({ label: `${eff} [${names[i]}]`, key: 'e' + i, fmt: (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(2)) }));
+    if (prim)
+      files.forEach((f, i) =>
+        cols.push({ label: `${prim} vs direct [${names[i]}]`, key: 'p' + i, fmt: (v) => v.toFixed(2) }),
+      );
+    files.forEach((f, i) =>
+      cols.push({ label: `${eff} [${names[i]}]`, key: 'e' + i, fmt: (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(2)) }),
+    );
     out.push(`## ${wl}`, '', table(rows, cols), '');
   }
   return out.join('\n');

@@ -15,7 +15,8 @@ const HOST = process.env.HOST ?? '0.0.0.0';
 const TCP_PORT = Number(process.env.TCP_PORT ?? 9000);
 const HTTP_PORT = Number(process.env.HTTP_PORT ?? 8080);
 
-const log = (msg, fields = {}) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
+const log = (msg, fields = {}) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
 
 const tcp = net.createServer({ allowHalfOpen: true }, (s) => {
   s.on('error', () => {});
@@ -51,7 +52,10 @@ const web = http.createServer(async (req, res) => {
       log('alertmanager webhook', {
         status: n.status,
         receiver: n.receiver,
-        alerts: (n.alerts ?? []).map((a) => `${a.labels?.alertname ?? '?'}{severity=${a.labels?.severity ?? '?'},route=${a.labels?.route ?? ''}} ${a.status}`),
+        alerts: (n.alerts ?? []).map(
+          (a) =>
+            `${a.labels?.alertname ?? '?'}{severity=${a.labels?.severity ?? '?'},route=${a.labels?.route ?? ''}} ${a.status}`,
+        ),
       });
     } catch {
       log('alertmanager webhook: body is not JSON', { bytes: body.length });

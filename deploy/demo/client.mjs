@@ -26,12 +26,23 @@ const PATTERN = env('PATTERN', '1') !== '0';
 const DURATION_S = Number(env('DURATION_S', 0)) || 0;
 const SUMMARY_MS = Number(env('SUMMARY_MS', 60_000)) || 60_000;
 
-const stats = { http: 0, httpErrors: 0, status: {}, tcpOpened: 0, tcpErrors: 0, tcpClosedFin: 0, tcpClosedRst: 0, tcpCut30s: 0, broken: 0 };
+const stats = {
+  http: 0,
+  httpErrors: 0,
+  status: {},
+  tcpOpened: 0,
+  tcpErrors: 0,
+  tcpClosedFin: 0,
+  tcpClosedRst: 0,
+  tcpCut30s: 0,
+  broken: 0,
+};
 const timers = new Set();
 const sockets = new Set();
 let stopping = false;
 
-const log = (msg, fields = {}) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
+const log = (msg, fields = {}) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
 const every = (ms, fn) => timers.add(setInterval(fn, ms));
 const later = (ms, fn) => {
   const t = setTimeout(() => {
@@ -115,7 +126,15 @@ function stop(code = 0) {
   setTimeout(() => process.exit(code), 200).unref();
 }
 
-log('demo client starting', { target: HOST, httpPort: HTTP_PORT, tcpPort: TCP_PORT, brokenPort: BROKEN_PORT, rate: RATE, maxTcp: MAX_TCP, pattern: PATTERN });
+log('demo client starting', {
+  target: HOST,
+  httpPort: HTTP_PORT,
+  tcpPort: TCP_PORT,
+  brokenPort: BROKEN_PORT,
+  rate: RATE,
+  maxTcp: MAX_TCP,
+  pattern: PATTERN,
+});
 if (RATE > 0) every(Math.round(1000 / RATE), oneRequest);
 if (MAX_TCP > 0) every(2_000, oneConnection);
 every(15_000, brokenConnection);

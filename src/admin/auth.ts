@@ -40,7 +40,10 @@ export function createAuthorizer(token: string | undefined): Authorizer {
  * loopback Host values (and `admin.allowedHosts`) are answered. With a token the check is moot
  * (the page cannot know it). A request without Host (HTTP/1.0 tools) comes from no browser.
  */
-export function createHostCheck(token: string | undefined, allowed: readonly string[] = []): (req: IncomingMessage) => boolean {
+export function createHostCheck(
+  token: string | undefined,
+  allowed: readonly string[] = [],
+): (req: IncomingMessage) => boolean {
   if (token !== undefined && token !== '') return () => true;
   const extra = new Set(allowed.map((h) => hostOfHeader(h).toLowerCase()));
   return (req) => {

@@ -55,7 +55,12 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
         access: 'open',
         handle: () => {
           const h = source.health();
-          return json(h.ready ? 200 : 503, { live: h.live, ready: h.ready, draining: h.draining, ...(h.exhausted != null ? { exhausted: h.exhausted } : {}) });
+          return json(h.ready ? 200 : 503, {
+            live: h.live,
+            ready: h.ready,
+            draining: h.draining,
+            ...(h.exhausted != null ? { exhausted: h.exhausted } : {}),
+          });
         },
       },
     ],
@@ -63,7 +68,13 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
     ['/api/routes', { access: 'token', handle: async () => json(200, { routes: await source.routes() }) }],
     ['/api/patterns', { access: 'token', handle: () => json(200, { patterns: source.patterns() }) }],
     ['/api/closes', { access: 'token', handle: async () => json(200, await source.recentCloses()) }],
-    ['/api/close-ages', { access: 'token', handle: async (params) => json(200, await source.closeAges(params.get('route') || undefined)) }],
+    [
+      '/api/close-ages',
+      {
+        access: 'token',
+        handle: async (params) => json(200, await source.closeAges(params.get('route') || undefined)),
+      },
+    ],
     ['/api/open-ages', { access: 'token', handle: async () => json(200, await source.openAges()) }],
     [
       '/api/recent-closes',
@@ -83,7 +94,9 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
           const q = parseConnectionId(params);
           if (!q.ok) return error(400, q.error);
           const d = await source.connection(q.value);
-          return d === null ? error(404, `connection ${q.value} is neither open nor among the recent closes`) : json(200, d);
+          return d === null
+            ? error(404, `connection ${q.value} is neither open nor among the recent closes`)
+            : json(200, d);
         },
       },
     ],
@@ -97,11 +110,20 @@ function routesOf(source: AdminSource): ReadonlyMap<string, Route> {
         },
       },
     ],
-    ['/', { access: 'token-or-query', handle: () => asset('text/html; charset=utf-8', STATUS_HTML, { 'Content-Security-Policy': PAGE_CSP }) }],
+    [
+      '/',
+      {
+        access: 'token-or-query',
+        handle: () => asset('text/html; charset=utf-8', STATUS_HTML, { 'Content-Security-Policy': PAGE_CSP }),
+      },
+    ],
     ['/status.js', { access: 'open', handle: () => asset('text/javascript; charset=utf-8', STATUS_JS) }],
     ['/status-charts.js', { access: 'open', handle: () => asset('text/javascript; charset=utf-8', STATUS_CHARTS_JS) }],
     ['/status.css', { access: 'open', handle: () => asset('text/css; charset=utf-8', STATUS_CSS) }],
-    ...VENDOR_PATHS.map((path): [string, Route] => [path, { access: 'open', handle: () => asset(vendorAsset(path).contentType, vendorAsset(path).body) }]),
+    ...VENDOR_PATHS.map((path): [string, Route] => [
+      path,
+      { access: 'open', handle: () => asset(vendorAsset(path).contentType, vendorAsset(path).body) },
+    ]),
   ]);
 }
 
@@ -127,11 +149,14 @@ export function createHandler(source: AdminSource, auth: Authorizer): AdminHandl
     const route = routes.get(path);
     // Without the token nothing but the open routes answers, not even a 404.
     if (route?.access !== 'open' && auth.required) {
-      const given = bearerOf(req) ?? (route?.access === 'token-or-query' ? (params.get('token') ?? undefined) : undefined);
-      if (!auth.check(given)) return error(401, 'missing or invalid bearer token', { 'WWW-Authenticate': WWW_AUTHENTICATE });
+      const given =
+        bearerOf(req) ?? (route?.access === 'token-or-query' ? (params.get('token') ?? undefined) : undefined);
+      if (!auth.check(given))
+        return error(401, 'missing or invalid bearer token', { 'WWW-Authenticate': WWW_AUTHENTICATE });
     }
     if (route === undefined) return error(404, `no such endpoint: ${path.slice(0, 100)}`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return error(405, `method ${req.method ?? ''} not allowed`, { Allow: ALLOW });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return error(405, `method ${req.method ?? ''} not allowed`, { Allow: ALLOW });
     return route.handle(params, req);
   };
 

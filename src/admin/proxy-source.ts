@@ -2,7 +2,16 @@
  * The admin API's view of a running proxy (L6; server.ts builds it): reads the registry, the route
  * table, the upstream pools and the telemetry, and hands out plain data.
  */
-import type { AdminSource, CloseConnectionResult, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, RouteInfo } from './source.js';
+import type {
+  AdminSource,
+  CloseConnectionResult,
+  ConnectionDetail,
+  ConnectionInfo,
+  ConnectionQuery,
+  HealthInfo,
+  OpenAges,
+  RouteInfo,
+} from './source.js';
 import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, WINDOW_MS, ageBin, milestonesOf } from '../telemetry/close-history.js';
 import type { ProxyContext } from '../net/context.js';
 import type { Connection } from '../net/connection.js';
@@ -51,11 +60,17 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
   const ctx = d.ctx;
   return {
     metrics: (openMetrics) =>
-      d.telemetry()?.scrape(openMetrics) ?? Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
+      d.telemetry()?.scrape(openMetrics) ??
+      Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
     health(): HealthInfo {
       const started = d.started();
       const exhausted = exhaustedNow(ctx, ctx.clock.now());
-      return { live: started, ready: started && !ctx.draining && exhausted === null, draining: ctx.draining, exhausted };
+      return {
+        live: started,
+        ready: started && !ctx.draining && exhausted === null,
+        draining: ctx.draining,
+        exhausted,
+      };
     },
     stats() {
       const reg = ctx.registry;
@@ -109,17 +124,25 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
       for (const c of ctx.registry.live.values()) {
         const name = c.routeName ?? UNROUTED;
         let h = byRoute.get(name);
-        if (h === undefined) byRoute.set(name, (h = { total: 0, age: new Array<number>(AGE_BINS).fill(0), idle: new Array<number>(AGE_BINS).fill(0) }));
+        if (h === undefined)
+          byRoute.set(
+            name,
+            (h = { total: 0, age: new Array<number>(AGE_BINS).fill(0), idle: new Array<number>(AGE_BINS).fill(0) }),
+          );
         h.total++;
         h.age[ageBin(now - c.incomingStartTime)]!++;
         h.idle[ageBin(Math.max(0, now - c.lastActivity))]!++;
       }
-      return { edgesMs: AGE_EDGES_MS, routes: [...byRoute].map(([route, h]) => ({ route, ...h })).sort((a, b) => (a.route < b.route ? -1 : 1)) };
+      return {
+        edgesMs: AGE_EDGES_MS,
+        routes: [...byRoute].map(([route, h]) => ({ route, ...h })).sort((a, b) => (a.route < b.route ? -1 : 1)),
+      };
     },
     closeRecords: (filter) => d.telemetry()?.closeRecords(filter) ?? [],
     closeConnection(id): CloseConnectionResult {
       const c = ctx.registry.find(id);
-      if (c === null || c.reason !== null) return { ok: false, status: 404, error: `no open connection with id ${String(id)}` };
+      if (c === null || c.reason !== null)
+        return { ok: false, status: 404, error: `no open connection with id ${String(id)}` };
       // The summary as it was: after the close the sockets are gone.
       const connection = info(c, ctx.clock.now());
       ctx.registry.closeById(c.id);
@@ -129,7 +152,12 @@ export function adminSource(d: AdminSourceDeps): AdminSource {
       const now = ctx.clock.now();
       for (const c of ctx.registry.live.values()) {
         if (c.id !== id) continue;
-        return { state: 'open', connection: info(c, now), milestones: milestonesOf(c, null, c.lastActivity), close: null };
+        return {
+          state: 'open',
+          connection: info(c, now),
+          milestones: milestonesOf(c, null, c.lastActivity),
+          close: null,
+        };
       }
       const close = d.telemetry()?.closeRecords({ id, limit: 1 })[0];
       return close === undefined ? null : { state: 'closed', connection: null, milestones: close.milestones, close };

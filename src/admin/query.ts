@@ -17,7 +17,11 @@ const WHOLE = /^\d{1,15}$/;
 function whole(params: URLSearchParams, name: string): Parsed<number | undefined> {
   const raw = params.get(name);
   if (raw === null || raw === '') return { ok: true, value: undefined };
-  if (!WHOLE.test(raw)) return { ok: false, error: `${name} must be a non-negative whole number of milliseconds, got ${JSON.stringify(raw.slice(0, 40))}` };
+  if (!WHOLE.test(raw))
+    return {
+      ok: false,
+      error: `${name} must be a non-negative whole number of milliseconds, got ${JSON.stringify(raw.slice(0, 40))}`,
+    };
   return { ok: true, value: Number(raw) };
 }
 
@@ -25,7 +29,11 @@ function whole(params: URLSearchParams, name: string): Parsed<number | undefined
 function limitOf(params: URLSearchParams, dflt: number, max: number): Parsed<number> {
   const raw = params.get('limit');
   if (raw === null || raw === '') return { ok: true, value: dflt };
-  if (!WHOLE.test(raw) || Number(raw) < 1) return { ok: false, error: `limit must be a whole number from 1 to ${max}, got ${JSON.stringify(raw.slice(0, 40))}` };
+  if (!WHOLE.test(raw) || Number(raw) < 1)
+    return {
+      ok: false,
+      error: `limit must be a whole number from 1 to ${max}, got ${JSON.stringify(raw.slice(0, 40))}`,
+    };
   return { ok: true, value: Math.min(Number(raw), max) };
 }
 
@@ -61,6 +69,10 @@ export function parseRecentClosesQuery(params: URLSearchParams): Parsed<{ route?
 /** `/api/connection?id=N`: a connection id (whole number), required. */
 export function parseConnectionId(params: URLSearchParams): Parsed<number> {
   const raw = params.get('id');
-  if (raw === null || !WHOLE.test(raw)) return { ok: false, error: `id must be a connection id (a whole number), got ${JSON.stringify((raw ?? '').slice(0, 40))}` };
+  if (raw === null || !WHOLE.test(raw))
+    return {
+      ok: false,
+      error: `id must be a connection id (a whole number), got ${JSON.stringify((raw ?? '').slice(0, 40))}`,
+    };
   return { ok: true, value: Number(raw) };
 }

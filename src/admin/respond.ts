@@ -30,7 +30,9 @@ export const PAGE_CSP =
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function json(status: number, value: unknown, headers?: Readonly<Record<string, string>>): Reply {
-  return headers ? { status, contentType: JSON_TYPE, body: JSON.stringify(value), headers } : { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
+  return headers
+    ? { status, contentType: JSON_TYPE, body: JSON.stringify(value), headers }
+    : { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
 }
 
 export function error(status: number, message: string, headers?: Readonly<Record<string, string>>): Reply {

@@ -75,7 +75,14 @@ export async function startAdmin(o: AdminServerOptions, source: AdminSource): Pr
       // Probes carry no data and come from orchestrators that use the pod's address as Host.
       const probe = req.url === '/healthz' || req.url === '/readyz';
       if (probe || hostOk(req)) handler(req, res);
-      else send(res, error(421, 'Host not allowed: without admin.token only loopback Host values (and admin.allowedHosts) are answered'));
+      else
+        send(
+          res,
+          error(
+            421,
+            'Host not allowed: without admin.token only loopback Host values (and admin.allowedHosts) are answered',
+          ),
+        );
     },
   );
   server.maxHeadersCount = LIMITS.maxHeadersCount;

@@ -51,7 +51,12 @@ export type PatternInfo = Readonly<Record<string, unknown>>;
 /** Open connections per route: how old and how idle they are, on the close-age bins. */
 export interface OpenAges {
   readonly edgesMs: readonly number[];
-  readonly routes: ReadonlyArray<{ readonly route: string; readonly total: number; readonly age: readonly number[]; readonly idle: readonly number[] }>;
+  readonly routes: ReadonlyArray<{
+    readonly route: string;
+    readonly total: number;
+    readonly age: readonly number[];
+    readonly idle: readonly number[];
+  }>;
 }
 
 /** One connection, open or recently closed: its record, the moments of its life and how it ended. */

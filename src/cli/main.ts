@@ -10,14 +10,15 @@ import { loadCliConfig } from './reload.js';
 import { describeError } from './describe-error.js';
 import { MAX_DROP_AFTER_S, MIN_DROP_AFTER_S } from '../demo/config.js';
 
-
 export { describeError };
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exit = 0;
   const program = new Command()
     .name('sightline')
-    .description('Observability-first TCP / TLS / HTTP / WebSocket proxy: every connection ends with one explainable close reason.')
+    .description(
+      'Observability-first TCP / TLS / HTTP / WebSocket proxy: every connection ends with one explainable close reason.',
+    )
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -27,7 +28,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('start the proxy with a YAML or JSON configuration file')
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--demo-backend [port]', 'also start a local echo backend (quick start), default port 9000')
-    .option('--workers <n|auto>', "worker processes sharing the ports (reusePort); 'auto' = available cores (default: config `workers`, 1)")
+    .option(
+      '--workers <n|auto>',
+      "worker processes sharing the ports (reusePort); 'auto' = available cores (default: config `workers`, 1)",
+    )
     .action(async (opts: { config: string; demoBackend?: string | boolean; workers?: string }) => {
       // Loaded on use: `check` and a refused config answer without loading the proxy.
       const { start } = await import('./start.js');
@@ -52,30 +56,64 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('demo')
-    .description("run a self-contained demo: Sightline, demo backends, a load balancer that cuts idle connections at 30 s, and traffic; the detector names the 30-second drop")
-    .option('--admin-port <port>', 'admin listener (status page, /metrics, /api/*) on 127.0.0.1; 0 = any free port', '9464')
-    .option('--port-base <port>', 'the routes listen on this port (healthy route) and the next (load-balanced route)', '18080')
-    .option('--drop-after <seconds>', `idle timeout of the simulated load balancer (${MIN_DROP_AFTER_S}–${MAX_DROP_AFTER_S})`, '30')
+    .description(
+      'run a self-contained demo: Sightline, demo backends, a load balancer that cuts idle connections at 30 s, and traffic; the detector names the 30-second drop',
+    )
+    .option(
+      '--admin-port <port>',
+      'admin listener (status page, /metrics, /api/*) on 127.0.0.1; 0 = any free port',
+      '9464',
+    )
+    .option(
+      '--port-base <port>',
+      'the routes listen on this port (healthy route) and the next (load-balanced route)',
+      '18080',
+    )
+    .option(
+      '--drop-after <seconds>',
+      `idle timeout of the simulated load balancer (${MIN_DROP_AFTER_S}–${MAX_DROP_AFTER_S})`,
+      '30',
+    )
     .option('--duration <seconds>', 'stop by itself after this many seconds (default: run until Ctrl-C)')
     .option('--logs', "also write Sightline's access log (JSON lines) to stderr")
-    .action(async (opts: { adminPort: string; portBase: string; dropAfter: string; duration?: string; logs?: boolean }) => {
-      exit = await demo(opts);
-    });
+    .action(
+      async (opts: { adminPort: string; portBase: string; dropAfter: string; duration?: string; logs?: boolean }) => {
+        exit = await demo(opts);
+      },
+    );
 
   program
     .command('diagnose')
-    .description('explain premature disconnects of a running Sightline: exit 0 healthy, 1 a disconnect pattern, 2 bad usage or unreachable')
+    .description(
+      'explain premature disconnects of a running Sightline: exit 0 healthy, 1 a disconnect pattern, 2 bad usage or unreachable',
+    )
     .option('--admin <url>', "Sightline's admin listener, e.g. http://127.0.0.1:9464/")
     .option('--prometheus <url>', 'a Prometheus server scraping Sightline, e.g. http://127.0.0.1:9090/')
     .option('--token <token>', 'bearer token (the admin token, or one for Prometheus)')
     .option('--window <range>', 'Prometheus only: the range closes are counted over (default 1h)')
-    .option('--selector <matchers>', 'Prometheus only: label matchers for the Sightline series, e.g. \'job="sightline"\'')
+    .option(
+      '--selector <matchers>',
+      'Prometheus only: label matchers for the Sightline series, e.g. \'job="sightline"\'',
+    )
     .option('--timeout <seconds>', 'wait this long for each answer (default 5)')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { admin?: string; prometheus?: string; token?: string; window?: string; selector?: string; timeout?: string; json?: boolean }) => {
-      const { runDiagnose } = await import('./diagnose/command.js');
-      exit = await runDiagnose(opts, { write: (t) => process.stdout.write(t), error: (t) => process.stderr.write(t) });
-    });
+    .action(
+      async (opts: {
+        admin?: string;
+        prometheus?: string;
+        token?: string;
+        window?: string;
+        selector?: string;
+        timeout?: string;
+        json?: boolean;
+      }) => {
+        const { runDiagnose } = await import('./diagnose/command.js');
+        exit = await runDiagnose(opts, {
+          write: (t) => process.stdout.write(t),
+          error: (t) => process.stderr.write(t),
+        });
+      },
+    );
 
   try {
     await program.parseAsync(argv as string[]);
@@ -96,7 +134,13 @@ function intArg(v: string | undefined, min: number, max: number): number | null 
   return n >= min && n <= max ? n : null;
 }
 
-async function demo(opts: { adminPort: string; portBase: string; dropAfter: string; duration?: string; logs?: boolean }): Promise<number> {
+async function demo(opts: {
+  adminPort: string;
+  portBase: string;
+  dropAfter: string;
+  duration?: string;
+  logs?: boolean;
+}): Promise<number> {
   const adminPort = intArg(opts.adminPort, 0, 65535);
   const portBase = intArg(opts.portBase, 1, 65534);
   const dropAfter = Number(opts.dropAfter);
@@ -116,5 +160,11 @@ async function demo(opts: { adminPort: string; portBase: string; dropAfter: stri
     return 2;
   }
   const { runDemo } = await import('../demo/run.js');
-  return runDemo({ adminPort, portBase, dropAfterS: dropAfter, durationS: duration, logLevel: opts.logs === true ? 'info' : 'silent' });
+  return runDemo({
+    adminPort,
+    portBase,
+    dropAfterS: dropAfter,
+    durationS: duration,
+    logLevel: opts.logs === true ? 'info' : 'silent',
+  });
 }

@@ -19,7 +19,12 @@ export function loadCliConfig(file: string): Promise<ResolvedOptions> {
 }
 
 export type ReloadResult =
-  | { readonly ok: true; readonly generation: number; readonly restartNeeded: readonly string[]; readonly configHash?: string | null }
+  | {
+      readonly ok: true;
+      readonly generation: number;
+      readonly restartNeeded: readonly string[];
+      readonly configHash?: string | null;
+    }
   | { readonly ok: false; readonly error: string };
 
 /**

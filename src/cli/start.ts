@@ -37,12 +37,16 @@ export async function start(file: string, demo: string | boolean | undefined, wo
       say(`demo backend listening on 127.0.0.1:${port}`);
     }
     const count = workerCount(workers ?? options.workers);
-    if (count === null) throw new Error(`--workers must be a number from 1 to 256 or 'auto', not ${JSON.stringify(workers)}`);
+    if (count === null)
+      throw new Error(`--workers must be a number from 1 to 256 or 'auto', not ${JSON.stringify(workers)}`);
     if (count > 1) {
       // The primary follows the signals itself (SIGHUP reloads every worker, all or none). `early`
       // stays until it returns: a signal with no listener at all would end the process.
       const { runPrimary } = await import('./cluster/primary.js');
-      const code = await runPrimary(file, options, count, { write: (t) => process.stderr.write(t), error: (t) => process.stderr.write(t) });
+      const code = await runPrimary(file, options, count, {
+        write: (t) => process.stderr.write(t),
+        error: (t) => process.stderr.write(t),
+      });
       process.removeListener('SIGHUP', early);
       for (const c of closers) await c();
       return code;
@@ -50,7 +54,9 @@ export async function start(file: string, demo: string | boolean | undefined, wo
     // Loaded only once the file is known good: a refused file is answered without the proxy's code.
     const { SightlineProxy } = await import('../server.js');
     // Tracing: the OpenTelemetry SDK from the OTEL_* variables, loaded only when asked for.
-    const sdk = options.telemetry.tracing.enabled ? (await import('../telemetry/tracing-sdk.js')).startTracingSdk(VERSION) : null;
+    const sdk = options.telemetry.tracing.enabled
+      ? (await import('../telemetry/tracing-sdk.js')).startTracingSdk(VERSION)
+      : null;
     if (sdk !== null) closers.push(() => sdk.shutdown());
     proxy = new SightlineProxy(options, sdk === null ? {} : { tracerProvider: sdk.provider });
     await proxy.start();
@@ -72,8 +78,11 @@ export async function start(file: string, demo: string | boolean | undefined, wo
     void reloadFromFile(running, file).then((r) => {
       if (r.ok) {
         // The generation is what access lines, spans and progress records carry (configGeneration).
-        say(`sightline: ${file}: reloaded (configuration generation ${r.generation}) from generation ${r.generation - 1}${r.configHash ? `, file sha256 ${r.configHash}` : ''}`);
-        if (r.restartNeeded.length > 0) say(`sightline: note: ${r.restartNeeded.join(', ')} changed; these take effect at the next start`);
+        say(
+          `sightline: ${file}: reloaded (configuration generation ${r.generation}) from generation ${r.generation - 1}${r.configHash ? `, file sha256 ${r.configHash}` : ''}`,
+        );
+        if (r.restartNeeded.length > 0)
+          say(`sightline: note: ${r.restartNeeded.join(', ')} changed; these take effect at the next start`);
         for (const n of configNotes(running.options)) say(`sightline: note: ${n}`);
       } else say(`sightline: reload refused, the running configuration stays: ${r.error}`);
     });

@@ -64,9 +64,15 @@ function bound(origin: string, value: number | bigint, inclusive: boolean | unde
   switch (origin) {
     case 'array':
     case 'set':
-      return small ? `must list at least ${n} item${n === 1 ? '' : 's'}` : `must list at most ${n} item${n === 1 ? '' : 's'}`;
+      return small
+        ? `must list at least ${n} item${n === 1 ? '' : 's'}`
+        : `must list at most ${n} item${n === 1 ? '' : 's'}`;
     case 'string':
-      return small ? (n === 1 ? 'must not be empty' : `must be at least ${n} characters`) : `must be at most ${n} characters`;
+      return small
+        ? n === 1
+          ? 'must not be empty'
+          : `must be at least ${n} characters`
+        : `must be at most ${n} characters`;
     default:
       if (small) return inclusive === false ? `must be greater than ${n}` : `must be at least ${n}`;
       return inclusive === false ? `must be less than ${n}` : `must be at most ${n}`;
@@ -134,11 +140,16 @@ function unionMessage(iss: Issue): string {
 }
 
 /** Flattens zod issues (paths relative to `base`) into draft config issues. */
-export function flattenIssues(issues: readonly Issue[], base: readonly PropertyKey[], out: DraftIssue[] = []): DraftIssue[] {
+export function flattenIssues(
+  issues: readonly Issue[],
+  base: readonly PropertyKey[],
+  out: DraftIssue[] = [],
+): DraftIssue[] {
   for (const iss of issues) {
     const path = [...base, ...iss.path];
     if (iss.code === 'unrecognized_keys') {
-      for (const key of iss.keys) out.push({ path: [...path, key], message: `unknown key "${key}"`, unknownKeyOf: path });
+      for (const key of iss.keys)
+        out.push({ path: [...path, key], message: `unknown key "${key}"`, unknownKeyOf: path });
     } else if (iss.code === 'invalid_union') {
       const option = closestOption(iss);
       if (option) flattenIssues(option, path, out);

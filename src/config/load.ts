@@ -40,7 +40,11 @@ function parseJson(text: string, path: string): unknown {
     const message = err instanceof Error ? err.message : String(err);
     const lc = /\(line (\d+) column (\d+)\)/.exec(message);
     const pos = /at position (\d+)/.exec(message);
-    const where = lc ? { line: Number(lc[1]), column: Number(lc[2]) } : pos ? lineColumn(text, Number(pos[1])) : undefined;
+    const where = lc
+      ? { line: Number(lc[1]), column: Number(lc[2]) }
+      : pos
+        ? lineColumn(text, Number(pos[1]))
+        : undefined;
     const reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/\s*in JSON at position \d+/, '');
     const at = where ? ` at line ${where.line}, column ${where.column}` : '';
     throw readError(path, `JSON syntax error${at}: ${reason}`, err);
@@ -66,7 +70,8 @@ async function parseYaml(text: string, path: string): Promise<unknown> {
     const pos = first.linePos?.[0];
     const [headline = first.message] = first.message.split('\n');
     const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
-    if (/Maximum call stack/i.test(headline)) throw readError(path, `nesting too deep to parse${at} (at most ${MAX_CONFIG_DEPTH} levels)`, first);
+    if (/Maximum call stack/i.test(headline))
+      throw readError(path, `nesting too deep to parse${at} (at most ${MAX_CONFIG_DEPTH} levels)`, first);
     const reason = headline.replace(/ at line \d+, column \d+:?$/, '');
     // One line: the offending source line is quoted instead of yaml's multi-line snippet.
     throw readError(path, `YAML syntax error${at}: ${reason}${pos ? near(text, pos.line) : ''}`, first);
@@ -82,7 +87,10 @@ async function parseYaml(text: string, path: string): Promise<unknown> {
         if (yaml.isScalar(key)) {
           if (seen.has(key.value)) {
             const pos = lines.linePos(key.range?.[0] ?? 0);
-            throw readError(path, `YAML syntax error at line ${pos.line}, column ${pos.col}: Map keys must be unique${near(text, pos.line)}`);
+            throw readError(
+              path,
+              `YAML syntax error at line ${pos.line}, column ${pos.col}: Map keys must be unique${near(text, pos.line)}`,
+            );
           }
           seen.add(key.value);
         }
@@ -116,7 +124,8 @@ export function flowDepth(text: string, limit: number): { depth: number; line: n
     }
     if (comment) continue;
     if (quote !== 0) {
-      if (ch === 92 && quote === 34) i++; // backslash escape inside "..."
+      if (ch === 92 && quote === 34)
+        i++; // backslash escape inside "..."
       else if (ch === quote) {
         quote = 0;
         last = ch;
@@ -125,7 +134,8 @@ export function flowDepth(text: string, limit: number): { depth: number; line: n
     }
     if (ch === 32 || ch === 9) continue;
     if ((ch === 34 || ch === 39) && QUOTE_OPENERS.has(last)) quote = ch;
-    else if (ch === 35 && (i === 0 || text.charCodeAt(i - 1) <= 32)) comment = true; // '#' starts a YAML comment
+    else if (ch === 35 && (i === 0 || text.charCodeAt(i - 1) <= 32))
+      comment = true; // '#' starts a YAML comment
     else if (ch === 91 || ch === 123) {
       if (++depth > limit) return { depth, line };
     } else if (ch === 93 || ch === 125) depth = Math.max(0, depth - 1);
@@ -141,7 +151,9 @@ function tooDeep(data: unknown, limit: number): readonly PropertyKey[] | null {
     const { value, path } = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (path.length >= limit) return path;
-    const entries: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    const entries: Array<[PropertyKey, unknown]> = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : Object.entries(value);
     for (const [k, v] of entries) stack.push({ value: v, path: [...path, k] });
   }
   return null;
@@ -151,13 +163,15 @@ function tooDeep(data: unknown, limit: number): readonly PropertyKey[] | null {
 export async function parseConfigText(text: string, path: string): Promise<unknown> {
   if (text.trim() === '') throw readError(path, 'the file is empty');
   const flow = flowDepth(text, MAX_CONFIG_DEPTH);
-  if (flow.depth > MAX_CONFIG_DEPTH) throw readError(path, `nesting deeper than ${MAX_CONFIG_DEPTH} levels at line ${flow.line} (brackets)`);
+  if (flow.depth > MAX_CONFIG_DEPTH)
+    throw readError(path, `nesting deeper than ${MAX_CONFIG_DEPTH} levels at line ${flow.line} (brackets)`);
   let data: unknown;
   try {
     data = extname(path).toLowerCase() === '.json' ? parseJson(text, path) : await parseYaml(text, path);
   } catch (err) {
     // Block nesting so deep that a parser recursed out of stack: still one line naming the file.
-    if (err instanceof RangeError) throw readError(path, `nesting too deep to parse (more than ${MAX_CONFIG_DEPTH} levels allowed)`, err);
+    if (err instanceof RangeError)
+      throw readError(path, `nesting too deep to parse (more than ${MAX_CONFIG_DEPTH} levels allowed)`, err);
     throw err;
   }
   const deep = tooDeep(data, MAX_CONFIG_DEPTH);
@@ -186,7 +200,8 @@ async function readBounded(path: string): Promise<string> {
     fh = await open(path, 'r');
     const st = await fh.stat();
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (st.size > MAX_CONFIG_BYTES) throw readError(path, `the file is ${st.size} bytes; a configuration may be at most ${MAX_CONFIG_BYTES} bytes`);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw readError(path, `the file is ${st.size} bytes; a configuration may be at most ${MAX_CONFIG_BYTES} bytes`);
     // Read one byte past the cap: a file that grows, or a device that reports size 0, is caught too.
     const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     let n = 0;
@@ -194,13 +209,21 @@ async function readBounded(path: string): Promise<string> {
       const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
       if (bytesRead === 0) break;
       n += bytesRead;
-      if (n > MAX_CONFIG_BYTES) throw readError(path, `the file is larger than ${MAX_CONFIG_BYTES} bytes, the most a configuration may be`);
+      if (n > MAX_CONFIG_BYTES)
+        throw readError(path, `the file is larger than ${MAX_CONFIG_BYTES} bytes, the most a configuration may be`);
     }
     return buf.toString('utf8', 0, n);
   } catch (err) {
     if (err instanceof SightlineError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const detail = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const detail =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
     throw readError(path, `cannot read the file (${detail})`, err);
   } finally {
     await fh?.close();
@@ -213,7 +236,10 @@ async function readBounded(path: string): Promise<string> {
  * @throws SightlineError `SL_ERR_CONFIG_READ` (unreadable file, syntax error with line/column)
  * @throws ConfigError `SL_ERR_CONFIG_INVALID` (schema violations, with key paths)
  */
-export async function loadConfigFile(path: string, defaults?: Readonly<Record<string, unknown>>): Promise<ResolvedOptions> {
+export async function loadConfigFile(
+  path: string,
+  defaults?: Readonly<Record<string, unknown>>,
+): Promise<ResolvedOptions> {
   const text = await readBounded(path);
   let data = await parseConfigText(text, path);
   if (defaults !== undefined && data !== null && typeof data === 'object' && !Array.isArray(data)) {

@@ -42,7 +42,8 @@ const nonEmpty = (): z.ZodString => z.string().min(1, 'must not be empty');
 export const portRangeSchema = z
   .strictObject({ from: portNumberSchema, to: portNumberSchema })
   .superRefine((r, ctx) => {
-    if (r.from > r.to) ctx.addIssue({ code: 'custom', message: `port range is reversed: from ${r.from} is greater than to ${r.to}` });
+    if (r.from > r.to)
+      ctx.addIssue({ code: 'custom', message: `port range is reversed: from ${r.from} is greater than to ${r.to}` });
   });
 
 const portEntrySchema = z.union([portNumberSchema, portRangeSchema], {
@@ -71,18 +72,25 @@ export const matchSchema = z.strictObject({
   path: nonEmpty().optional().describe('HTTP routes: request path with * wildcards (query ignored).'),
   // Paths are case-sensitive (RFC 3986 §6.2.2.1); a backend that is not can ask for this.
   pathCaseInsensitive: z.boolean().optional().describe('HTTP routes: match `path` without regard to case.'),
-  headers: z.record(z.string(), z.string()).optional().describe('HTTP routes: {name: value} request headers, value may use *.'),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('HTTP routes: {name: value} request headers, value may use *.'),
 });
 
 // ---- action ----------------------------------------------------------------------------------
 
 export const targetSchema = z.strictObject({
-  host: z.union([nonEmpty(), z.array(nonEmpty()).min(1, 'list at least one host'), fn<TargetHostFunction>()], {
-    error: 'expected a host name, an array of host names or a function',
-  }).describe('Backend host, a list (round-robin) or, in the library, a function of the connection.'),
-  port: z.union([portNumberSchema, z.literal('preserve'), fn<TargetPortFunction>()], {
-    error: "expected a port number, 'preserve' or a function",
-  }).describe("Backend port, 'preserve' (the port the client connected to) or, in the library, a function."),
+  host: z
+    .union([nonEmpty(), z.array(nonEmpty()).min(1, 'list at least one host'), fn<TargetHostFunction>()], {
+      error: 'expected a host name, an array of host names or a function',
+    })
+    .describe('Backend host, a list (round-robin) or, in the library, a function of the connection.'),
+  port: z
+    .union([portNumberSchema, z.literal('preserve'), fn<TargetPortFunction>()], {
+      error: "expected a port number, 'preserve' or a function",
+    })
+    .describe("Backend port, 'preserve' (the port the client connected to) or, in the library, a function."),
 });
 
 const pemCertificateSchema = z.strictObject({ key: nonEmpty(), cert: nonEmpty(), ca: nonEmpty().optional() });
@@ -99,10 +107,16 @@ const tlsVersionRange = z.enum(['TLSv1.2', 'TLSv1.3']);
 
 export const tlsSchema = z
   .strictObject({
-    mode: z.enum(['passthrough', 'terminate', 'terminate-and-reencrypt'])
-      .describe('passthrough: route on SNI, bytes stay encrypted; terminate: decrypt here; terminate-and-reencrypt: decrypt, then TLS to the backend.'),
-    certificate: certificateSchema.optional()
-      .describe("The route's certificate: {key, cert, ca?} as PEM text or {keyFile, certFile, caFile?}; 'auto' (ACME) is not supported."),
+    mode: z
+      .enum(['passthrough', 'terminate', 'terminate-and-reencrypt'])
+      .describe(
+        'passthrough: route on SNI, bytes stay encrypted; terminate: decrypt here; terminate-and-reencrypt: decrypt, then TLS to the backend.',
+      ),
+    certificate: certificateSchema
+      .optional()
+      .describe(
+        "The route's certificate: {key, cert, ca?} as PEM text or {keyFile, certFile, caFile?}; 'auto' (ACME) is not supported.",
+      ),
     // TLS 1.0 and 1.1 are deprecated (RFC 8996); 1.2 is the oldest version still considered safe.
     minVersion: tlsVersionRange.default('TLSv1.2'),
     maxVersion: tlsVersionRange.optional().describe('Highest TLS version offered to clients.'),
@@ -113,14 +127,23 @@ export const tlsSchema = z
     rejectUnauthorized: z.boolean().default(true),
     ca: nonEmpty().optional().describe('Re-encrypt: PEM of a private CA that signs the backend certificate.'),
     caFile: nonEmpty().optional().describe('Re-encrypt: the same as a file path.'),
-    servername: nonEmpty().optional().describe("Re-encrypt: SNI sent to the backend (default: the target host name, else the client's SNI)."),
+    servername: nonEmpty()
+      .optional()
+      .describe("Re-encrypt: SNI sent to the backend (default: the target host name, else the client's SNI)."),
     // A request whose Host names a domain served by another certificate than the one this
     // connection's SNI chose gets 421 Misdirected Request (RFC 9110 §15.5.20) unless allowed.
-    allowMisdirected: z.boolean().optional().describe('Terminate: let a request whose Host another certificate serves through (no 421).'),
+    allowMisdirected: z
+      .boolean()
+      .optional()
+      .describe('Terminate: let a request whose Host another certificate serves through (no 421).'),
   })
   .superRefine((t, ctx) => {
     if (t.maxVersion === 'TLSv1.2' && t.minVersion === 'TLSv1.3') {
-      ctx.addIssue({ code: 'custom', path: ['maxVersion'], message: 'maxVersion TLSv1.2 is lower than minVersion TLSv1.3' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxVersion'],
+        message: 'maxVersion TLSv1.2 is lower than minVersion TLSv1.3',
+      });
     }
   });
 
@@ -141,22 +164,32 @@ export const proxyProtocolOutSchema = z.union([z.boolean(), z.enum(['v1', 'v2'])
 
 export const actionSchema = z
   .strictObject({
-    type: z.enum(['forward', 'socket-handler']).describe("'forward' to a target; 'socket-handler' hands the socket to a function (library only)."),
+    type: z
+      .enum(['forward', 'socket-handler'])
+      .describe("'forward' to a target; 'socket-handler' hands the socket to a function (library only)."),
     target: targetSchema.optional().describe("The backend of a 'forward' action."),
     tls: tlsSchema.optional().describe('TLS handling; without it the route forwards bytes as they come.'),
-    websocket: websocketSchema.optional().describe('WebSocket heartbeat and limits on HTTP routes (ignored on passthrough routes).'),
-    sendProxyProtocol: proxyProtocolOutSchema.optional().describe('Per route: send a PROXY protocol header (overrides the global option).'),
+    websocket: websocketSchema
+      .optional()
+      .describe('WebSocket heartbeat and limits on HTTP routes (ignored on passthrough routes).'),
+    sendProxyProtocol: proxyProtocolOutSchema
+      .optional()
+      .describe('Per route: send a PROXY protocol header (overrides the global option).'),
     socketHandler: fn<SocketHandler>().optional(),
     // No default here: a terminated route, or one matching on path or headers, speaks HTTP;
     // anything else is a byte tunnel (decided when the route is compiled).
-    protocol: z.enum(['tcp', 'http']).optional().describe("'http' parses HTTP/1.1 (per-request routing, pooling, WebSocket); 'tcp' is a byte tunnel."),
+    protocol: z
+      .enum(['tcp', 'http'])
+      .optional()
+      .describe("'http' parses HTTP/1.1 (per-request routing, pooling, WebSocket); 'tcp' is a byte tunnel."),
   })
   .superRefine((a, ctx) => {
     if (a.protocol === 'http' && a.tls?.mode === 'passthrough') {
       ctx.addIssue({
         code: 'custom',
         path: ['protocol'],
-        message: "protocol 'http' cannot be read on a passthrough route (the bytes stay encrypted); use tls.mode 'terminate'",
+        message:
+          "protocol 'http' cannot be read on a passthrough route (the bytes stay encrypted); use tls.mode 'terminate'",
       });
     }
     if (a.type === 'forward' && a.target === undefined) {
@@ -184,33 +217,50 @@ export const pathPolicySchema = z.strictObject({
 // ---- route -----------------------------------------------------------------------------------
 
 export const routeSecuritySchema = z.strictObject({
-  ipAllowList: ipListSchema.optional().describe('Only these client addresses may use the route (checked per request on HTTP routes).'),
-  ipBlockList: ipListSchema.optional().describe('These client addresses may not use the route (wins over the allow list).'),
+  ipAllowList: ipListSchema
+    .optional()
+    .describe('Only these client addresses may use the route (checked per request on HTTP routes).'),
+  ipBlockList: ipListSchema
+    .optional()
+    .describe('These client addresses may not use the route (wins over the allow list).'),
   // 0 = unlimited: a route adds no cap of its own unless asked (global and per-IP caps still apply).
   maxConnections: count().default(0),
   // 0 = unlimited: the global maxConnectionsPerIP already bounds each client.
   maxConnectionsPerIP: count().default(0),
 });
 
-export const routeSchema = z.strictObject({
-  name: nonEmpty().optional().describe('Unique; labels metrics, logs and spans (default route-<index>).'),
-  // Equal priorities keep the order of declaration, so plain route lists need no priorities.
-  priority: z.number().default(0),
-  // A declared route is live unless switched off explicitly.
-  enabled: z.boolean().default(true),
-  match: matchSchema.describe('What the route takes: ports, then SNI, client IP, TLS version, path, headers.'),
-  action: actionSchema.describe('What happens to a matched connection.'),
-  // Always present after parsing (all limits 0 = unlimited) so the limiter never tests for it.
-  security: routeSecuritySchema.prefault({}),
-}).superRefine((r, ctx) => {
-  const http = r.action.protocol ?? (r.action.tls?.mode === 'terminate' || r.action.tls?.mode === 'terminate-and-reencrypt' || r.match.path !== undefined || r.match.headers !== undefined ? 'http' : 'tcp');
-  if (http === 'http') return;
-  for (const key of ['path', 'headers'] as const) {
-    if (r.match[key] !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['match', key], message: `match.${key} needs an HTTP route (action.protocol 'http' on a plain or terminated route)` });
+export const routeSchema = z
+  .strictObject({
+    name: nonEmpty().optional().describe('Unique; labels metrics, logs and spans (default route-<index>).'),
+    // Equal priorities keep the order of declaration, so plain route lists need no priorities.
+    priority: z.number().default(0),
+    // A declared route is live unless switched off explicitly.
+    enabled: z.boolean().default(true),
+    match: matchSchema.describe('What the route takes: ports, then SNI, client IP, TLS version, path, headers.'),
+    action: actionSchema.describe('What happens to a matched connection.'),
+    // Always present after parsing (all limits 0 = unlimited) so the limiter never tests for it.
+    security: routeSecuritySchema.prefault({}),
+  })
+  .superRefine((r, ctx) => {
+    const http =
+      r.action.protocol ??
+      (r.action.tls?.mode === 'terminate' ||
+      r.action.tls?.mode === 'terminate-and-reencrypt' ||
+      r.match.path !== undefined ||
+      r.match.headers !== undefined
+        ? 'http'
+        : 'tcp');
+    if (http === 'http') return;
+    for (const key of ['path', 'headers'] as const) {
+      if (r.match[key] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['match', key],
+          message: `match.${key} needs an HTTP route (action.protocol 'http' on a plain or terminated route)`,
+        });
+      }
     }
-  }
-});
+  });
 
 type ParsedRoute = z.output<typeof routeSchema>;
 

@@ -42,7 +42,9 @@ export const lifecycleSchema = z.strictObject({
   // zero window, short enough that a dead reader does not hold buffers for hours. 0 = off.
   writeStallTimeout: durationMs()
     .default(60_000)
-    .describe('A peer that reads none of the data waiting for it for this long is closed as write_stall (ms, 0 = off).'),
+    .describe(
+      'A peer that reads none of the data waiting for it for this long is closed as write_stall (ms, 0 = off).',
+    ),
 });
 
 export const drainSchema = z.strictObject({
@@ -60,7 +62,9 @@ export const securityDefaultsSchema = z.strictObject({
 });
 
 export const defaultsSchema = z.strictObject({
-  target: targetSchema.optional().describe('Where connections that no route matched go; without it they close as no_route.'),
+  target: targetSchema
+    .optional()
+    .describe('Where connections that no route matched go; without it they close as no_route.'),
   // Always present so `defaults.security.maxConnections` is set after parsing.
   security: securityDefaultsSchema.prefault({}),
 });
@@ -70,17 +74,26 @@ export const adminSchema = z
     // Loopback: the admin API shows client addresses and must never be public by accident.
     host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
     // 9464 is the conventional port of an OpenTelemetry Prometheus exporter; 0 = ephemeral.
-    port: z.number().int('a port must be a whole number').min(0).max(65535, 'a port must be between 0 and 65535').default(9464),
+    port: z
+      .number()
+      .int('a port must be a whole number')
+      .min(0)
+      .max(65535, 'a port must be between 0 and 65535')
+      .default(9464),
     token: z
       .string()
       .min(1, 'must not be empty')
       .optional()
-      .describe("Bearer token required on every admin path except /healthz and /readyz (e.g. a Prometheus scrape job's authorization)."),
+      .describe(
+        "Bearer token required on every admin path except /healthz and /readyz (e.g. a Prometheus scrape job's authorization).",
+      ),
     tokenFile: z
       .string()
       .min(1, 'must not be empty')
       .optional()
-      .describe('The token read from this file at load and reload (a mounted Kubernetes Secret), surrounding whitespace trimmed; instead of token.'),
+      .describe(
+        'The token read from this file at load and reload (a mounted Kubernetes Secret), surrounding whitespace trimmed; instead of token.',
+      ),
     // Observability-first: /metrics and /healthz are on unless switched off.
     enabled: z.boolean().default(true),
     // A non-loopback host without a token exposes client addresses: refused unless said out loud.
@@ -92,7 +105,13 @@ export const adminSchema = z
     if (a.token !== undefined && a.tokenFile !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'set token or tokenFile, not both' });
     }
-    if (a.enabled && a.token === undefined && a.tokenFile === undefined && !a.allowUnauthenticatedRemote && !isLoopbackHost(a.host)) {
+    if (
+      a.enabled &&
+      a.token === undefined &&
+      a.tokenFile === undefined &&
+      !a.allowUnauthenticatedRemote &&
+      !isLoopbackHost(a.host)
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['host'],
@@ -180,7 +199,10 @@ export const telemetrySchema = z.strictObject({
   patterns: z
     .strictObject({
       // The disconnect-pattern detector answers "why every 30 s?"; cheap, so on by default.
-      enabled: z.boolean().default(true).describe('Run the disconnect-pattern detector (status page, /api/patterns, metrics).'),
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Run the disconnect-pattern detector (status page, /api/patterns, metrics).'),
     })
     // Section optional; present after parsing.
     .prefault({}),
@@ -202,64 +224,80 @@ export const optionsSchema = z.strictObject({
     .default('extended')
     .describe("Idle handling of keep-alive connections: 'standard', 'extended' (multiplied timeout) or 'immortal'."),
   // 4 h × 6 = 24 h idle for `extended` keep-alive connections (reference default).
-  keepAliveInactivityMultiplier: z.number().positive('must be greater than 0').default(6)
+  keepAliveInactivityMultiplier: z
+    .number()
+    .positive('must be greater than 0')
+    .default(6)
     .describe("Idle-timeout multiplier for 'extended' keep-alive connections."),
   // 24 h age cap for connections that are not extended keep-alive (reference default).
-  maxConnectionLifetime: durationMs().default(86_400_000)
+  maxConnectionLifetime: durationMs()
+    .default(86_400_000)
     .describe("Age cap in ms for connections that are not 'extended' keep-alive."),
   // 7-day age cap for `extended` keep-alive connections (reference default).
-  extendedKeepAliveLifetime: durationMs().default(604_800_000)
+  extendedKeepAliveLifetime: durationMs()
+    .default(604_800_000)
     .describe("Age cap in ms for 'extended' keep-alive connections."),
   // 1 h socket-level idle timeout, ignored for keep-alive connections (reference default).
-  socketTimeout: durationMs().default(3_600_000)
+  socketTimeout: durationMs()
+    .default(3_600_000)
     .describe('Socket-level idle timeout in ms; ignored for keep-alive connections.'),
   // 60 s for the first bytes (ClientHello) on SNI ports: the low end of the reference's range.
-  initialDataTimeout: durationMs().default(60_000)
+  initialDataTimeout: durationMs()
+    .default(60_000)
     .describe('How long to wait in ms for the first bytes (ClientHello) on ports that route on SNI.'),
   // 30 s to connect to a backend, the reference default (and above typical SYN retry budgets).
   connectionTimeout: durationMs().default(30_000).describe('Backend connect timeout in ms.'),
   // TCP keep-alive on both sockets, the reference default; it makes every connection keep-alive.
-  keepAlive: z.boolean().default(true)
-    .describe('TCP keep-alive on both sockets; makes every connection keep-alive.'),
+  keepAlive: z.boolean().default(true).describe('TCP keep-alive on both sockets; makes every connection keep-alive.'),
   // First keep-alive probe after 10 s idle, the reference default.
-  keepAliveInitialDelay: durationMs().default(10_000)
+  keepAliveInitialDelay: durationMs()
+    .default(10_000)
     .describe('TCP keep-alive idle time in ms before the first probe.'),
   // Proxies should not add Nagle delay to interactive traffic.
   noDelay: z.boolean().default(true).describe('TCP_NODELAY on both sockets.'),
   // 10 MiB buffered from a client while its backend connects, then the connection is closed.
-  maxPendingDataSize: count().default(10_485_760)
-    .describe('Bytes buffered from a client while its backend connects.'),
+  maxPendingDataSize: count().default(10_485_760).describe('Bytes buffered from a client while its backend connects.'),
   // 100 concurrent connections per client IP (reference default); 0 = unlimited.
   maxConnectionsPerIP: count().default(100).describe('Concurrent connections per client IP (0 = unlimited).'),
   // 300 new connections per IP per sliding minute (reference default); 0 = unlimited.
-  connectionRateLimitPerMinute: count().default(300)
+  connectionRateLimitPerMinute: count()
+    .default(300)
     .describe('New connections per client IP per sliding minute (0 = unlimited).'),
   // Idle sweeping stays on: idle connections are the leak it exists to stop.
   disableInactivityCheck: z.boolean().default(false).describe('Turn idle sweeping off entirely.'),
   // 30 s for connections to finish on stop(), the reference default (and Kubernetes' grace period).
-  gracefulShutdownTimeout: durationMs().default(30_000)
+  gracefulShutdownTimeout: durationMs()
+    .default(30_000)
     .describe('How long stop() waits in ms for connections to finish.'),
   // PROXY headers are only trusted when asked for (and only from proxyIPs).
-  acceptProxyProtocol: z.boolean().default(false)
-    .describe('Accept PROXY protocol v1/v2 headers from proxyIPs.'),
+  acceptProxyProtocol: z.boolean().default(false).describe('Accept PROXY protocol v1/v2 headers from proxyIPs.'),
   // No address is trusted to send PROXY headers until listed.
   proxyIPs: ipListSchema.default([]).describe('Addresses trusted to send PROXY protocol headers.'),
   // Backends get the raw connection unless they are known to parse PROXY headers.
-  sendProxyProtocol: proxyProtocolOutSchema.default(false)
+  sendProxyProtocol: proxyProtocolOutSchema
+    .default(false)
     .describe('Send a PROXY protocol header to backends (true = v1).'),
   // Aggregated summaries by default; one line per connection is opt-in (reference default).
-  enableDetailedLogging: z.boolean().default(false)
+  enableDetailedLogging: z
+    .boolean()
+    .default(false)
     .describe('One log line per connection instead of aggregated summaries.'),
   // 10 s lifecycle sweep: the reference's zombie-sweep cadence; idle kills land within one interval.
-  inactivityCheckInterval: positiveMs().default(10_000)
+  inactivityCheckInterval: positiveMs()
+    .default(10_000)
     .describe('Period in ms of the sweep that drives idle, lifetime and zombie checks.'),
   // 16 KiB, the TLS record size limit: real ClientHellos fit; bounds the buffer held to route on SNI.
-  maxClientHelloSize: count().min(1, 'must be at least 1 byte').default(16_384)
+  maxClientHelloSize: count()
+    .min(1, 'must be at least 1 byte')
+    .default(16_384)
     .describe('Most bytes buffered while waiting for a complete ClientHello to route on SNI.'),
   // One process: the library is single-process; `sightline start` forks node:cluster workers
   // (each listening with reusePort) when this is above 1 or 'auto' (= available cores).
   workers: z
-    .union([z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'at most 256'), z.literal('auto')])
+    .union([
+      z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'at most 256'),
+      z.literal('auto'),
+    ])
     .default(1)
     .describe("CLI only: worker processes (a number, or 'auto' = available cores)."),
   // Section optional; present after parsing.

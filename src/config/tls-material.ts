@@ -52,12 +52,14 @@ function readPem(path: string, key: readonly PropertyKey[]): string {
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new Problem(key, `${path} is a directory, not a PEM file`);
-    if (st.size > MAX_PEM_BYTES) throw new Problem(key, `${path} is ${st.size} bytes, more than a PEM file holds (cap ${MAX_PEM_BYTES})`);
+    if (st.size > MAX_PEM_BYTES)
+      throw new Problem(key, `${path} is ${st.size} bytes, more than a PEM file holds (cap ${MAX_PEM_BYTES})`);
     return readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof Problem) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? (err as Error).message);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? (err as Error).message);
     throw new Problem(key, `cannot read ${path} (${why})`);
   }
 }
@@ -65,7 +67,8 @@ function readPem(path: string, key: readonly PropertyKey[]): string {
 /** Splits a PEM bundle into certificates and parses each (a CA file may hold several). */
 function parseCerts(text: string, key: readonly PropertyKey[], what: string): X509Certificate[] {
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new Problem(key, `${what} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)`);
+  if (blocks.length === 0)
+    throw new Problem(key, `${what} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)`);
   return blocks.map((b, i) => {
     try {
       return new X509Certificate(b);
@@ -84,7 +87,12 @@ function parseKey(text: string, key: readonly PropertyKey[], what: string): KeyO
 }
 
 /** Text of a PEM option given inline (`key`) or as a file (`keyFile`), with the key to blame. */
-function pemOf(obj: Readonly<Record<string, unknown>>, inline: string, file: string, base: readonly PropertyKey[]): { text: string; key: readonly PropertyKey[]; what: string } | undefined {
+function pemOf(
+  obj: Readonly<Record<string, unknown>>,
+  inline: string,
+  file: string,
+  base: readonly PropertyKey[],
+): { text: string; key: readonly PropertyKey[]; what: string } | undefined {
   const i = obj[inline];
   if (typeof i === 'string') return { text: i, key: [...base, inline], what: `the inline ${inline}` };
   const f = obj[file];
@@ -102,7 +110,10 @@ function loadRoute(t: TlsConfig, base: readonly PropertyKey[]): TlsMaterial {
     try {
       tls.createSecureContext({ ciphers: t.ciphers });
     } catch (err) {
-      throw new Problem([...base, 'ciphers'], `${JSON.stringify(t.ciphers)} is not an OpenSSL cipher list (${(err as Error).message})`);
+      throw new Problem(
+        [...base, 'ciphers'],
+        `${JSON.stringify(t.ciphers)} is not an OpenSSL cipher list (${(err as Error).message})`,
+      );
     }
   }
   const terminating = t.mode === 'terminate' || t.mode === 'terminate-and-reencrypt';
@@ -115,10 +126,17 @@ function loadRoute(t: TlsConfig, base: readonly PropertyKey[]): TlsMaterial {
     const ca = pemOf(rec, 'ca', 'caFile', cb);
     const leaf = parseCerts(cert.text, cert.key, cert.what)[0]!;
     const priv = parseKey(key.text, key.key, key.what);
-    if (!leaf.checkPrivateKey(priv)) throw new Problem(key.key, `${key.what} is not the private key of the certificate in ${cert.what}`);
+    if (!leaf.checkPrivateKey(priv))
+      throw new Problem(key.key, `${key.what} is not the private key of the certificate in ${cert.what}`);
     if (ca !== undefined) parseCerts(ca.text, ca.key, ca.what);
     try {
-      out.secureContext = tls.createSecureContext({ key: key.text, cert: cert.text, ca: ca?.text, ciphers: t.ciphers, ...versions });
+      out.secureContext = tls.createSecureContext({
+        key: key.text,
+        cert: cert.text,
+        ca: ca?.text,
+        ciphers: t.ciphers,
+        ...versions,
+      });
     } catch (err) {
       throw new Problem(cb, `OpenSSL refused the certificate of ${cert.what} (${(err as Error).message})`);
     }

@@ -22,7 +22,11 @@ export function deepFreeze<T>(value: T): T {
 /** A file with thousands of unknown keys gets the first few explained and a count of the rest. */
 const MAX_ISSUES = 20;
 
-function toConfigIssues(schema: z.core.$ZodType, issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[]): ConfigIssue[] {
+function toConfigIssues(
+  schema: z.core.$ZodType,
+  issues: readonly z.core.$ZodIssue[],
+  base: readonly PropertyKey[],
+): ConfigIssue[] {
   const drafts = flattenIssues(issues, base);
   const shown = drafts.slice(0, MAX_ISSUES).map((draft): ConfigIssue => {
     const path = formatPath(draft.path);
@@ -31,7 +35,8 @@ function toConfigIssues(schema: z.core.$ZodType, issues: readonly z.core.$ZodIss
     const hint = unknownKeyHint(key, validKeysAt(schema, draft.unknownKeyOf.slice(base.length)));
     return { path, message: draft.message, hint };
   });
-  if (drafts.length > MAX_ISSUES) shown.push({ path: '', message: `and ${drafts.length - MAX_ISSUES} more problems (fix these first)` });
+  if (drafts.length > MAX_ISSUES)
+    shown.push({ path: '', message: `and ${drafts.length - MAX_ISSUES} more problems (fix these first)` });
   return shown;
 }
 

@@ -120,7 +120,9 @@ export class BufferGc {
 export const HELD_HEAP_GROWING_PERCENT = 300;
 
 /** The user chose a growing factor on the command line or in NODE_OPTIONS: leave it alone. */
-const userGrowing = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /heap[-_]growing[-_]percent/.test(a));
+const userGrowing = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) =>
+  /heap[-_]growing[-_]percent/.test(a),
+);
 
 function holdHeapGrowth(hold: boolean): void {
   if (userGrowing) return;

@@ -17,11 +17,27 @@ export const ErrorCodes = {
   SL_ERR_CONFIG_READ: { message: 'configuration file cannot be read or parsed', closeReason: null, exitCode: 2 },
   SL_ERR_LISTEN: { message: 'cannot listen on a configured port', closeReason: null, exitCode: 2 },
   SL_ERR_ALREADY_STARTED: { message: 'proxy is already started', closeReason: null, exitCode: 2 },
-  SL_ERR_TARGET: { message: 'route target could not be resolved', closeReason: CloseReason.TargetResolutionFailed, exitCode: 1 },
-  SL_ERR_CLIENT_HELLO: { message: 'malformed TLS ClientHello', closeReason: CloseReason.ClientHelloInvalid, exitCode: 1 },
-  SL_ERR_PROXY_HEADER: { message: 'malformed PROXY protocol header', closeReason: CloseReason.ProxyProtocolInvalid, exitCode: 1 },
+  SL_ERR_TARGET: {
+    message: 'route target could not be resolved',
+    closeReason: CloseReason.TargetResolutionFailed,
+    exitCode: 1,
+  },
+  SL_ERR_CLIENT_HELLO: {
+    message: 'malformed TLS ClientHello',
+    closeReason: CloseReason.ClientHelloInvalid,
+    exitCode: 1,
+  },
+  SL_ERR_PROXY_HEADER: {
+    message: 'malformed PROXY protocol header',
+    closeReason: CloseReason.ProxyProtocolInvalid,
+    exitCode: 1,
+  },
   SL_ERR_HTTP_REQUEST: { message: 'malformed HTTP request', closeReason: CloseReason.HttpBadRequest, exitCode: 1 },
-  SL_ERR_HTTP_RESPONSE: { message: 'HTTP response from the backend failed', closeReason: CloseReason.HttpBadResponse, exitCode: 1 },
+  SL_ERR_HTTP_RESPONSE: {
+    message: 'HTTP response from the backend failed',
+    closeReason: CloseReason.HttpBadResponse,
+    exitCode: 1,
+  },
   SL_ERR_WEBSOCKET: { message: 'WebSocket protocol violation', closeReason: CloseReason.WsProtocolError, exitCode: 1 },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -64,7 +64,11 @@ export function startLongLivedBackend(host = '127.0.0.1'): Promise<DemoServer> {
  * `idleMs`: FIN to both sides, then a hard close one second later if a side lingers. Returns the
  * number of connections it has cut so far through `cut()`.
  */
-export async function startIdleCutter(target: { host: string; port: number }, idleMs: number, host = '127.0.0.1'): Promise<DemoServer & { cut(): number }> {
+export async function startIdleCutter(
+  target: { host: string; port: number },
+  idleMs: number,
+  host = '127.0.0.1',
+): Promise<DemoServer & { cut(): number }> {
   let cuts = 0;
   const server = net.createServer((inbound) => {
     const outbound = net.connect(target.port, target.host);

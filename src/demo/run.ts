@@ -41,7 +41,10 @@ type Pattern = ReturnType<NonNullable<SightlineProxy['telemetry']>['standingPatt
 const secs = (ms: number): string => (ms % 1000 === 0 ? String(ms / 1000) : (ms / 1000).toFixed(1));
 const pad = (s: string, n: number): string => s.padEnd(n);
 
-export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function runDemo(
+  o: DemoOptions,
+  io: DemoIo = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   const { out, err } = io;
   const signals = io.signals ?? process;
   const timing = demoTiming(o.dropAfterS);
@@ -63,7 +66,13 @@ export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout
     servers.push(lb);
     proxy = new SightlineProxy(
       demoOptions(
-        { adminPort: o.adminPort, healthyPort: o.portBase, lbPort: o.portBase + 1, echoBackend: echo.port, loadBalancer: lb.port },
+        {
+          adminPort: o.adminPort,
+          healthyPort: o.portBase,
+          lbPort: o.portBase + 1,
+          echoBackend: echo.port,
+          loadBalancer: lb.port,
+        },
         o.logLevel ?? 'silent',
       ),
     );
@@ -106,7 +115,6 @@ export async function runDemo(o: DemoOptions, io: DemoIo = { out: process.stdout
     signals.on('SIGTERM', onSignal);
     if (o.durationS !== undefined) stopTimer = setTimeout(() => finish(`${o.durationS} s elapsed`), o.durationS * 1000);
   });
-
 
   const admin = proxy.adminUrl ?? '(admin disabled)';
   const lbText = `load balancer :${lb.port} (cuts connections idle for ${secs(timing.dropAfterMs)} s) → long-lived backend :${longLived.port}`;

@@ -51,7 +51,13 @@ export class DemoTraffic {
   }
 
   counts(): TrafficCounts {
-    return { exchanges: this.#exchanges, healthyOpen: this.#healthyOpen, lbOpened: this.#lbOpened, lbOpen: this.#lbOpen, lbClosed: this.#lbClosed };
+    return {
+      exchanges: this.#exchanges,
+      healthyOpen: this.#healthyOpen,
+      lbOpened: this.#lbOpened,
+      lbOpen: this.#lbOpen,
+      lbClosed: this.#lbClosed,
+    };
   }
 
   /** Stop generating and end every open demo connection (a client FIN each). */

@@ -12,7 +12,15 @@
  * `adoptClient`, `adoptBackend`, `takePending`.
  */
 import type { Socket } from 'node:net';
-import { CloseReason, EndKind, Initiator, Phase, type CloseReason as Reason, type EndKind as Kind, type Initiator as Who } from '../core/close-reasons.js';
+import {
+  CloseReason,
+  EndKind,
+  Initiator,
+  Phase,
+  type CloseReason as Reason,
+  type EndKind as Kind,
+  type Initiator as Who,
+} from '../core/close-reasons.js';
 import { channels, FaultSite, type CloseEvent, type ConnectionView } from '../core/channels.js';
 import { maybeFault } from '../core/faults.js';
 import type { WheelEntry } from '../core/timer-wheel.js';
@@ -329,7 +337,9 @@ export class Connection implements WheelEntry, ConnectionView {
       this.#activityAtDecision = this.lastActivity;
     }
     // Socket errors are known by their code (ECONNRESET); our own errors by their full message.
-    if (error !== undefined) this.#errorCode = error instanceof SightlineError ? error.message : ((error as NodeJS.ErrnoException).code ?? error.message);
+    if (error !== undefined)
+      this.#errorCode =
+        error instanceof SightlineError ? error.message : ((error as NodeJS.ErrnoException).code ?? error.message);
     return true;
   }
 

@@ -44,7 +44,9 @@ function onConnection(ctx: ProxyContext, port: number, socket: net.Socket): void
     // Behind a PROXY-protocol peer the client is known only once the header is read (peek.ts
     // charges it then); until then only the global cap applies.
     const viaProxy = ctx.options.acceptProxyProtocol && ctx.proxyIPs.matches(c.peerIP);
-    const refused = ctx.draining ? CloseReason.Shutdown : ctx.admission.atAccept(c, ctx.registry.size, c.incomingStartTime, !viaProxy);
+    const refused = ctx.draining
+      ? CloseReason.Shutdown
+      : ctx.admission.atAccept(c, ctx.registry.size, c.incomingStartTime, !viaProxy);
     if (refused !== null) {
       c.close(refused, Initiator.Proxy, EndKind.Local);
       return;

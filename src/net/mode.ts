@@ -166,7 +166,12 @@ export function failConnection(c: Connection, site: FaultSite, err: unknown, soc
   try {
     if (socket !== undefined && !socket.destroyed) socket.destroy();
     if (!c.closed) {
-      c.close(CloseReason.InternalError, Initiator.Proxy, EndKind.Local, err instanceof Error ? err : new Error(String(err)));
+      c.close(
+        CloseReason.InternalError,
+        Initiator.Proxy,
+        EndKind.Local,
+        err instanceof Error ? err : new Error(String(err)),
+      );
       if (c.client.closed) c.flags |= F.ClientGone;
       if (c.backend?.closed === true) c.flags |= F.BackendGone;
       c.maybeFinalize();

@@ -72,13 +72,19 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
     }
     if (r.status !== 'done') {
       const detail = r.status === 'absent' ? 'trusted peer sent no PROXY header' : r.detail;
-      c.close(CloseReason.ProxyProtocolInvalid, Initiator.Client, EndKind.Local, new SightlineError('SL_ERR_PROXY_HEADER', detail));
+      c.close(
+        CloseReason.ProxyProtocolInvalid,
+        Initiator.Client,
+        EndKind.Local,
+        new SightlineError('SL_ERR_PROXY_HEADER', detail),
+      );
       return;
     }
     st.proxyBuf = null;
     const h = r.header;
     c.previousHopId = h.uniqueId;
-    if (h.command === 'PROXY' && h.sourceAddress !== null) c.setClientAddress(normalizeIp(h.sourceAddress), h.sourcePort ?? 0);
+    if (h.command === 'PROXY' && h.sourceAddress !== null)
+      c.setClientAddress(normalizeIp(h.sourceAddress), h.sourcePort ?? 0);
     // The client is known: its limits and rate now (a LOCAL header: the peer itself).
     const refused = c.ctx.admission.admitClient(c.clientIP, c.ctx.clock.now());
     if (refused !== null) {
@@ -119,7 +125,12 @@ function peekData(c: Connection, st: PeekState, chunk: Buffer): void {
       return;
     }
     case 'invalid':
-      c.close(CloseReason.ClientHelloInvalid, Initiator.Client, EndKind.Local, new SightlineError('SL_ERR_CLIENT_HELLO', r.detail));
+      c.close(
+        CloseReason.ClientHelloInvalid,
+        Initiator.Client,
+        EndKind.Local,
+        new SightlineError('SL_ERR_CLIENT_HELLO', r.detail),
+      );
       return;
     case 'too-large':
       c.close(CloseReason.ClientHelloTooLarge, Initiator.Client);

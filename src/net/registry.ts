@@ -115,5 +115,4 @@ export class ConnectionRegistry {
       conn.lastActivity = now;
     }
   }
-
 }

@@ -42,7 +42,13 @@ export function exhaustedNow(ctx: ProxyContext, now: number): string | null {
   return null;
 }
 
-function publish(ctx: ProxyContext, kind: ResourceEvent['kind'], code: string | null, port: number | null, where: 'accept' | 'connect'): void {
+function publish(
+  ctx: ProxyContext,
+  kind: ResourceEvent['kind'],
+  code: string | null,
+  port: number | null,
+  where: 'accept' | 'connect',
+): void {
   if (channels.resource.hasSubscribers) channels.resource.publish({ proxyId: ctx.proxyId, kind, code, port, where });
 }
 
@@ -87,7 +93,8 @@ function pauseAll(ctx: ProxyContext, code: string): void {
   const m = listeners.get(ctx);
   if (m === undefined) return;
   for (const [server, port] of m) {
-    if (!ctx.table.ports.includes(port)) m.delete(server); // its port left the route table
+    if (!ctx.table.ports.includes(port))
+      m.delete(server); // its port left the route table
     else if (server.listening && !paused.has(server)) pause(ctx, server, port, code);
   }
 }

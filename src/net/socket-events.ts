@@ -34,21 +34,24 @@ export const onClientEnd = guarded(FaultSite.Pump, function onClientEnd(this: Co
   }
 });
 
-export const onClientError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): void {
-  const c = this[kConn];
-  if (c === undefined) return;
-  const m = c.runningMode;
-  if (m !== null && m.clientError !== undefined) {
-    try {
-      if (m.clientError(c, err)) return;
-    } catch (e) {
-      failConnection(c, m.site, e);
-      return;
+export const onClientError = guarded<NodeJS.ErrnoException>(
+  FaultSite.Pump,
+  function onClientError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+    const c = this[kConn];
+    if (c === undefined) return;
+    const m = c.runningMode;
+    if (m !== null && m.clientError !== undefined) {
+      try {
+        if (m.clientError(c, err)) return;
+      } catch (e) {
+        failConnection(c, m.site, e);
+        return;
+      }
     }
-  }
-  const reason = peerErrorReason('client', err.code, c.hasKeepAlive, this.writableLength);
-  c.decide(reason, Initiator.Client, reason === CloseReason.ClientReset ? EndKind.Rst : EndKind.Error, err);
-});
+    const reason = peerErrorReason('client', err.code, c.hasKeepAlive, this.writableLength);
+    c.decide(reason, Initiator.Client, reason === CloseReason.ClientReset ? EndKind.Rst : EndKind.Error, err);
+  },
+);
 
 export const onClientClose = guarded(FaultSite.Pump, function onClientClose(this: ConnSocket): void {
   const c = this[kConn];
@@ -63,7 +66,8 @@ export const onClientClose = guarded(FaultSite.Pump, function onClientClose(this
       failConnection(c, m.site, err);
     }
   }
-  if (c.reason === null && (c.flags & F.ClientFin) === 0) c.decide(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
+  if (c.reason === null && (c.flags & F.ClientFin) === 0)
+    c.decide(CloseReason.ClientClosed, Initiator.Client, EndKind.Fin);
   const b = c.backend;
   if (b !== null && (c.flags & F.BackendGone) === 0) {
     if (c.reason === CloseReason.ClientReset) resetPeer(b);
@@ -75,18 +79,26 @@ export const onClientClose = guarded(FaultSite.Pump, function onClientClose(this
 
 // ---- backend ----------------------------------------------------------------------------------
 
-export const onBackendError = guarded<NodeJS.ErrnoException>(FaultSite.Pump, function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
-  const c = this[kConn]!;
-  if ((c.flags & F.BackendReady) === 0) {
-    const reason = connectFailure(err);
-    if (reason === CloseReason.LocalResourceExhausted) connectExhausted(c.ctx, err.code!);
-    // Out of descriptors or ports: the proxy's trouble, not the backend's.
-    c.decide(reason, reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend, EndKind.Error, err);
-  } else {
-    const reason = peerErrorReason('backend', err.code, c.hasKeepAlive, this.writableLength);
-    c.decide(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, err);
-  }
-});
+export const onBackendError = guarded<NodeJS.ErrnoException>(
+  FaultSite.Pump,
+  function onBackendError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+    const c = this[kConn]!;
+    if ((c.flags & F.BackendReady) === 0) {
+      const reason = connectFailure(err);
+      if (reason === CloseReason.LocalResourceExhausted) connectExhausted(c.ctx, err.code!);
+      // Out of descriptors or ports: the proxy's trouble, not the backend's.
+      c.decide(
+        reason,
+        reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend,
+        EndKind.Error,
+        err,
+      );
+    } else {
+      const reason = peerErrorReason('backend', err.code, c.hasKeepAlive, this.writableLength);
+      c.decide(reason, Initiator.Backend, reason === CloseReason.BackendReset ? EndKind.Rst : EndKind.Error, err);
+    }
+  },
+);
 
 export const onBackendClose = guarded(FaultSite.Pump, function onBackendClose(this: ConnSocket): void {
   const c = this[kConn]!;

@@ -93,7 +93,8 @@ export function openBackendSocket(
       : tls.connect({
           ...common,
           // The configured name, else the target's name, else the client's SNI (targets given by IP).
-          servername: reencrypt.servername ?? (net.isIP(target.host) === 0 ? target.host : (clientServerName ?? undefined)),
+          servername:
+            reencrypt.servername ?? (net.isIP(target.host) === 0 ? target.host : (clientServerName ?? undefined)),
           ca: backendCa(route),
           rejectUnauthorized: reencrypt.rejectUnauthorized,
           minVersion: reencrypt.minVersion,
@@ -109,11 +110,16 @@ export function openBackendSocket(
  */
 export function connectFailure(
   err: NodeJS.ErrnoException,
-): typeof CloseReason.BackendTlsError | typeof CloseReason.BackendConnectFailed | typeof CloseReason.LocalResourceExhausted | typeof CloseReason.BackendDnsFailed {
+):
+  | typeof CloseReason.BackendTlsError
+  | typeof CloseReason.BackendConnectFailed
+  | typeof CloseReason.LocalResourceExhausted
+  | typeof CloseReason.BackendDnsFailed {
   const code = err.code;
   if (isResourceExhaustion(code)) return CloseReason.LocalResourceExhausted;
   if (isDnsFailure(code)) return CloseReason.BackendDnsFailed;
-  const tls = code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
+  const tls =
+    code !== undefined && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
   return tls ? CloseReason.BackendTlsError : CloseReason.BackendConnectFailed;
 }
 

@@ -4,13 +4,7 @@
  * field; the caller turns that into an `invalid` result.
  */
 import { ByteReader, DecodeError } from './byte-reader.js';
-import {
-  ExtensionType,
-  MAX_SERVER_NAME_LENGTH,
-  NameTypeHostName,
-  VersionName,
-  isGrease,
-} from './tls-constants.js';
+import { ExtensionType, MAX_SERVER_NAME_LENGTH, NameTypeHostName, VersionName, isGrease } from './tls-constants.js';
 
 /** What the body tells us; record-level fields are added by the caller. */
 export interface ClientHelloFields {

@@ -10,8 +10,8 @@ export interface HeadLimits {
   maxHeaderCount: number;
 }
 
-
-export type HeadErrorCode = 'too-large' | 'too-many-headers' | 'bad-request' | 'smuggling' | 'nominated' | 'unsupported-version';
+export type HeadErrorCode =
+  'too-large' | 'too-many-headers' | 'bad-request' | 'smuggling' | 'nominated' | 'unsupported-version';
 
 export interface HeadError {
   status: 'error';
@@ -24,13 +24,24 @@ export type HeadResult<T> = { status: 'need-more' } | { status: 'done'; head: T 
 
 /** Lowercase names of hop-by-hop fields a proxy must not forward (RFC 9110 §7.6.1). */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
 ]);
 
-
 const HTTP_STATUS: Readonly<Record<HeadErrorCode, 400 | 431 | 505>> = {
-  'too-large': 431, 'too-many-headers': 431, 'bad-request': 400, smuggling: 400, nominated: 400, 'unsupported-version': 505,
+  'too-large': 431,
+  'too-many-headers': 431,
+  'bad-request': 400,
+  smuggling: 400,
+  nominated: 400,
+  'unsupported-version': 505,
 };
 
 export const CR = 0x0d;
@@ -40,7 +51,8 @@ export const HT = 0x09;
 
 /** tchar (RFC 9110 §5.6.2) lookup. */
 const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TCHAR[c.charCodeAt(0)] = 1;
 
 export function fail(code: HeadErrorCode, detail: string): HeadError {
   return { status: 'error', code, detail, httpStatus: HTTP_STATUS[code] };
@@ -105,7 +117,8 @@ export function findHead(buf: Buffer, limits: HeadLimits, isRequest: boolean): H
       if (lines === 0) return fail('bad-request', 'empty start line');
       return { start, end: lf + 1 };
     }
-    if (++lines > limits.maxHeaderCount + 1) return fail('too-many-headers', `more than ${limits.maxHeaderCount} header fields`);
+    if (++lines > limits.maxHeaderCount + 1)
+      return fail('too-many-headers', `more than ${limits.maxHeaderCount} header fields`);
     pos = lf + 1;
   }
   if (buf.length > max) return fail('too-large', `head exceeds ${max} bytes`);
@@ -146,7 +159,8 @@ Object.freeze(NO_TOKENS);
 
 /** Lengths of the field names applyField acts on, or that may be hop-by-hop: others are never lowercased. */
 const INTERESTING_LENGTH = new Uint8Array(32);
-for (const n of ['content-length', 'transfer-encoding', 'host', 'connection', 'upgrade', 'expect', ...HOP_BY_HOP]) INTERESTING_LENGTH[n.length] = 1;
+for (const n of ['content-length', 'transfer-encoding', 'host', 'connection', 'upgrade', 'expect', ...HOP_BY_HOP])
+  INTERESTING_LENGTH[n.length] = 1;
 
 /**
  * Header fields of the head text [pos, stop) (stop: the start of the final empty line); the
@@ -154,7 +168,18 @@ for (const n of ['content-length', 'transfer-encoding', 'host', 'connection', 'u
  * the one decoded head string.
  */
 export function parseFields(text: string, pos: number, stop: number, collect = true): Fields | HeadError {
-  const f: Fields = { headers: [], host: null, hostCount: 0, contentLength: null, contentLengthRepeated: false, transferEncoding: null, connection: NO_TOKENS, upgrade: null, expectContinue: false, extraHopByHop: false };
+  const f: Fields = {
+    headers: [],
+    host: null,
+    hostCount: 0,
+    contentLength: null,
+    contentLengthRepeated: false,
+    transferEncoding: null,
+    connection: NO_TOKENS,
+    upgrade: null,
+    expectContinue: false,
+    extraHopByHop: false,
+  };
   while (pos < stop) {
     const eol = text.indexOf('\n', pos) - 1; // the CR
     const c0 = text.charCodeAt(pos);
@@ -165,7 +190,10 @@ export function parseFields(text: string, pos: number, stop: number, collect = t
       const c = text.charCodeAt(i);
       if (c >= 128 || TCHAR[c] !== 1) {
         const last = text.charCodeAt(colon - 1);
-        return fail('bad-request', last === SP || last === HT ? 'whitespace between field name and colon' : 'invalid field name');
+        return fail(
+          'bad-request',
+          last === SP || last === HT ? 'whitespace between field name and colon' : 'invalid field name',
+        );
       }
     }
     let a = colon + 1;
@@ -196,7 +224,8 @@ export function parseFields(text: string, pos: number, stop: number, collect = t
   for (const t of f.connection) if (t !== 'keep-alive') f.extraHopByHop = true;
   if (f.connection !== NO_TOKENS) {
     const named = nominatedFraming(f.connection);
-    if (named !== null) return fail('nominated', `Connection names ${named}, a field the message is framed or routed by`);
+    if (named !== null)
+      return fail('nominated', `Connection names ${named}, a field the message is framed or routed by`);
   }
   return f;
 }
@@ -237,7 +266,10 @@ function applyField(f: Fields, lower: string, value: string): HeadError | null {
       f.host = value.toLowerCase();
       return null;
     case 'connection':
-      f.connection = f.connection === NO_TOKENS ? listElements(value.toLowerCase()) : f.connection.concat(listElements(value.toLowerCase()));
+      f.connection =
+        f.connection === NO_TOKENS
+          ? listElements(value.toLowerCase())
+          : f.connection.concat(listElements(value.toLowerCase()));
       return null;
     case 'upgrade':
       f.upgrade = value;
@@ -286,4 +318,3 @@ export function transferEncoding(codings: string[]): TeVerdict {
   if (chunkedCount > 1) return fail('smuggling', 'chunked applied more than once');
   return codings[codings.length - 1] === 'chunked' ? 'chunked' : 'not-chunked-final';
 }
-

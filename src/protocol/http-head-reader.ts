@@ -100,7 +100,13 @@ export class HeadReader {
     }
     const take = Math.min(chunk.length, max - this.#len);
     this.#append(chunk, take);
-    if (take === chunk.length && take <= SMALL && this.#len < max && (this.#method === 1 || !this.#request) && this.#start !== -1) {
+    if (
+      take === chunk.length &&
+      take <= SMALL &&
+      this.#len < max &&
+      (this.#method === 1 || !this.#request) &&
+      this.#start !== -1
+    ) {
       // A few bytes mid-line (a head trickling in): nothing to decide unless they hold an LF.
       let lf = false;
       for (let i = 0; i < take; i++) if (chunk[i] === LF) lf = true;
@@ -116,7 +122,12 @@ export class HeadReader {
     this.#done(end);
     this.head = acc.subarray(0, end);
     const held = this.#len - end;
-    this.rest = held === 0 ? (take < chunk.length ? chunk.subarray(take) : null) : Buffer.concat([acc.subarray(end, this.#len), chunk.subarray(take)]);
+    this.rest =
+      held === 0
+        ? take < chunk.length
+          ? chunk.subarray(take)
+          : null
+        : Buffer.concat([acc.subarray(end, this.#len), chunk.subarray(take)]);
     return r;
   }
 
@@ -148,7 +159,8 @@ export class HeadReader {
    */
   #step(buf: Buffer, len: number, over: boolean): typeof HEAD_DONE | typeof HEAD_NEED_MORE | HeadError {
     if (this.#start === -1) {
-      if (len === 0) return over ? fail('too-large', `head exceeds ${this.#limits.maxHeaderBytes} bytes`) : HEAD_NEED_MORE;
+      if (len === 0)
+        return over ? fail('too-large', `head exceeds ${this.#limits.maxHeaderBytes} bytes`) : HEAD_NEED_MORE;
       // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
       if (this.#request && buf[0] === CR) {
         if (len < 2 && !over) return HEAD_NEED_MORE;
@@ -197,7 +209,8 @@ export class HeadReader {
         this.#scan = lf + 1;
         return HEAD_DONE;
       }
-      if (++this.#lines > this.#limits.maxHeaderCount + 1) return fail('too-many-headers', `more than ${this.#limits.maxHeaderCount} header fields`);
+      if (++this.#lines > this.#limits.maxHeaderCount + 1)
+        return fail('too-many-headers', `more than ${this.#limits.maxHeaderCount} header fields`);
       this.#scan = this.#lineStart = lf + 1;
     }
     if (over || len >= max) return fail('too-large', `head exceeds ${max} bytes`);

@@ -73,7 +73,6 @@ export interface ResponseHead {
   extraHopByHop: boolean;
 }
 
-
 const NEED_MORE: { status: 'need-more' } = Object.freeze({ status: 'need-more' });
 const VERSION_SHAPE = /^HTTP\/[0-9]\.[0-9]$/;
 const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
@@ -139,10 +138,20 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, found?: HeadSp
   }
   const is11 = version === '1.1';
   const head: RequestHead = {
-    method, target, version, headers: f.headers, headerBytes: span.end, host: f.host,
-    contentLength: chunked ? null : (f.contentLength ?? 0), contentLengthRepeated: f.contentLengthRepeated, chunked, keepAlive: keepAliveFor(version, f.connection),
-    upgrade: is11 && f.connection.includes('upgrade') ? f.upgrade : null, expectContinue: is11 && f.expectContinue,
-    connectionTokens: f.connection, extraHopByHop: f.extraHopByHop,
+    method,
+    target,
+    version,
+    headers: f.headers,
+    headerBytes: span.end,
+    host: f.host,
+    contentLength: chunked ? null : (f.contentLength ?? 0),
+    contentLengthRepeated: f.contentLengthRepeated,
+    chunked,
+    keepAlive: keepAliveFor(version, f.connection),
+    upgrade: is11 && f.connection.includes('upgrade') ? f.upgrade : null,
+    expectContinue: is11 && f.expectContinue,
+    connectionTokens: f.connection,
+    extraHopByHop: f.extraHopByHop,
   };
   return { status: 'done', head };
 }
@@ -153,7 +162,13 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits, found?: HeadSp
  * `collect: false` validates every field but lists none in `headers` (a proxy passing the
  * head on byte for byte needs only the framing facts; parse again with fields to rewrite it).
  */
-export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod: string, collect = true, found?: HeadSpan): HeadResult<ResponseHead> {
+export function parseResponseHead(
+  buf: Buffer,
+  limits: HeadLimits,
+  requestMethod: string,
+  collect = true,
+  found?: HeadSpan,
+): HeadResult<ResponseHead> {
   const span = found ?? findHead(buf, limits, false);
   if (span === null) return NEED_MORE;
   if (isError(span)) return span;
@@ -204,7 +219,19 @@ export function parseResponseHead(buf: Buffer, limits: HeadLimits, requestMethod
   }
   return {
     status: 'done',
-    head: { version, status, reason, headers: f.headers, headerBytes: span.end, contentLength, contentLengthRepeated: f.contentLengthRepeated, chunked, keepAlive, connectionTokens: f.connection, extraHopByHop: f.extraHopByHop || f.contentLengthRepeated },
+    head: {
+      version,
+      status,
+      reason,
+      headers: f.headers,
+      headerBytes: span.end,
+      contentLength,
+      contentLengthRepeated: f.contentLengthRepeated,
+      chunked,
+      keepAlive,
+      connectionTokens: f.connection,
+      extraHopByHop: f.extraHopByHop || f.contentLengthRepeated,
+    },
   };
 }
 

@@ -58,7 +58,7 @@ export function formatIPv6(bytes: Buffer): string {
   for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -82,7 +82,8 @@ export function formatAddress16(bytes: Buffer): string {
 }
 
 /** Wire form of a socket address: IPv4 (mapped IPv6 included) as 4 bytes, other IPv6 as 16. */
-export type WireAddress = { readonly family: 4; readonly bytes: Buffer } | { readonly family: 6; readonly bytes: Buffer };
+export type WireAddress =
+  { readonly family: 4; readonly bytes: Buffer } | { readonly family: 6; readonly bytes: Buffer };
 
 /** Address text as net.Socket reports it (zone id dropped) to its wire form; null if not an IP. */
 export function toWireAddress(text: string): WireAddress | null {

@@ -212,7 +212,9 @@ export class WsFrameScanner<T = unknown> {
   #checkSecondByte(c: number): WsScanError | null {
     const masked = (c & MASK) !== 0;
     if (masked !== this.#expectMasked) {
-      return protocolError(this.#expectMasked ? 'unmasked frame where masking is required' : 'masked frame where masking is forbidden');
+      return protocolError(
+        this.#expectMasked ? 'unmasked frame where masking is required' : 'masked frame where masking is forbidden',
+      );
     }
     const len7 = c & 0x7f;
     if (isControl(this.#hdr[0]! & 0x0f) && len7 > MAX_CONTROL_PAYLOAD) {
@@ -318,7 +320,9 @@ export function encodeFrame(opcode: number, payload: Buffer, mask: boolean): Buf
 
 /** Close codes that may appear on the wire (RFC 6455 §7.4, IANA registry; 1004–1006 and 1015 never do). */
 function isValidCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
+  );
 }
 
 /** A close frame with a status code and optional UTF-8 reason (truncated so the payload stays <= 125 bytes). */

@@ -32,7 +32,15 @@ export interface Routed {
   readonly facts: HttpFacts;
 }
 
-const refuse = (status: number, reason: Reason, who: Initiator, close: boolean, detail?: string, code?: ErrorCode, route?: CompiledRoute): Refusal => ({
+const refuse = (
+  status: number,
+  reason: Reason,
+  who: Initiator,
+  close: boolean,
+  detail?: string,
+  code?: ErrorCode,
+  route?: CompiledRoute,
+): Refusal => ({
   status,
   reason,
   who,
@@ -57,23 +65,56 @@ export function routeRequest(c: Connection, entry: CompiledRoute, head: RequestH
   const table = ctx.table;
   if (table.routingHeaders.size > 0 && head.connectionTokens.length > 0) {
     const named = nominatedFraming(head.connectionTokens, table.routingHeaders);
-    if (named !== null) return refuse(400, CloseReason.HttpNominatedField, Initiator.Client, true, `Connection names ${named}, a field routes match on`);
+    if (named !== null)
+      return refuse(
+        400,
+        CloseReason.HttpNominatedField,
+        Initiator.Client,
+        true,
+        `Connection names ${named}, a field routes match on`,
+      );
   }
-  const t = head.method === 'CONNECT' ? { authority: null, path: '/', target: head.target } : parseTarget(head.target, ctx.options.http.path);
+  const t =
+    head.method === 'CONNECT'
+      ? { authority: null, path: '/', target: head.target }
+      : parseTarget(head.target, ctx.options.http.path);
   if (isPathError(t)) return refuse(400, CloseReason.HttpBadPath, Initiator.Client, true, t.error);
   const facts = requestFacts(head, t);
   const route = table.matchRequest(c.listenPort, c.remoteIP, entry, facts, c.serverName);
   if (route === null) return refuse(404, CloseReason.NoRoute, Initiator.Proxy, false);
   // The route's IP lists hold per request: a path-routed admin route must not be reachable
   // through a connection that an open route admitted.
-  if (!ctx.admission.ipAllowed(c, route)) return refuse(403, CloseReason.RouteIpBlocked, Initiator.Proxy, false, undefined, undefined, route);
+  if (!ctx.admission.ipAllowed(c, route))
+    return refuse(403, CloseReason.RouteIpBlocked, Initiator.Proxy, false, undefined, undefined, route);
   // A reverse proxy does not open tunnels on request.
-  if (head.method === 'CONNECT') return refuse(405, CloseReason.HttpBadRequest, Initiator.Client, true, 'CONNECT is not served by a reverse proxy', undefined, route);
+  if (head.method === 'CONNECT')
+    return refuse(
+      405,
+      CloseReason.HttpBadRequest,
+      Initiator.Client,
+      true,
+      'CONNECT is not served by a reverse proxy',
+      undefined,
+      route,
+    );
   // The certificate the client checked must be the one for the host it asks for (RFC 9110 §15.5.20).
-  if (entry.certificateKey !== null && route.certificateKey !== entry.certificateKey && entry.config.action.tls?.allowMisdirected !== true) {
-    return refuse(421, CloseReason.HttpMisdirectedRequest, Initiator.Client, false, `Host ${facts.host ?? ''} is served by another certificate than SNI ${c.serverName ?? '(none)'}`, undefined, route);
+  if (
+    entry.certificateKey !== null &&
+    route.certificateKey !== entry.certificateKey &&
+    entry.config.action.tls?.allowMisdirected !== true
+  ) {
+    return refuse(
+      421,
+      CloseReason.HttpMisdirectedRequest,
+      Initiator.Client,
+      false,
+      `Host ${facts.host ?? ''} is served by another certificate than SNI ${c.serverName ?? '(none)'}`,
+      undefined,
+      route,
+    );
   }
   const target = resolveTarget(c, route);
-  if (typeof target === 'string') return refuse(502, CloseReason.TargetResolutionFailed, Initiator.Proxy, false, target, 'SL_ERR_TARGET', route);
+  if (typeof target === 'string')
+    return refuse(502, CloseReason.TargetResolutionFailed, Initiator.Proxy, false, target, 'SL_ERR_TARGET', route);
   return { route, target, t, facts };
 }

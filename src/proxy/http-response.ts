@@ -18,7 +18,15 @@ const EMPTY = Buffer.alloc(0);
 
 /** What the session does when the response side ends or breaks the exchange. */
 export interface ResponseOps {
-  fail(c: Connection, s: HttpSession, status: number, reason: Reason, who: Initiator, close: boolean, detail?: string): void;
+  fail(
+    c: Connection,
+    s: HttpSession,
+    status: number,
+    reason: Reason,
+    who: Initiator,
+    close: boolean,
+    detail?: string,
+  ): void;
   abort(c: Connection, s: HttpSession, reason: Reason, detail?: string): void;
   /** `doubt`: why the upstream socket must not be reused (null: it may be). */
   done(c: Connection, s: HttpSession, doubt: Doubt | null): void;
@@ -35,7 +43,8 @@ export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk:
   if (s.resBody !== null) {
     const r = s.resBody.push(chunk);
     if (r.error !== undefined) return void ops.abort(c, s, CloseReason.HttpBadResponse, `response body: ${r.error}`);
-    if (r.consumed > 0 && !cl.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) up.socket.pause();
+    if (r.consumed > 0 && !cl.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed)))
+      up.socket.pause();
     // Bytes after the end of the response: nothing asked for them; the socket cannot be trusted.
     if (r.done) ops.done(c, s, r.consumed === chunk.length ? null : Doubt.Unsolicited);
     return;
@@ -53,15 +62,29 @@ export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk:
     const headBuf = reader.head;
     const rest = reader.rest ?? EMPTY;
     // Lean parse (fields validated, not listed): most heads pass on byte for byte.
-    const p = parseResponseHead(headBuf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, false, reader.span);
+    const p = parseResponseHead(
+      headBuf,
+      { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount },
+      s.head!.method,
+      false,
+      reader.span,
+    );
     reader.reset();
     if (p.status !== 'done') {
       const nominated = p.status === 'error' && p.code === 'nominated';
-      return void badResponse(c, s, up, ops, nominated ? CloseReason.HttpResponseNominatedField : CloseReason.HttpBadResponse, p.status === 'error' ? p.detail : 'incomplete head');
+      return void badResponse(
+        c,
+        s,
+        up,
+        ops,
+        nominated ? CloseReason.HttpResponseNominatedField : CloseReason.HttpBadResponse,
+        p.status === 'error' ? p.detail : 'incomplete head',
+      );
     }
     const head = p.head;
     if (head.status === 101) {
-      if (s.upgrade === null) return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, '101 without an upgrade request');
+      if (s.upgrade === null)
+        return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, '101 without an upgrade request');
       return void upgraded(c, s, up, withFields(c, s, headBuf, head), rest);
     }
     if (head.status < 200) {
@@ -77,12 +100,27 @@ export function responseData(c: Connection, s: HttpSession, up: Upstream, chunk:
 }
 
 /** The backend's answer cannot be relayed: 502, and its socket is never used again. */
-function badResponse(c: Connection, s: HttpSession, up: Upstream, ops: ResponseOps, reason: Reason, detail: string): void {
+function badResponse(
+  c: Connection,
+  s: HttpSession,
+  up: Upstream,
+  ops: ResponseOps,
+  reason: Reason,
+  detail: string,
+): void {
   up.doubt = Doubt.BadResponse;
   ops.fail(c, s, 502, reason, Initiator.Backend, false, detail);
 }
 
-function startResponse(c: Connection, s: HttpSession, up: Upstream, head: ResponseHead, headBuf: Buffer, rest: Buffer, ops: ResponseOps): void {
+function startResponse(
+  c: Connection,
+  s: HttpSession,
+  up: Upstream,
+  head: ResponseHead,
+  headBuf: Buffer,
+  rest: Buffer,
+  ops: ResponseOps,
+): void {
   const cl = c.client;
   disarm(c, s);
   if (!head.keepAlive && head.chunked === false && head.contentLength === null) {
@@ -97,7 +135,8 @@ function startResponse(c: Connection, s: HttpSession, up: Upstream, head: Respon
   if (head.chunked) {
     framer = new ChunkedFramer();
     const r = framer.push(rest);
-    if (r.error !== undefined) return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, `response body: ${r.error}`);
+    if (r.error !== undefined)
+      return void badResponse(c, s, up, ops, CloseReason.HttpBadResponse, `response body: ${r.error}`);
     consumed = r.consumed;
     done = r.done;
   } else if (head.contentLength !== null) {
@@ -140,7 +179,12 @@ function startResponse(c: Connection, s: HttpSession, up: Upstream, head: Respon
 /** The response head in `buf` parsed again with its fields listed (to rewrite it). */
 function withFields(c: Connection, s: HttpSession, buf: Buffer, lean: ResponseHead): ResponseHead {
   const h = c.ctx.options.http;
-  const r = parseResponseHead(buf, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, s.head!.method, true);
+  const r = parseResponseHead(
+    buf,
+    { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount },
+    s.head!.method,
+    true,
+  );
   return r.status === 'done' ? r.head : lean; // same bytes, same verdict: always 'done'
 }
 
@@ -168,7 +212,13 @@ function upgraded(c: Connection, s: HttpSession, up: Upstream, head: ResponseHea
  * mid-response the exchange is aborted; before any response a dead reused socket is retried once
  * (safe methods), else the client gets 502 with why.
  */
-export function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err: NodeJS.ErrnoException | null, ops: ResponseOps): void {
+export function upstreamClosed(
+  c: Connection,
+  s: HttpSession,
+  up: Upstream,
+  err: NodeJS.ErrnoException | null,
+  ops: ResponseOps,
+): void {
   if (s.up !== null && s.up !== up) return;
   if (s.closeDelimited) {
     // The backend's close ends a body that had no length: complete, then close the client
@@ -179,12 +229,25 @@ export function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err:
   }
   s.up = null;
   if (s.status !== 0) {
-    ops.abort(c, s, err?.code === 'ECONNRESET' ? CloseReason.BackendReset : CloseReason.BackendClosed, 'backend closed mid-response');
+    ops.abort(
+      c,
+      s,
+      err?.code === 'ECONNRESET' ? CloseReason.BackendReset : CloseReason.BackendClosed,
+      'backend closed mid-response',
+    );
     return;
   }
   const head = s.head;
   // A reused socket the backend had already closed: retry once on a fresh one when safe.
-  if (s.reused && up.bytesThisExchange === 0 && !s.retried && head !== null && RETRYABLE.has(head.method) && s.reqBody === null && s.state === Req.Sent) {
+  if (
+    s.reused &&
+    up.bytesThisExchange === 0 &&
+    !s.retried &&
+    head !== null &&
+    RETRYABLE.has(head.method) &&
+    s.reqBody === null &&
+    s.state === Req.Sent
+  ) {
     s.retried = true;
     ops.retry(c, s);
     return;
@@ -193,5 +256,13 @@ export function upstreamClosed(c: Connection, s: HttpSession, up: Upstream, err:
   if (!up.connected) reason = err === null ? CloseReason.BackendConnectFailed : connectFailure(err);
   else if (err?.code === 'ECONNRESET') reason = CloseReason.BackendReset;
   else reason = CloseReason.HttpBadResponse;
-  ops.fail(c, s, 502, reason, reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend, false, err?.code ?? err?.message);
+  ops.fail(
+    c,
+    s,
+    502,
+    reason,
+    reason === CloseReason.LocalResourceExhausted ? Initiator.Proxy : Initiator.Backend,
+    false,
+    err?.code ?? err?.message,
+  );
 }

@@ -31,7 +31,21 @@ import type { UpstreamPools } from './upstream-pool.js';
 import { responseData, upstreamClosed } from './http-response.js';
 import { abandonUpstream, abort, fail, onTimer, type SessionOps } from './http-failure.js';
 import { headErrorReason, isRefusal, routeRequest } from './http-request-route.js';
-import { HttpSession, Req, Timer, type ReqState, announce, arm, clearExchange, closeAfterExchange, disarm, enterBody, publishRequest, refineHttpClose, session } from './http-state.js';
+import {
+  HttpSession,
+  Req,
+  Timer,
+  type ReqState,
+  announce,
+  arm,
+  clearExchange,
+  closeAfterExchange,
+  disarm,
+  enterBody,
+  publishRequest,
+  refineHttpClose,
+  session,
+} from './http-state.js';
 
 // ---- start ----------------------------------------------------------------------------------
 
@@ -89,9 +103,11 @@ function clientEnd(c: Connection): void {
   // A request is in flight: answer it and every complete request read after it, then close (a
   // client may half-close after sending its pipelined requests).
   s.clientEnded = true;
-  if (s.state === Req.Head) fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
+  if (s.state === Req.Head)
+    fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
   // Body or still waiting for an upstream socket with the body unfinished: it never will be.
-  else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null)) fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+  else if (s.state === Req.Body || (s.state === Req.Wait && s.reqBody !== null))
+    fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
 }
 
 function clientClosed(c: Connection): void {
@@ -125,11 +141,20 @@ function readRequests(c: Connection, s: HttpSession): void {
     }
     if (r !== HEAD_DONE) return void headError(c, s, r);
     const h = c.ctx.options.http;
-    const p = parseRequestHead(reader.head, { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount }, reader.span);
+    const p = parseRequestHead(
+      reader.head,
+      { maxHeaderBytes: h.maxHeaderSize, maxHeaderCount: h.maxHeaderCount },
+      reader.span,
+    );
     s.buf = reader.rest;
     reader.reset();
     // 'need-more' cannot happen: the reader found the end of these bytes.
-    if (p.status !== 'done') return void headError(c, s, p.status === 'error' ? p : { status: 'error', code: 'bad-request', detail: 'incomplete head', httpStatus: 400 });
+    if (p.status !== 'done')
+      return void headError(
+        c,
+        s,
+        p.status === 'error' ? p : { status: 'error', code: 'bad-request', detail: 'incomplete head', httpStatus: 400 },
+      );
     beginRequest(c, s, p.head);
   }
 }
@@ -146,18 +171,24 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   s.head = head;
   s.status = 0;
   s.retried = false;
-  s.reqBody = head.chunked ? new ChunkedFramer() : head.contentLength !== null && head.contentLength > 0 ? new LengthFramer(head.contentLength) : null;
+  s.reqBody = head.chunked
+    ? new ChunkedFramer()
+    : head.contentLength !== null && head.contentLength > 0
+      ? new LengthFramer(head.contentLength)
+      : null;
   if (!head.keepAlive || ctx.draining) closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client);
   // Body bytes that came with the head are checked before anything goes to a backend: a request
   // whose first chunk already breaks its framing gets its 400 with nothing forwarded.
   if (s.reqBody !== null && s.buf !== null) {
     const pending = s.buf;
     const r = s.reqBody.push(pending);
-    if (r.error !== undefined) return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
+    if (r.error !== undefined)
+      return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, `request body: ${r.error}`);
     s.early = r.consumed === pending.length ? pending : pending.subarray(0, r.consumed);
     s.buf = r.consumed < pending.length ? pending.subarray(r.consumed) : null;
     if (r.done) s.reqBody = null;
-    else if (s.clientEnded) return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
+    else if (s.clientEnded)
+      return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'request body ended early');
   }
   const routed = routeRequest(c, s.entry, head);
   if (isRefusal(routed)) {
@@ -168,11 +199,17 @@ function beginRequest(c: Connection, s: HttpSession, head: RequestHead): void {
   s.route = route;
   s.target = target;
   const ws = route.config.action.websocket;
-  s.upgrade = head.upgrade !== null && head.upgrade.toLowerCase() === 'websocket' && ws?.enabled !== false ? head.upgrade : null;
+  s.upgrade =
+    head.upgrade !== null && head.upgrade.toLowerCase() === 'websocket' && ws?.enabled !== false ? head.upgrade : null;
   const traceparent = channels.httpRequestStart.hasSubscribers ? announce(c, route, head, facts, target) : null;
   s.upHead = forwardRequestHead(
     head,
-    { clientIp: c.clientIP, proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http', xForwarded: ctx.options.http.xForwarded, traceparent },
+    {
+      clientIp: c.clientIP,
+      proto: isTerminating(s.entry.tlsMode) ? 'https' : 'http',
+      xForwarded: ctx.options.http.xForwarded,
+      traceparent,
+    },
     s.upgrade,
     t.target,
     // A request without Host (HTTP/1.0) goes on as HTTP/1.1, which needs one: the backend's.
@@ -229,7 +266,8 @@ function bodyData(c: Connection, s: HttpSession, chunk: Buffer): void {
   }
   const up = s.up!;
   c.story.c2b();
-  if (r.consumed > 0 && !up.socket.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed))) c.client.pause();
+  if (r.consumed > 0 && !up.socket.write(r.consumed === chunk.length ? chunk : chunk.subarray(0, r.consumed)))
+    c.client.pause();
   if (!r.done) return void arm(c, s, Timer.Body);
   s.reqBody = null;
   if (r.consumed < chunk.length) s.buf = chunk.subarray(r.consumed);
@@ -277,7 +315,17 @@ function nextRequest(c: Connection, s: HttpSession): void {
   const st = s.state as ReqState; // readRequests moved it on
   if (s.clientEnded && (st === Req.Idle || st === Req.Head)) {
     // The client sent FIN: nothing more will come.
-    if (st === Req.Head) return void fail(OPS, c, s, 400, CloseReason.HttpBadRequest, Initiator.Client, true, 'incomplete request head before FIN');
+    if (st === Req.Head)
+      return void fail(
+        OPS,
+        c,
+        s,
+        400,
+        CloseReason.HttpBadRequest,
+        Initiator.Client,
+        true,
+        'incomplete request head before FIN',
+      );
     closeAfterExchange(s, CloseReason.ClientClosed, Initiator.Client);
     return void endClient(c, s);
   }

@@ -101,12 +101,17 @@ export function arm(c: Connection, s: HttpSession, kind: TimerKind): void {
   const o = c.ctx.options;
   const h = o.http;
   const ms =
-    kind === Timer.Idle ? h.keepAliveTimeout
-    : kind === Timer.Head ? h.requestHeadersTimeout
-    : kind === Timer.Connect ? o.connectionTimeout
-    : kind === Timer.Queue ? h.upstream.queueTimeout
-    : kind === Timer.Body ? h.requestBodyTimeout
-    : h.responseTimeout;
+    kind === Timer.Idle
+      ? h.keepAliveTimeout
+      : kind === Timer.Head
+        ? h.requestHeadersTimeout
+        : kind === Timer.Connect
+          ? o.connectionTimeout
+          : kind === Timer.Queue
+            ? h.upstream.queueTimeout
+            : kind === Timer.Body
+              ? h.requestBodyTimeout
+              : h.responseTimeout;
   s.timer = kind;
   s.timerAt = c.ctx.clock.now() + ms;
   if (s.wheelAt === 0 || s.wheelAt > s.timerAt) {
@@ -130,14 +135,29 @@ export function requestFacts(head: RequestHead, t: TargetFacts): HttpFacts {
 }
 
 /** Publish the request-start event; returns the traceparent a subscriber set (null: unchanged). */
-export function announce(c: Connection, route: CompiledRoute, head: RequestHead, facts: HttpFacts, target: ResolvedTarget): string | null {
+export function announce(
+  c: Connection,
+  route: CompiledRoute,
+  head: RequestHead,
+  facts: HttpFacts,
+  target: ResolvedTarget,
+): string | null {
   let incoming: string | null = null;
   let state: string | null = null;
   for (const [n, v] of head.headers) {
     if (n.length === 11 && n.toLowerCase() === 'traceparent') incoming = v;
     else if (n.length === 10 && n.toLowerCase() === 'tracestate') state = v;
   }
-  const ev = { conn: c, routeName: route.name, method: head.method, target: head.target, host: facts.host, upstream: `${target.host}:${target.port}`, traceparent: incoming, tracestate: state };
+  const ev = {
+    conn: c,
+    routeName: route.name,
+    method: head.method,
+    target: head.target,
+    host: facts.host,
+    upstream: `${target.host}:${target.port}`,
+    traceparent: incoming,
+    tracestate: state,
+  };
   channels.httpRequestStart.publish(ev);
   return ev.traceparent !== incoming ? ev.traceparent : null;
 }
@@ -200,7 +220,13 @@ export function bodyTimedOut(c: Connection, s: HttpSession, ops: ResponseOps): v
   // Paused by us (the backend is slow to take the body): the client is not the one to blame.
   if (s.state === Req.Body && c.client.isPaused()) return arm(c, s, Timer.Body);
   const detail = `no request body byte for ${c.ctx.options.http.requestBodyTimeout} ms`;
-  if (s.status !== 0) c.decide(CloseReason.HttpBodyTimeout, Initiator.Client, EndKind.Local, new SightlineError('SL_ERR_HTTP_REQUEST', detail));
+  if (s.status !== 0)
+    c.decide(
+      CloseReason.HttpBodyTimeout,
+      Initiator.Client,
+      EndKind.Local,
+      new SightlineError('SL_ERR_HTTP_REQUEST', detail),
+    );
   ops.fail(c, s, 408, CloseReason.HttpBodyTimeout, Initiator.Client, true, detail);
 }
 
@@ -215,8 +241,15 @@ function isQuietEnd(reason: Reason): boolean {
  * WebSocket upgrade (no request since) ends as `ws_upgrade_rejected`, initiator backend: a
  * WebSocket client gives up after a non-101 answer, and "client closed" would hide why.
  */
-export function refineHttpClose(c: Connection, reason: Reason, initiator: Initiator): { reason: Reason; initiator: Initiator } {
+export function refineHttpClose(
+  c: Connection,
+  reason: Reason,
+  initiator: Initiator,
+): { reason: Reason; initiator: Initiator } {
   const s = c.modeState;
-  if (!(s instanceof HttpSession) || s.lastOutcome !== CloseReason.WsUpgradeRejected || !isQuietEnd(reason)) return { reason, initiator };
-  return s.state === Req.Idle || s.state === Req.Closing ? { reason: CloseReason.WsUpgradeRejected, initiator: Initiator.Backend } : { reason, initiator };
+  if (!(s instanceof HttpSession) || s.lastOutcome !== CloseReason.WsUpgradeRejected || !isQuietEnd(reason))
+    return { reason, initiator };
+  return s.state === Req.Idle || s.state === Req.Closing
+    ? { reason: CloseReason.WsUpgradeRejected, initiator: Initiator.Backend }
+    : { reason, initiator };
 }

@@ -34,9 +34,13 @@ function buildContext(route: CompiledRoute): tls.SecureContext | Error {
   const t = route.config.action.tls;
   const cert = t?.certificate;
   if (cert === undefined) return new Error(`route "${route.name}" terminates TLS but has no certificate`);
-  if (cert === 'auto') return new Error(`route "${route.name}": certificate 'auto' (ACME) is not supported; give key and cert`);
+  if (cert === 'auto')
+    return new Error(`route "${route.name}": certificate 'auto' (ACME) is not supported; give key and cert`);
   // Built and checked when the configuration was loaded (config/tls-material.ts): no file is read here.
-  return tlsMaterialOf(t!)?.secureContext ?? new Error(`route "${route.name}": certificate not loaded (the route was not validated)`);
+  return (
+    tlsMaterialOf(t!)?.secureContext ??
+    new Error(`route "${route.name}": certificate not loaded (the route was not validated)`)
+  );
 }
 
 /**
@@ -62,7 +66,8 @@ function terminate(c: Connection, route: Route): void {
   if (pending !== null) raw.unshift(pending); // the TLS socket feeds buffered bytes to OpenSSL first
   // HTTP routes speak HTTP/1.1 only: say so in ALPN, so a client offering h2 falls back.
   const alpn = route.protocol === 'http' ? HTTP1_ALPN : undefined;
-  const t = new tls.TLSSocket(raw, { isServer: true, secureContext: sc, ALPNProtocols: alpn }) as tls.TLSSocket & ConnSocket;
+  const t = new tls.TLSSocket(raw, { isServer: true, secureContext: sc, ALPNProtocols: alpn }) as tls.TLSSocket &
+    ConnSocket;
   // From here on the TLS socket is the client side (the socket under it goes quiet).
   c.adoptClient(t);
   HANDSHAKE.attach(t);

@@ -37,7 +37,12 @@ export const tunnel: Mode = {
 function connect(c: Connection, route: Route): void {
   const target = resolveTarget(c, route);
   if (typeof target === 'string') {
-    c.close(CloseReason.TargetResolutionFailed, Initiator.Proxy, EndKind.Local, new SightlineError('SL_ERR_TARGET', target));
+    c.close(
+      CloseReason.TargetResolutionFailed,
+      Initiator.Proxy,
+      EndKind.Local,
+      new SightlineError('SL_ERR_TARGET', target),
+    );
     return;
   }
   const o = c.ctx.options;
@@ -69,7 +74,11 @@ const onBackendConnect = guarded(FaultSite.Connect, function onBackendConnect(th
   if ((c.flags & F.ClientFin) !== 0) endBackendWrite(c);
   else c.client.resume();
   if (channels.backendConnected.hasSubscribers) {
-    channels.backendConnected.publish({ conn: c, target: c.target ?? '', connectMs: c.backendConnectedAt - c.connectStart });
+    channels.backendConnected.publish({
+      conn: c,
+      target: c.target ?? '',
+      connectMs: c.backendConnectedAt - c.connectStart,
+    });
   }
 });
 
@@ -125,4 +134,8 @@ export function endBackendWrite(c: Connection): void {
 
 /** The tunnel's listeners on the client socket and on the backend socket. */
 export const CLIENT_PUMP = new Listeners(FaultSite.Pump, { data: onClientData, drain: onClientDrain });
-export const BACKEND_PUMP = new Listeners(FaultSite.Pump, { data: onBackendData, drain: onBackendDrain, end: onBackendEnd });
+export const BACKEND_PUMP = new Listeners(FaultSite.Pump, {
+  data: onBackendData,
+  drain: onBackendDrain,
+  end: onBackendEnd,
+});

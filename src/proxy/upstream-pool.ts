@@ -32,7 +32,14 @@ export class UpstreamPools implements BackgroundService {
   #reused = 0;
   #expired = 0;
   #detached = 0;
-  readonly #discarded: Record<Doubt, number> = { unsolicited: 0, close_framed: 0, aborted: 0, bad_response: 0, early_response: 0, not_keep_alive: 0 };
+  readonly #discarded: Record<Doubt, number> = {
+    unsolicited: 0,
+    close_framed: 0,
+    aborted: 0,
+    bad_response: 0,
+    early_response: 0,
+    not_keep_alive: 0,
+  };
 
   constructor(ctx: ProxyContext) {
     this.#ctx = ctx;
@@ -66,7 +73,13 @@ export class UpstreamPools implements BackgroundService {
    * connecting (handler.ready follows, or handler.closed on failure), or 'queued' (handler.ready
    * follows when a socket frees up; the caller bounds the wait and calls cancel()).
    */
-  acquire(c: Connection, route: CompiledRoute, target: ResolvedTarget, handler: UpstreamHandler, fresh = false): Upstream | 'queued' {
+  acquire(
+    c: Connection,
+    route: CompiledRoute,
+    target: ResolvedTarget,
+    handler: UpstreamHandler,
+    fresh = false,
+  ): Upstream | 'queued' {
     const p = this.#pool(route, target);
     c.target = p.key; // the connection's most recent backend, for its close record
     const now = this.#ctx.clock.now();
@@ -207,7 +220,17 @@ export class UpstreamPools implements BackgroundService {
       idle += p.idle.length;
       waiting += p.waiters.length;
     }
-    return { pools, open, idle, waiting, created: this.#created, reused: this.#reused, expired: this.#expired, detached: this.#detached, discarded: { ...this.#discarded } };
+    return {
+      pools,
+      open,
+      idle,
+      waiting,
+      created: this.#created,
+      reused: this.#reused,
+      expired: this.#expired,
+      detached: this.#detached,
+      discarded: { ...this.#discarded },
+    };
   }
 
   #usable(up: Upstream, now: number): boolean {
@@ -283,41 +306,65 @@ function poolOwner(s: ConnSocket): Connection | null {
   return (s as UpSocket)[kUp]?.owner ?? null;
 }
 
-const onUpReady = guarded(FaultSite.Pool, function onUpReady(this: UpSocket): void {
-  const up = this[kUp]!;
-  up.connected = true;
-  const owner = up.owner;
-  if (owner === null) return;
-  if (channels.backendConnected.hasSubscribers) {
-    channels.backendConnected.publish({ conn: owner, target: up.pool.key, connectMs: owner.ctx.clock.now() - up.createdAt });
-  }
-  up.handler!.ready(owner, up);
-}, poolOwner);
+const onUpReady = guarded(
+  FaultSite.Pool,
+  function onUpReady(this: UpSocket): void {
+    const up = this[kUp]!;
+    up.connected = true;
+    const owner = up.owner;
+    if (owner === null) return;
+    if (channels.backendConnected.hasSubscribers) {
+      channels.backendConnected.publish({
+        conn: owner,
+        target: up.pool.key,
+        connectMs: owner.ctx.clock.now() - up.createdAt,
+      });
+    }
+    up.handler!.ready(owner, up);
+  },
+  poolOwner,
+);
 
-const onUpData = guarded<Buffer>(FaultSite.Pool, function onUpData(this: UpSocket, chunk: Buffer): void {
-  const up = this[kUp]!;
-  up.bytesThisExchange += chunk.length;
-  if (up.owner !== null) up.handler!.data(up.owner, up, chunk);
-  else {
-    // Bytes on an idle socket: no request is outstanding, so they answer nobody. Never reuse it.
-    if (!up.detached) up.pool.owner.noteUnsolicited();
-    this.destroy();
-  }
-}, poolOwner);
+const onUpData = guarded<Buffer>(
+  FaultSite.Pool,
+  function onUpData(this: UpSocket, chunk: Buffer): void {
+    const up = this[kUp]!;
+    up.bytesThisExchange += chunk.length;
+    if (up.owner !== null) up.handler!.data(up.owner, up, chunk);
+    else {
+      // Bytes on an idle socket: no request is outstanding, so they answer nobody. Never reuse it.
+      if (!up.detached) up.pool.owner.noteUnsolicited();
+      this.destroy();
+    }
+  },
+  poolOwner,
+);
 
-const onUpDrain = guarded(FaultSite.Pool, function onUpDrain(this: UpSocket): void {
-  const up = this[kUp]!;
-  if (up.owner !== null) up.handler!.drain(up.owner, up);
-}, poolOwner);
+const onUpDrain = guarded(
+  FaultSite.Pool,
+  function onUpDrain(this: UpSocket): void {
+    const up = this[kUp]!;
+    if (up.owner !== null) up.handler!.drain(up.owner, up);
+  },
+  poolOwner,
+);
 
 /** The backend ended its side: an HTTP upstream socket is done (its 'close' tells the owner). */
-const onUpEnd = guarded(FaultSite.Pool, function onUpEnd(this: UpSocket): void {
-  this.destroy();
-}, poolOwner);
+const onUpEnd = guarded(
+  FaultSite.Pool,
+  function onUpEnd(this: UpSocket): void {
+    this.destroy();
+  },
+  poolOwner,
+);
 
-const onUpError = guarded<NodeJS.ErrnoException>(FaultSite.Pool, function onUpError(this: UpSocket, err: NodeJS.ErrnoException): void {
-  this[kUp]!.lastError = err;
-}, poolOwner);
+const onUpError = guarded<NodeJS.ErrnoException>(
+  FaultSite.Pool,
+  function onUpError(this: UpSocket, err: NodeJS.ErrnoException): void {
+    this[kUp]!.lastError = err;
+  },
+  poolOwner,
+);
 
 function onUpClose(this: UpSocket): void {
   const up = this[kUp]!;
@@ -326,13 +373,17 @@ function onUpClose(this: UpSocket): void {
   onUpClosedOwner.call(this);
 }
 
-const onUpClosedOwner = guarded(FaultSite.Pool, function onUpClosedOwner(this: UpSocket): void {
-  const up = this[kUp]!;
-  const owner = up.owner;
-  if (owner !== null) {
-    const h = up.handler!;
-    up.owner = null;
-    up.handler = null;
-    h.closed(owner, up, up.lastError);
-  }
-}, poolOwner);
+const onUpClosedOwner = guarded(
+  FaultSite.Pool,
+  function onUpClosedOwner(this: UpSocket): void {
+    const up = this[kUp]!;
+    const owner = up.owner;
+    if (owner !== null) {
+      const h = up.handler!;
+      up.owner = null;
+      up.handler = null;
+      h.closed(owner, up, up.lastError);
+    }
+  },
+  poolOwner,
+);

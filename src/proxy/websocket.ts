@@ -18,7 +18,16 @@ import { CLOSE_REASON_TABLE } from '../core/close-reason-table.js';
 import { FaultSite } from '../core/channels.js';
 import { SightlineError } from '../core/errors.js';
 import { websocketDefaults, type WebSocketOptions } from '../config/schema.js';
-import { WsFrameScanner, WsOpcode, encodeClose, encodeFrame, parseClosePayload, type WsControlFrame, type WsScanError, type WsScanSink } from '../protocol/ws-frames.js';
+import {
+  WsFrameScanner,
+  WsOpcode,
+  encodeClose,
+  encodeFrame,
+  parseClosePayload,
+  type WsControlFrame,
+  type WsScanError,
+  type WsScanSink,
+} from '../protocol/ws-frames.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { Deadline, kConn, type Connection, type ConnSocket } from '../net/connection.js';
 import { Listeners, type ModeHooks } from '../net/mode.js';
@@ -68,7 +77,13 @@ function relayOf(c: Connection): WsRelay {
  * backend socket and the stream is relayed frame-aware. `fromBackend` / `fromClient` are bytes
  * that arrived right behind the two heads.
  */
-export function startWebSocket(c: Connection, route: CompiledRoute, backend: ConnSocket, fromBackend: Buffer | null, fromClient: Buffer | null): void {
+export function startWebSocket(
+  c: Connection,
+  route: CompiledRoute,
+  backend: ConnSocket,
+  fromBackend: Buffer | null,
+  fromClient: Buffer | null,
+): void {
   const relay = new WsRelay(c, route.config.action.websocket ?? websocketDefaults);
   c.switchMode(WEBSOCKET, relay);
   c.enter(Phase.Tunnel);
@@ -172,7 +187,14 @@ function outputAtBoundary(scanner: WsFrameScanner, failed: boolean): boolean {
 function closeBoth(c: Connection, relay: WsRelay, reason: Reason, who: Initiator, code: number, detail: string): void {
   if (relay.closing) return;
   relay.closing = true;
-  c.decide(reason, who, EndKind.Local, reason === CloseReason.WsProtocolError || reason === CloseReason.WsMessageTooLarge ? new SightlineError('SL_ERR_WEBSOCKET', detail) : undefined);
+  c.decide(
+    reason,
+    who,
+    EndKind.Local,
+    reason === CloseReason.WsProtocolError || reason === CloseReason.WsMessageTooLarge
+      ? new SightlineError('SL_ERR_WEBSOCKET', detail)
+      : undefined,
+  );
   if (!relay.closeFrame) {
     relay.closeFrame = true;
     relay.closedBy = 'proxy';
@@ -182,11 +204,13 @@ function closeBoth(c: Connection, relay: WsRelay, reason: Reason, who: Initiator
   const b = c.backend;
   const violation = reason === CloseReason.WsProtocolError || reason === CloseReason.WsMessageTooLarge;
   if (!cl.destroyed) {
-    if (outputAtBoundary(relay.fromBackend, violation && who === Initiator.Backend)) cl.write(encodeClose(code, detail, false));
+    if (outputAtBoundary(relay.fromBackend, violation && who === Initiator.Backend))
+      cl.write(encodeClose(code, detail, false));
     cl.end();
   }
   if (b !== null && !b.destroyed) {
-    if (outputAtBoundary(relay.fromClient, violation && who === Initiator.Client)) b.write(encodeClose(code, detail, true));
+    if (outputAtBoundary(relay.fromClient, violation && who === Initiator.Client))
+      b.write(encodeClose(code, detail, true));
     b.end();
   }
   arm(c, relay, Timer.Closing, CLOSING_GRACE_MS);
@@ -249,7 +273,11 @@ const WEBSOCKET: ModeHooks = {
     if (CLOSE_REASON_TABLE[reason].cause !== 'peer-end') return { reason, initiator };
     const relay = relayOf(c);
     if (!relay.closeFrame) return { reason: CloseReason.WsAbnormalClose, initiator };
-    return { reason: CloseReason.WsClosed, initiator: relay.closedBy === 'backend' ? Initiator.Backend : relay.closedBy === 'client' ? Initiator.Client : initiator };
+    return {
+      reason: CloseReason.WsClosed,
+      initiator:
+        relay.closedBy === 'backend' ? Initiator.Backend : relay.closedBy === 'client' ? Initiator.Client : initiator,
+    };
   },
   describe(c) {
     const r = relayOf(c);

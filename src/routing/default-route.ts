@@ -6,7 +6,13 @@ export function defaultRouteOf<M>(o: ResolvedOptions, resolveMode: ModeResolver<
   const target = o.defaults.target;
   if (target === undefined) return null;
   return new CompiledRoute(
-    Object.freeze({ name: 'default', priority: 0, enabled: true, match: { ports: [] }, action: { type: 'forward', target } }) as unknown as ResolvedOptions['routes'][number],
+    Object.freeze({
+      name: 'default',
+      priority: 0,
+      enabled: true,
+      match: { ports: [] },
+      action: { type: 'forward', target },
+    }) as unknown as ResolvedOptions['routes'][number],
     -1,
     resolveMode,
   );

@@ -2,7 +2,10 @@
 
 /** `*` matches any run of `anyChar`; every other character stands for itself. */
 export function globRegExp(pattern: string, anyChar = '.', flags = ''): RegExp {
-  const src = pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join(`${anyChar}*`);
+  const src = pattern
+    .split('*')
+    .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join(`${anyChar}*`);
   return new RegExp(`^${src}$`, flags);
 }
 

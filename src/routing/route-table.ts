@@ -85,13 +85,23 @@ export class CompiledRoute<M = unknown> implements ModeFacts {
     this.#tlsVersions = versions.length > 0 ? new Set(versions) : null;
     this.tlsMode = config.action.tls?.mode ?? 'plain';
     const cert = isTerminating(this.tlsMode) ? config.action.tls?.certificate : undefined;
-    this.certificateKey = cert === undefined ? null : cert === 'auto' ? `auto:${this.name}` : 'certFile' in cert ? `file:${cert.certFile}` : `pem:${cert.cert}`;
+    this.certificateKey =
+      cert === undefined
+        ? null
+        : cert === 'auto'
+          ? `auto:${this.name}`
+          : 'certFile' in cert
+            ? `file:${cert.certFile}`
+            : `pem:${cert.cert}`;
     const t = config.action.target;
     this.targetLabel =
-      t === undefined ? '' : `${typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'fn'}:${typeof t.port === 'function' ? 'fn' : t.port}`;
+      t === undefined
+        ? ''
+        : `${typeof t.host === 'string' ? t.host : Array.isArray(t.host) ? t.host.join('|') : 'fn'}:${typeof t.port === 'function' ? 'fn' : t.port}`;
     const m = config.match;
     this.protocol =
-      config.action.protocol ?? (isTerminating(this.tlsMode) || m.path !== undefined || m.headers !== undefined ? 'http' : 'tcp');
+      config.action.protocol ??
+      (isTerminating(this.tlsMode) || m.path !== undefined || m.headers !== undefined ? 'http' : 'tcp');
     // On plain HTTP, domains are matched against the Host header, not a ClientHello.
     const hostRouted = this.protocol === 'http' && this.tlsMode === 'plain';
     this.needsHello = (this.#domains !== null && !hostRouted) || this.#tlsVersions !== null;
@@ -179,7 +189,9 @@ export class RouteTable<M = unknown> {
     }
     this.routes = Object.freeze(compiled);
     this.#byPort = byPort;
-    this.routingHeaders = new Set(compiled.flatMap((r) => Object.keys(r.config.match.headers ?? {}).map((k) => k.toLowerCase())));
+    this.routingHeaders = new Set(
+      compiled.flatMap((r) => Object.keys(r.config.match.headers ?? {}).map((k) => k.toLowerCase())),
+    );
   }
 
   get ports(): number[] {
@@ -208,7 +220,13 @@ export class RouteTable<M = unknown> {
    * with the same transport as the route the connection was given, whose client IPs, Host,
    * path and headers match this request.
    */
-  matchRequest(port: number, ip: string, entry: ModeFacts, req: HttpFacts, serverName: string | null): CompiledRoute<M> | null {
+  matchRequest(
+    port: number,
+    ip: string,
+    entry: ModeFacts,
+    req: HttpFacts,
+    serverName: string | null,
+  ): CompiledRoute<M> | null {
     for (const r of this.routesOn(port)) {
       if (r.sameTransport(entry) && r.matchesIp(ip) && r.matchesRequest(req, serverName)) return r;
     }

@@ -39,7 +39,9 @@ export function countsAsAbnormal(reason: string): boolean {
 }
 
 /** The verdict on one route's closes by reason over a window, shared with `diagnose` (Prometheus counts). */
-export function abnormalVerdict(byReason: Readonly<Record<string, number>>): { abnormal: number; total: number; share: number; reasons: Record<string, number> } | null {
+export function abnormalVerdict(
+  byReason: Readonly<Record<string, number>>,
+): { abnormal: number; total: number; share: number; reasons: Record<string, number> } | null {
   let total = 0;
   let abnormal = 0;
   const reasons: Record<string, number> = {};
@@ -56,25 +58,37 @@ export function abnormalVerdict(byReason: Readonly<Record<string, number>>): { a
 
 /** What an abnormal reason usually means, and where to look, by the reason's `advice` key. */
 export const ABNORMAL_MEANING: Readonly<Partial<Record<AdviceKey, string>>> = {
-  'websocket-heartbeat': 'WebSocket clients stopped answering pings (gone without a FIN: mobile networks, sleeping laptops, a middlebox that drops pings or idle flows)',
-  'half-zombie-grace': 'one side went away and the other stayed silent past the half-zombie grace (a peer that never closes its half, or a NAT/LB that dropped the flow silently)',
-  'stuck-threshold': 'the client spoke and the backend never answered (an overloaded or wedged backend, or a protocol mismatch on this route)',
+  'websocket-heartbeat':
+    'WebSocket clients stopped answering pings (gone without a FIN: mobile networks, sleeping laptops, a middlebox that drops pings or idle flows)',
+  'half-zombie-grace':
+    'one side went away and the other stayed silent past the half-zombie grace (a peer that never closes its half, or a NAT/LB that dropped the flow silently)',
+  'stuck-threshold':
+    'the client spoke and the backend never answered (an overloaded or wedged backend, or a protocol mismatch on this route)',
   'backend-unreachable': 'the backend refused or was unreachable (down, wrong port, a firewall)',
-  'backend-dns': "the backend's host name did not resolve (a wrong name, a DNS outage, a missing record in this network)",
+  'backend-dns':
+    "the backend's host name did not resolve (a wrong name, a DNS outage, a missing record in this network)",
   'backend-connect-timeout': 'the backend did not accept in time (overloaded, or packets dropped on the way)',
-  'backend-reset': 'the backend aborted connections with RST (crashes, restarts, its own limits, an LB in between resetting flows)',
+  'backend-reset':
+    'the backend aborted connections with RST (crashes, restarts, its own limits, an LB in between resetting flows)',
   'client-reset': 'clients aborted with RST (an LB or NAT in front resetting flows, clients killed abruptly)',
   'backend-socket-error': 'socket errors on the backend side (EPIPE and the like)',
   'client-socket-error': 'socket errors on the client side (EPIPE and the like)',
-  'backend-keepalive': 'TCP keep-alive probes to idle backends went unanswered (a backend host gone, or a path that drops idle flows)',
-  'client-keepalive': 'TCP keep-alive probes to idle clients went unanswered (clients gone without a FIN: mobile networks, sleeping laptops, a NAT that forgot the flow)',
-  'write-stall': 'a peer stopped reading while data waited for it (a slow or wedged consumer, a full receive window that never opens)',
+  'backend-keepalive':
+    'TCP keep-alive probes to idle backends went unanswered (a backend host gone, or a path that drops idle flows)',
+  'client-keepalive':
+    'TCP keep-alive probes to idle clients went unanswered (clients gone without a FIN: mobile networks, sleeping laptops, a NAT that forgot the flow)',
+  'write-stall':
+    'a peer stopped reading while data waited for it (a slow or wedged consumer, a full receive window that never opens)',
   'websocket-no-close-frame': 'WebSockets ended without a close frame (what browsers report as 1006)',
-  'websocket-upgrade-rejected': 'the backend refused WebSocket upgrades (answered with something other than 101: a wrong path, auth, a backend without WebSocket support)',
-  'http-body-timeout': 'request bodies did not arrive in time (slow or stalled uploads, a client that announced more than it sends)',
+  'websocket-upgrade-rejected':
+    'the backend refused WebSocket upgrades (answered with something other than 101: a wrong path, auth, a backend without WebSocket support)',
+  'http-body-timeout':
+    'request bodies did not arrive in time (slow or stalled uploads, a client that announced more than it sends)',
   'http-headers-timeout': 'request heads did not arrive in time (slow or hostile clients, slowloris-style)',
-  'http-response-timeout': 'the backend did not start answering in time (a slow or saturated backend, requests slow by design)',
-  'initial-data-timeout': 'clients connected and sent nothing (port-only health checks, scanners, a protocol where the server speaks first)',
+  'http-response-timeout':
+    'the backend did not start answering in time (a slow or saturated backend, requests slow by design)',
+  'initial-data-timeout':
+    'clients connected and sent nothing (port-only health checks, scanners, a protocol where the server speaks first)',
   'tls-handshake-timeout': 'TLS handshakes did not finish in time (slow or stalled clients, clients not speaking TLS)',
 };
 
@@ -96,7 +110,9 @@ interface RouteAbn {
 const NO_REASON = 255;
 
 /** Per reason index: 1 abnormal (counted), 2 a refusal (not a close of carried traffic), 0 otherwise. */
-const ABNORMAL_CODE: Uint8Array = Uint8Array.from(ALL_CLOSE_REASONS, (r) => (isRejection(r) ? 2 : countsAsAbnormal(r) ? 1 : 0));
+const ABNORMAL_CODE: Uint8Array = Uint8Array.from(ALL_CLOSE_REASONS, (r) =>
+  isRejection(r) ? 2 : countsAsAbnormal(r) ? 1 : 0,
+);
 
 export class AbnormalTracker {
   readonly #routes = new Map<string, RouteAbn>();
@@ -169,9 +185,18 @@ export class AbnormalTracker {
     });
     const v = abnormalVerdict(byReason);
     if (v === null) return null;
-    const m: Members = { count: 0, silent: 0, local: 0, firstSeen: Infinity, lastSeen: -Infinity, byInitiator: [0, 0, 0], reasons: v.reasons };
+    const m: Members = {
+      count: 0,
+      silent: 0,
+      local: 0,
+      firstSeen: Infinity,
+      lastSeen: -Infinity,
+      byInitiator: [0, 0, 0],
+      reasons: v.reasons,
+    };
     for (let k = 0; k < st.n; k++) {
-      if (now - st.at[k]! > ABNORMAL_WINDOW_MS || st.code[k] === NO_REASON || ABNORMAL_CODE[st.code[k]!] !== 1) continue;
+      if (now - st.at[k]! > ABNORMAL_WINDOW_MS || st.code[k] === NO_REASON || ABNORMAL_CODE[st.code[k]!] !== 1)
+        continue;
       m.count++;
       if ((st.flags[k]! & LOCAL_BIT) !== 0) m.local++;
       m.byInitiator[st.flags[k]! & 3]!++;
@@ -182,10 +207,15 @@ export class AbnormalTracker {
     const top = topReason(v.reasons);
     const own = timers.find((t) => t.reason === top);
     const culprits: string[] = [];
-    if (own !== undefined) culprits.push(`Sightline's own \`${own.setting}\` on route ${route} decided (reason ${top})`);
-    for (const r of Object.keys(v.reasons).sort((a, b) => v.reasons[b]! - v.reasons[a]!)) culprits.push(`${r}: ${abnormalMeaning(r)}`);
+    if (own !== undefined)
+      culprits.push(`Sightline's own \`${own.setting}\` on route ${route} decided (reason ${top})`);
+    for (const r of Object.keys(v.reasons).sort((a, b) => v.reasons[b]! - v.reasons[a]!))
+      culprits.push(`${r}: ${abnormalMeaning(r)}`);
     const pct = Math.round(v.share * 100);
-    const list = Object.entries(v.reasons).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
+    const list = Object.entries(v.reasons)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
     const summary =
       `closes on route ${route} are dominated by abnormal reasons (abnormal-reason, closed by ${initiator}${local ? ' (proxy decision)' : ''}): ` +
       `${v.abnormal} of ${v.total} closes in the last ${ABNORMAL_WINDOW_MS / 60_000} min (${pct} %), mostly ${top} (${list}); ` +

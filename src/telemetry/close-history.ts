@@ -94,11 +94,23 @@ interface MomentFields {
   readonly warnedAt?: number;
   readonly halfClosedAt?: number;
   /** net/story.ts: clock readings, -1 when never reached. */
-  readonly story?: { readonly configGeneration: number; readonly hello?: number; readonly routed?: number; readonly c2bFirst?: number; readonly c2bLast?: number; readonly b2cFirst?: number; readonly b2cLast?: number };
+  readonly story?: {
+    readonly configGeneration: number;
+    readonly hello?: number;
+    readonly routed?: number;
+    readonly c2bFirst?: number;
+    readonly c2bLast?: number;
+    readonly b2cFirst?: number;
+    readonly b2cLast?: number;
+  };
 }
 
 /** The moments of a connection's life its record carries, in time order, ending with the close. */
-export function milestonesOf(conn: CloseEvent['conn'] & MomentFields, closedAt: number | null, lastActivity: number | null): Array<{ name: string; at: number }> {
+export function milestonesOf(
+  conn: CloseEvent['conn'] & MomentFields,
+  closedAt: number | null,
+  lastActivity: number | null,
+): Array<{ name: string; at: number }> {
   const out: Array<{ name: string; at: number }> = [{ name: 'accepted', at: conn.incomingStartTime }];
   const add = (name: string, at: number | undefined): void => {
     if (typeof at === 'number' && at > 0) out.push({ name, at });
@@ -199,7 +211,11 @@ export class CloseHistory {
     return {
       bucketMs: BUCKET_MS,
       now,
-      buckets: this.#recent(now).map((m) => ({ start: m.start, byReason: { ...m.byReason }, byInitiator: { ...m.byInitiator } })),
+      buckets: this.#recent(now).map((m) => ({
+        start: m.start,
+        byReason: { ...m.byReason },
+        byInitiator: { ...m.byInitiator },
+      })),
     };
   }
 
@@ -214,7 +230,9 @@ export class CloseHistory {
         for (let i = 0; i < AGE_BINS; i++) s[i]! += counts[i]!;
       }
     }
-    const routes = [...sums].map(([r, counts]) => ({ route: r, total: counts.reduce((a, b) => a + b, 0), counts })).sort((a, b) => (a.route < b.route ? -1 : 1));
+    const routes = [...sums]
+      .map(([r, counts]) => ({ route: r, total: counts.reduce((a, b) => a + b, 0), counts }))
+      .sort((a, b) => (a.route < b.route ? -1 : 1));
     return { windowMs: WINDOW_MS, edgesMs: AGE_EDGES_MS, routes };
   }
 

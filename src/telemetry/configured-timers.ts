@@ -19,13 +19,16 @@ export interface ConfiguredTimer {
   readonly reason: CloseReason | null;
 }
 
-const terminating = (r: ResolvedRoute): boolean => r.action.tls?.mode === 'terminate' || r.action.tls?.mode === 'terminate-and-reencrypt';
+const terminating = (r: ResolvedRoute): boolean =>
+  r.action.tls?.mode === 'terminate' || r.action.tls?.mode === 'terminate-and-reencrypt';
 const isTls = (r: ResolvedRoute): boolean => r.action.tls !== undefined;
 /** The protocol rule of CompiledRoute (routing/route-table.ts), on the config alone. */
 const isHttp = (r: ResolvedRoute): boolean =>
-  r.action.protocol === 'http' || (r.action.protocol === undefined && (terminating(r) || r.match.path !== undefined || r.match.headers !== undefined));
+  r.action.protocol === 'http' ||
+  (r.action.protocol === undefined && (terminating(r) || r.match.path !== undefined || r.match.headers !== undefined));
 
-const t = (setting: string, ms: number, family: TimerFamily, reason: CloseReason | null): ConfiguredTimer => Object.freeze({ setting, ms, family, reason });
+const t = (setting: string, ms: number, family: TimerFamily, reason: CloseReason | null): ConfiguredTimer =>
+  Object.freeze({ setting, ms, family, reason });
 
 /** The idle timeout, age cap and socket timeout every route shares (compat-semantics §3, net/timeouts.ts). */
 function globalTimers(o: ResolvedOptions): ConfiguredTimer[] {
@@ -36,12 +39,21 @@ function globalTimers(o: ResolvedOptions): ConfiguredTimer[] {
   if (!o.disableInactivityCheck) {
     out.push(
       treat === 'extended'
-        ? t(`inactivityTimeout: ${o.inactivityTimeout} × keepAliveInactivityMultiplier: ${o.keepAliveInactivityMultiplier}`, base * o.keepAliveInactivityMultiplier, TimerFamily.Idle, CloseReason.Inactivity)
+        ? t(
+            `inactivityTimeout: ${o.inactivityTimeout} × keepAliveInactivityMultiplier: ${o.keepAliveInactivityMultiplier}`,
+            base * o.keepAliveInactivityMultiplier,
+            TimerFamily.Idle,
+            CloseReason.Inactivity,
+          )
         : t(`inactivityTimeout: ${o.inactivityTimeout}`, base, TimerFamily.Idle, CloseReason.Inactivity),
     );
-    if (!o.keepAlive && o.socketTimeout > 0) out.push(t(`socketTimeout: ${o.socketTimeout}`, o.socketTimeout, TimerFamily.Idle, CloseReason.SocketTimeout));
+    if (!o.keepAlive && o.socketTimeout > 0)
+      out.push(t(`socketTimeout: ${o.socketTimeout}`, o.socketTimeout, TimerFamily.Idle, CloseReason.SocketTimeout));
   }
-  const cap = treat === 'extended' ? ['extendedKeepAliveLifetime', o.extendedKeepAliveLifetime] as const : ['maxConnectionLifetime', o.maxConnectionLifetime] as const;
+  const cap =
+    treat === 'extended'
+      ? (['extendedKeepAliveLifetime', o.extendedKeepAliveLifetime] as const)
+      : (['maxConnectionLifetime', o.maxConnectionLifetime] as const);
   if (cap[1] > 0) out.push(t(`${cap[0]}: ${cap[1]}`, cap[1], TimerFamily.Age, CloseReason.Lifetime));
   return out;
 }
@@ -50,27 +62,68 @@ function globalTimers(o: ResolvedOptions): ConfiguredTimer[] {
 export function timersOfRoute(o: ResolvedOptions, r: ResolvedRoute): ConfiguredTimer[] {
   const out = globalTimers(o);
   const l = o.lifecycle;
-  const [zombieKey, zombie] = isTls(r) ? ['lifecycle.halfZombieGraceTls', l.halfZombieGraceTls] : ['lifecycle.halfZombieGrace', l.halfZombieGrace];
+  const [zombieKey, zombie] = isTls(r)
+    ? ['lifecycle.halfZombieGraceTls', l.halfZombieGraceTls]
+    : ['lifecycle.halfZombieGrace', l.halfZombieGrace];
   if (zombie > 0) out.push(t(`${zombieKey}: ${zombie}`, zombie, TimerFamily.Idle, CloseReason.HalfZombie));
-  const [stuckKey, stuck] = isTls(r) ? ['lifecycle.stuckThresholdTls', l.stuckThresholdTls] : ['lifecycle.stuckThreshold', l.stuckThreshold];
+  const [stuckKey, stuck] = isTls(r)
+    ? ['lifecycle.stuckThresholdTls', l.stuckThresholdTls]
+    : ['lifecycle.stuckThreshold', l.stuckThreshold];
   if (stuck > 0) out.push(t(`${stuckKey}: ${stuck}`, stuck, TimerFamily.Idle, CloseReason.Stuck));
   // A peer that stopped reading: measured from the last write progress, an idle timer of the send side.
-  if (l.writeStallTimeout > 0) out.push(t(`lifecycle.writeStallTimeout: ${l.writeStallTimeout}`, l.writeStallTimeout, TimerFamily.Idle, CloseReason.WriteStall));
+  if (l.writeStallTimeout > 0)
+    out.push(
+      t(
+        `lifecycle.writeStallTimeout: ${l.writeStallTimeout}`,
+        l.writeStallTimeout,
+        TimerFamily.Idle,
+        CloseReason.WriteStall,
+      ),
+    );
   if (isHttp(r)) {
     const ws = r.action.websocket ?? websocketDefaults;
     if (ws.enabled && ws.pingInterval > 0) {
       // A client silent from the start is pinged at pingInterval and cut pingTimeout later.
       out.push(
-        t(`websocket.pingInterval: ${ws.pingInterval} + pingTimeout: ${ws.pingTimeout}`, ws.pingInterval + ws.pingTimeout, TimerFamily.Idle, CloseReason.HeartbeatTimeout),
+        t(
+          `websocket.pingInterval: ${ws.pingInterval} + pingTimeout: ${ws.pingTimeout}`,
+          ws.pingInterval + ws.pingTimeout,
+          TimerFamily.Idle,
+          CloseReason.HeartbeatTimeout,
+        ),
       );
     }
     const h = o.http;
-    out.push(t(`http.keepAliveTimeout: ${h.keepAliveTimeout}`, h.keepAliveTimeout, TimerFamily.Idle, CloseReason.HttpKeepAliveTimeout));
+    out.push(
+      t(
+        `http.keepAliveTimeout: ${h.keepAliveTimeout}`,
+        h.keepAliveTimeout,
+        TimerFamily.Idle,
+        CloseReason.HttpKeepAliveTimeout,
+      ),
+    );
     if (h.requestBodyTimeout > 0) {
-      out.push(t(`http.requestBodyTimeout: ${h.requestBodyTimeout}`, h.requestBodyTimeout, TimerFamily.Idle, CloseReason.HttpBodyTimeout));
+      out.push(
+        t(
+          `http.requestBodyTimeout: ${h.requestBodyTimeout}`,
+          h.requestBodyTimeout,
+          TimerFamily.Idle,
+          CloseReason.HttpBodyTimeout,
+        ),
+      );
     }
-    out.push(t(`http.responseTimeout: ${h.responseTimeout}`, h.responseTimeout, TimerFamily.Age, CloseReason.HttpResponseTimeout));
-    if (h.upstream.maxLifetime > 0) out.push(t(`http.upstream.maxLifetime: ${h.upstream.maxLifetime}`, h.upstream.maxLifetime, TimerFamily.Shared, null));
+    out.push(
+      t(
+        `http.responseTimeout: ${h.responseTimeout}`,
+        h.responseTimeout,
+        TimerFamily.Age,
+        CloseReason.HttpResponseTimeout,
+      ),
+    );
+    if (h.upstream.maxLifetime > 0)
+      out.push(
+        t(`http.upstream.maxLifetime: ${h.upstream.maxLifetime}`, h.upstream.maxLifetime, TimerFamily.Shared, null),
+      );
   }
   return out;
 }

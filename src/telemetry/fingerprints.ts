@@ -47,7 +47,13 @@ export interface Fingerprint {
   readonly side: CulpritSide;
 }
 
-const row = (seconds: number, culprits: readonly string[], kind: TimerFamily | undefined, side: CulpritSide, toleranceSeconds?: number): Fingerprint =>
+const row = (
+  seconds: number,
+  culprits: readonly string[],
+  kind: TimerFamily | undefined,
+  side: CulpritSide,
+  toleranceSeconds?: number,
+): Fingerprint =>
   Object.freeze({
     seconds,
     culprits: Object.freeze([...culprits]),
@@ -62,10 +68,21 @@ const { Idle, Age, Shared } = TimerFamily;
 export const FINGERPRINTS: readonly Fingerprint[] = Object.freeze([
   // A read deadline fires when no byte came in time: an idle cut on a silent connection, an age
   // cap on a busy one whose deadline is never pushed back, so its family is left open.
-  row(2.5, ['a proxy read deadline introduced by an upgrade (a lingering/peek timeout, 2–3 s)'], undefined, 'either', 0.5),
+  row(
+    2.5,
+    ['a proxy read deadline introduced by an upgrade (a lingering/peek timeout, 2–3 s)'],
+    undefined,
+    'either',
+    0.5,
+  ),
   row(11.5, ['ingress controller reloads with a short worker shutdown timeout (10–13 s)'], Shared, 'either', 1.5),
   row(15, ['Envoy route timeout (15 s) left enabled for upgraded connections'], Age, 'either'),
-  row(30, ['a heartbeat or half-zombie grace (30 s) applied where pings cannot flow (SNI passthrough)'], undefined, 'proxy'),
+  row(
+    30,
+    ['a heartbeat or half-zombie grace (30 s) applied where pings cannot flow (SNI passthrough)'],
+    undefined,
+    'proxy',
+  ),
   row(30, ['HAProxy `timeout client 30s` without `timeout tunnel`'], Idle, 'client'),
   row(30, ['HAProxy `timeout server 30s` without `timeout tunnel`'], Idle, 'backend'),
   row(30, ['Azure Application Gateway backend timeout (30 s)'], Idle, 'either'),
@@ -77,7 +94,9 @@ export const FINGERPRINTS: readonly Fingerprint[] = Object.freeze([
   row(100, ['CDN edge idle cut (100 s historically)'], Idle, 'client'),
   row(
     120,
-    ['upstream connection-pool age cap of 120 s killing every WebSocket multiplexed on the pooled connection, all at once at the same wall-clock instant'],
+    [
+      'upstream connection-pool age cap of 120 s killing every WebSocket multiplexed on the pooled connection, all at once at the same wall-clock instant',
+    ],
     Shared,
     'either',
   ),
@@ -125,7 +144,12 @@ function rank(f: Fingerprint, shape: PatternShape, timer: PatternTimer): number 
  * Known culprits for a pattern at `seconds`: the matching rows whose family fits the shape and
  * timer (rank above) and whose side fits who closed, best fits first. Empty when nothing fits.
  */
-export function culpritsFor(seconds: number, shape: PatternShape, timer: PatternTimer = 'unknown', by: ClosedBy = 'unknown'): string[] {
+export function culpritsFor(
+  seconds: number,
+  shape: PatternShape,
+  timer: PatternTimer = 'unknown',
+  by: ClosedBy = 'unknown',
+): string[] {
   const rows = FINGERPRINTS.filter((f) => Math.abs(seconds - f.seconds) <= matchToleranceSeconds(f) && sideFits(f, by));
   const ordered = rows
     .map((f) => ({ f, r: rank(f, shape, timer) }))

@@ -14,7 +14,15 @@ import diagnostics from 'node:diagnostics_channel';
 import { openSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
-import { CHANNEL_NAMES, type CloseEvent, type ConnectionView, type InternalErrorEvent, type LifecycleEvent, type ProxyEvent, type ResourceEvent } from '../core/channels.js';
+import {
+  CHANNEL_NAMES,
+  type CloseEvent,
+  type ConnectionView,
+  type InternalErrorEvent,
+  type LifecycleEvent,
+  type ProxyEvent,
+  type ResourceEvent,
+} from '../core/channels.js';
 import { isRejection } from '../core/close-reasons.js';
 import { closeReasonInfo } from '../core/close-reason-table.js';
 import type { ResolvedOptions } from '../config/schema.js';
@@ -45,8 +53,19 @@ function openLogFile(path: string): number {
     return openSync(path, 'a', 0o640);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (err as Error).message);
-    throw new SightlineError('SL_ERR_CONFIG_INVALID', `telemetry.logging.destination: cannot open ${path} for writing (${why})`, { cause: err });
+    const why =
+      code === 'ENOENT'
+        ? 'its directory does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (code ?? (err as Error).message);
+    throw new SightlineError(
+      'SL_ERR_CONFIG_INVALID',
+      `telemetry.logging.destination: cannot open ${path} for writing (${why})`,
+      { cause: err },
+    );
   }
 }
 
@@ -106,7 +125,6 @@ export interface LogSubscription {
   close(): void;
 }
 
-
 export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
   let errors = 0;
   const burst = o.rejectionBurst ?? 5;
@@ -132,7 +150,15 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
     if (suppressed.size > 0) {
       let total = 0;
       for (const n of suppressed.values()) total += n;
-      logger.warn({ event: 'rejections-summary', windowMs: now - windowStart, suppressed: total, byReason: Object.fromEntries(suppressed) }, `${total} more connections refused (not logged one by one)`);
+      logger.warn(
+        {
+          event: 'rejections-summary',
+          windowMs: now - windowStart,
+          suppressed: total,
+          byReason: Object.fromEntries(suppressed),
+        },
+        `${total} more connections refused (not logged one by one)`,
+      );
     }
     suppressed = new Map();
     windowStart = now;
@@ -141,14 +167,31 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
 
   const onLifecycle = guard<LifecycleEvent>((e) => {
     if (e.conn.proxyId !== o.proxyId) return;
-    const fields = { event: e.kind, connectionId: e.conn.id, route: e.conn.routeName, client: e.conn.remoteIP, configGeneration: e.conn.story.configGeneration, ...traceFields(e.conn), ...e.detail };
-    if (e.kind === 'idle-warning') logger.warn(fields, 'connection idle past its timeout: closing after the grace unless it wakes up');
+    const fields = {
+      event: e.kind,
+      connectionId: e.conn.id,
+      route: e.conn.routeName,
+      client: e.conn.remoteIP,
+      configGeneration: e.conn.story.configGeneration,
+      ...traceFields(e.conn),
+      ...e.detail,
+    };
+    if (e.kind === 'idle-warning')
+      logger.warn(fields, 'connection idle past its timeout: closing after the grace unless it wakes up');
     else logger.info(fields, e.kind);
   });
   const onProxy = guard<ProxyEvent>((e) => {
     if (e.detail?.proxyId !== o.proxyId) return;
-    if (e.kind === 'reload-failed') logger.error({ event: 'proxy-reload-failed', ...e.detail }, 'configuration reload refused; the running configuration stays');
-    else if (e.kind === 'routes-updated') logger.info({ event: 'proxy-routes-updated', ...e.detail }, `configuration generation ${String(e.detail.previousGeneration)} → ${String(e.detail.generation)}`);
+    if (e.kind === 'reload-failed')
+      logger.error(
+        { event: 'proxy-reload-failed', ...e.detail },
+        'configuration reload refused; the running configuration stays',
+      );
+    else if (e.kind === 'routes-updated')
+      logger.info(
+        { event: 'proxy-routes-updated', ...e.detail },
+        `configuration generation ${String(e.detail.previousGeneration)} → ${String(e.detail.generation)}`,
+      );
     else logger.info({ event: `proxy-${e.kind}`, ...e.detail }, `proxy ${e.kind}`);
   });
   const onClose = guard<CloseEvent>((e) => {
@@ -160,7 +203,20 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       if (now - windowStart >= windowMs) flush(now);
       if (o.detailed || logged < burst) {
         logged++;
-        logger.warn({ event: 'connection-refused', connectionId: c.id, ...correlationFields(c), route: c.routeName, client: c.remoteIP, peer: c.peerIP, port: c.listenPort, reason: e.reason, configGeneration: e.configGeneration }, 'connection refused');
+        logger.warn(
+          {
+            event: 'connection-refused',
+            connectionId: c.id,
+            ...correlationFields(c),
+            route: c.routeName,
+            client: c.remoteIP,
+            peer: c.peerIP,
+            port: c.listenPort,
+            reason: e.reason,
+            configGeneration: e.configGeneration,
+          },
+          'connection refused',
+        );
       } else suppressed.set(e.reason, (suppressed.get(e.reason) ?? 0) + 1);
       return;
     }
@@ -193,7 +249,13 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       treatment: c.keepAliveTreatment,
       error: e.error,
       ...(e.http === undefined ? {} : { requests: e.http.requests }),
-      ...(e.websocket === undefined ? {} : { wsCloseCode: e.websocket.closeCode, wsCloseFrame: e.websocket.closeFrame, wsClosedBy: e.websocket.closedBy }),
+      ...(e.websocket === undefined
+        ? {}
+        : {
+            wsCloseCode: e.websocket.closeCode,
+            wsCloseFrame: e.websocket.closeFrame,
+            wsClosedBy: e.websocket.closedBy,
+          }),
       // ---- issue 14 point 5: the connection story (generation, milestones as ms from accept) ----
       configGeneration: e.configGeneration,
       milestonesMs: e.milestonesMs,
@@ -221,7 +283,17 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
         site: e.site,
         err: { type: err.name, message: err.message, stack: err.stack },
         suppressedSinceLast: seen?.suppressed ?? 0,
-        ...(c === null ? {} : { connectionId: c.id, route: c.routeName, client: c.remoteIP, peer: c.peerIP, phase: c.phase, configGeneration: c.story.configGeneration, ...traceFields(c) }),
+        ...(c === null
+          ? {}
+          : {
+              connectionId: c.id,
+              route: c.routeName,
+              client: c.remoteIP,
+              peer: c.peerIP,
+              phase: c.phase,
+              configGeneration: c.story.configGeneration,
+              ...traceFields(c),
+            }),
       },
       `internal error at ${e.site}: closed that connection only`,
     );
@@ -233,7 +305,11 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
     if (e.proxyId !== o.proxyId) return;
     if (e.kind === 'recovered' || e.kind === 'paused') {
       // One line per listener per pause: these come at most once per backoff step.
-      if (e.kind === 'paused') logger.warn({ event: 'accept-paused', port: e.port, code: e.code }, `out of descriptors (${e.code ?? ''}): listener on port ${e.port ?? ''} stops accepting, backing off`);
+      if (e.kind === 'paused')
+        logger.warn(
+          { event: 'accept-paused', port: e.port, code: e.code },
+          `out of descriptors (${e.code ?? ''}): listener on port ${e.port ?? ''} stops accepting, backing off`,
+        );
       else logger.info({ event: 'accept-resumed', port: e.port }, `listener on port ${e.port ?? ''} accepts again`);
       return;
     }
@@ -243,9 +319,16 @@ export function subscribeLogs(logger: Logger, o: LogOptions): LogSubscription {
       return;
     }
     lastResourceLog = now;
-    const fields = { event: e.kind === 'exhausted' ? 'resource-exhausted' : 'accept-error', code: e.code, port: e.port, where: e.where, suppressed: resourceSuppressed };
+    const fields = {
+      event: e.kind === 'exhausted' ? 'resource-exhausted' : 'accept-error',
+      code: e.code,
+      port: e.port,
+      where: e.where,
+      suppressed: resourceSuppressed,
+    };
     resourceSuppressed = 0;
-    if (e.kind === 'exhausted') logger.error(fields, `out of descriptors or ports (${e.code ?? 'unknown'}) at ${e.where}`);
+    if (e.kind === 'exhausted')
+      logger.error(fields, `out of descriptors or ports (${e.code ?? 'unknown'}) at ${e.where}`);
     else logger.warn(fields, `accept error ${e.code ?? ''}`);
   });
   diagnostics.subscribe(CHANNEL_NAMES.lifecycle, onLifecycle);

@@ -6,7 +6,16 @@
 const KNOWN_WS_CODES: ReadonlySet<number> = new Set([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011]);
 
 /** Accept / connect error codes as a bounded label value. */
-const KNOWN_ERRNO: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'ECONNABORTED', 'EPROTO', 'EPERM']);
+const KNOWN_ERRNO: ReadonlySet<string> = new Set([
+  'EMFILE',
+  'ENFILE',
+  'ENOBUFS',
+  'ENOMEM',
+  'EADDRNOTAVAIL',
+  'ECONNABORTED',
+  'EPROTO',
+  'EPERM',
+]);
 export function errnoLabel(code: string | null): string {
   return code !== null && KNOWN_ERRNO.has(code) ? code : 'other';
 }

@@ -26,13 +26,20 @@ import { isRejection } from '../core/close-reasons.js';
 import { closeReasonInfo, type MetricFamily } from '../core/close-reason-table.js';
 import { FINGERPRINT_BUCKETS_SECONDS } from './fingerprints.js';
 import { errnoLabel, wsCodeClass } from './metric-labels.js';
-import { CONNECT_BUCKETS_SECONDS, HTTP_BUCKETS_SECONDS, metricSpec as spec, type MetricName } from './metric-catalogue.js';
+import {
+  CONNECT_BUCKETS_SECONDS,
+  HTTP_BUCKETS_SECONDS,
+  metricSpec as spec,
+  type MetricName,
+} from './metric-catalogue.js';
 import { NO_ROUTE as NONE, registerScrapeTimeMetrics, type ClosedBytes } from './metrics-scrape-time.js';
 
 /** What the metrics read at scrape time (implemented by the composition root). */
 export interface MetricsSource {
   /** Open connections (the live registry: read only). */
-  live(): Iterable<ConnectionView & { readonly bytesReceived: number; readonly bytesSent: number; readonly idleFor: number }>;
+  live(): Iterable<
+    ConnectionView & { readonly bytesReceived: number; readonly bytesSent: number; readonly idleFor: number }
+  >;
   now(): number;
   /** Names of the configured routes: their per-route gauges are exported (at 0) even when idle. */
   routes?(): readonly string[];
@@ -93,7 +100,8 @@ export function sharedProcessRegistry(): Registry<RegistryContentType> {
     processReg = new Registry<RegistryContentType>();
     collectDefaultMetrics({ register: processReg });
     // Gauges named *_total fail `promtool check metrics`; the per-type gauges beside them stay.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processReg.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      processReg.removeSingleMetric(name);
   }
   return processReg;
 }
@@ -204,7 +212,11 @@ export function startMetrics(o: MetricsOptions): Metrics {
     else {
       const ex = exemplar(c);
       duration.observe({ labels: { route, initiator: e.initiator }, value: e.durationMs / 1000, exemplarLabels: ex });
-      idleAtClose.observe({ labels: { route, initiator: e.initiator }, value: e.idleAtCloseMs / 1000, exemplarLabels: ex });
+      idleAtClose.observe({
+        labels: { route, initiator: e.initiator },
+        value: e.idleAtCloseMs / 1000,
+        exemplarLabels: ex,
+      });
     }
     const metric = closeReasonInfo(reason)?.metric;
     if (metric != null) ownCounter[metric](c, route, reason);
@@ -218,7 +230,11 @@ export function startMetrics(o: MetricsOptions): Metrics {
     if (!mine(e.conn)) return;
     const route = e.routeName ?? NONE;
     httpRequests.inc({ route, status_class: e.statusClass, reason: e.reason });
-    httpDuration.observe({ labels: { route, status_class: e.statusClass }, value: e.durationMs / 1000, exemplarLabels: exemplar(e.conn) });
+    httpDuration.observe({
+      labels: { route, status_class: e.statusClass },
+      value: e.durationMs / 1000,
+      exemplarLabels: exemplar(e.conn),
+    });
     if (closeReasonInfo(e.reason)?.metric === 'connect') connectFailures.inc({ route, reason: e.reason });
   });
   const onLifecycle = guard<LifecycleEvent>('lifecycle', (e) => {
@@ -234,7 +250,8 @@ export function startMetrics(o: MetricsOptions): Metrics {
   });
   const onResource = guard<ResourceEvent>('resource', (e) => {
     if (e.proxyId !== o.proxyId) return;
-    if (e.where === 'accept' && (e.kind === 'exhausted' || e.kind === 'accept-error')) acceptErrors.inc({ port: String(e.port ?? 0), code: errnoLabel(e.code) });
+    if (e.where === 'accept' && (e.kind === 'exhausted' || e.kind === 'accept-error'))
+      acceptErrors.inc({ port: String(e.port ?? 0), code: errnoLabel(e.code) });
     if (e.kind === 'exhausted') exhausted.inc({ where: e.where });
   });
   const subs: Array<[string, (m: unknown) => void]> = [
@@ -249,7 +266,17 @@ export function startMetrics(o: MetricsOptions): Metrics {
   ];
   for (const [ch, fn] of subs) diagnostics.subscribe(ch, fn);
   // Zero series for every subscriber, so rate() and dashboards see "0 errors" rather than nothing.
-  for (const name of ['accept', 'close', 'backend-connected', 'http-request', 'lifecycle', 'proxy', 'internal-error', 'resource']) telemetryErrors.inc({ subscriber: name }, 0);
+  for (const name of [
+    'accept',
+    'close',
+    'backend-connected',
+    'http-request',
+    'lifecycle',
+    'proxy',
+    'internal-error',
+    'resource',
+  ])
+    telemetryErrors.inc({ subscriber: name }, 0);
 
   // One scrape at a time: the registry's output format is switched per scrape.
   let queue: Promise<unknown> = Promise.resolve();

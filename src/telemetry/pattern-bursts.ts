@@ -20,7 +20,8 @@ export const BURST_MIN_AGE_SPREAD_MS = 2_000;
  * BURST_MIN_AGE_SPREAD_MS, plus the sweep's lateness when Sightline's sweep made the kills. At short
  * periods a flat 2 s called bursts of clients that reconnected over 0–3 s uniform.
  */
-const mixedSpread = (age: number, slack: number): number => Math.min(BURST_MIN_AGE_SPREAD_MS, Math.max(1_000, 2 * ageTolerance(age))) + slack;
+const mixedSpread = (age: number, slack: number): number =>
+  Math.min(BURST_MIN_AGE_SPREAD_MS, Math.max(1_000, 2 * ageTolerance(age))) + slack;
 /** Rounds of finding sharp windows with the earlier ones set aside (each adds the neighbours they hid). */
 const SHARP_ROUNDS = 3;
 const BURST_ALPHA = 3e-5;
@@ -45,7 +46,14 @@ export interface Burst {
  * not counting closes of other sharp windows (`inSharp`: prefix counts over ts): at short periods
  * the 30 s around a burst holds its neighbours, which are no background.
  */
-function background(ts: Float64Array, n: number, i: number, size: number, side: number, inSharp: Int32Array | null): number {
+function background(
+  ts: Float64Array,
+  n: number,
+  i: number,
+  size: number,
+  side: number,
+  inSharp: Int32Array | null,
+): number {
   const from = ts[i]! - side;
   const to = ts[i]! + BURST_WINDOW_MS + side;
   const lo = lowerBound(ts, n, from);
@@ -59,7 +67,8 @@ function background(ts: Float64Array, n: number, i: number, size: number, side: 
   return (others * BURST_WINDOW_MS) / Math.max(covered, BURST_WINDOW_MS);
 }
 
-const improbable = (size: number, mu: number): boolean => poissonTail(size, Math.max(mu, MIN_BACKGROUND)) <= BURST_ALPHA;
+const improbable = (size: number, mu: number): boolean =>
+  poissonTail(size, Math.max(mu, MIN_BACKGROUND)) <= BURST_ALPHA;
 
 /**
  * Sharp, improbable bursts among the sorted close instants `ts[0..n)`, each with its connections'
@@ -69,7 +78,7 @@ const improbable = (size: number, mu: number): boolean => poissonTail(size, Math
 /** Windows of ≥ 3 closes within 1 s improbable for the 5 s around them, `aside` (prefix counts) set aside. */
 function sharpWindows(ts: Float64Array, n: number, aside: Int32Array | null): Array<[number, number]> {
   const sharp: Array<[number, number]> = [];
-  for (let i = 0, j = 0; i < n; ) {
+  for (let i = 0, j = 0; i < n;) {
     if (j < i) j = i;
     while (j + 1 < n && ts[j + 1]! - ts[i]! <= BURST_WINDOW_MS) j++;
     const size = j - i + 1;
@@ -118,7 +127,8 @@ export function findBursts(ring: Ring, ts: Float64Array, n: number, localSlackMs
     // One stray close (background traffic) must not make a burst mixed: trim one at each end.
     const trim = ages.length >= 5 ? 1 : 0;
     const median = ages[ages.length >> 1]!;
-    const mixed = ages[ages.length - 1 - trim]! - ages[trim]! > mixedSpread(median, local * 2 > ages.length ? localSlackMs : 0);
+    const mixed =
+      ages[ages.length - 1 - trim]! - ages[trim]! > mixedSpread(median, local * 2 > ages.length ? localSlackMs : 0);
     bursts.push({ from, to, mid: ts[(i + j) >> 1]!, size, mixed, medianAge: median });
   }
   return bursts;
@@ -129,7 +139,10 @@ export function findBursts(ring: Ring, ts: Float64Array, n: number, localSlackMs
  * `minCount` closes: every pair of bursts, 1, 2 or 3 periods apart, seeds one (a burst can be
  * hidden by traffic or missing).
  */
-export function bestChain(b: readonly Burst[], minCount: number): { chain: number[]; period: number; spread: number; closes: number } | null {
+export function bestChain(
+  b: readonly Burst[],
+  minCount: number,
+): { chain: number[]; period: number; spread: number; closes: number } | null {
   const mids = b.map((x) => x.mid);
   let best: { chain: number[]; period: number; spread: number; closes: number } | null = null;
   for (let i = 0; i < b.length; i++) {
@@ -144,7 +157,8 @@ export function bestChain(b: readonly Burst[], minCount: number): { chain: numbe
         if (
           best === null ||
           c.chain.length > best.chain.length ||
-          (c.chain.length === best.chain.length && (closes > best.closes || (closes === best.closes && c.spread < best.spread)))
+          (c.chain.length === best.chain.length &&
+            (closes > best.closes || (closes === best.closes && c.spread < best.spread)))
         ) {
           best = { ...c, closes };
         }

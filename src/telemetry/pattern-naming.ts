@@ -37,7 +37,8 @@ export function whoClosed(m: Members): { initiator: (typeof INITIATORS)[number];
   return { initiator: INITIATORS[who]!, local: m.local * 2 > m.count };
 }
 
-export const topReason = (reasons: Readonly<Record<string, number>>): string => Object.entries(reasons).sort((p, q) => q[1] - p[1])[0]?.[0] ?? 'unknown';
+export const topReason = (reasons: Readonly<Record<string, number>>): string =>
+  Object.entries(reasons).sort((p, q) => q[1] - p[1])[0]?.[0] ?? 'unknown';
 
 export function namePattern(x: Measured): DetectedPattern {
   const m = x.members;
@@ -54,7 +55,11 @@ export function namePattern(x: Measured): DetectedPattern {
     if (own !== undefined) {
       setting = own.setting;
       culprits.push(`Sightline's own \`${own.setting}\` on route ${x.route} (reason ${top})`);
-      if (x.kind === 'age-clustered' && periodMs >= own.ms - sameTimer(own.ms) && periodMs <= own.ms + sameTimer(own.ms) + x.slackMs) {
+      if (
+        x.kind === 'age-clustered' &&
+        periodMs >= own.ms - sameTimer(own.ms) &&
+        periodMs <= own.ms + sameTimer(own.ms) + x.slackMs
+      ) {
         measuredMs = periodMs;
         periodMs = own.ms;
       }
@@ -62,7 +67,9 @@ export function namePattern(x: Measured): DetectedPattern {
   } else {
     for (const t of x.timers) {
       if (Math.abs(t.ms - periodMs) <= sameTimer(t.ms)) {
-        culprits.push(`the period equals Sightline's own \`${t.setting}\` on route ${x.route}, yet a peer closed: another proxy with the same setting on the path?`);
+        culprits.push(
+          `the period equals Sightline's own \`${t.setting}\` on route ${x.route}, yet a peer closed: another proxy with the same setting on the path?`,
+        );
       }
     }
   }

@@ -16,7 +16,8 @@ export const LOCAL_BIT = 4;
  * 1 s apart looked like one age.
  */
 export const SWEPT_BIT = 8;
-export const swept = (s: Pick<CloseSample, 'local' | 'reason'>): boolean => s.local && closeReasonInfo(s.reason)?.sweep === true;
+export const swept = (s: Pick<CloseSample, 'local' | 'reason'>): boolean =>
+  s.local && closeReasonInfo(s.reason)?.sweep === true;
 
 /** Width of an age cluster at age `v` (ms). */
 export const ageTolerance = (v: number): number => Math.max(500, 0.02 * v);
@@ -53,7 +54,8 @@ export class Ring {
     this.at[i] = s.at;
     this.dur[i] = s.durationMs;
     this.idle[i] = s.idleAtCloseMs;
-    this.flags[i] = Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0) | (swept(s) ? SWEPT_BIT : 0);
+    this.flags[i] =
+      Math.max(0, INITIATORS.indexOf(s.initiator)) | (s.local ? LOCAL_BIT : 0) | (swept(s) ? SWEPT_BIT : 0);
     this.reasons[i] = s.reason;
   }
 
@@ -145,12 +147,16 @@ export function nearest(a: readonly number[], from: number, x: number): number {
  * Bursts (sorted instants `mids`) at mids[i] + m·step, one missing slot in a row allowed: at least
  * 3 of them filling 2/3 of the slots, each interval within tolerance of the median period.
  */
-export function chainFrom(mids: readonly number[], i: number, step: number): { chain: number[]; period: number; spread: number } | null {
+export function chainFrom(
+  mids: readonly number[],
+  i: number,
+  step: number,
+): { chain: number[]; period: number; spread: number } | null {
   const tol = periodTolerance(step);
   const chain = [i];
   const periods: number[] = [];
   let slots = 1;
-  for (let last = i, gap = 1; ; ) {
+  for (let last = i, gap = 1; ;) {
     const target = mids[last]! + gap * step;
     if (target > mids[mids.length - 1]! + tol) break;
     const k = nearest(mids, last + 1, target);
@@ -168,4 +174,3 @@ export function chainFrom(mids: readonly number[], i: number, step: number): { c
   if (periods.some((p) => Math.abs(p - period) > periodTolerance(period))) return null;
   return { chain, period, spread: (periods[periods.length - 1]! - periods[0]!) / 2 };
 }
-

@@ -67,7 +67,6 @@ const MAX_BURSTS = 64;
 
 const expiryMs = (p: DetectedPattern): number => Math.max(10 * p.periodMs, TEN_MINUTES_MS);
 
-
 interface Standing {
   pattern: DetectedPattern;
   lastSeen: number;
@@ -89,7 +88,6 @@ interface Alignment {
   readonly ageMs: number;
   readonly ageSpreadMs: number;
 }
-
 
 const NO_TIMERS: readonly ConfiguredTimer[] = Object.freeze([]);
 
@@ -145,12 +143,18 @@ export class PatternDetector {
     const abnormal = this.#abnormal.observe(s, timers);
     const out: DetectedPattern[] = [];
     if (s.durationMs >= this.#minDurationMs) {
-      const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({ ring: new Ring(this.#windowSize), sinceAnalysis: 0, age: null, aligned: null }));
+      const st = touchRoute(this.#routes, s.route, this.#maxRoutes, () => ({
+        ring: new Ring(this.#windowSize),
+        sinceAnalysis: 0,
+        age: null,
+        aligned: null,
+      }));
       st.ring.push(s);
       const age = st.age;
       if (age !== null && s.at - age.lastSeen <= expiryMs(age.pattern)) {
         const tol = ageTolerance(age.pattern.measuredMs ?? age.pattern.periodMs) + (swept(s) ? this.#localSlackMs : 0);
-        if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol) age.lastSeen = Math.max(age.lastSeen, s.at);
+        if (Math.abs(s.durationMs - (age.pattern.measuredMs ?? age.pattern.periodMs)) <= tol)
+          age.lastSeen = Math.max(age.lastSeen, s.at);
       }
       const every = Math.max(Math.ceil(this.#minCount / 2), Math.ceil(st.ring.length / 16));
       // A new abnormal-reason finding waits for the periodic analyses of the same closes: when an
@@ -165,7 +169,13 @@ export class PatternDetector {
     return out.length === 0 ? NONE : out;
   }
 
-  #analyse(route: string, st: RouteState, now: number, timers: readonly ConfiguredTimer[], out: DetectedPattern[]): void {
+  #analyse(
+    route: string,
+    st: RouteState,
+    now: number,
+    timers: readonly ConfiguredTimer[],
+    out: DetectedPattern[],
+  ): void {
     const ring = st.ring;
     const w = this.#alignment(route, ring, timers);
     let a = findAgeCluster(this.#params, route, ring, timers);
@@ -174,7 +184,9 @@ export class PatternDetector {
       const cur = st.aligned;
       const shared =
         w.verdict === 'shared' ||
-        (cur !== null && now - cur.lastSeen <= expiryMs(cur.pattern) && Math.abs(cur.pattern.periodMs - w.measured.periodMs) <= periodTolerance(w.measured.periodMs));
+        (cur !== null &&
+          now - cur.lastSeen <= expiryMs(cur.pattern) &&
+          Math.abs(cur.pattern.periodMs - w.measured.periodMs) <= periodTolerance(w.measured.periodMs));
       if (shared) {
         // The age cluster a little below the period is the same closes: the shared timer explains
         // it. Not Sightline's own kills: they land on its sweep's ticks, and their reason names the timer.
@@ -182,7 +194,13 @@ export class PatternDetector {
         if (a !== null && !own && overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = null;
         // So is an age cluster reported while the evidence was undecided.
         const age = st.age?.pattern;
-        if (age !== undefined && age.undecided !== null && Math.abs(w.measured.periodMs - age.periodMs) <= promptReconnect(w.measured.periodMs) + periodTolerance(age.periodMs)) st.age = null;
+        if (
+          age !== undefined &&
+          age.undecided !== null &&
+          Math.abs(w.measured.periodMs - age.periodMs) <=
+            promptReconnect(w.measured.periodMs) + periodTolerance(age.periodMs)
+        )
+          st.age = null;
         const p = namePattern(w.measured);
         st.aligned = this.#merge(st.aligned, p, now, periodTolerance(p.periodMs), out);
       } else {
@@ -191,10 +209,23 @@ export class PatternDetector {
           `(every burst so far held connections of one age: the clients reconnect at once); a burst at the next multiple of ${fmtAt(w.measured.periodMs)} s ` +
           `holding connections younger than ${fmtAt(w.measured.periodMs)} s would make it a wall-clock (shared) timer, a connection opened between bursts ` +
           `and closed at ${fmtAt(w.ageMs)} s of age a per-connection timer`;
-        if (a !== null && overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count) a = { ...a, measured: { ...a.measured, undecided } };
+        if (a !== null && overlap(ring, a.member, w.inBursts) * 2 >= a.measured.members.count)
+          a = { ...a, measured: { ...a.measured, undecided } };
         else if (a === null) {
           const mem = collectMembers(ring, w.inBursts);
-          a = { member: w.inBursts, measured: { ...w.measured, kind: 'age-clustered', periodMs: w.ageMs, spreadMs: w.ageSpreadMs, timer: timerOfSilence(mem), members: mem, bursts: undefined, undecided } };
+          a = {
+            member: w.inBursts,
+            measured: {
+              ...w.measured,
+              kind: 'age-clustered',
+              periodMs: w.ageMs,
+              spreadMs: w.ageSpreadMs,
+              timer: timerOfSilence(mem),
+              members: mem,
+              bursts: undefined,
+              undecided,
+            },
+          };
         }
       }
     }
@@ -222,7 +253,9 @@ export class PatternDetector {
     const st = this.#routes.get(p.route);
     if (st === undefined) return false;
     const top = topReason(p.reasons);
-    return [st.age, st.aligned].some((s) => s !== null && s.lastSeen >= p.firstSeen - expiryMs(s.pattern) && topReason(s.pattern.reasons) === top);
+    return [st.age, st.aligned].some(
+      (s) => s !== null && s.lastSeen >= p.firstSeen - expiryMs(s.pattern) && topReason(s.pattern.reasons) === top,
+    );
   }
 
   #live(s: Standing | null, now: number, out: DetectedPattern[]): Standing | null {
@@ -233,12 +266,21 @@ export class PatternDetector {
   }
 
   /** Fold a fresh detection into the standing one; report it when new or moved. */
-  #merge(cur: Standing | null, found: DetectedPattern, now: number, tol: number, out: DetectedPattern[]): Standing | null {
+  #merge(
+    cur: Standing | null,
+    found: DetectedPattern,
+    now: number,
+    tol: number,
+    out: DetectedPattern[],
+  ): Standing | null {
     if (now - found.lastSeen > expiryMs(found)) return cur; // stale closes still in the ring
     const alive = cur !== null && now - cur.lastSeen <= expiryMs(cur.pattern);
     if (alive && Math.abs(found.periodMs - cur.pattern.periodMs) <= tol) {
       const lastSeen = Math.max(cur.lastSeen, found.lastSeen);
-      return { pattern: Object.freeze({ ...found, firstSeen: Math.min(cur.pattern.firstSeen, found.firstSeen), lastSeen }), lastSeen };
+      return {
+        pattern: Object.freeze({ ...found, firstSeen: Math.min(cur.pattern.firstSeen, found.firstSeen), lastSeen }),
+        lastSeen,
+      };
     }
     out.push(found);
     return { pattern: found, lastSeen: found.lastSeen };
@@ -257,10 +299,15 @@ export class PatternDetector {
     if (best === null) return null;
     const chain = best.chain.map((k) => b[k]!);
     // Uniform bursts of different ages: the first kill found connections younger than the rest.
-    const uniformAges = chain.filter((x) => !x.mixed).map((x) => x.medianAge).sort((x, y) => x - y);
+    const uniformAges = chain
+      .filter((x) => !x.mixed)
+      .map((x) => x.medianAge)
+      .sort((x, y) => x - y);
     const ageMs = uniformAges[uniformAges.length >> 1] ?? 0;
     const ageSpreadMs = uniformAges.length === 0 ? 0 : (uniformAges[uniformAges.length - 1]! - uniformAges[0]!) / 2;
-    const shared = chain.some((x) => x.mixed) || ageSpreadMs * 2 > ageTolerance(ageMs) + this.#localSlackMs + BURST_MIN_AGE_SPREAD_MS;
+    const shared =
+      chain.some((x) => x.mixed) ||
+      ageSpreadMs * 2 > ageTolerance(ageMs) + this.#localSlackMs + BURST_MIN_AGE_SPREAD_MS;
     // One age far below the period: groups opened together (batch jobs), not a timer on the path.
     if (!shared && best.period - ageMs > promptReconnect(best.period)) return null;
     const inBursts = (k: number): boolean => chain.some((r) => ring.at[k]! >= r.from && ring.at[k]! <= r.to);

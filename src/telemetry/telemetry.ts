@@ -65,7 +65,9 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
   const clock = d.clock;
   // The proxy's own kills land up to one sweep period after their deadline.
   const sweepMs = Math.min(d.options.lifecycle.activitySampleInterval, d.options.inactivityCheckInterval);
-  const patterns = t.patterns.enabled ? new PatternDetector({ localSlackMs: sweepMs, timers: configuredTimers(d.options) }) : null;
+  const patterns = t.patterns.enabled
+    ? new PatternDetector({ localSlackMs: sweepMs, timers: configuredTimers(d.options) })
+    : null;
   const standing = (): readonly DetectedPattern[] => patterns?.snapshot(clock.now()) ?? [];
 
   // Tracing first: it owns the span contexts the others read (see header).
@@ -73,11 +75,17 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
   const wantTracing = t.tracing.enabled || d.tracerProvider !== undefined;
 
   let traceRef: Tracing | null = null;
-  const spanContextOf = (conn: Parameters<Tracing['spanContextOf']>[0]): { traceId: string; spanId: string } | null => traceRef?.spanContextOf(conn) ?? null;
+  const spanContextOf = (conn: Parameters<Tracing['spanContextOf']>[0]): { traceId: string; spanId: string } | null =>
+    traceRef?.spanContextOf(conn) ?? null;
 
   if (wantTracing) {
     const { startTracing } = await import('./tracing.js');
-    tracing = startTracing({ proxyId: d.proxyId, segmentLengthMs: t.tracing.segmentLength, clock, provider: d.tracerProvider });
+    tracing = startTracing({
+      proxyId: d.proxyId,
+      segmentLengthMs: t.tracing.segmentLength,
+      clock,
+      provider: d.tracerProvider,
+    });
     traceRef = tracing;
   }
 
@@ -125,7 +133,19 @@ export async function startTelemetry(d: TelemetryDeps): Promise<Telemetry> {
       const found = patterns.observe(sample);
       for (const p of found) {
         metrics?.patternDetected(p.route, p.kind);
-        logs?.pattern({ route: p.route, kind: p.kind, periodMs: p.periodMs, spreadMs: p.spreadMs, count: p.count, timer: p.timer, initiator: p.initiator, culprits: p.culprits }, p.summary);
+        logs?.pattern(
+          {
+            route: p.route,
+            kind: p.kind,
+            periodMs: p.periodMs,
+            spreadMs: p.spreadMs,
+            count: p.count,
+            timer: p.timer,
+            initiator: p.initiator,
+            culprits: p.culprits,
+          },
+          p.summary,
+        );
       }
     } catch {
       /* the detector must never break the close path */

@@ -18,7 +18,14 @@ import {
   ATTR_URL_PATH,
   NETWORK_TRANSPORT_VALUE_TCP,
 } from '@opentelemetry/semantic-conventions';
-import type { CloseEvent, ConnectionView, HttpRequestEvent, HttpRequestStartEvent, MilestoneOffsets, RouteEvent } from '../core/channels.js';
+import type {
+  CloseEvent,
+  ConnectionView,
+  HttpRequestEvent,
+  HttpRequestStartEvent,
+  MilestoneOffsets,
+  RouteEvent,
+} from '../core/channels.js';
 import { CloseReason } from '../core/close-reasons.js';
 import { correlationAttributes } from './correlation.js';
 
@@ -154,7 +161,17 @@ export function closeAttributes(e: CloseEvent, abnormal: boolean): Attributes {
   return a;
 }
 
-const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
 
 /** Semconv: the span is named after a known method, else `HTTP` with `_OTHER`. */
 export function methodAttributes(method: string, a: Attributes): string {

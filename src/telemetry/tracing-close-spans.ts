@@ -8,7 +8,14 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opent
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { CloseEvent } from '../core/channels.js';
 import { Phase } from '../core/close-reasons.js';
-import { A, SPAN_CONNECT, SPAN_CONNECTION, closeAttributes, connectionAttributes, hostPort } from './tracing-attributes.js';
+import {
+  A,
+  SPAN_CONNECT,
+  SPAN_CONNECTION,
+  closeAttributes,
+  connectionAttributes,
+  hostPort,
+} from './tracing-attributes.js';
 import type { RequestSpanDeps } from './tracing-http.js';
 
 /** How the tracer starts and ends spans (ending counts what is exported). */

@@ -7,7 +7,18 @@
  * is what the data path sends on. Failed exchanges (5xx, no response, any reason other than
  * http_completed) are always exported; the others by the normal ratio.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { ConnectionView, HttpRequestEvent, HttpRequestStartEvent } from '../core/channels.js';
@@ -42,7 +53,10 @@ export class RequestSpans {
     let parent = seg === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, seg);
     let links: Link[] | undefined;
     if (e.traceparent !== null) {
-      const carrier = e.tracestate !== null ? { traceparent: e.traceparent, tracestate: e.tracestate } : { traceparent: e.traceparent };
+      const carrier =
+        e.tracestate !== null
+          ? { traceparent: e.traceparent, tracestate: e.tracestate }
+          : { traceparent: e.traceparent };
       const incoming = propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
       if (trace.getSpanContext(incoming) !== undefined) {
         parent = incoming;
@@ -69,7 +83,13 @@ export class RequestSpans {
       const name = methodAttributes(e.method, attrs);
       if (e.routeName !== null) attrs[A.route] = e.routeName;
       const seg = this.#d.segmentOf(c);
-      span = this.#d.start(name, SpanKind.SERVER, now - Math.max(0, e.durationMs), attrs, seg === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, seg));
+      span = this.#d.start(
+        name,
+        SpanKind.SERVER,
+        now - Math.max(0, e.durationMs),
+        attrs,
+        seg === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, seg),
+      );
     }
     const end: Attributes = {};
     const { failed, error } = requestEndAttributes(e, end);

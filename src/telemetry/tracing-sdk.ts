@@ -22,7 +22,15 @@
  */
 import { trace, type TracerProvider } from '@opentelemetry/api';
 import { containerDetector } from '@opentelemetry/resource-detector-container';
-import { defaultResource, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
+import {
+  defaultResource,
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOnSampler } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -35,7 +43,14 @@ export interface TracingSdk {
 }
 
 /** NodeSDK's own default detectors, plus the container id (the proxy mostly runs in one). */
-const DETECTORS = [serviceInstanceIdDetector, processDetector, hostDetector, osDetector, containerDetector, envDetector];
+const DETECTORS = [
+  serviceInstanceIdDetector,
+  processDetector,
+  hostDetector,
+  osDetector,
+  containerDetector,
+  envDetector,
+];
 
 /**
  * Start the SDK from the environment. null when the environment turns traces off
@@ -47,12 +62,17 @@ export function startTracingSdk(version: string): TracingSdk | null {
     sampler: new AlwaysOnSampler(),
     metricReaders: [],
     logRecordProcessors: [],
-    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'sightline', [ATTR_SERVICE_VERSION]: version })),
+    resource: defaultResource().merge(
+      resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'sightline', [ATTR_SERVICE_VERSION]: version }),
+    ),
     // Only when the variable is unset: a given list takes precedence over the variable in NodeSDK.
     ...(process.env.OTEL_NODE_RESOURCE_DETECTORS?.trim() ? {} : { resourceDetectors: DETECTORS }),
   });
   const registered = (): TracerProvider | null => {
-    const global = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider; getDelegateTracer?: (name: string) => unknown };
+    const global = trace.getTracerProvider() as TracerProvider & {
+      getDelegate?: () => TracerProvider;
+      getDelegateTracer?: (name: string) => unknown;
+    };
     return global.getDelegateTracer?.('sightline') === undefined ? null : (global.getDelegate?.() ?? null);
   };
   const before = registered();

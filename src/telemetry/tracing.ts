@@ -13,7 +13,18 @@
  * thrown into the data path (DESIGN §2.9). Export decisions: see tracing-sampling.ts.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import {
   CHANNEL_NAMES,
@@ -29,7 +40,18 @@ import {
 import { isAbnormal, Phase } from '../core/close-reasons.js';
 import type { Clock } from '../core/clock.js';
 import type { Tracing, TracingOptions } from './tracing-api.js';
-import { A, SPAN_CONNECT, SPAN_CONNECTION, SPAN_SETUP, closeAttributes, connectionAttributes, detailAttributes, hostPort, hr, routeAttributes } from './tracing-attributes.js';
+import {
+  A,
+  SPAN_CONNECT,
+  SPAN_CONNECTION,
+  SPAN_SETUP,
+  closeAttributes,
+  connectionAttributes,
+  detailAttributes,
+  hostPort,
+  hr,
+  routeAttributes,
+} from './tracing-attributes.js';
 import { endFailedConnect, traceAfterTheFact, type LazyState, type SpanOps } from './tracing-close-spans.js';
 import { normalRatioFromEnv } from './tracing-env.js';
 import { RequestSpans } from './tracing-http.js';
@@ -86,7 +108,8 @@ class ChannelTracing implements Tracing {
   readonly #requests: RequestSpans;
   /** start/end for the spans built at close (tracing-close-spans.ts). */
   readonly #ops: SpanOps = {
-    start: (name, kind, startMs, attributes, parent, links) => this.#start(name, kind, startMs, attributes, parent, links),
+    start: (name, kind, startMs, attributes, parent, links) =>
+      this.#start(name, kind, startMs, attributes, parent, links),
     end: (span, ms) => this.#end(span, ms),
   };
   readonly #subs: Array<[string, (m: unknown) => void]>;
@@ -159,7 +182,11 @@ class ChannelTracing implements Tracing {
   // ---- connection spans -----------------------------------------------------------------------
 
   #start(name: string, kind: SpanKind, startMs: number, attributes: Attributes, parent: Context, links?: Link[]): Span {
-    return this.#tracer.startSpan(name, { kind, startTime: hr(startMs), attributes, ...(links ? { links } : {}), root: parent === ROOT_CONTEXT }, parent);
+    return this.#tracer.startSpan(
+      name,
+      { kind, startTime: hr(startMs), attributes, ...(links ? { links } : {}), root: parent === ROOT_CONTEXT },
+      parent,
+    );
   }
 
   #onAccept(e: AcceptEvent): void {
@@ -171,8 +198,23 @@ class ChannelTracing implements Tracing {
     }
     const start = c.incomingStartTime;
     const seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, start, connectionAttributes(c, null, 0), ROOT_CONTEXT);
-    const setup = this.#start(SPAN_SETUP, SpanKind.INTERNAL, start, { [A.connectionId]: c.id }, trace.setSpan(ROOT_CONTEXT, seg));
-    this.#conns.set(c, { conn: c, seg, segIndex: 0, segStart: start, setup, routeAt: -1, target: null, connected: false });
+    const setup = this.#start(
+      SPAN_SETUP,
+      SpanKind.INTERNAL,
+      start,
+      { [A.connectionId]: c.id },
+      trace.setSpan(ROOT_CONTEXT, seg),
+    );
+    this.#conns.set(c, {
+      conn: c,
+      seg,
+      segIndex: 0,
+      segStart: start,
+      setup,
+      routeAt: -1,
+      target: null,
+      connected: false,
+    });
   }
 
   #onRoute(e: RouteEvent): void {
@@ -201,7 +243,13 @@ class ChannelTracing implements Tracing {
     const ms = Number.isFinite(e.connectMs) && e.connectMs > 0 ? e.connectMs : 0;
     const attrs = hostPort(e.target, { [A.connectMs]: ms });
     if (e.conn.routeName !== null) attrs[A.route] = e.conn.routeName;
-    const span = this.#start(SPAN_CONNECT, SpanKind.CLIENT, Math.max(now - ms, st.segStart), attrs, trace.setSpan(ROOT_CONTEXT, st.seg));
+    const span = this.#start(
+      SPAN_CONNECT,
+      SpanKind.CLIENT,
+      Math.max(now - ms, st.segStart),
+      attrs,
+      trace.setSpan(ROOT_CONTEXT, st.seg),
+    );
     this.#end(span, now);
     st.connected = true;
     this.#endSetup(st, now);
@@ -283,7 +331,14 @@ class ChannelTracing implements Tracing {
     st.segIndex++;
     st.segStart = now;
     const links: Link[] = [{ context: prev.spanContext(), attributes: { 'sightline.link': 'previous_segment' } }];
-    st.seg = this.#start(SPAN_CONNECTION, SpanKind.SERVER, now, connectionAttributes(st.conn, st.target, st.segIndex), ROOT_CONTEXT, links);
+    st.seg = this.#start(
+      SPAN_CONNECTION,
+      SpanKind.SERVER,
+      now,
+      connectionAttributes(st.conn, st.target, st.segIndex),
+      ROOT_CONTEXT,
+      links,
+    );
     this.#conns.delete(st.conn);
     this.#conns.set(st.conn, st);
   }

@@ -32,7 +32,15 @@ describe('sightline start with tracing', () => {
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e,k8s.pod.name=sightline-0',
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
-    for (const k of ['OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME', 'OTEL_SDK_DISABLED', 'OTEL_TRACES_SAMPLER', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL']) delete env[k];
+    for (const k of [
+      'OTEL_TRACES_EXPORTER',
+      'OTEL_SERVICE_NAME',
+      'OTEL_SDK_DISABLED',
+      'OTEL_TRACES_SAMPLER',
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    ])
+      delete env[k];
     const child = spawn(process.execPath, [BIN, 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
@@ -62,10 +70,18 @@ describe('sightline start with tracing', () => {
       child.kill('SIGTERM');
       expect(await exit).toBe(0);
       const got = rx.spans();
-      expect(got.map((x) => x.span.name).sort(), err).toEqual(['sightline.connection', 'sightline.setup', 'sightline.upstream.connect']);
+      expect(got.map((x) => x.span.name).sort(), err).toEqual([
+        'sightline.connection',
+        'sightline.setup',
+        'sightline.upstream.connect',
+      ]);
       const conn = got.find((x) => x.span.name === 'sightline.connection')!;
       expect(attrOf(conn.span.attributes, 'sightline.route')).toBe('traced');
-      expect(conn.resource).toMatchObject({ 'service.name': 'sightline', 'deployment.environment.name': 'e2e', 'k8s.pod.name': 'sightline-0' });
+      expect(conn.resource).toMatchObject({
+        'service.name': 'sightline',
+        'deployment.environment.name': 'e2e',
+        'k8s.pod.name': 'sightline-0',
+      });
       expect(conn.resource['process.pid']).toBe(child.pid);
       expect(typeof conn.resource['host.name']).toBe('string');
     } finally {

@@ -33,9 +33,15 @@ describe('sightline CLI', () => {
   });
 
   it('check: exit 0 for a valid file, 2 with the key path and a hint for a misspelt key', async () => {
-    const good = await tmpFile('good.yaml', 'routes:\n  - name: r\n    match: { ports: 8443 }\n    action: { type: forward, target: { host: 127.0.0.1, port: 9000 } }\n');
+    const good = await tmpFile(
+      'good.yaml',
+      'routes:\n  - name: r\n    match: { ports: 8443 }\n    action: { type: forward, target: { host: 127.0.0.1, port: 9000 } }\n',
+    );
     expect(run(['check', '-c', good]).code).toBe(0);
-    const bad = await tmpFile('bad.yaml', 'routes:\n  - name: r\n    match: { ports: 8443, domain: a.test }\n    action: { type: forward, target: { host: 127.0.0.1, port: 9000 } }\n');
+    const bad = await tmpFile(
+      'bad.yaml',
+      'routes:\n  - name: r\n    match: { ports: 8443, domain: a.test }\n    action: { type: forward, target: { host: 127.0.0.1, port: 9000 } }\n',
+    );
     const r = run(['check', '-c', bad]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('routes[0].match');
@@ -43,12 +49,17 @@ describe('sightline CLI', () => {
   });
 
   it('start: a bad config or a missing file exits 2 with one line per problem, each naming the file', async () => {
-    const bad = await tmpFile('bad.json', JSON.stringify({ routes: [{ match: { ports: 'x' }, action: { type: 'forward' } }] }));
+    const bad = await tmpFile(
+      'bad.json',
+      JSON.stringify({ routes: [{ match: { ports: 'x' }, action: { type: 'forward' } }] }),
+    );
     const r = run(['start', '-c', bad]);
     expect(r.code).toBe(2);
     const lines = r.err.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(new RegExp(`^sightline: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: routes\\[0\\]\\.match\\.ports: `));
+    expect(lines[0]).toMatch(
+      new RegExp(`^sightline: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: routes\\[0\\]\\.match\\.ports: `),
+    );
     expect(lines[1]).toContain(`${bad}: routes[0].action.target: `);
     const missing = run(['start', '-c', '/nonexistent/sightline.yaml']);
     expect(missing.code).toBe(2);
@@ -59,7 +70,10 @@ describe('sightline CLI', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, HOST, r));
     const used = (blocker.address() as net.AddressInfo).port;
-    const cfg = await tmpFile('used.yaml', `listenHost: 127.0.0.1\nroutes:\n  - name: r\n    match: { ports: ${used} }\n    action: { type: forward, target: { host: 127.0.0.1, port: 9 } }\n`);
+    const cfg = await tmpFile(
+      'used.yaml',
+      `listenHost: 127.0.0.1\nroutes:\n  - name: r\n    match: { ports: ${used} }\n    action: { type: forward, target: { host: 127.0.0.1, port: 9 } }\n`,
+    );
     const r = run(['start', '-c', cfg]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(String(used));

@@ -11,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sightline, type CliResult } from '../helpers/cli.js';
 
 const CORPUS = path.resolve('test/config-corpus');
-const expected = JSON.parse(readFileSync(path.join(CORPUS, 'expected.json'), 'utf8')) as Record<string, { key: string; startOnly?: boolean }>;
+const expected = JSON.parse(readFileSync(path.join(CORPUS, 'expected.json'), 'utf8')) as Record<
+  string,
+  { key: string; startOnly?: boolean }
+>;
 
 type Run = CliResult;
 /**
@@ -66,7 +69,9 @@ describe('config corpus through the real CLI', () => {
     const jobs = names.flatMap((name) => {
       const file = path.join('test/config-corpus', name);
       const e = expected[name]!;
-      const runs: Array<() => Promise<[string, Run, string]>> = [async () => ['start', await cli(['start', '-c', file]), name]];
+      const runs: Array<() => Promise<[string, Run, string]>> = [
+        async () => ['start', await cli(['start', '-c', file]), name],
+      ];
       if (e.startOnly !== true) runs.push(async () => ['check', await cli(['check', '-c', file]), name]);
       return runs;
     });
@@ -79,7 +84,9 @@ describe('config corpus through the real CLI', () => {
     }
     const checked = results.filter(([v]) => v === 'check').length;
     // The summary the issue asks for (printed with the test run).
-    process.stderr.write(`config corpus: ${names.length} files (${checked} through check, ${results.length - checked} through start), slowest ${Math.round(max)} ms (${slowest})\n`);
+    process.stderr.write(
+      `config corpus: ${names.length} files (${checked} through check, ${results.length - checked} through start), slowest ${Math.round(max)} ms (${slowest})\n`,
+    );
   }, 300_000);
 
   it('startOnly files pass check (it does not open the log file) and fail start naming telemetry.logging.destination', async () => {

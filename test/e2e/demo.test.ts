@@ -57,7 +57,9 @@ function run(args: string[]): Running {
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     out: () => out,
@@ -73,7 +75,10 @@ function run(args: string[]): Running {
           resolve(m);
           return true;
         };
-        const timer = setTimeout(() => reject(new Error(`no ${re} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no ${re} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)),
+          timeoutMs,
+        );
         child.stdout!.on('data', check);
         void exited.then(() =>
           setTimeout(() => {
@@ -93,7 +98,17 @@ describe('sightline demo', () => {
   it('reproduces the 30-second drop (compressed to 3 s), names it, serves it, and drains on SIGTERM', async () => {
     const base = await freeBase();
     const t0 = Date.now();
-    const demo = run(['demo', '--duration', '90', '--drop-after', '3', '--admin-port', '0', '--port-base', String(base)]);
+    const demo = run([
+      'demo',
+      '--duration',
+      '90',
+      '--drop-after',
+      '3',
+      '--admin-port',
+      '0',
+      '--port-base',
+      String(base),
+    ]);
 
     const [, admin] = await demo.waitFor(/status page\s+(http:\/\/127\.0\.0\.1:\d+\/)/, 10_000);
     expect(demo.out()).toContain(`echo          127.0.0.1:${base} `);
@@ -103,18 +118,32 @@ describe('sightline demo', () => {
 
     const [, summary] = await demo.waitFor(/pattern detected on route ws-behind-lb after \d+ s:\n {2}(.*)\n/, 25_000);
     const detectedAfter = Date.now() - t0;
-    expect(summary).toMatch(/^connections on route ws-behind-lb die at (2\.9|3\.0|3\.1) s ± \d\.\d s \(age-clustered, [a-z-]+, closed by backend, \d+ closes, mostly backend_closed\)/);
+    expect(summary).toMatch(
+      /^connections on route ws-behind-lb die at (2\.9|3\.0|3\.1) s ± \d\.\d s \(age-clustered, [a-z-]+, closed by backend, \d+ closes, mostly backend_closed\)/,
+    );
     await demo.waitFor(/run `npx sightline diagnose --admin http:\/\/127\.0\.0\.1:\d+\/`/, 2000);
     expect(demo.out()).toContain(`open ${admin} to see it on the status page`);
 
     // Progress: plain lines (stdout is not a TTY), no carriage returns.
-    const progress = demo.out().match(/^waiting for the detector: \d+ connections? closed on route ws-behind-lb so far, ~\d+ s in$/gm) ?? [];
+    const progress =
+      demo
+        .out()
+        .match(/^waiting for the detector: \d+ connections? closed on route ws-behind-lb so far, ~\d+ s in$/gm) ?? [];
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(demo.out()).not.toContain('\r');
 
     const res = await fetch(new URL('api/patterns', admin));
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { patterns: Array<{ route: string; kind: string; initiator: string; local: boolean; periodMs: number; count: number }> };
+    const body = (await res.json()) as {
+      patterns: Array<{
+        route: string;
+        kind: string;
+        initiator: string;
+        local: boolean;
+        periodMs: number;
+        count: number;
+      }>;
+    };
     const p = body.patterns.find((x) => x.route === 'ws-behind-lb');
     expect(p).toMatchObject({ kind: 'age-clustered', initiator: 'backend', local: false });
     expect(Math.abs(p!.periodMs - 3000)).toBeLessThan(250);
@@ -143,7 +172,9 @@ describe('sightline demo', () => {
     // What a terminal's Ctrl-C does: SIGINT to the whole foreground process group (npm, the
     // script's shell, node). The script's command line as npm runs it (sh -c, arguments
     // appended), without its build step; dash would exit 130 after its child if it were still there.
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     const script = pkg.scripts['start']!;
     expect(script).toMatch(/^npm run build && exec node /);
     const base = await freeBase();
@@ -157,8 +188,11 @@ describe('sightline demo', () => {
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    for (let t = Date.now(); !/status page/.test(out) && Date.now() - t < 15_000; ) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    for (let t = Date.now(); !/status page/.test(out) && Date.now() - t < 15_000;)
+      await new Promise((r) => setTimeout(r, 50));
     expect(out).toMatch(/status page/);
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toEqual({ code: 0, signal: null });
@@ -167,7 +201,17 @@ describe('sightline demo', () => {
   }, 30_000);
 
   it('stops by itself after --duration and exits 0', async () => {
-    const demo = run(['demo', '--duration', '1.5', '--drop-after', '3', '--admin-port', '0', '--port-base', String(await freeBase())]);
+    const demo = run([
+      'demo',
+      '--duration',
+      '1.5',
+      '--drop-after',
+      '3',
+      '--admin-port',
+      '0',
+      '--port-base',
+      String(await freeBase()),
+    ]);
     const exit = await demo.exited;
     expect(exit.code).toBe(0);
     expect(demo.out()).toContain('1.5 s elapsed: draining');
@@ -183,7 +227,15 @@ describe('sightline demo', () => {
     await new Promise<void>((r) => blocker.listen(0, HOST, r));
     const used = (blocker.address() as net.AddressInfo).port;
     try {
-      const busy = run(['demo', '--admin-port', String(used), '--port-base', String(await freeBase()), '--duration', '5']);
+      const busy = run([
+        'demo',
+        '--admin-port',
+        String(used),
+        '--port-base',
+        String(await freeBase()),
+        '--duration',
+        '5',
+      ]);
       expect((await busy.exited).code).toBe(2);
       expect(busy.err()).toContain(String(used));
       expect(busy.err()).toContain('EADDRINUSE');

@@ -52,8 +52,16 @@ describe('diagnosis scenarios through the real CLI', () => {
       }
       expect(o!.said, 'diagnose has a finding').not.toBeNull();
       const said = o!.said!;
-      expect({ kind: said.kind, initiator: said.initiator, family: said.family }).toEqual({ kind: e.kind, initiator: e.initiator, family: e.family });
-      if (said.periodMs !== null) expect(Math.abs(said.periodMs - e.periodMs), `period ${said.periodMs} ms vs ${e.periodMs} ms`).toBeLessThanOrEqual(0.1 * e.periodMs);
+      expect({ kind: said.kind, initiator: said.initiator, family: said.family }).toEqual({
+        kind: e.kind,
+        initiator: e.initiator,
+        family: e.family,
+      });
+      if (said.periodMs !== null)
+        expect(
+          Math.abs(said.periodMs - e.periodMs),
+          `period ${said.periodMs} ms vs ${e.periodMs} ms`,
+        ).toBeLessThanOrEqual(0.1 * e.periodMs);
       else expect(e.kind).toBe('abnormal-reason');
       expect(o!.diagnoseExit).toBe(1);
       expect(o!.periodsToDetection, 'detected, measured from the culprit’s first act').not.toBeNull();

@@ -79,7 +79,8 @@ function reconnectingClients(port: number, n: number, spreadMs: number, delay: (
   for (let i = 0; i < n; i++) setTimeout(open, (i * spreadMs) / n);
 }
 
-const standing = (p: RunningProxy, route: string): DetectedPattern[] => p.proxy.telemetry!.standingPatterns().filter((x) => x.route === route);
+const standing = (p: RunningProxy, route: string): DetectedPattern[] =>
+  p.proxy.telemetry!.standingPatterns().filter((x) => x.route === route);
 
 describe('diagnosis v2 through a real proxy', () => {
   it('a wall-clock timer every 7 s: named as such with prompt and with spread reconnects, at the third kill', async () => {
@@ -90,14 +91,24 @@ describe('diagnosis v2 through a real proxy', () => {
     const t0 = Date.now();
     reconnectingClients(a, 10, 5_000, () => 5 + Math.random() * 30);
     reconnectingClients(b, 10, 5_000, () => Math.random() * 3_000);
-    await waitFor(() => standing(p, 'prompt').length > 0 && standing(p, 'spread').length > 0, 5 * PERIOD, 'both findings');
+    await waitFor(
+      () => standing(p, 'prompt').length > 0 && standing(p, 'spread').length > 0,
+      5 * PERIOD,
+      'both findings',
+    );
     // The backends' timers started before the clients: the third kill comes within 3 periods of t0.
     const detectedAfter = Date.now() - t0;
     expect(detectedAfter).toBeLessThanOrEqual(3 * PERIOD + 1_000);
     for (const route of ['prompt', 'spread']) {
       const [f, ...rest] = standing(p, route);
       expect(rest).toEqual([]);
-      expect(f).toMatchObject({ route, kind: 'wall-clock-aligned', initiator: 'backend', local: false, undecided: null });
+      expect(f).toMatchObject({
+        route,
+        kind: 'wall-clock-aligned',
+        initiator: 'backend',
+        local: false,
+        undecided: null,
+      });
       expect(Math.abs(f!.periodMs - PERIOD)).toBeLessThanOrEqual(0.1 * PERIOD);
     }
     // Later bursts (the clients of "prompt" all ≈ 7 s old) keep it wall-clock, not an age cluster.
@@ -110,7 +121,9 @@ describe('diagnosis v2 through a real proxy', () => {
     expect(r.out).toContain('route spread: DISCONNECT PATTERN (wall-clock-aligned)');
     expect(r.out).toMatch(/connections on route prompt are being closed together every (6\.\d|7\.\d) s/);
     // No product default at 7 s: the finding says so and lists Sightline's timers on the path.
-    expect(r.out).toContain('likely culprits: no known default at this period (7.0 s); timers configured on this path:');
+    expect(r.out).toContain(
+      'likely culprits: no known default at this period (7.0 s); timers configured on this path:',
+    );
     expect(r.out).toContain('inactivityTimeout: 14400000 × keepAliveInactivityMultiplier: 6 (86400 s)');
   }, 60_000);
 
@@ -132,7 +145,13 @@ describe('diagnosis v2 through a real proxy', () => {
     }
     await waitFor(() => standing(p, 'own-idle').length > 0, 15_000, 'a finding');
     const [f] = standing(p, 'own-idle');
-    expect(f).toMatchObject({ kind: 'age-clustered', initiator: 'proxy', local: true, setting: 'inactivityTimeout: 3000', periodMs: 3_000 });
+    expect(f).toMatchObject({
+      kind: 'age-clustered',
+      initiator: 'proxy',
+      local: true,
+      setting: 'inactivityTimeout: 3000',
+      periodMs: 3_000,
+    });
     expect(f!.measuredMs).toBeGreaterThanOrEqual(3_000);
     expect(f!.culprits[0]).toBe("Sightline's own `inactivityTimeout: 3000` on route own-idle (reason inactivity)");
     expect(f!.culprits.join(' ')).not.toMatch(/HAProxy|Azure|nginx|CDN/);
@@ -147,12 +166,29 @@ describe('diagnosis v2 through a real proxy', () => {
     const port = await freePort();
     const p = await proxy([tcpRoute('old', port, 1)]);
     await p.proxy.updateRoutes([
-      { name: 'new', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 1 }, protocol: 'http', websocket: { pingInterval: 900, pingTimeout: 100 } } },
+      {
+        name: 'new',
+        match: { ports: port },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: 1 },
+          protocol: 'http',
+          websocket: { pingInterval: 900, pingTimeout: 100 },
+        },
+      },
     ] as Routes);
     const det = p.proxy.telemetry!.patterns!;
     const now = Date.now();
     for (let i = 0; i < 12; i++) {
-      det.observe({ route: 'new', at: now + i * 100, durationMs: 1_000, idleAtCloseMs: 1_000, initiator: 'proxy', local: true, reason: 'heartbeat_timeout' });
+      det.observe({
+        route: 'new',
+        at: now + i * 100,
+        durationMs: 1_000,
+        idleAtCloseMs: 1_000,
+        initiator: 'proxy',
+        local: true,
+        reason: 'heartbeat_timeout',
+      });
     }
     const [f] = det.snapshot(now + 2_000).filter((x) => x.kind === 'abnormal-reason');
     expect(f?.setting).toBe('websocket.pingInterval: 900 + pingTimeout: 100');
@@ -163,16 +199,24 @@ describe('diagnosis v2 through a real proxy', () => {
     const wss = new WebSocketServer({ server });
     wss.on('connection', (ws) => ws.on('error', () => {}));
     await new Promise<void>((r) => server.listen(0, HOST, r));
-    cleanup.push(() => new Promise<void>((r) => {
-      for (const c of wss.clients) c.terminate();
-      server.close(() => r());
-    }));
+    cleanup.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const c of wss.clients) c.terminate();
+          server.close(() => r());
+        }),
+    );
     const port = await freePort();
     const p = await proxy([
       {
         name: 'hb',
         match: { ports: port },
-        action: { type: 'forward', target: { host: HOST, port: (server.address() as AddressInfo).port }, protocol: 'http', websocket: { pingInterval: 200, pingTimeout: 150 } },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: (server.address() as AddressInfo).port },
+          protocol: 'http',
+          websocket: { pingInterval: 200, pingTimeout: 150 },
+        },
       },
     ]);
     // 12 clients at random moments; each one stops answering pings (autoPong off).
@@ -184,17 +228,26 @@ describe('diagnosis v2 through a real proxy', () => {
     }
     await waitFor(() => standing(p, 'hb').length > 0, 10_000, 'a finding');
     const [f] = standing(p, 'hb');
-    expect(f).toMatchObject({ kind: 'abnormal-reason', initiator: 'proxy', local: true, setting: 'websocket.pingInterval: 200 + pingTimeout: 150' });
+    expect(f).toMatchObject({
+      kind: 'abnormal-reason',
+      initiator: 'proxy',
+      local: true,
+      setting: 'websocket.pingInterval: 200 + pingTimeout: 150',
+    });
     expect(f!.reasons.heartbeat_timeout).toBeGreaterThanOrEqual(10);
 
     const admin = new URL(p.proxy.adminUrl!);
-    const metrics = await (await fetch(new URL('metrics', admin), { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const metrics = await (
+      await fetch(new URL('metrics', admin), { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
     expect(metrics).toMatch(/sightline_disconnect_patterns_total\{route="hb",kind="abnormal-reason"\} 1/);
 
     const r = await sightline(['diagnose', '--admin', admin.href, '--token', TOKEN]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('route hb: ABNORMAL CLOSES (abnormal-reason)');
-    expect(r.out).toMatch(/connections on route hb mostly end abnormally: \d+ closes in the detector's last 10 min, mostly heartbeat_timeout, by Sightline itself/);
+    expect(r.out).toMatch(
+      /connections on route hb mostly end abnormally: \d+ closes in the detector's last 10 min, mostly heartbeat_timeout, by Sightline itself/,
+    );
     expect(r.out).toContain('the setting that decided: `websocket.pingInterval: 200 + pingTimeout: 150` on route hb');
     expect(r.out).toMatch(/result: 1 abnormal-close finding on 1 route \(exit 1\)\n$/);
   }, 30_000);

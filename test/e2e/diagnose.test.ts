@@ -28,7 +28,9 @@ async function proxyTo(backendPort: number, route: string): Promise<{ p: Running
     maxConnectionsPerIP: 0,
     connectionRateLimitPerMinute: 0,
     admin: { enabled: true, port: 0, token: TOKEN },
-    routes: [{ name: route, match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: backendPort } } }],
+    routes: [
+      { name: route, match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: backendPort } } },
+    ],
   });
   cleanup.push(() => p.stop());
   return { p, port };
@@ -64,10 +66,14 @@ describe('sightline diagnose --admin', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain(`the admin API at ${admin}`);
     expect(r.out).toContain('route fixed-age: DISCONNECT PATTERN (age-clustered)');
-    expect(r.out).toMatch(/connections on route fixed-age are being closed at (2\.9|3\.0|3\.1) s ± \d\.\d s of age, by the backend side/);
+    expect(r.out).toMatch(
+      /connections on route fixed-age are being closed at (2\.9|3\.0|3\.1) s ± \d\.\d s of age, by the backend side/,
+    );
     expect(r.out).toMatch(/\d+ closes make up the pattern/);
     expect(r.out).toContain('closed by: backend (a FIN/RST from that side, not a Sightline decision)');
-    expect(r.out).toMatch(/duration histogram: \d+ of \d+ closes on this route since the proxy started lasted 1\.5–3\.5 s/);
+    expect(r.out).toMatch(
+      /duration histogram: \d+ of \d+ closes on this route since the proxy started lasted 1\.5–3\.5 s/,
+    );
     expect(r.out).toMatch(/close reasons on this route since the proxy started: backend_closed \d+ \(backend\)/);
     expect(r.out).toContain('likely culprits (fingerprint table, 3.0 s):');
     expect(r.out).toContain('a proxy read deadline introduced by an upgrade');
@@ -77,7 +83,11 @@ describe('sightline diagnose --admin', () => {
 
     const j = await diagnose(['--admin', admin, '--token', TOKEN, '--json']);
     expect(j.code).toBe(1);
-    const rep = JSON.parse(j.out) as { exitCode: number; findings: number; routes: Array<{ route: string; status: string; findings: Array<Record<string, unknown>> }> };
+    const rep = JSON.parse(j.out) as {
+      exitCode: number;
+      findings: number;
+      routes: Array<{ route: string; status: string; findings: Array<Record<string, unknown>> }>;
+    };
     expect(rep).toMatchObject({ exitCode: 1, findings: 1 });
     const f = rep.routes[0]!.findings[0]!;
     expect(f).toMatchObject({ route: 'fixed-age', kind: 'age-clustered', initiator: 'backend', local: false });
@@ -114,7 +124,9 @@ describe('sightline diagnose --admin', () => {
     const r = await diagnose(['--admin', `http://127.0.0.1:${dead}/`]);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toBe(`sightline diagnose: cannot reach the Sightline admin API at http://127.0.0.1:${dead}/api/patterns: connection refused (ECONNREFUSED)\n`);
+    expect(r.err).toBe(
+      `sightline diagnose: cannot reach the Sightline admin API at http://127.0.0.1:${dead}/api/patterns: connection refused (ECONNREFUSED)\n`,
+    );
 
     const none = await diagnose([]);
     expect(none.code).toBe(2);
@@ -193,7 +205,10 @@ describe('sightline diagnose --prometheus', () => {
   it('the 30-second drop from a pattern gauge and the histograms: exit 1 with the culprits', async () => {
     const prom = await fakePrometheus({
       patterns: [{ metric: { route: 'ws-behind-lb', kind: 'age-clustered' }, value: 30.004 }],
-      closes: [{ metric: { route: 'ws-behind-lb', reason: 'backend_closed', initiator: 'backend' }, value: 57.2 }, ...healthyEcho.closes],
+      closes: [
+        { metric: { route: 'ws-behind-lb', reason: 'backend_closed', initiator: 'backend' }, value: 57.2 },
+        ...healthyEcho.closes,
+      ],
       duration: [...buckets('ws-behind-lb', 'backend', 30, 57), ...healthyEcho.duration],
       idle: [...buckets('ws-behind-lb', 'backend', 29.9, 57), ...healthyEcho.idle],
       active: [
@@ -205,9 +220,13 @@ describe('sightline diagnose --prometheus', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(1);
     expect(r.out).toContain(`Prometheus at ${prom.url}/ (counts over the last 30m)`);
-    expect(r.out).toContain('connections on route ws-behind-lb are being closed at 30.0 s of age, by the backend side, idle at close ≈ 30 s');
+    expect(r.out).toContain(
+      'connections on route ws-behind-lb are being closed at 30.0 s of age, by the backend side, idle at close ≈ 30 s',
+    );
     expect(r.out).toContain('57 closes make up the pattern');
-    expect(r.out).toContain('duration histogram: 57 of 57 closes on this route over the last 30m lasted 28–32 s; idle-at-close histogram: 57 had been idle 28–32 s');
+    expect(r.out).toContain(
+      'duration histogram: 57 of 57 closes on this route over the last 30m lasted 28–32 s; idle-at-close histogram: 57 had been idle 28–32 s',
+    );
     expect(r.out).toContain('close reasons on this route over the last 30m: backend_closed 57 (backend)');
     // The backend side closed: HAProxy's `timeout server`, not `timeout client`.
     expect(r.out).toContain('HAProxy `timeout server 30s` without `timeout tunnel`');
@@ -215,7 +234,9 @@ describe('sightline diagnose --prometheus', () => {
     expect(r.out).toContain('Azure Application Gateway backend timeout (30 s)');
     expect(r.out).toContain("an upstream load balancer's idle timeout");
     expect(r.out).toContain('route echo: healthy (120 closes: client_closed 120; 3 open; no disconnect pattern)');
-    expect(prom.queries).toContain('sum by (route, reason, initiator) (increase(sightline_connections_closed_total[30m]))');
+    expect(prom.queries).toContain(
+      'sum by (route, reason, initiator) (increase(sightline_connections_closed_total[30m]))',
+    );
     expect(prom.queries).toContain('max by (route, kind) (sightline_disconnect_pattern_period_seconds)');
   });
 
@@ -232,12 +253,20 @@ describe('sightline diagnose --prometheus', () => {
     expect(r.out).toContain('by Sightline itself, idle at close ≈ 30 s');
     expect(r.out).toContain('closed by: proxy (a Sightline decision)');
     expect(r.out).toContain('`lifecycle.halfZombieGrace`');
-    expect(r.out).toContain('a heartbeat or half-zombie grace (30 s) applied where pings cannot flow (SNI passthrough)');
-    expect(prom.queries).toContain('sum by (route, initiator, le) (increase(sightline_connection_duration_seconds_bucket{job="sightline"}[1h]))');
+    expect(r.out).toContain(
+      'a heartbeat or half-zombie grace (30 s) applied where pings cannot flow (SNI passthrough)',
+    );
+    expect(prom.queries).toContain(
+      'sum by (route, initiator, le) (increase(sightline_connection_duration_seconds_bucket{job="sightline"}[1h]))',
+    );
   });
 
   it('no pattern: exit 0; no Sightline series or a refused query: exit 2', async () => {
-    const healthy = await fakePrometheus({ patterns: [], ...healthyEcho, active: [{ metric: { route: 'echo' }, value: 3 }] });
+    const healthy = await fakePrometheus({
+      patterns: [],
+      ...healthyEcho,
+      active: [{ metric: { route: 'echo' }, value: 3 }],
+    });
     const ok = await diagnose(['--prometheus', healthy.url]);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);

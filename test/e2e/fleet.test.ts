@@ -92,37 +92,65 @@ describe.skipIf(skipped(PROMETHEUS))(titled('a fleet of three Sightlines on a re
         ].join('\n'),
       );
     }
-    clis.push(...(await Promise.all(Array.from({ length: INSTANCES }, (_, i) => startCli(['start', '-c', path.join(dir, `sightline-${i}.yaml`)])))));
+    clis.push(
+      ...(await Promise.all(
+        Array.from({ length: INSTANCES }, (_, i) => startCli(['start', '-c', path.join(dir, `sightline-${i}.yaml`)])),
+      )),
+    );
 
     const c = config({
       scale: 'test',
       window: '1m',
       ruleInterval: '1s',
-      alerts: { thirtySecondDrops: { band: '2.5s', minCount: 2 * PER_INSTANCE, for: '5s' }, fixedAgeDisconnects: { for: '5s' } },
+      alerts: {
+        thirtySecondDrops: { band: '2.5s', minCount: 2 * PER_INSTANCE, for: '5s' },
+        fixedAgeDisconnects: { for: '5s' },
+      },
     });
     writeFileSync(path.join(dir, 'rules.yml'), renderRules(c));
     const targets = clis.map((x) => `'${new URL(x.adminUrl).host}'`).join(', ');
     writeFileSync(
       path.join(dir, 'prometheus.yml'),
-      ['global: { scrape_interval: 1s, evaluation_interval: 1s }', 'rule_files: [rules.yml]', 'scrape_configs:', '  - job_name: sightline', `    static_configs: [{ targets: [${targets}] }]`, ''].join('\n'),
+      [
+        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        'rule_files: [rules.yml]',
+        'scrape_configs:',
+        '  - job_name: sightline',
+        `    static_configs: [{ targets: [${targets}] }]`,
+        '',
+      ].join('\n'),
     );
     const promPort = await freePort();
     promUrl = `http://127.0.0.1:${promPort}`;
-    prom = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+    prom = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { stdio: 'ignore' },
+    );
     const deadline = Date.now() + 20_000;
-    while (!(await fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${promUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error('prometheus did not become ready');
       await sleep(200);
     }
 
     // ---- the scenario: warm-up, then the pattern spread evenly, healthy traffic throughout ----
-    for (const p of healthyPorts) for (let k = 0; k < 2; k++) {
-      const s = net.connect(p, HOST);
-      s.on('error', () => {});
-      const t = setInterval(() => s.writable && s.write('.'), 400);
-      s.on('close', () => clearInterval(t));
-      sockets.push(s);
-    }
+    for (const p of healthyPorts)
+      for (let k = 0; k < 2; k++) {
+        const s = net.connect(p, HOST);
+        s.on('error', () => {});
+        const t = setInterval(() => s.writable && s.write('.'), 400);
+        s.on('close', () => clearInterval(t));
+        sockets.push(s);
+      }
     for (const p of flakyPorts) {
       const s = net.connect(p, HOST, () => s.write('quick'));
       s.on('error', () => {});
@@ -154,7 +182,9 @@ describe.skipIf(skipped(PROMETHEUS))(titled('a fleet of three Sightlines on a re
     for (const c of clis) {
       const r = (await (await fetch(`${c.adminUrl}/api/patterns`)).json()) as { patterns: unknown[] };
       expect(r.patterns).toEqual([]);
-      const stats = (await (await fetch(`${c.adminUrl}/api/stats`)).json()) as { terminations: { byReason: Record<string, Record<string, number>> } };
+      const stats = (await (await fetch(`${c.adminUrl}/api/stats`)).json()) as {
+        terminations: { byReason: Record<string, Record<string, number>> };
+      };
       // the warm-up and this instance's share of the pattern
       expect(stats.terminations.byReason.backend_closed?.backend).toBe(1 + PER_INSTANCE);
     }
@@ -164,7 +194,10 @@ describe.skipIf(skipped(PROMETHEUS))(titled('a fleet of three Sightlines on a re
     let firing: Alert | undefined;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && firing === undefined) {
-      firing = (await alerts()).find((a) => a.labels.alertname === 'SightlineThirtySecondDrops' && a.labels.route === 'flaky' && a.state === 'firing');
+      firing = (await alerts()).find(
+        (a) =>
+          a.labels.alertname === 'SightlineThirtySecondDrops' && a.labels.route === 'flaky' && a.state === 'firing',
+      );
       if (firing === undefined) await sleep(500);
     }
     console.info(`prometheus /api/v1/alerts (fleet): ${JSON.stringify(firing)}`);
@@ -183,7 +216,9 @@ describe.skipIf(skipped(PROMETHEUS))(titled('a fleet of three Sightlines on a re
     expect(r.err).toBe('');
     expect(r.code).toBe(1);
     expect(r.out).toContain('route flaky: DISCONNECT PATTERN (age-clustered)');
-    expect(r.out).toContain('connections on route flaky are being closed at ≈ 2.5 s of age across 3 instances, by the backend side');
+    expect(r.out).toContain(
+      'connections on route flaky are being closed at ≈ 2.5 s of age across 3 instances, by the backend side',
+    );
     expect(r.out).toMatch(/period ≈ 2\.5 s: the fingerprint value in the 1\.5–3\.5 s bucket/);
     const line = r.out.split('\n').find((l) => l.includes('instances: '));
     for (const c of clis) expect(line).toContain(new URL(c.adminUrl).host);

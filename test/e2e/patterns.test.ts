@@ -40,7 +40,11 @@ async function fixedAgeProxy(): Promise<{ p: RunningProxy; port: number; steadyP
     admin: { enabled: true, port: 0, token: 'secret-token' },
     routes: [
       { name: 'fixed-age', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } },
-      { name: 'steady', match: { ports: steadyPort }, action: { type: 'forward', target: { host: HOST, port: steady.port } } },
+      {
+        name: 'steady',
+        match: { ports: steadyPort },
+        action: { type: 'forward', target: { host: HOST, port: steady.port } },
+      },
     ],
   });
   cleanup.push(() => p.stop());
@@ -82,34 +86,40 @@ describe('disconnect-pattern detector, end to end', () => {
     const admin = new URL(p.proxy.adminUrl!);
     const metrics = await get(new URL('metrics', admin), 'secret-token');
     expect(metrics.body).toMatch(/sightline_disconnect_patterns_total\{route="fixed-age",kind="age-clustered"\} 1/);
-    expect(metrics.body).toMatch(/sightline_disconnect_pattern_period_seconds\{route="fixed-age",kind="age-clustered"\} (2\.9|3\.0|3\.1)/);
+    expect(metrics.body).toMatch(
+      /sightline_disconnect_pattern_period_seconds\{route="fixed-age",kind="age-clustered"\} (2\.9|3\.0|3\.1)/,
+    );
     const api = await get(new URL('api/patterns', admin), 'secret-token');
     expect(api.status).toBe(200);
     expect(api.body).toContain('age-clustered');
     expect((await get(new URL('api/patterns', admin), 'wrong')).status).toBe(401);
   }, 20_000);
 
-  it.skipIf(skipped(HAVE_CHROMIUM))(titled('the status page in headless Chromium shows open connections and the detected pattern', HAVE_CHROMIUM), async () => {
-    const { p, port, steadyPort } = await fixedAgeProxy();
-    await staggered(port, 12, GAP_MS);
-    await waitFor(() => p.proxy.telemetry!.standingPatterns().length === 1, 12_000, 'a pattern');
-    // Two connections that stay open while the browser starts and the page loads.
-    await staggered(steadyPort, 2, 10);
-    await waitFor(() => p.proxy.getStats().getConnectionsByRoute().get('steady') === 2, 3000, 'two open');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    cleanup.push(() => browser.close());
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(new URL('/?token=secret-token', p.proxy.adminUrl!).href);
-    await page.locator('#patterns .pattern').first().waitFor({ timeout: 5000 });
-    expect(await page.locator('#patterns .pattern').first().textContent()).toContain('fixed-age');
-    await page.locator('[data-connection-id]').first().waitFor({ timeout: 5000 });
-    expect(await page.locator('[data-connection-id]').count()).toBeGreaterThanOrEqual(1);
-    expect(await page.locator('#routes').textContent()).toContain('fixed-age');
-    expect(problems).toEqual([]);
-  }, 20_000);
+  it.skipIf(skipped(HAVE_CHROMIUM))(
+    titled('the status page in headless Chromium shows open connections and the detected pattern', HAVE_CHROMIUM),
+    async () => {
+      const { p, port, steadyPort } = await fixedAgeProxy();
+      await staggered(port, 12, GAP_MS);
+      await waitFor(() => p.proxy.telemetry!.standingPatterns().length === 1, 12_000, 'a pattern');
+      // Two connections that stay open while the browser starts and the page loads.
+      await staggered(steadyPort, 2, 10);
+      await waitFor(() => p.proxy.getStats().getConnectionsByRoute().get('steady') === 2, 3000, 'two open');
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      cleanup.push(() => browser.close());
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(new URL('/?token=secret-token', p.proxy.adminUrl!).href);
+      await page.locator('#patterns .pattern').first().waitFor({ timeout: 5000 });
+      expect(await page.locator('#patterns .pattern').first().textContent()).toContain('fixed-age');
+      await page.locator('[data-connection-id]').first().waitFor({ timeout: 5000 });
+      expect(await page.locator('[data-connection-id]').count()).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('#routes').textContent()).toContain('fixed-age');
+      expect(problems).toEqual([]);
+    },
+    20_000,
+  );
 });

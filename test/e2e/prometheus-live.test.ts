@@ -90,7 +90,16 @@ describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightli
     const dead = await freePort();
     const cert = await certFor('strict.test');
     const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
-    const [pFixed, pIdle, pZombie, pWeb, pDead, pLimited, pSni, pSteady] = ports as [number, number, number, number, number, number, number, number];
+    const [pFixed, pIdle, pZombie, pWeb, pDead, pLimited, pSni, pSteady] = ports as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
 
     // ---- the proxy: short lifecycle timers, fast sweeps -----------------------------------------
     p = await startProxy({
@@ -101,17 +110,56 @@ describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightli
       inactivityTimeout: 2000,
       keepAliveInactivityMultiplier: 1,
       inactivityCheckInterval: 200,
-      lifecycle: { activitySampleInterval: 200, extendedWarningGrace: 1000, halfZombieGrace: 1000, halfZombieGraceTls: 1000 },
+      lifecycle: {
+        activitySampleInterval: 200,
+        extendedWarningGrace: 1000,
+        halfZombieGrace: 1000,
+        halfZombieGraceTls: 1000,
+      },
       admin: { enabled: true, port: 0 },
       routes: [
-        { name: 'fixed-age', match: { ports: pFixed }, action: { type: 'forward', target: { host: HOST, port: fixedAge.port } } },
+        {
+          name: 'fixed-age',
+          match: { ports: pFixed },
+          action: { type: 'forward', target: { host: HOST, port: fixedAge.port } },
+        },
         { name: 'idle', match: { ports: pIdle }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
-        { name: 'zombie', match: { ports: pZombie }, action: { type: 'forward', target: { host: HOST, port: halfClosing.port } } },
-        { name: 'web', match: { ports: pWeb }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: webPort }, websocket: { pingInterval: 300, pingTimeout: 300 } } },
+        {
+          name: 'zombie',
+          match: { ports: pZombie },
+          action: { type: 'forward', target: { host: HOST, port: halfClosing.port } },
+        },
+        {
+          name: 'web',
+          match: { ports: pWeb },
+          action: {
+            type: 'forward',
+            protocol: 'http',
+            target: { host: HOST, port: webPort },
+            websocket: { pingInterval: 300, pingTimeout: 300 },
+          },
+        },
         { name: 'dead', match: { ports: pDead }, action: { type: 'forward', target: { host: HOST, port: dead } } },
-        { name: 'limited', match: { ports: pLimited }, security: { maxConnections: 1 }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
-        { name: 'strict-tls', match: { ports: pSni, domains: 'strict.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: cert, minVersion: 'TLSv1.3' } } },
-        { name: 'steady', match: { ports: pSteady }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+        {
+          name: 'limited',
+          match: { ports: pLimited },
+          security: { maxConnections: 1 },
+          action: { type: 'forward', target: { host: HOST, port: echo.port } },
+        },
+        {
+          name: 'strict-tls',
+          match: { ports: pSni, domains: 'strict.test' },
+          action: {
+            type: 'forward',
+            target: { host: HOST, port: echo.port },
+            tls: { mode: 'terminate', certificate: cert, minVersion: 'TLSv1.3' },
+          },
+        },
+        {
+          name: 'steady',
+          match: { ports: pSteady },
+          action: { type: 'forward', target: { host: HOST, port: echo.port } },
+        },
       ],
     });
     stoppers.push(() => p.stop());
@@ -143,12 +191,20 @@ describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightli
     promUrl = `http://127.0.0.1:${promPort}`;
     prom = spawn(
       'prometheus',
-      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--enable-feature=exemplar-storage'],
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--enable-feature=exemplar-storage',
+      ],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const ok = await fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${promUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error('prometheus did not become ready');
       await new Promise((r) => setTimeout(r, 200));
@@ -168,9 +224,17 @@ describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightli
         chatter(pLimited);
         const second = net.connect(pLimited, HOST);
         second.on('error', () => {});
-        const garbage = net.connect(pSni, HOST, () => garbage.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00])));
+        const garbage = net.connect(pSni, HOST, () =>
+          garbage.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00])),
+        );
         garbage.on('error', () => {});
-        const old = tls.connect({ host: HOST, port: pSni, servername: 'strict.test', maxVersion: 'TLSv1.2', rejectUnauthorized: false });
+        const old = tls.connect({
+          host: HOST,
+          port: pSni,
+          servername: 'strict.test',
+          maxVersion: 'TLSv1.2',
+          rejectUnauthorized: false,
+        });
         old.on('error', () => {});
         for (let k = 0; k < 3; k++) await fetch(`http://${HOST}:${pWeb}/page/${k}`).then((r) => r.text());
         const deaf = new WebSocket(`ws://${HOST}:${pWeb}/ws`, { autoPong: false });
@@ -181,7 +245,11 @@ describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightli
       }
       await new Promise((r) => setTimeout(r, 400));
     }
-    await waitFor(() => p.proxy.telemetry!.standingPatterns().some((x) => x.route === 'fixed-age'), 15_000, 'the fixed-age pattern');
+    await waitFor(
+      () => p.proxy.telemetry!.standingPatterns().some((x) => x.route === 'fixed-age'),
+      15_000,
+      'the fixed-age pattern',
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -194,8 +262,12 @@ describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightli
     let state = '';
     const deadline = Date.now() + 45_000;
     while (Date.now() < deadline) {
-      const r = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
-      const a = r.data.alerts.find((x) => x.labels.alertname === 'SightlineFixedAgeDisconnects' && x.labels.route === 'fixed-age');
+      const r = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as {
+        data: { alerts: Array<{ labels: Record<string, string>; state: string }> };
+      };
+      const a = r.data.alerts.find(
+        (x) => x.labels.alertname === 'SightlineFixedAgeDisconnects' && x.labels.route === 'fixed-age',
+      );
       state = a?.state ?? 'absent';
       if (state === 'firing') {
         // The evidence for the record (CI log): the alert as Prometheus reports it.
@@ -227,7 +299,8 @@ describe.skipIf(skipped(PROMETHEUS))(titled('live Prometheus over a real Sightli
         .replaceAll('${route}', routes)
         .replaceAll('$route', routes);
       const r = await promQuery(q);
-      if (r.status !== 'success') failed.push(`${e.dashboard} / ${e.panel} [${e.refId}]: ${r.error ?? r.status} :: ${q}`);
+      if (r.status !== 'success')
+        failed.push(`${e.dashboard} / ${e.panel} [${e.refId}]: ${r.error ?? r.status} :: ${q}`);
       else if ((r.data?.result.length ?? 0) === 0) empty.push(`${e.dashboard} / ${e.panel} [${e.refId}] :: ${q}`);
     }
     expect(failed).toEqual([]);

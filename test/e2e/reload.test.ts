@@ -83,7 +83,11 @@ describe('sightline start: signals', () => {
       // 1. Valid file: the route now goes to B.
       await writeFile(cfg, config(rig.b.port));
       cli.child.kill('SIGHUP');
-      await waitFor(() => cli.err.includes('reloaded (configuration generation 2)'), 10_000, `reload line in: ${cli.err}`);
+      await waitFor(
+        () => cli.err.includes('reloaded (configuration generation 2)'),
+        10_000,
+        `reload line in: ${cli.err}`,
+      );
       const fresh = await connect(plain!);
       expect((await readBytes(fresh, 1)).toString()).toBe('B');
       fresh.destroy();
@@ -109,7 +113,11 @@ describe('sightline start: signals', () => {
       await writeFile(certFile, two.cert);
       await writeFile(keyFile, two.key);
       cli.child.kill('SIGHUP');
-      await waitFor(() => cli.err.includes('reloaded (configuration generation 3)'), 10_000, `reload line in: ${cli.err}`);
+      await waitFor(
+        () => cli.err.includes('reloaded (configuration generation 3)'),
+        10_000,
+        `reload line in: ${cli.err}`,
+      );
       expect(await servedFingerprint(tlsPort!)).toBe(fingerprintOf(two.cert));
       expect(fingerprintOf(two.cert)).not.toBe(fingerprintOf(one.cert));
 
@@ -161,7 +169,10 @@ describe('sightline start: signals', () => {
   it('SIGHUP on an unchanged file reloads it; the process keeps running', async () => {
     const [port] = await freePorts(1);
     const cfg = path.join(rig.dir, 'early.yaml');
-    await writeFile(cfg, `listenHost: 127.0.0.1\nadmin: { enabled: false }\nroutes:\n  - match: { ports: ${port} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${rig.a.port} } }\n`);
+    await writeFile(
+      cfg,
+      `listenHost: 127.0.0.1\nadmin: { enabled: false }\nroutes:\n  - match: { ports: ${port} }\n    action: { type: forward, target: { host: 127.0.0.1, port: ${rig.a.port} } }\n`,
+    );
     const cli = startCli(cfg);
     await waitFor(() => cli.err.includes('listening on'), 15_000, `listening in: ${cli.err}`);
     cli.child.kill('SIGHUP');

@@ -5,7 +5,19 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { titled } from '../helpers/needs.js';
-import { at, type Obj, obj, yamlFile, requireTool, run, AMTOOL, PROMTOOL, services, service, binds } from '../helpers/compose-stack.js';
+import {
+  at,
+  type Obj,
+  obj,
+  yamlFile,
+  requireTool,
+  run,
+  AMTOOL,
+  PROMTOOL,
+  services,
+  service,
+  binds,
+} from '../helpers/compose-stack.js';
 
 describe('compose stack: otel/collector.yaml, tempo, loki', () => {
   const col = yamlFile('otel', 'collector.yaml');
@@ -25,7 +37,10 @@ describe('compose stack: otel/collector.yaml, tempo, loki', () => {
 
     const exporters = obj(col.exporters, 'exporters');
     const kind = (id: string): string => id.split('/')[0]!;
-    for (const id of Object.keys(exporters)) expect(['otlp_grpc', 'otlp_http', 'debug'], `exporter ${id}: current names, not otlp/otlphttp`).toContain(kind(id));
+    for (const id of Object.keys(exporters))
+      expect(['otlp_grpc', 'otlp_http', 'debug'], `exporter ${id}: current names, not otlp/otlphttp`).toContain(
+        kind(id),
+      );
     const tempo = Object.entries(exporters).find(([id]) => kind(id) === 'otlp_grpc');
     expect(tempo, 'an otlp_grpc exporter').toBeDefined();
     expect(obj(tempo![1], 'tempo exporter').endpoint).toBe('tempo:4317');
@@ -39,7 +54,10 @@ describe('compose stack: otel/collector.yaml, tempo, loki', () => {
     const svc = obj(col.service, 'service');
     expect(svc.extensions).toContain('health_check');
     const pipelines = obj(svc.pipelines, 'pipelines');
-    expect(Object.keys(pipelines).sort(), 'traces and logs only: Prometheus scrapes metrics directly').toEqual(['logs', 'traces']);
+    expect(Object.keys(pipelines).sort(), 'traces and logs only: Prometheus scrapes metrics directly').toEqual([
+      'logs',
+      'traces',
+    ]);
     for (const [name, p] of Object.entries(pipelines)) {
       const pl = obj(p, name);
       const procs = pl.processors as string[];
@@ -61,7 +79,8 @@ describe('compose stack: otel/collector.yaml, tempo, loki', () => {
 
   it('the collector, Tempo and Loki agree on ports; Tempo is a 3.0 monolith; Loki takes OTLP', () => {
     const tempo = yamlFile('deploy', 'tempo.yaml');
-    for (const gone of ['ingester', 'ingester_client', 'compactor', 'metrics_generator_client']) expect(tempo, `Tempo 3.0 has no ${gone} block`).not.toHaveProperty(gone);
+    for (const gone of ['ingester', 'ingester_client', 'compactor', 'metrics_generator_client'])
+      expect(tempo, `Tempo 3.0 has no ${gone} block`).not.toHaveProperty(gone);
     const receivers = obj(obj(tempo.distributor, 'distributor').receivers, 'receivers');
     expect(obj(obj(obj(receivers.otlp, 'otlp').protocols, 'protocols').grpc, 'grpc').endpoint).toBe('0.0.0.0:4317');
     expect(obj(tempo.server, 'server').http_listen_port).toBe(3200);
@@ -75,8 +94,10 @@ describe('compose stack: otel/collector.yaml, tempo, loki', () => {
     expect(schema.store).toBe('tsdb');
 
     // The compose services mount these files where their commands read them.
-    const cmd = (s: string): string => ([] as string[]).concat((service(s).command as string[] | string | undefined) ?? []).join(' ');
-    const mountedAt = (s: string, src: string): string | undefined => binds.find((m) => m.service === s && m.source === src)?.target;
+    const cmd = (s: string): string =>
+      ([] as string[]).concat((service(s).command as string[] | string | undefined) ?? []).join(' ');
+    const mountedAt = (s: string, src: string): string | undefined =>
+      binds.find((m) => m.service === s && m.source === src)?.target;
     expect(cmd('tempo')).toContain(`-config.file=${mountedAt('tempo', './deploy/tempo.yaml')}`);
     expect(cmd('loki')).toContain(`-config.file=${mountedAt('loki', './deploy/loki.yaml')}`);
     expect(cmd('otel-collector')).toContain(`--config=${mountedAt('otel-collector', './otel/collector.yaml')}`);
@@ -86,44 +107,58 @@ describe('compose stack: otel/collector.yaml, tempo, loki', () => {
 });
 
 describe('compose stack: Alertmanager and Prometheus configs', () => {
-  it.skipIf(AMTOOL.skip)(titled('`amtool check-config deploy/alertmanager.yml` passes and routes by severity', AMTOOL), () => {
-    requireTool(AMTOOL);
-    const r = run('amtool', ['check-config', 'deploy/alertmanager.yml']);
-    expect(r.out + r.err).toContain('SUCCESS');
-    expect(r.code).toBe(0);
-    const route = (...labels: string[]): string => run('amtool', ['config', 'routes', 'test', '--config.file=deploy/alertmanager.yml', ...labels]).out.trim();
-    expect(route('alertname=SightlineX', 'severity=critical')).toBe('demo-webhook');
-    expect(route('alertname=SightlineX', 'severity=warning')).toBe('demo-webhook');
-    expect(route('alertname=SightlineX', 'severity=info')).toBe('null');
-    const am = yamlFile('deploy', 'alertmanager.yml');
-    expect(obj(am.route, 'route').group_by).toEqual(['alertname']);
-    // The demo webhook is the stack's HTTP echo backend.
-    const hooks = (am.receivers as Obj[]).flatMap((rc) => ((rc.webhook_configs as Obj[] | undefined) ?? []).map((w) => new URL(String(w.url)).hostname));
-    for (const h of hooks) expect(Object.keys(services)).toContain(h);
-  });
+  it.skipIf(AMTOOL.skip)(
+    titled('`amtool check-config deploy/alertmanager.yml` passes and routes by severity', AMTOOL),
+    () => {
+      requireTool(AMTOOL);
+      const r = run('amtool', ['check-config', 'deploy/alertmanager.yml']);
+      expect(r.out + r.err).toContain('SUCCESS');
+      expect(r.code).toBe(0);
+      const route = (...labels: string[]): string =>
+        run('amtool', ['config', 'routes', 'test', '--config.file=deploy/alertmanager.yml', ...labels]).out.trim();
+      expect(route('alertname=SightlineX', 'severity=critical')).toBe('demo-webhook');
+      expect(route('alertname=SightlineX', 'severity=warning')).toBe('demo-webhook');
+      expect(route('alertname=SightlineX', 'severity=info')).toBe('null');
+      const am = yamlFile('deploy', 'alertmanager.yml');
+      expect(obj(am.route, 'route').group_by).toEqual(['alertname']);
+      // The demo webhook is the stack's HTTP echo backend.
+      const hooks = (am.receivers as Obj[]).flatMap((rc) =>
+        ((rc.webhook_configs as Obj[] | undefined) ?? []).map((w) => new URL(String(w.url)).hostname),
+      );
+      for (const h of hooks) expect(Object.keys(services)).toContain(h);
+    },
+  );
 
   // Debian's promtool is 2.42; the image is v3.15.0. deploy/prometheus.yml avoids 3.x-only keys so
   // both accept it. Its relative `rules/*.yml` glob is checked against the repo's prometheus/rules
   // (what the container mounts at /etc/prometheus/rules), when that directory exists.
-  it.skipIf(PROMTOOL.skip)(titled('`promtool check config deploy/prometheus.yml` passes, with ./prometheus/rules as its rules', PROMTOOL), () => {
-    requireTool(PROMTOOL);
-    const dir = mkdtempSync(path.join(tmpdir(), 'sightline-stack-prom-'));
-    try {
-      copyFileSync(at('deploy/prometheus.yml'), path.join(dir, 'prometheus.yml'));
-      if (existsSync(at('prometheus/rules'))) symlinkSync(at('prometheus/rules'), path.join(dir, 'rules'));
-      const r = run('promtool', ['check', 'config', 'prometheus.yml'], dir);
-      expect(r.out + r.err).toContain('SUCCESS');
-      expect(r.code).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    const prom = yamlFile('deploy', 'prometheus.yml');
-    const hosts = (prom.scrape_configs as Obj[]).flatMap((j) => (j.static_configs as Obj[]).flatMap((s) => (s.targets as string[]).map((t) => t.split(':')[0]!)));
-    const ams = (obj(prom.alerting, 'alerting').alertmanagers as Obj[]).flatMap((a) => (a.static_configs as Obj[]).flatMap((s) => (s.targets as string[]).map((t) => t.split(':')[0]!)));
-    for (const h of [...hosts, ...ams]) if (h !== 'localhost') expect(Object.keys(services), `${h} is a compose service`).toContain(h);
-    expect(ams).toEqual(['alertmanager']);
-    expect(prom.rule_files).toEqual(expect.arrayContaining(['rules/*.yml']));
-  });
+  it.skipIf(PROMTOOL.skip)(
+    titled('`promtool check config deploy/prometheus.yml` passes, with ./prometheus/rules as its rules', PROMTOOL),
+    () => {
+      requireTool(PROMTOOL);
+      const dir = mkdtempSync(path.join(tmpdir(), 'sightline-stack-prom-'));
+      try {
+        copyFileSync(at('deploy/prometheus.yml'), path.join(dir, 'prometheus.yml'));
+        if (existsSync(at('prometheus/rules'))) symlinkSync(at('prometheus/rules'), path.join(dir, 'rules'));
+        const r = run('promtool', ['check', 'config', 'prometheus.yml'], dir);
+        expect(r.out + r.err).toContain('SUCCESS');
+        expect(r.code).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const prom = yamlFile('deploy', 'prometheus.yml');
+      const hosts = (prom.scrape_configs as Obj[]).flatMap((j) =>
+        (j.static_configs as Obj[]).flatMap((s) => (s.targets as string[]).map((t) => t.split(':')[0]!)),
+      );
+      const ams = (obj(prom.alerting, 'alerting').alertmanagers as Obj[]).flatMap((a) =>
+        (a.static_configs as Obj[]).flatMap((s) => (s.targets as string[]).map((t) => t.split(':')[0]!)),
+      );
+      for (const h of [...hosts, ...ams])
+        if (h !== 'localhost') expect(Object.keys(services), `${h} is a compose service`).toContain(h);
+      expect(ams).toEqual(['alertmanager']);
+      expect(prom.rule_files).toEqual(expect.arrayContaining(['rules/*.yml']));
+    },
+  );
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -134,7 +169,14 @@ describe('compose stack: Alertmanager and Prometheus configs', () => {
  * matching a parent directory matches everything under it. */
 function ignored(rel: string, patterns: string[]): boolean {
   const toRe = (p: string): RegExp =>
-    new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '.*')}$`);
+    new RegExp(
+      `^${p
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*/g, '\u0000')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\u0000/g, '.*')}$`,
+    );
   const parts = rel.split('/');
   const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
   let out = false;
@@ -174,19 +216,27 @@ describe('compose stack: Dockerfile', () => {
     expect(finalStage).toContain('ENTRYPOINT ["node", "bin/sightline.js"]');
     expect(finalStage).toContain('CMD ["start", "-c", "/etc/sightline/sightline.yaml"]');
     expect(finalStage.some((l) => /^EXPOSE\b.*\b9464\b/.test(l))).toBe(true);
-    for (const d of ['dist', 'bin', 'schema', 'examples', 'node_modules']) expect(finalStage.some((l) => new RegExp(`^COPY .*\\s\\./${d}$`).test(l)), `final stage copies ${d}`).toBe(true);
+    for (const d of ['dist', 'bin', 'schema', 'examples', 'node_modules'])
+      expect(
+        finalStage.some((l) => new RegExp(`^COPY .*\\s\\./${d}$`).test(l)),
+        `final stage copies ${d}`,
+      ).toBe(true);
   });
 
   it('every COPY from the build context exists and is not excluded by .dockerignore', () => {
     const copies = lines.filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l));
     expect(copies.length).toBeGreaterThan(3);
     for (const c of copies) {
-      const args = c.split(/\s+/).slice(1).filter((a) => !a.startsWith('--'));
+      const args = c
+        .split(/\s+/)
+        .slice(1)
+        .filter((a) => !a.startsWith('--'));
       for (const src of args.slice(0, -1)) {
         expect(existsSync(at(src)), `${src} exists`).toBe(true);
         expect(ignored(src, patterns), `${src} is in the build context`).toBe(false);
       }
     }
-    for (const junk of ['node_modules', 'dist', '.git', 'test', 'bench/results']) expect(ignored(junk, patterns), `${junk} stays out of the context`).toBe(true);
+    for (const junk of ['node_modules', 'dist', '.git', 'test', 'bench/results'])
+      expect(ignored(junk, patterns), `${junk} stays out of the context`).toBe(true);
   });
 });

@@ -20,24 +20,54 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { titled } from '../helpers/needs.js';
-import { at, type Obj, obj, yamlFile, requireTool, run, COMPOSE, compose, services, service, type Mount, mounts, binds, generated, fileTarget, publishedPorts } from '../helpers/compose-stack.js';
+import {
+  at,
+  type Obj,
+  obj,
+  yamlFile,
+  requireTool,
+  run,
+  COMPOSE,
+  compose,
+  services,
+  service,
+  type Mount,
+  mounts,
+  binds,
+  generated,
+  fileTarget,
+  publishedPorts,
+} from '../helpers/compose-stack.js';
 
 // ------------------------------------------------------------------------------------------------
 
 describe('compose stack: docker-compose.yml', () => {
-  it.skipIf(COMPOSE.skip)(titled('docker-compose 1.29 validates it (`docker-compose -f docker-compose.yml config -q`)', COMPOSE), () => {
-    requireTool(COMPOSE);
-    const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q']);
-    expect(r.code, `docker-compose config -q: ${r.err}${r.out}`).toBe(0);
-    const names = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '--services']);
-    expect(names.code).toBe(0);
-    expect(names.out.trim().split('\n').sort()).toEqual(Object.keys(services).sort());
-  });
+  it.skipIf(COMPOSE.skip)(
+    titled('docker-compose 1.29 validates it (`docker-compose -f docker-compose.yml config -q`)', COMPOSE),
+    () => {
+      requireTool(COMPOSE);
+      const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q']);
+      expect(r.code, `docker-compose config -q: ${r.err}${r.out}`).toBe(0);
+      const names = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '--services']);
+      expect(names.code).toBe(0);
+      expect(names.out.trim().split('\n').sort()).toEqual(Object.keys(services).sort());
+    },
+  );
 
   it('has no top-level name:, the expected services, pinned images and loopback-only ports', () => {
     expect(compose).not.toHaveProperty('name');
     if ('version' in compose) expect(String(compose.version)).toMatch(/^3\.\d+$/);
-    for (const s of ['sightline', 'demo-backend', 'demo-client', 'otel-collector', 'prometheus', 'alertmanager', 'tempo', 'loki', 'grafana']) {
+    for (const s of [
+      'sightline',
+      'demo-backend',
+      'demo-client',
+      'otel-collector',
+      'prometheus',
+      'alertmanager',
+      'tempo',
+      'loki',
+      'grafana',
+    ]) {
       expect(services, s).toHaveProperty(s);
     }
     expect(obj(service('sightline').build, 'sightline.build').context).toBe('.');
@@ -53,7 +83,8 @@ describe('compose stack: docker-compose.yml', () => {
       expect(img, `${n}: no :latest`).not.toMatch(/:latest$/);
     }
     for (const n of Object.keys(services)) {
-      for (const p of publishedPorts(n)) expect(p.host, `${n} publishes ${p.published} on loopback only`).toBe('127.0.0.1');
+      for (const p of publishedPorts(n))
+        expect(p.host, `${n} publishes ${p.published} on loopback only`).toBe('127.0.0.1');
     }
     const promArgs = (service('prometheus').command as string[]).join(' ');
     expect(promArgs).toContain('--enable-feature=exemplar-storage');
@@ -67,7 +98,10 @@ describe('compose stack: docker-compose.yml', () => {
     for (const m of own) {
       const src = at(m.source);
       expect(existsSync(src), `${m.service}: ${m.source} (-> ${m.target}) exists`).toBe(true);
-      expect(statSync(src).isFile(), `${m.service}: ${m.source} is a ${fileTarget(m.target) ? 'file' : 'directory'}`).toBe(fileTarget(m.target));
+      expect(
+        statSync(src).isFile(),
+        `${m.service}: ${m.source} is a ${fileTarget(m.target) ? 'file' : 'directory'}`,
+      ).toBe(fileTarget(m.target));
       expect(m.readOnly, `${m.service}: ${m.source} mounted read-only`).toBe(true);
     }
   });
@@ -79,26 +113,48 @@ describe('compose stack: docker-compose.yml', () => {
       './grafana/provisioning -> /etc/grafana/provisioning',
       './prometheus/rules -> /etc/prometheus/rules',
     ]);
-    const missing = gen.filter((m) => !existsSync(at(m.source)) || !statSync(at(m.source)).isDirectory()).map((m) => m.source);
-    expect(missing, 'missing directories (docker would create them empty, and Grafana/Prometheus would start with nothing)').toEqual([]);
+    const missing = gen
+      .filter((m) => !existsSync(at(m.source)) || !statSync(at(m.source)).isDirectory())
+      .map((m) => m.source);
+    expect(
+      missing,
+      'missing directories (docker would create them empty, and Grafana/Prometheus would start with nothing)',
+    ).toEqual([]);
   });
 
   it('grafana provisioning points at this stack (dashboards provider path, datasource URLs)', (ctx) => {
     const prov = at('grafana/provisioning');
     if (!existsSync(prov)) return ctx.skip('grafana/provisioning does not exist yet (the previous test fails for it)');
     const yamls = (dir: string): Obj[] =>
-      existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => obj(parse(readFileSync(path.join(dir, f), 'utf8')), f)) : [];
-    const providers = yamls(path.join(prov, 'dashboards')).flatMap((f) => (f.providers as unknown[] | undefined) ?? []).map((p) => obj(p, 'provider'));
+      existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => /\.ya?ml$/.test(f))
+            .map((f) => obj(parse(readFileSync(path.join(dir, f), 'utf8')), f))
+        : [];
+    const providers = yamls(path.join(prov, 'dashboards'))
+      .flatMap((f) => (f.providers as unknown[] | undefined) ?? [])
+      .map((p) => obj(p, 'provider'));
     expect(providers.length, 'a dashboards provider in grafana/provisioning/dashboards/').toBeGreaterThan(0);
     for (const p of providers) {
       const dir = String(obj(p.options, 'provider.options').path ?? '');
-      expect(dir === '/var/lib/grafana/dashboards' || dir.startsWith('/var/lib/grafana/dashboards/'), `provider ${String(p.name)} path ${dir}`).toBe(true);
+      expect(
+        dir === '/var/lib/grafana/dashboards' || dir.startsWith('/var/lib/grafana/dashboards/'),
+        `provider ${String(p.name)} path ${dir}`,
+      ).toBe(true);
     }
-    const datasources = yamls(path.join(prov, 'datasources')).flatMap((f) => (f.datasources as unknown[] | undefined) ?? []).map((d) => obj(d, 'datasource'));
-    const expected: Record<string, string> = { prometheus: 'http://prometheus:9090', tempo: 'http://tempo:3200', loki: 'http://loki:3100', alertmanager: 'http://alertmanager:9093' };
+    const datasources = yamls(path.join(prov, 'datasources'))
+      .flatMap((f) => (f.datasources as unknown[] | undefined) ?? [])
+      .map((d) => obj(d, 'datasource'));
+    const expected: Record<string, string> = {
+      prometheus: 'http://prometheus:9090',
+      tempo: 'http://tempo:3200',
+      loki: 'http://loki:3100',
+      alertmanager: 'http://alertmanager:9093',
+    };
     for (const d of datasources) {
       const want = expected[String(d.type)];
-      if (want !== undefined) expect(String(d.url).replace(/\/+$/, ''), `datasource ${String(d.name)} (${String(d.type)})`).toBe(want);
+      if (want !== undefined)
+        expect(String(d.url).replace(/\/+$/, ''), `datasource ${String(d.name)} (${String(d.type)})`).toBe(want);
     }
     expect(datasources.map((d) => String(d.type))).toEqual(expect.arrayContaining(['prometheus', 'tempo', 'loki']));
   });
@@ -132,23 +188,35 @@ describe('compose stack: deploy/sightline.yaml', () => {
     const published = new Set(publishedPorts('sightline').map((p) => p.target));
     for (const r of cfg.routes as Obj[]) {
       const target = obj(obj(r.action, 'action').target, 'target');
-      expect(Object.keys(services), `route ${String(r.name)} target host is a compose service`).toContain(String(target.host));
+      expect(Object.keys(services), `route ${String(r.name)} target host is a compose service`).toContain(
+        String(target.host),
+      );
       const ports = obj(r.match, 'match').ports;
-      for (const p of Array.isArray(ports) ? ports : [ports]) expect(published.has(Number(p)), `route port ${String(p)} published`).toBe(true);
+      for (const p of Array.isArray(ports) ? ports : [ports])
+        expect(published.has(Number(p)), `route port ${String(p)} published`).toBe(true);
     }
     expect(published.has(Number(admin.port ?? 9464))).toBe(true);
 
     // The log file is on the volume the collector reads, and its filelog glob matches it.
     const dest = String(obj(telemetry.logging, 'logging').destination);
     expect(dest.startsWith('/')).toBe(true);
-    const volumeAt = (svc: string): Mount | undefined => mounts().find((m) => m.service === svc && m.type === 'volume' && m.target === path.posix.dirname(dest));
+    const volumeAt = (svc: string): Mount | undefined =>
+      mounts().find((m) => m.service === svc && m.type === 'volume' && m.target === path.posix.dirname(dest));
     const mine = volumeAt('sightline');
     const collectors = volumeAt('otel-collector');
     expect(mine, `sightline mounts a named volume at ${path.posix.dirname(dest)}`).toBeDefined();
     expect(collectors?.source, 'otel-collector mounts the same volume').toBe(mine?.source);
     expect(collectors?.readOnly).toBe(true);
-    const filelog = obj(obj(yamlFile('otel', 'collector.yaml').receivers, 'receivers')['filelog/sightline'], 'filelog/sightline');
-    const include = (filelog.include as string[]).map((g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`));
-    expect(include.some((re) => re.test(dest)), `filelog include ${JSON.stringify(filelog.include)} matches ${dest}`).toBe(true);
+    const filelog = obj(
+      obj(yamlFile('otel', 'collector.yaml').receivers, 'receivers')['filelog/sightline'],
+      'filelog/sightline',
+    );
+    const include = (filelog.include as string[]).map(
+      (g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`),
+    );
+    expect(
+      include.some((re) => re.test(dest)),
+      `filelog include ${JSON.stringify(filelog.include)} matches ${dest}`,
+    ).toBe(true);
   });
 });

@@ -9,7 +9,20 @@ import { chromium, type Browser } from 'playwright-core';
 import { skipped, titled } from '../helpers/needs.js';
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_NEED, watchPage } from '../helpers/page.js';
 import { startAdmin, type AdminServer } from '../../src/admin/server.js';
-import type { CloseConnectionResult, AdminSource, CloseAges, CloseRecord, ConnectionDetail, ConnectionInfo, ConnectionQuery, HealthInfo, OpenAges, PatternInfo, RecentCloses, RouteInfo } from '../../src/admin/source.js';
+import type {
+  CloseConnectionResult,
+  AdminSource,
+  CloseAges,
+  CloseRecord,
+  ConnectionDetail,
+  ConnectionInfo,
+  ConnectionQuery,
+  HealthInfo,
+  OpenAges,
+  PatternInfo,
+  RecentCloses,
+  RouteInfo,
+} from '../../src/admin/source.js';
 import { AGE_BINS, AGE_EDGES_MS } from '../../src/telemetry/close-history.js';
 
 const HAVE_CHROMIUM = CHROMIUM_NEED.ok;
@@ -40,7 +53,10 @@ const conn = (id: number, ageMs: number, over: Partial<ConnectionInfo> = {}): Co
 /** Data moves on with every call, like a live proxy's; `conns` can be changed by the test. */
 class ChangingSource implements AdminSource {
   calls = 0;
-  conns: ConnectionInfo[] = [conn(1, 95_000), conn(2, 31_000, { sni: EVIL_SNI, client: '::1', route: null, target: null })];
+  conns: ConnectionInfo[] = [
+    conn(1, 95_000),
+    conn(2, 31_000, { sni: EVIL_SNI, client: '::1', route: null, target: null }),
+  ];
   async metrics(): Promise<{ contentType: string; body: string }> {
     return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' };
   }
@@ -66,12 +82,39 @@ class ChangingSource implements AdminSource {
   httpRoute = true;
   routes(): readonly RouteInfo[] {
     return [
-      { name: 'ws', ports: [8443, 8444], domains: ['app.example.test'], mode: 'passthrough', protocol: 'tls', target: '127.0.0.1:9000', active: this.conns.length },
-      ...(this.httpRoute ? [{ name: 'api', ports: [8080], domains: [], mode: 'terminate', protocol: 'http', target: '127.0.0.1:9001', active: 0 }] : []),
+      {
+        name: 'ws',
+        ports: [8443, 8444],
+        domains: ['app.example.test'],
+        mode: 'passthrough',
+        protocol: 'tls',
+        target: '127.0.0.1:9000',
+        active: this.conns.length,
+      },
+      ...(this.httpRoute
+        ? [
+            {
+              name: 'api',
+              ports: [8080],
+              domains: [],
+              mode: 'terminate',
+              protocol: 'http',
+              target: '127.0.0.1:9001',
+              active: 0,
+            },
+          ]
+        : []),
     ];
   }
   patterns(): readonly PatternInfo[] {
-    return [{ route: 'ws', periodSeconds: 30, count: 12, summary: 'route ws: 12 connections died at 30.0 s ± 0.2 s (heartbeat or half-zombie grace?)' }];
+    return [
+      {
+        route: 'ws',
+        periodSeconds: 30,
+        count: 12,
+        summary: 'route ws: 12 connections died at 30.0 s ± 0.2 s (heartbeat or half-zombie grace?)',
+      },
+    ];
   }
   recentCloses(): RecentCloses {
     const minute = 60_000;
@@ -105,7 +148,9 @@ class ChangingSource implements AdminSource {
   }
   connection(id: number): ConnectionDetail | null {
     const c = this.conns.find((x) => x.id === id);
-    return c ? { state: 'open', connection: c, milestones: [{ name: 'accepted', at: Date.now() - c.ageMs }], close: null } : null;
+    return c
+      ? { state: 'open', connection: c, milestones: [{ name: 'accepted', at: Date.now() - c.ageMs }], close: null }
+      : null;
   }
   closeConnection(): CloseConnectionResult {
     return { ok: false, status: 404, error: 'not in this test' };
@@ -127,75 +172,90 @@ describe('status page in Chromium', () => {
     await admin?.close();
   });
 
+  it.skipIf(skipped(CHROMIUM_NEED))(
+    titled('renders routes, connections, close reasons and patterns, then refreshes itself', CHROMIUM_NEED),
+    async () => {
+      const page = await browser!.newPage();
+      const problems = watchPage(page);
+      const res = await page.goto(`${admin!.url}?token=${TOKEN}`);
+      expect(res?.status()).toBe(200);
 
-  it.skipIf(skipped(CHROMIUM_NEED))(titled('renders routes, connections, close reasons and patterns, then refreshes itself', CHROMIUM_NEED), async () => {
-    const page = await browser!.newPage();
-    const problems = watchPage(page);
-    const res = await page.goto(`${admin!.url}?token=${TOKEN}`);
-    expect(res?.status()).toBe(200);
+      // Routes.
+      await page.waitForSelector('#routes tbody tr[data-route="api"]');
+      const wsRoute = await page.locator('#routes tr[data-route="ws"] td').allTextContents();
+      expect(wsRoute).toEqual(['ws', '8443, 8444', 'app.example.test', 'passthrough', 'tls', '127.0.0.1:9000', '2']);
 
-    // Routes.
-    await page.waitForSelector('#routes tbody tr[data-route="api"]');
-    const wsRoute = await page.locator('#routes tr[data-route="ws"] td').allTextContents();
-    expect(wsRoute).toEqual(['ws', '8443, 8444', 'app.example.test', 'passthrough', 'tls', '127.0.0.1:9000', '2']);
+      // Connections: one row each, oldest first; the client's SNI stays text.
+      await page.waitForSelector('#connections tr[data-connection-id="2"]');
+      const ids = async (): Promise<Array<string | null>> =>
+        Promise.all(
+          (await page.locator('#connections tr[data-connection-id]').all()).map((r) =>
+            r.getAttribute('data-connection-id'),
+          ),
+        );
+      expect(await ids()).toEqual(['1', '2']);
+      const evil = await page.locator('#connections tr[data-connection-id="2"] td').allTextContents();
+      expect(evil).toContain(EVIL_SNI);
+      expect(evil).toContain('[::1]:40002');
+      expect(await page.locator('#connections img').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+      expect(await page.locator('#connections-count').textContent()).toBe('(2)');
 
-    // Connections: one row each, oldest first; the client's SNI stays text.
-    await page.waitForSelector('#connections tr[data-connection-id="2"]');
-    const ids = async (): Promise<Array<string | null>> => Promise.all((await page.locator('#connections tr[data-connection-id]').all()).map((r) => r.getAttribute('data-connection-id')));
-    expect(await ids()).toEqual(['1', '2']);
-    const evil = await page.locator('#connections tr[data-connection-id="2"] td').allTextContents();
-    expect(evil).toContain(EVIL_SNI);
-    expect(evil).toContain('[::1]:40002');
-    expect(await page.locator('#connections img').count()).toBe(0);
-    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
-    expect(await page.locator('#connections-count').textContent()).toBe('(2)');
+      // Close reasons: the chart (uPlot, stacked by initiator) and a table row per reason.
+      await page.waitForSelector('#closes-chart canvas');
+      const plotted = await page.evaluate(() => (globalThis as any).SightlineStatus.charts.closes.raw.byInitiator);
+      expect(plotted.client.slice(-5)).toEqual([2, 3, 4, 5, 6]);
+      expect(plotted.proxy.slice(-5)).toEqual([0, 1, 0, 1, 3]);
+      const zombie = await page.locator('#closes-table tr[data-reason="half_zombie"] td').allTextContents();
+      expect(zombie[0]).toBe('half_zombie');
+      expect(zombie.at(-1)).toBe('3');
+      expect(await page.locator('#closes-table tr[data-reason]').count()).toBe(3);
 
-    // Close reasons: the chart (uPlot, stacked by initiator) and a table row per reason.
-    await page.waitForSelector('#closes-chart canvas');
-    const plotted = await page.evaluate(() => (globalThis as any).SightlineStatus.charts.closes.raw.byInitiator);
-    expect(plotted.client.slice(-5)).toEqual([2, 3, 4, 5, 6]);
-    expect(plotted.proxy.slice(-5)).toEqual([0, 1, 0, 1, 3]);
-    const zombie = await page.locator('#closes-table tr[data-reason="half_zombie"] td').allTextContents();
-    expect(zombie[0]).toBe('half_zombie');
-    expect(zombie.at(-1)).toBe('3');
-    expect(await page.locator('#closes-table tr[data-reason]').count()).toBe(3);
+      // Patterns: the summary text, highlighted.
+      const pattern = page.locator('#patterns li.pattern');
+      expect(await pattern.count()).toBe(1);
+      expect(await pattern.textContent()).toContain('died at 30.0 s');
 
-    // Patterns: the summary text, highlighted.
-    const pattern = page.locator('#patterns li.pattern');
-    expect(await pattern.count()).toBe(1);
-    expect(await pattern.textContent()).toContain('died at 30.0 s');
+      // Totals: readable, no dotted keys; pools shown because an HTTP route exists.
+      expect(await page.locator('#reasons tr[data-reason="inactivity"] td').allTextContents()).toEqual([
+        'inactivity',
+        '',
+        '',
+        '4',
+        '4',
+      ]);
+      const labels = await page.locator('#totals dt').allTextContents();
+      expect(labels).toContain('Accepted');
+      // The configuration generation the access lines carry (configGeneration), with the file hash.
+      expect(await page.locator('#totals div', { hasText: 'Configuration' }).locator('dd').textContent()).toBe(
+        'generation 3 · 3f9a0c12ab47',
+      );
+      expect(labels.filter((l) => l.includes('.'))).toEqual([]);
+      expect(await page.locator('#pools').isVisible()).toBe(true);
+      expect(await page.locator('#patterns').textContent()).not.toContain(String.fromCharCode(96));
 
-    // Totals: readable, no dotted keys; pools shown because an HTTP route exists.
-    expect(await page.locator('#reasons tr[data-reason="inactivity"] td').allTextContents()).toEqual(['inactivity', '', '', '4', '4']);
-    const labels = await page.locator('#totals dt').allTextContents();
-    expect(labels).toContain('Accepted');
-    // The configuration generation the access lines carry (configGeneration), with the file hash.
-    expect(await page.locator('#totals div', { hasText: 'Configuration' }).locator('dd').textContent()).toBe('generation 3 · 3f9a0c12ab47');
-    expect(labels.filter((l) => l.includes('.'))).toEqual([]);
-    expect(await page.locator('#pools').isVisible()).toBe(true);
-    expect(await page.locator('#patterns').textContent()).not.toContain(String.fromCharCode(96));
+      // A TCP-only configuration: no pools section (its zeros would only be noise).
+      source.httpRoute = false;
+      await page.waitForSelector('#pools', { state: 'hidden', timeout: 3_500 });
+      expect(await page.locator('#routes tbody tr').count()).toBe(1);
+      source.httpRoute = true;
 
-    // A TCP-only configuration: no pools section (its zeros would only be noise).
-    source.httpRoute = false;
-    await page.waitForSelector('#pools', { state: 'hidden', timeout: 3_500 });
-    expect(await page.locator('#routes tbody tr').count()).toBe(1);
-    source.httpRoute = true;
+      // A new connection appears without a reload.
+      const before = Number(await page.locator('body').getAttribute('data-refreshes'));
+      source.conns = [...source.conns, conn(77, 120_000, { route: 'ws', sni: 'late.example.test' })];
+      const t0 = Date.now();
+      await page.waitForSelector('#connections tr[data-connection-id="77"]', { timeout: 3_500 });
+      const waited = Date.now() - t0;
+      expect(waited).toBeLessThan(3_500);
+      expect(Number(await page.locator('body').getAttribute('data-refreshes'))).toBeGreaterThan(before);
+      expect(await ids()).toEqual(['77', '1', '2']);
+      expect(await page.locator('#connections-count').textContent()).toBe('(3)');
 
-    // A new connection appears without a reload.
-    const before = Number(await page.locator('body').getAttribute('data-refreshes'));
-    source.conns = [...source.conns, conn(77, 120_000, { route: 'ws', sni: 'late.example.test' })];
-    const t0 = Date.now();
-    await page.waitForSelector('#connections tr[data-connection-id="77"]', { timeout: 3_500 });
-    const waited = Date.now() - t0;
-    expect(waited).toBeLessThan(3_500);
-    expect(Number(await page.locator('body').getAttribute('data-refreshes'))).toBeGreaterThan(before);
-    expect(await ids()).toEqual(['77', '1', '2']);
-    expect(await page.locator('#connections-count').textContent()).toBe('(3)');
-
-    expect(await page.locator('#problem').isHidden()).toBe(true);
-    expect(problems).toEqual([]);
-    await page.close();
-  });
+      expect(await page.locator('#problem').isHidden()).toBe(true);
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+  );
 
   it.skipIf(skipped(CHROMIUM_NEED))(titled('without the token the page is refused', CHROMIUM_NEED), async () => {
     const page = await browser!.newPage();

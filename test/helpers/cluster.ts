@@ -14,7 +14,10 @@ export interface RunningCli {
 }
 
 export async function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const r = {
     child,
     out: '',
@@ -26,7 +29,8 @@ export async function startCli(args: readonly string[], env: NodeJS.ProcessEnv =
       for (;;) {
         const m = re.exec(r.out) ?? re.exec(r.err);
         if (m !== null) return m;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${re} in output.\nstdout: ${r.out}\nstderr: ${r.err}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no ${re} in output.\nstdout: ${r.out}\nstderr: ${r.err}`);
         await new Promise((res) => setTimeout(res, 50));
       }
     },

@@ -56,10 +56,22 @@ export function mounts(): Mount[] {
         const [source = '', target = '', mode = ''] = v.split(':');
         if (target === '') continue; // anonymous volume
         const bind = /^[./~]/.test(source);
-        out.push({ service: name, type: bind ? 'bind' : 'volume', source, target, readOnly: mode.split(',').includes('ro') });
+        out.push({
+          service: name,
+          type: bind ? 'bind' : 'volume',
+          source,
+          target,
+          readOnly: mode.split(',').includes('ro'),
+        });
       } else {
         const m = obj(v, `${name}.volumes[]`);
-        out.push({ service: name, type: m.type === 'bind' ? 'bind' : 'volume', source: String(m.source), target: String(m.target), readOnly: m.read_only === true });
+        out.push({
+          service: name,
+          type: m.type === 'bind' ? 'bind' : 'volume',
+          source: String(m.source),
+          target: String(m.target),
+          readOnly: m.read_only === true,
+        });
       }
     }
   }
@@ -73,7 +85,9 @@ export const fileTarget = (t: string): boolean => /\.[a-z]+$/i.test(path.posix.b
 
 export function publishedPorts(name: string): { host: string; published: number; target: number }[] {
   return ((service(name).ports as unknown[] | undefined) ?? []).map((p) => {
-    const parts = String(p).replace(/\/tcp$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/tcp$/, '')
+      .split(':');
     const target = Number(parts.pop());
     const published = Number(parts.pop());
     return { host: parts.pop() ?? '0.0.0.0', published, target };

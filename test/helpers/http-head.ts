@@ -1,5 +1,12 @@
 /** Shared by the HTTP head parser tests (test/unit/protocol/http-head*.test.ts): messages and parse shorthands. */
-import { parseRequestHead, parseResponseHead, type HeadLimits, type HeadResult, type RequestHead, type ResponseHead } from '../../src/protocol/http-head.js';
+import {
+  parseRequestHead,
+  parseResponseHead,
+  type HeadLimits,
+  type HeadResult,
+  type RequestHead,
+  type ResponseHead,
+} from '../../src/protocol/http-head.js';
 
 export const LIMITS: HeadLimits = { maxHeaderBytes: 16384, maxHeaderCount: 100 };
 

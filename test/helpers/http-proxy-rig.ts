@@ -21,7 +21,10 @@ export interface Seen {
 }
 
 /** An HTTP backend that records every request (and which TCP connection carried it). */
-export async function backend(tag: string, handler?: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void): Promise<{ port: number; seen: Seen[]; connections: () => number; server: http.Server }> {
+export async function backend(
+  tag: string,
+  handler?: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void,
+): Promise<{ port: number; seen: Seen[]; connections: () => number; server: http.Server }> {
   const seen: Seen[] = [];
   let sockets = 0;
   const ids = new WeakMap<net.Socket, number>();
@@ -30,25 +33,47 @@ export async function backend(tag: string, handler?: (req: http.IncomingMessage,
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
       const body = Buffer.concat(parts);
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, socket: ids.get(req.socket) ?? -1, bodyHash: sha256(body) });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        socket: ids.get(req.socket) ?? -1,
+        bodyHash: sha256(body),
+      });
       if (handler) handler(req, res, body);
       else res.end(`${tag} ${req.method} ${req.url}`);
     });
   });
   server.on('connection', (s) => ids.set(s, ++sockets));
   await new Promise<void>((r) => server.listen(0, HOST, r));
-  cleanup.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanup.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { port: (server.address() as AddressInfo).port, seen, connections: () => sockets, server };
 }
 
-export async function proxy(port: number, routes: SightlineOptions['routes'], extra: Partial<SightlineOptions> = {}): Promise<RunningProxy> {
+export async function proxy(
+  port: number,
+  routes: SightlineOptions['routes'],
+  extra: Partial<SightlineOptions> = {},
+): Promise<RunningProxy> {
   void port;
   const p = await startProxy({ gracefulShutdownTimeout: 200, ...extra, routes });
   cleanup.push(() => p.stop());
   return p;
 }
 
-export function route(name: string, port: number, target: number, more: { match?: object; action?: object } = {}): SightlineOptions['routes'][number] {
+export function route(
+  name: string,
+  port: number,
+  target: number,
+  more: { match?: object; action?: object } = {},
+): SightlineOptions['routes'][number] {
   return {
     name,
     match: { ports: port, ...more.match },
@@ -67,7 +92,9 @@ export function request(port: number, opts: http.RequestOptions & { body?: strin
     const req = http.request({ host: HOST, port, path: '/', ...opts }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString() }),
+      );
     });
     req.on('error', reject);
     req.end(opts.body);

@@ -37,7 +37,9 @@ const models: Array<{ apiVersion: string; kind: string; prototype: { validate():
 ];
 
 /** Schema validations by `apiVersion kind`: every kind deploy/kubernetes uses. */
-export const VALIDATORS: ReadonlyMap<string, Validate> = new Map(models.map((m) => [`${m.apiVersion} ${m.kind}`, m.prototype.validate as Validate]));
+export const VALIDATORS: ReadonlyMap<string, Validate> = new Map(
+  models.map((m) => [`${m.apiVersion} ${m.kind}`, m.prototype.validate as Validate]),
+);
 
 /** Wraps `value` so that every property read (`seen`) and key enumeration (`maps`) is recorded. */
 function tracked(value: unknown, path: string, seen: Set<string>, maps: Set<string>): unknown {
@@ -78,7 +80,8 @@ export function validateObject(o: K8sObject): string[] {
   } catch (err) {
     const errors = (err as { errors?: AjvError[] }).errors;
     if (errors === undefined) throw err;
-    for (const e of errors) problems.push(`${where} ${e.instancePath || '/'}: ${e.keyword} ${JSON.stringify(e.params)}`);
+    for (const e of errors)
+      problems.push(`${where} ${e.instancePath || '/'}: ${e.keyword} ${JSON.stringify(e.params)}`);
   }
   const unknown: string[] = [];
   unknownFields(o, '', seen, maps, unknown);

@@ -38,14 +38,21 @@ function build(dir: string): K8sObject[] {
   const file = join(dir, 'kustomization.yaml');
   const k = YAML.parse(readFileSync(file, 'utf8')) as Kustomization;
   const unsupported = Object.keys(k).filter((key) => !SUPPORTED.has(key));
-  if (unsupported.length > 0) throw new Error(`${file}: not implemented by test/helpers/kustomize.ts: ${unsupported.join(', ')}`);
-  if (k.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || k.kind !== 'Kustomization') throw new Error(`${file}: not a kustomize.config.k8s.io/v1beta1 Kustomization`);
+  if (unsupported.length > 0)
+    throw new Error(`${file}: not implemented by test/helpers/kustomize.ts: ${unsupported.join(', ')}`);
+  if (k.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || k.kind !== 'Kustomization')
+    throw new Error(`${file}: not a kustomize.config.k8s.io/v1beta1 Kustomization`);
   const out: K8sObject[] = [];
   for (const r of k.resources ?? []) {
     const path = resolve(dir, r);
     if (!existsSync(path)) throw new Error(`${file}: resource ${r} does not exist`);
     if (statSync(path).isDirectory()) out.push(...build(path));
-    else out.push(...YAML.parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as K8sObject).filter((o) => o !== null));
+    else
+      out.push(
+        ...YAML.parseAllDocuments(readFileSync(path, 'utf8'))
+          .map((d) => d.toJS() as K8sObject)
+          .filter((o) => o !== null),
+      );
   }
   const renamed = new Map<string, string>();
   for (const g of k.configMapGenerator ?? []) {
@@ -69,7 +76,11 @@ function build(dir: string): K8sObject[] {
  * "metadata/name", which never exists (checked against `kubectl kustomize`).
  */
 export function configMapHash(data: Record<string, string>): string {
-  const sorted = Object.fromEntries(Object.keys(data).sort().map((key) => [key, data[key]]));
+  const sorted = Object.fromEntries(
+    Object.keys(data)
+      .sort()
+      .map((key) => [key, data[key]]),
+  );
   // Go's encoder escapes <, >, & and U+2028/2029, which JSON.stringify leaves as they are.
   const json = JSON.stringify({ data: sorted, kind: 'ConfigMap', name: '' }).replace(
     /[<>&\u2028\u2029]/g,
@@ -91,26 +102,52 @@ function renameConfigMapRefs(o: K8sObject, renamed: Map<string, string>): void {
   };
   for (const v of (podSpec.volumes as Json[] | undefined) ?? []) {
     fix(v.configMap as Json | undefined);
-    for (const s of ((v.projected as Json | undefined)?.sources as Json[] | undefined) ?? []) fix(s.configMap as Json | undefined);
+    for (const s of ((v.projected as Json | undefined)?.sources as Json[] | undefined) ?? [])
+      fix(s.configMap as Json | undefined);
   }
-  const containers = [...((podSpec.containers as Json[] | undefined) ?? []), ...((podSpec.initContainers as Json[] | undefined) ?? [])];
+  const containers = [
+    ...((podSpec.containers as Json[] | undefined) ?? []),
+    ...((podSpec.initContainers as Json[] | undefined) ?? []),
+  ];
   for (const c of containers) {
     for (const e of (c.envFrom as Json[] | undefined) ?? []) fix(e.configMapRef as Json | undefined);
-    for (const e of (c.env as Json[] | undefined) ?? []) fix((e.valueFrom as Json | undefined)?.configMapKeyRef as Json | undefined);
+    for (const e of (c.env as Json[] | undefined) ?? [])
+      fix((e.valueFrom as Json | undefined)?.configMapKeyRef as Json | undefined);
   }
 }
 
 /** kustomize's legacy order: these kinds first (in this order), these last, the rest by kind; then name. */
 const FIRST = [
-  'Namespace', 'ResourceQuota', 'StorageClass', 'CustomResourceDefinition', 'ServiceAccount', 'PodSecurityPolicy', 'Role', 'ClusterRole',
-  'RoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Secret', 'Endpoints', 'Service', 'LimitRange', 'PriorityClass', 'PersistentVolume',
-  'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'CronJob', 'PodDisruptionBudget',
+  'Namespace',
+  'ResourceQuota',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'PodSecurityPolicy',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Endpoints',
+  'Service',
+  'LimitRange',
+  'PriorityClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'CronJob',
+  'PodDisruptionBudget',
 ];
 const LAST = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
 
 function sortLikeKustomize(objects: K8sObject[]): K8sObject[] {
-  const rank = (kind: string): number => (FIRST.includes(kind) ? FIRST.indexOf(kind) : LAST.includes(kind) ? 1000 + LAST.indexOf(kind) : FIRST.length);
+  const rank = (kind: string): number =>
+    FIRST.includes(kind) ? FIRST.indexOf(kind) : LAST.includes(kind) ? 1000 + LAST.indexOf(kind) : FIRST.length;
   return [...objects].sort(
-    (a, b) => rank(a.kind) - rank(b.kind) || a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
+    (a, b) =>
+      rank(a.kind) - rank(b.kind) || a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
   );
 }

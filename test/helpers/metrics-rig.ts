@@ -9,8 +9,14 @@ import { startProxy, type RunningProxy } from './proxy.js';
 
 export const cleanup: Array<() => Promise<void> | void> = [];
 
-export async function proxy(options: Partial<SightlineOptions> & Pick<SightlineOptions, 'routes'>, deps = {}): Promise<RunningProxy> {
-  const p = await startProxy({ gracefulShutdownTimeout: 100, maxConnectionsPerIP: 0, connectionRateLimitPerMinute: 0, ...options }, deps);
+export async function proxy(
+  options: Partial<SightlineOptions> & Pick<SightlineOptions, 'routes'>,
+  deps = {},
+): Promise<RunningProxy> {
+  const p = await startProxy(
+    { gracefulShutdownTimeout: 100, maxConnectionsPerIP: 0, connectionRateLimitPerMinute: 0, ...options },
+    deps,
+  );
   cleanup.push(() => p.stop());
   return p;
 }
@@ -23,11 +29,18 @@ export async function metricsOf(p: RunningProxy): Promise<Map<string, Json>> {
 }
 
 /** The value of one series (labels must match exactly those given; others ignored). */
-export function value(m: Map<string, Json>, name: string, labels: Record<string, string | number>, metricName?: string): number {
+export function value(
+  m: Map<string, Json>,
+  name: string,
+  labels: Record<string, string | number>,
+  metricName?: string,
+): number {
   const metric = m.get(name);
   if (metric === undefined) throw new Error(`no metric ${name}`);
   const found = metric.values.filter(
-    (v) => (metricName === undefined || (v as { metricName?: string }).metricName === metricName) && Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === String(want)),
+    (v) =>
+      (metricName === undefined || (v as { metricName?: string }).metricName === metricName) &&
+      Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === String(want)),
   );
   return found.reduce((a, v) => a + v.value, 0);
 }

@@ -80,7 +80,10 @@ export function taggedServer(tag: string): Promise<TestServer> {
   );
 }
 
-export function customServer(onConn: (s: net.Socket) => void, opts: net.ServerOpts = { allowHalfOpen: true }): Promise<TestServer> {
+export function customServer(
+  onConn: (s: net.Socket) => void,
+  opts: net.ServerOpts = { allowHalfOpen: true },
+): Promise<TestServer> {
   return listen(net.createServer(opts, onConn));
 }
 
@@ -165,7 +168,10 @@ export function readBytes(s: net.Socket, n: number, timeoutMs = 5000): Promise<B
 }
 
 /** Resolve when the socket emits 'close' (with whether it ended by error). */
-export function closed(s: net.Socket, timeoutMs = 5000): Promise<{ hadError: boolean; error: NodeJS.ErrnoException | null }> {
+export function closed(
+  s: net.Socket,
+  timeoutMs = 5000,
+): Promise<{ hadError: boolean; error: NodeJS.ErrnoException | null }> {
   return new Promise((resolve, reject) => {
     let error: NodeJS.ErrnoException | null = null;
     if (s.destroyed && s.closed) return resolve({ hadError: false, error: null });
@@ -224,7 +230,9 @@ export class ChannelEvents<E extends { readonly conn: { readonly proxyId: number
       const w = { pred, resolve: (e: E) => (clearTimeout(t), resolve(e)) };
       const t = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(w), 1);
-        reject(new Error(`no matching ${this.#channel} event; seen: ${this.events.map(this.#describe).join(',') || 'none'}`));
+        reject(
+          new Error(`no matching ${this.#channel} event; seen: ${this.events.map(this.#describe).join(',') || 'none'}`),
+        );
       }, timeoutMs);
       this.#waiters.push(w);
     });
@@ -287,7 +295,12 @@ async function generate(cn: string, opts: Record<string, unknown>): Promise<Pems
   const selfsigned = (await import('selfsigned')).default as unknown as {
     generate(attrs: unknown, opts: unknown): Promise<{ private: string; cert: string }>;
   };
-  const p = await selfsigned.generate([{ name: 'commonName', value: cn }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', ...opts });
+  const p = await selfsigned.generate([{ name: 'commonName', value: cn }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    ...opts,
+  });
   return { key: p.private, cert: p.cert };
 }
 
@@ -308,7 +321,13 @@ export async function privateCa(name: string): Promise<{ ca: Pems; leaf: Pems }>
     ca: { key: ca.key, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: name }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: name },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   return { ca, leaf };

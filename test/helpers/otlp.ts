@@ -16,7 +16,8 @@ export interface OtlpReceiver {
 }
 
 /** The single value of an OTLP attribute (`{ stringValue: 'x' }` → 'x'). */
-export const attrOf = (kvs: KV[], key: string): unknown => Object.values(kvs.find((a) => a.key === key)?.value ?? {})[0];
+export const attrOf = (kvs: KV[], key: string): unknown =>
+  Object.values(kvs.find((a) => a.key === key)?.value ?? {})[0];
 
 export async function otlpReceiver(host = '127.0.0.1'): Promise<OtlpReceiver> {
   const bodies: unknown[] = [];

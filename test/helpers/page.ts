@@ -3,7 +3,14 @@ import type { Page } from 'playwright-core';
 import { needFile } from './needs.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 export const CHROMIUM_NEED = needFile(CHROMIUM, 'chromium');
 
 /** Console errors and warnings (CSP violations among them), page errors, failed requests, HTTP errors. */

@@ -9,7 +9,14 @@ import type { ConfiguredTimer } from '../../src/telemetry/configured-timers.js';
 export const T0 = 1_700_000_040_000;
 
 export function sample(p: Partial<CloseSample> & Pick<CloseSample, 'at' | 'durationMs'>): CloseSample {
-  return { route: 'ws', reason: 'backend_closed', initiator: 'backend', local: false, idleAtCloseMs: p.durationMs - 50, ...p };
+  return {
+    route: 'ws',
+    reason: 'backend_closed',
+    initiator: 'backend',
+    local: false,
+    idleAtCloseMs: p.durationMs - 50,
+    ...p,
+  };
 }
 
 export function feed(det: PatternDetector, closes: CloseSample[]): DetectedPattern[] {
@@ -25,7 +32,10 @@ export const lastAt = (closes: CloseSample[]): number => Math.max(...closes.map(
  * `delay()` ms after its kill; the first connections open at random in the first period (or all at
  * `startTogether` when given). Silent connections (idle ≈ age).
  */
-export function wallClock(rng: () => number, o: { clients: number; periodMs: number; kills: number; delay: () => number; startTogether?: number }): CloseSample[] {
+export function wallClock(
+  rng: () => number,
+  o: { clients: number; periodMs: number; kills: number; delay: () => number; startTogether?: number },
+): CloseSample[] {
   const out: CloseSample[] = [];
   for (let c = 0; c < o.clients; c++) {
     let start = T0 + (o.startTogether ?? rng() * o.periodMs * 0.9);
@@ -41,11 +51,18 @@ export function wallClock(rng: () => number, o: { clients: number; periodMs: num
 
 export const kinds = (ps: readonly DetectedPattern[]): string[] => ps.map((p) => p.kind).sort();
 
-export const timers = (...t: Array<[string, number, TimerFamily, string | null]>): ReadonlyMap<string, readonly ConfiguredTimer[]> =>
+export const timers = (
+  ...t: Array<[string, number, TimerFamily, string | null]>
+): ReadonlyMap<string, readonly ConfiguredTimer[]> =>
   new Map([['ws', t.map(([setting, ms, family, reason]) => ({ setting, ms, family, reason }) as ConfiguredTimer)]]);
 
 /** n connections opened at random, each closed at `age(rng)`. */
-export function cluster(rng: () => number, n: number, age: () => number, extra: Partial<CloseSample> = {}): CloseSample[] {
+export function cluster(
+  rng: () => number,
+  n: number,
+  age: () => number,
+  extra: Partial<CloseSample> = {},
+): CloseSample[] {
   return Array.from({ length: n }, () => {
     const d = age();
     const start = T0 + rng() * 20 * 60_000;

@@ -14,7 +14,10 @@ export interface RunningProxy {
 export async function startProxy(options: SightlineOptions, deps?: SightlineDeps): Promise<RunningProxy> {
   // Tests stay quiet unless they pass a logger of their own.
   // No admin listener unless a test asks for one (the default port 9464 would collide).
-  const proxy = new SightlineProxy({ listenHost: '127.0.0.1', admin: { enabled: false }, ...options }, { logger: null, ...deps });
+  const proxy = new SightlineProxy(
+    { listenHost: '127.0.0.1', admin: { enabled: false }, ...options },
+    { logger: null, ...deps },
+  );
   const events = new CloseEvents().forProxy(proxy.id);
   const requests = new RequestEvents().forProxy(proxy.id);
   await proxy.start();

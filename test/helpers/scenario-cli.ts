@@ -35,7 +35,11 @@ export interface DiagnoseFinding {
 }
 export interface DiagnoseReport {
   readonly exitCode: number;
-  readonly routes: ReadonlyArray<{ readonly route: string; readonly status: string; readonly findings: readonly DiagnoseFinding[] }>;
+  readonly routes: ReadonlyArray<{
+    readonly route: string;
+    readonly status: string;
+    readonly findings: readonly DiagnoseFinding[];
+  }>;
 }
 
 export interface RunningCli {
@@ -96,7 +100,8 @@ export async function startCli(options: Record<string, unknown>): Promise<Runnin
       try {
         const r = await fetch(new URL('api/patterns', admin), { headers, signal: AbortSignal.timeout(2_000) });
         const body = (await r.json()) as { patterns: Array<Omit<Seen, 'at'>> };
-        for (const p of body.patterns) seen.push({ at, route: p.route, kind: p.kind, periodMs: p.periodMs, initiator: p.initiator });
+        for (const p of body.patterns)
+          seen.push({ at, route: p.route, kind: p.kind, periodMs: p.periodMs, initiator: p.initiator });
       } catch {
         // A poll during start-up, a drain's last moments or a loaded machine: the next one counts.
       }

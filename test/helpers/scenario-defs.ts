@@ -16,14 +16,15 @@ import { drain, halfZombie, ownIdle, reload, stuck } from './scenario-own.js';
 
 export type { GroupName, Scenario } from './scenario-kit.js';
 
-const backendIdle = (): Scenario => silentLoop(
-  'backend-idle',
-  'the backend ends connections silent for 5 s',
-  'paths',
-  { kind: 'age-clustered', periodMs: 5_000, initiator: 'backend', family: 'backend-side' },
-  (p, mark) => p.idleCutBackend(5_000, mark),
-  11,
-);
+const backendIdle = (): Scenario =>
+  silentLoop(
+    'backend-idle',
+    'the backend ends connections silent for 5 s',
+    'paths',
+    { kind: 'age-clustered', periodMs: 5_000, initiator: 'backend', family: 'backend-side' },
+    (p, mark) => p.idleCutBackend(5_000, mark),
+    11,
+  );
 
 function lbInFront(): Scenario {
   const name = 'lb-front';
@@ -72,10 +73,20 @@ function heartbeatSilent(): Scenario {
     name,
     what: 'WebSocket clients that never answer pings (pingInterval 1.5 s + pingTimeout 0.5 s)',
     group: 'paths',
-    expected: { kind: 'age-clustered', periodMs: 2_000, initiator: 'proxy', family: 'sightline:websocket.pingInterval' },
+    expected: {
+      kind: 'age-clustered',
+      periodMs: 2_000,
+      initiator: 'proxy',
+      family: 'sightline:websocket.pingInterval',
+    },
     async prepare(peers) {
       port = await freePort();
-      return [route(name, port, await peers.wsBackend(), { protocol: 'http', websocket: { pingInterval: 1_500, pingTimeout: 500 } })];
+      return [
+        route(name, port, await peers.wsBackend(), {
+          protocol: 'http',
+          websocket: { pingInterval: 1_500, pingTimeout: 500 },
+        }),
+      ];
     },
     drive(peers, mark) {
       peers.wsClients(port, 10, 3_000, between(mulberry32(21), 100, 1_500), () => 0, mark);
@@ -91,10 +102,20 @@ function heartbeatRandom(): Scenario {
     name,
     what: 'WebSocket clients that stop answering pings at random moments (ping 1 s, timeout 0.5 s)',
     group: 'paths',
-    expected: { kind: 'abnormal-reason', periodMs: 1_500, initiator: 'proxy', family: 'sightline:websocket.pingInterval' },
+    expected: {
+      kind: 'abnormal-reason',
+      periodMs: 1_500,
+      initiator: 'proxy',
+      family: 'sightline:websocket.pingInterval',
+    },
     async prepare(peers) {
       port = await freePort();
-      return [route(name, port, await peers.wsBackend(), { protocol: 'http', websocket: { pingInterval: 1_000, pingTimeout: 500 } })];
+      return [
+        route(name, port, await peers.wsBackend(), {
+          protocol: 'http',
+          websocket: { pingInterval: 1_000, pingTimeout: 500 },
+        }),
+      ];
     },
     drive(peers, mark) {
       peers.wsClients(port, 14, 1_000, between(rand, 100, 1_000), between(rand, 300, 3_500), mark);
@@ -151,7 +172,11 @@ export function allScenarios(): Scenario[] {
   return [
     backendIdle(),
     lbInFront(),
-    wallClock('wall-prompt', 'the backend closes every connection at each multiple of 6 s; clients reconnect at once', between(rand, 5, 35)),
+    wallClock(
+      'wall-prompt',
+      'the backend closes every connection at each multiple of 6 s; clients reconnect at once',
+      between(rand, 5, 35),
+    ),
     wallClock('wall-spread', 'the same timer; clients reconnect over 0–3 s', between(rand, 0, 3_000)),
     heartbeatSilent(),
     heartbeatRandom(),

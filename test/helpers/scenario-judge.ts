@@ -56,8 +56,10 @@ export function familyOf(f: DiagnoseFinding): { family: string; first: string } 
   let m = /^Sightline's own `([^`:]+)/.exec(first);
   if (m !== null) return { family: `sightline:${m[1]}`, first };
   if (/^a shared timer/.test(first)) return { family: 'shared-timer', first };
-  if (/^something between Sightline and the backend|^the backend side|`timeout server`/.test(first)) return { family: 'backend-side', first };
-  if (/^something in front of Sightline|^the client side|`timeout client`/.test(first)) return { family: 'in-front', first };
+  if (/^something between Sightline and the backend|^the backend side|`timeout server`/.test(first))
+    return { family: 'backend-side', first };
+  if (/^something in front of Sightline|^the client side|`timeout client`/.test(first))
+    return { family: 'in-front', first };
   m = /^([a-z_]+): /.exec(first);
   if (m !== null) return { family: `reason:${m[1]}`, first };
   return { family: 'other', first };
@@ -97,10 +99,21 @@ export function judge(
   let said: Said | null = null;
   if (f !== undefined) {
     const { family, first } = familyOf(f);
-    said = { kind: f.kind, periodMs: periodic(f.kind) ? Math.round(f.periodSeconds * 1000) : null, initiator: f.initiator, family, first };
+    said = {
+      kind: f.kind,
+      periodMs: periodic(f.kind) ? Math.round(f.periodSeconds * 1000) : null,
+      initiator: f.initiator,
+      family,
+      first,
+    };
   }
-  for (const x of findings) if (x !== f || !matches(e, x.kind, x.periodSeconds * 1000, x.initiator)) falseFindings.add(`said ${describeSeen({ ...x, route: sc.name, periodMs: x.periodSeconds * 1000 })}`);
-  for (const r of routes) if (sc.quiet?.includes(r.route) === true) for (const x of r.findings) falseFindings.add(`said ${describeSeen({ ...x, route: r.route, periodMs: x.periodSeconds * 1000 })}`);
+  for (const x of findings)
+    if (x !== f || !matches(e, x.kind, x.periodSeconds * 1000, x.initiator))
+      falseFindings.add(`said ${describeSeen({ ...x, route: sc.name, periodMs: x.periodSeconds * 1000 })}`);
+  for (const r of routes)
+    if (sc.quiet?.includes(r.route) === true)
+      for (const x of r.findings)
+        falseFindings.add(`said ${describeSeen({ ...x, route: r.route, periodMs: x.periodSeconds * 1000 })}`);
 
   return {
     name: sc.name,
@@ -118,7 +131,8 @@ export function judge(
   };
 }
 
-const sec = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
+const sec = (ms: number | null | undefined): string =>
+  ms === null || ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`;
 
 function expectedCell(e: Expected): string {
   if (e.kind === 'none') return 'no finding';
@@ -143,7 +157,8 @@ export function verdict(o: Outcome): string {
     if (o.said === null) problems.push('no finding');
     else {
       if (o.said.kind !== e.kind) problems.push('kind');
-      if (o.said.periodMs !== null && Math.abs(o.said.periodMs - e.periodMs) > 0.1 * e.periodMs) problems.push('period');
+      if (o.said.periodMs !== null && Math.abs(o.said.periodMs - e.periodMs) > 0.1 * e.periodMs)
+        problems.push('period');
       if (o.said.initiator !== e.initiator) problems.push('initiator');
       if (o.said.family !== e.family) problems.push('culprit');
     }
@@ -163,8 +178,15 @@ export function table(outcomes: readonly Outcome[], header: string): string {
     '|---|---|---|---|---|---|',
   ];
   for (const o of outcomes) {
-    const det = o.expected.kind === 'none' ? 'n/a' : o.periodsToDetection === null ? 'not detected' : o.periodsToDetection.toFixed(2);
-    lines.push(`| ${o.name}: ${o.what} | ${expectedCell(o.expected)} | ${saidCell(o)} | ${det} | ${o.falseFindings.length === 0 ? 'none' : o.falseFindings.join('; ')} | ${verdict(o)} |`);
+    const det =
+      o.expected.kind === 'none'
+        ? 'n/a'
+        : o.periodsToDetection === null
+          ? 'not detected'
+          : o.periodsToDetection.toFixed(2);
+    lines.push(
+      `| ${o.name}: ${o.what} | ${expectedCell(o.expected)} | ${saidCell(o)} | ${det} | ${o.falseFindings.length === 0 ? 'none' : o.falseFindings.join('; ')} | ${verdict(o)} |`,
+    );
   }
   lines.push('');
   lines.push('First culprit (or, when no known default fits the period, the first "what to check" line) per scenario:');

@@ -26,7 +26,12 @@ export interface Scenario {
   factsProblem?(f: Record<string, number>): string | null;
 }
 
-export const route = (name: string, port: number, backend: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+export const route = (
+  name: string,
+  port: number,
+  backend: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> => ({
   name,
   match: { ports: port },
   action: { type: 'forward', target: { host: HOST, port: backend }, ...extra },
@@ -34,7 +39,15 @@ export const route = (name: string, port: number, backend: number, extra: Record
 export const between = (rand: () => number, lo: number, hi: number) => (): number => lo + rand() * (hi - lo);
 
 /** Silent clients that reconnect after a random delay, on a route whose backend `cut`s them. */
-export function silentLoop(name: string, what: string, group: GroupName, expected: Expected, backend: (p: Peers, mark: () => void) => Promise<number>, seed: number, markOnClose = false): Scenario {
+export function silentLoop(
+  name: string,
+  what: string,
+  group: GroupName,
+  expected: Expected,
+  backend: (p: Peers, mark: () => void) => Promise<number>,
+  seed: number,
+  markOnClose = false,
+): Scenario {
   let port = 0;
   return {
     name,
@@ -47,13 +60,29 @@ export function silentLoop(name: string, what: string, group: GroupName, expecte
     },
     drive(peers, mark) {
       // Sightline's own cuts are seen by the clients first; a backend's or a forwarder's by themselves.
-      peers.tcpClients(port, 10, 3_000, between(mulberry32(seed), 100, 1_500), undefined, markOnClose ? mark : undefined);
+      peers.tcpClients(
+        port,
+        10,
+        3_000,
+        between(mulberry32(seed), 100, 1_500),
+        undefined,
+        markOnClose ? mark : undefined,
+      );
     },
   };
 }
 
 /** Clients that end their connection after a random lifetime (`resetShare` of them with RST). */
-export function randomLifetimes(peers: Peers, port: number, n: number, rand: () => number, lo: number, hi: number, resetShare = 0, onClose?: () => void): void {
+export function randomLifetimes(
+  peers: Peers,
+  port: number,
+  n: number,
+  rand: () => number,
+  lo: number,
+  hi: number,
+  resetShare = 0,
+  onClose?: () => void,
+): void {
   const life = between(rand, lo, hi);
   peers.tcpClients(
     port,

@@ -25,7 +25,12 @@ export function stuck(): Scenario {
     name,
     what: 'clients speak, the backend never answers (lifecycle.stuckThreshold: 2000)',
     group: 'lifecycle',
-    expected: { kind: 'age-clustered', periodMs: 2_000, initiator: 'proxy', family: 'sightline:lifecycle.stuckThreshold' },
+    expected: {
+      kind: 'age-clustered',
+      periodMs: 2_000,
+      initiator: 'proxy',
+      family: 'sightline:lifecycle.stuckThreshold',
+    },
     async prepare(peers) {
       port = await freePort();
       return [route(name, port, await peers.silentBackend())];
@@ -43,7 +48,12 @@ export function halfZombie(): Scenario {
     name,
     what: 'clients half-close at once, the backend never closes its half (lifecycle.halfZombieGrace: 2000)',
     group: 'lifecycle',
-    expected: { kind: 'age-clustered', periodMs: 2_000, initiator: 'proxy', family: 'sightline:lifecycle.halfZombieGrace' },
+    expected: {
+      kind: 'age-clustered',
+      periodMs: 2_000,
+      initiator: 'proxy',
+      family: 'sightline:lifecycle.halfZombieGrace',
+    },
     async prepare(peers) {
       port = await freePort();
       return [route(name, port, await peers.silentBackend())];
@@ -74,12 +84,23 @@ export function drain(): Scenario {
     },
     drive(peers) {
       // Long-lived: never reopened within the run (the proxy stops listening).
-      peers.tcpClients(port, 12, 2_000, () => 60_000, undefined, () => state.longClosed++);
+      peers.tcpClients(
+        port,
+        12,
+        2_000,
+        () => 60_000,
+        undefined,
+        () => state.longClosed++,
+      );
       randomLifetimes(peers, port, 6, mulberry32(81), 1_000, 3_000);
     },
     facts: () => ({ longLivedClosed: state.longClosed }),
     factsProblem: (f) =>
-      f.longLivedClosed !== 12 ? `the drain closed ${f.longLivedClosed} of 12 long-lived connections` : f.drainExit !== 0 ? `the drained process exited with ${f.drainExit}` : null,
+      f.longLivedClosed !== 12
+        ? `the drain closed ${f.longLivedClosed} of 12 long-lived connections`
+        : f.drainExit !== 0
+          ? `the drained process exited with ${f.drainExit}`
+          : null,
   };
 }
 
@@ -100,11 +121,22 @@ export function reload(): Scenario {
       return [route(name, port, await peers.echoBackend())];
     },
     drive(peers) {
-      peers.tcpClients(port, 8, 2_000, () => 60_000, undefined, () => state.longClosed++);
+      peers.tcpClients(
+        port,
+        8,
+        2_000,
+        () => 60_000,
+        undefined,
+        () => state.longClosed++,
+      );
       randomLifetimes(peers, port, 8, mulberry32(91), 1_000, 6_000);
     },
     facts: () => ({ longLivedClosed: state.longClosed }),
     factsProblem: (f) =>
-      f.longLivedClosed !== 0 ? `a reload closed ${f.longLivedClosed} live connections` : f.generation !== RELOADS + 1 ? `configuration generation ${f.generation} after ${RELOADS} reloads` : null,
+      f.longLivedClosed !== 0
+        ? `a reload closed ${f.longLivedClosed} live connections`
+        : f.generation !== RELOADS + 1
+          ? `configuration generation ${f.generation} after ${RELOADS} reloads`
+          : null,
   };
 }

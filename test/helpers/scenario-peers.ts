@@ -148,7 +148,14 @@ export class Peers {
    * shapes what each one does (write, half-close, end after a lifetime); by default it stays silent
    * and answers the far side's FIN.
    */
-  tcpClients(port: number, n: number, spreadMs: number, delay: () => number, onOpen: (s: net.Socket) => void = () => {}, onClose: () => void = () => {}): void {
+  tcpClients(
+    port: number,
+    n: number,
+    spreadMs: number,
+    delay: () => number,
+    onOpen: (s: net.Socket) => void = () => {},
+    onClose: () => void = () => {},
+  ): void {
     const open = (): void => {
       if (!this.running) return;
       const s = net.connect(port, HOST);
@@ -183,7 +190,14 @@ export class Peers {
    * `n` WebSocket clients opened over `spreadMs`, each reopened `delay()` ms after it closed;
    * each answers pings until `answerForMs()` ms after it opened (Infinity: always; 0: never).
    */
-  wsClients(port: number, n: number, spreadMs: number, delay: () => number, answerForMs: () => number, onClose: () => void = () => {}): void {
+  wsClients(
+    port: number,
+    n: number,
+    spreadMs: number,
+    delay: () => number,
+    answerForMs: () => number,
+    onClose: () => void = () => {},
+  ): void {
     const open = (): void => {
       if (!this.running) return;
       const ws = new WebSocket(`ws://${HOST}:${port}/`, { autoPong: false });

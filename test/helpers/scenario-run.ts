@@ -28,8 +28,22 @@ const FAST_SWEEP = { inactivityCheckInterval: 250 };
 
 const GROUPS: Readonly<Record<GroupName, Group>> = {
   paths: { options: {}, observeMs: 18_000 },
-  own: { options: { ...FAST_SWEEP, inactivityTimeout: 3_000, keepAliveTreatment: 'standard', lifecycle: { activitySampleInterval: 250 } }, observeMs: 0 },
-  lifecycle: { options: { ...FAST_SWEEP, lifecycle: { activitySampleInterval: 250, stuckThreshold: 2_000, halfZombieGrace: 2_000 } }, observeMs: 0 },
+  own: {
+    options: {
+      ...FAST_SWEEP,
+      inactivityTimeout: 3_000,
+      keepAliveTreatment: 'standard',
+      lifecycle: { activitySampleInterval: 250 },
+    },
+    observeMs: 0,
+  },
+  lifecycle: {
+    options: {
+      ...FAST_SWEEP,
+      lifecycle: { activitySampleInterval: 250, stuckThreshold: 2_000, halfZombieGrace: 2_000 },
+    },
+    observeMs: 0,
+  },
   drain: {
     options: { gracefulShutdownTimeout: 8_000, drain: { spreadMs: DRAIN_SPREAD_MS } },
     // The verdict is read early in the drain (the admin API answers until its end).
@@ -67,7 +81,14 @@ async function dumpCloses(cli: RunningCli, scenarios: readonly Scenario[]): Prom
     const url = new URL(`api/recent-closes?route=${encodeURIComponent(s.name)}&limit=500`, cli.admin);
     const body = await (await fetch(url, { headers: { authorization: `Bearer ${SCENARIO_TOKEN}` } })).text();
     const seen = cli.seen.filter((x) => x.route === s.name);
-    await writeFile(`test-output/diagnose-scenarios-debug/${s.name}.json`, JSON.stringify({ seen: seen.filter((x, i) => i === 0 || x.kind !== seen[i - 1]!.kind), closes: JSON.parse(body) }, null, 1));
+    await writeFile(
+      `test-output/diagnose-scenarios-debug/${s.name}.json`,
+      JSON.stringify(
+        { seen: seen.filter((x, i) => i === 0 || x.kind !== seen[i - 1]!.kind), closes: JSON.parse(body) },
+        null,
+        1,
+      ),
+    );
   }
 }
 
@@ -130,6 +151,15 @@ export async function runScenarios(all: readonly Scenario[]): Promise<Outcome[]>
   const only = process.env.SCENARIOS?.split(',');
   const scenarios = only === undefined ? all : all.filter((s) => only.includes(s.name));
   const names = [...new Set(scenarios.map((s) => s.group))];
-  const results = (await Promise.all(names.map((g) => runGroup(g, scenarios.filter((s) => s.group === g))))).flat();
+  const results = (
+    await Promise.all(
+      names.map((g) =>
+        runGroup(
+          g,
+          scenarios.filter((s) => s.group === g),
+        ),
+      ),
+    )
+  ).flat();
   return scenarios.map((s) => results.find((o) => o.name === s.name)!);
 }

@@ -28,8 +28,16 @@ export interface Rig {
 export function rig(opts: { ratio?: number; segmentLengthMs?: number } = {}): Rig {
   const clock = new ManualClock(1_800_000_000_000);
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))] });
-  const tracing = startTracing({ proxyId: PROXY, clock, segmentLengthMs: opts.segmentLengthMs ?? 1000, provider, normalSampleRatio: opts.ratio ?? 1 })!;
+  const provider = new TracerProvider({
+    spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))],
+  });
+  const tracing = startTracing({
+    proxyId: PROXY,
+    clock,
+    segmentLengthMs: opts.segmentLengthMs ?? 1000,
+    provider,
+    normalSampleRatio: opts.ratio ?? 1,
+  })!;
   cleanup.push(() => tracing.close());
   return {
     clock,

@@ -5,7 +5,12 @@
  */
 import { expect } from 'vitest';
 import * as wsModule from 'ws';
-import { WsFrameScanner, type WsControlFrame, type WsScanError, type WsScanSink } from '../../src/protocol/ws-frames.js';
+import {
+  WsFrameScanner,
+  type WsControlFrame,
+  type WsScanError,
+  type WsScanSink,
+} from '../../src/protocol/ws-frames.js';
 
 // @types/ws does not declare the Sender and Receiver classes that ws exports; type what we use.
 export interface FrameOptions {
@@ -28,9 +33,21 @@ export const { Sender, Receiver } = wsModule as unknown as {
 };
 
 /** A frame as ws's Sender builds it (readOnly: the payload buffer is not masked in place). */
-export function wsFrame(opcode: number, payload: Buffer | string, opts: { fin?: boolean; rsv1?: boolean; mask?: boolean } = {}): Buffer {
+export function wsFrame(
+  opcode: number,
+  payload: Buffer | string,
+  opts: { fin?: boolean; rsv1?: boolean; mask?: boolean } = {},
+): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  return Buffer.concat(Sender.frame(data, { fin: opts.fin ?? true, rsv1: opts.rsv1 ?? false, opcode, mask: opts.mask ?? false, readOnly: true }));
+  return Buffer.concat(
+    Sender.frame(data, {
+      fin: opts.fin ?? true,
+      rsv1: opts.rsv1 ?? false,
+      opcode,
+      mask: opts.mask ?? false,
+      readOnly: true,
+    }),
+  );
 }
 
 export type Event =
@@ -67,15 +84,16 @@ export function reassemble(events: readonly Event[]): Buffer {
   return Buffer.concat(events.flatMap((e) => (e.t === 'fwd' ? [e.bytes] : e.t === 'ctl' ? [e.frame.raw] : [])));
 }
 
-export const forwarded = (events: readonly Event[]): Buffer => Buffer.concat(events.flatMap((e) => (e.t === 'fwd' ? [e.bytes] : [])));
-export const controls = (events: readonly Event[]): WsControlFrame[] => events.flatMap((e) => (e.t === 'ctl' ? [e.frame] : []));
+export const forwarded = (events: readonly Event[]): Buffer =>
+  Buffer.concat(events.flatMap((e) => (e.t === 'fwd' ? [e.bytes] : [])));
+export const controls = (events: readonly Event[]): WsControlFrame[] =>
+  events.flatMap((e) => (e.t === 'ctl' ? [e.frame] : []));
 export const kinds = (events: readonly Event[]): string => events.map((e) => e.t).join(',');
 
 /** Byte equality without a per-element deep compare (slow on big buffers); hex diff on failure. */
 export function expectBytes(actual: Buffer, expected: Buffer): void {
   if (!actual.equals(expected)) expect(actual.toString('hex')).toBe(expected.toString('hex'));
 }
-
 
 export function bytesOf(buf: Buffer): Buffer[] {
   return Array.from({ length: buf.length }, (_, i) => buf.subarray(i, i + 1));
@@ -85,7 +103,11 @@ export function bytesOf(buf: Buffer): Buffer[] {
  * Pushes each piece, checking per push that forward() got the caller's own chunk and that
  * adjacent forwardable bytes were coalesced. Stops at the first error.
  */
-export function scan(scanner: WsFrameScanner, pieces: readonly Buffer[], rec = new Recorder()): { events: Event[]; error: WsScanError | null } {
+export function scan(
+  scanner: WsFrameScanner,
+  pieces: readonly Buffer[],
+  rec = new Recorder(),
+): { events: Event[]; error: WsScanError | null } {
   const events: Event[] = [];
   for (const piece of pieces) {
     const error = scanner.push(piece, rec);
@@ -105,5 +127,7 @@ export function scan(scanner: WsFrameScanner, pieces: readonly Buffer[], rec = n
   return { events, error: null };
 }
 
-export const server = (maxPayloadSize = 0): WsFrameScanner => new WsFrameScanner({ expectMasked: false, maxPayloadSize });
-export const client = (maxPayloadSize = 0): WsFrameScanner => new WsFrameScanner({ expectMasked: true, maxPayloadSize });
+export const server = (maxPayloadSize = 0): WsFrameScanner =>
+  new WsFrameScanner({ expectMasked: false, maxPayloadSize });
+export const client = (maxPayloadSize = 0): WsFrameScanner =>
+  new WsFrameScanner({ expectMasked: true, maxPayloadSize });

@@ -64,7 +64,15 @@ export async function wsBackend(pems?: Pems): Promise<WsBackend> {
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws, req) => {
     let done!: (code: number) => void;
-    const c: BackendConn = { ws, socket: req.socket, messages: [], pings: 0, pongs: 0, closeCode: null, closed: new Promise<number>((r) => (done = r)) };
+    const c: BackendConn = {
+      ws,
+      socket: req.socket,
+      messages: [],
+      pings: 0,
+      pongs: 0,
+      closeCode: null,
+      closed: new Promise<number>((r) => (done = r)),
+    };
     ws.on('message', (m, isBinary) => {
       c.messages.push(toBuffer(m));
       ws.send(m, { binary: isBinary });
@@ -124,7 +132,11 @@ export async function openClient(url: string, opts: ClientOptions & { servername
 }
 
 /** Send one message and resolve with the next message received. */
-export function roundTrip(ws: WebSocket, data: string | Buffer, timeoutMs = 3000): Promise<{ data: Buffer; isBinary: boolean }> {
+export function roundTrip(
+  ws: WebSocket,
+  data: string | Buffer,
+  timeoutMs = 3000,
+): Promise<{ data: Buffer; isBinary: boolean }> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('no echo')), timeoutMs);
     ws.once('message', (m, isBinary) => {
@@ -148,7 +160,10 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 // ---- proxy ----------------------------------------------------------------------------------
 
-export async function proxy(options: Omit<SightlineOptions, 'routes'> & { routes: RouteList }, deps?: SightlineDeps): Promise<RunningProxy> {
+export async function proxy(
+  options: Omit<SightlineOptions, 'routes'> & { routes: RouteList },
+  deps?: SightlineDeps,
+): Promise<RunningProxy> {
   const p = await startProxy({ gracefulShutdownTimeout: 500, ...options } as SightlineOptions, deps);
   cleanup.push(() => p.stop());
   return p;
@@ -159,7 +174,12 @@ export function httpRoute(name: string, port: number, backendPort: number, webso
   return {
     name,
     match: { ports: port },
-    action: { type: 'forward', target: { host: HOST, port: backendPort }, protocol: 'http', ...(websocket === undefined ? {} : { websocket }) },
+    action: {
+      type: 'forward',
+      target: { host: HOST, port: backendPort },
+      protocol: 'http',
+      ...(websocket === undefined ? {} : { websocket }),
+    },
   };
 }
 

@@ -10,10 +10,19 @@ import { ConfigError } from '../../src/core/errors.js';
 import { SightlineProxy } from '../../src/server.js';
 import { freePort, HOST } from '../helpers/net.js';
 
-const route = (port: number) => ({ name: 'r', match: { ports: port }, action: { type: 'forward' as const, target: { host: HOST, port: 9 } } });
+const route = (port: number) => ({
+  name: 'r',
+  match: { ports: port },
+  action: { type: 'forward' as const, target: { host: HOST, port: 9 } },
+});
 
 /** GET with an explicit Host header (what a rebinding page's browser sends). */
-function get(port: number, path: string, host: string | null, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(
+  port: number,
+  path: string,
+  host: string | null,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const h: Record<string, string> = { ...headers };
     if (host !== null) h.host = host;
@@ -56,13 +65,19 @@ describe('admin exposure', () => {
     expect((err as ConfigError).issues[0]?.path).toBe('admin.host');
     expect((err as ConfigError).issues[0]?.message).toMatch(/admin\.token.*allowUnauthenticatedRemote/);
     expect(() => new SightlineProxy({ routes: [route(port)], admin: { host: '0.0.0.0', token: 't' } })).not.toThrow();
-    expect(() => new SightlineProxy({ routes: [route(port)], admin: { host: '0.0.0.0', allowUnauthenticatedRemote: true } })).not.toThrow();
-    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '[::1]']) expect(() => new SightlineProxy({ routes: [route(port)], admin: { host } }), host).not.toThrow();
+    expect(
+      () => new SightlineProxy({ routes: [route(port)], admin: { host: '0.0.0.0', allowUnauthenticatedRemote: true } }),
+    ).not.toThrow();
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '[::1]'])
+      expect(() => new SightlineProxy({ routes: [route(port)], admin: { host } }), host).not.toThrow();
     expect(() => new SightlineProxy({ routes: [route(port)], admin: { host: '10.0.0.1' } })).toThrow(ConfigError);
   });
 
   it('without a token only loopback Host values and admin.allowedHosts are answered (DNS rebinding); probes always are', async () => {
-    const proxy = new SightlineProxy({ listenHost: HOST, routes: [route(await freePort())], admin: { port: 0, allowedHosts: ['sightline'] } }, { logger: null });
+    const proxy = new SightlineProxy(
+      { listenHost: HOST, routes: [route(await freePort())], admin: { port: 0, allowedHosts: ['sightline'] } },
+      { logger: null },
+    );
     await proxy.start();
     try {
       const port = Number(new URL(proxy.adminUrl!).port);
@@ -70,7 +85,14 @@ describe('admin exposure', () => {
       expect(rebinding.status).toBe(421);
       expect(rebinding.body).toMatch(/Host not allowed/);
       expect((await get(port, '/metrics', 'attacker.example')).status).toBe(421);
-      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost', `sightline:${port}`, 'SIGHTLINE']) {
+      for (const host of [
+        `127.0.0.1:${port}`,
+        `localhost:${port}`,
+        `[::1]:${port}`,
+        'localhost',
+        `sightline:${port}`,
+        'SIGHTLINE',
+      ]) {
         expect((await get(port, '/api/connections', host)).status, host).toBe(200);
       }
       // HTTP/1.1 without Host is refused by Node's parser itself (400), before any check of ours.
@@ -83,7 +105,10 @@ describe('admin exposure', () => {
   });
 
   it('with a token the Host check gives way to the token (a rebinding page cannot know it)', async () => {
-    const proxy = new SightlineProxy({ listenHost: HOST, routes: [route(await freePort())], admin: { port: 0, token: 'tok' } }, { logger: null });
+    const proxy = new SightlineProxy(
+      { listenHost: HOST, routes: [route(await freePort())], admin: { port: 0, token: 'tok' } },
+      { logger: null },
+    );
     await proxy.start();
     try {
       const port = Number(new URL(proxy.adminUrl!).port);

@@ -22,7 +22,8 @@ const clock = new ManualClock(1_750_000_000_000);
 const keep: net.Socket[] = [];
 const ids: number[] = [];
 
-const get = (path: string, auth = true): Promise<Response> => fetch(new URL(path, base), auth ? { headers: { authorization: `Bearer ${TOKEN}` } } : {});
+const get = (path: string, auth = true): Promise<Response> =>
+  fetch(new URL(path, base), auth ? { headers: { authorization: `Bearer ${TOKEN}` } } : {});
 const json = async (path: string): Promise<any> => {
   const r = await get(path);
   expect(r.status, path).toBe(200);
@@ -38,7 +39,11 @@ beforeAll(async () => {
       admin: { enabled: true, host: HOST, port: 0, token: TOKEN },
       routes: [
         { name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
-        { name: 'quiet', match: { ports: other }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+        {
+          name: 'quiet',
+          match: { ports: other },
+          action: { type: 'forward', target: { host: HOST, port: echo.port } },
+        },
       ],
     } as SightlineOptions,
     { clock, autoTick: false },
@@ -108,7 +113,11 @@ describe('status page data', () => {
     expect((await json('api/recent-closes?route=quiet')).items).toEqual([]);
 
     const closedOne = await json(`api/connection?id=${last.id}`);
-    expect(closedOne).toMatchObject({ state: 'closed', connection: null, close: { id: last.id, reason: 'client_closed' } });
+    expect(closedOne).toMatchObject({
+      state: 'closed',
+      connection: null,
+      close: { id: last.id, reason: 'client_closed' },
+    });
     const openId = ids.find((id) => id !== last.id && p.proxy.connectionManager.getConnections().has(id))!;
     const openOne = await json(`api/connection?id=${openId}`);
     expect(openOne.state).toBe('open');
@@ -122,13 +131,20 @@ describe('status page data', () => {
     const unknown = await get('api/connection?id=987654');
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as any).error).toMatch(/neither open nor among the recent closes/);
-    for (const path of ['api/connection', 'api/connection?id=-1', 'api/connection?id=1e3', 'api/recent-closes?limit=0', 'api/recent-closes?limit=x']) {
+    for (const path of [
+      'api/connection',
+      'api/connection?id=-1',
+      'api/connection?id=1e3',
+      'api/recent-closes?limit=0',
+      'api/recent-closes?limit=x',
+    ]) {
       const r = await get(path);
       expect(r.status, path).toBe(400);
       expect(((await r.json()) as any).error, path).toMatch(/id|limit/);
     }
     expect((await json('api/recent-closes?limit=99999')).items).toHaveLength(2);
-    for (const path of ['api/close-ages', 'api/open-ages', 'api/recent-closes', 'api/connection?id=1']) expect((await get(path, false)).status, path).toBe(401);
+    for (const path of ['api/close-ages', 'api/open-ages', 'api/recent-closes', 'api/connection?id=1'])
+      expect((await get(path, false)).status, path).toBe(401);
   });
 
   it('uPlot is served from the package (script, stylesheet, licence) without the token; the page keeps its strict CSP', async () => {

@@ -17,7 +17,9 @@ describe('admin server: endpoints', () => {
     expect(plain.status).toBe(200);
     expect(plain.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(await plain.text()).toBe('sightline_up 1\n');
-    const om = await get(admin, '/metrics', { headers: { Accept: 'application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' } });
+    const om = await get(admin, '/metrics', {
+      headers: { Accept: 'application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' },
+    });
     expect(om.status).toBe(200);
     expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
     expect(await om.text()).toContain('# EOF');
@@ -127,7 +129,16 @@ describe('admin server: endpoints', () => {
 describe('admin server: token', () => {
   it('401 with WWW-Authenticate without or with a wrong token, 200 with it; /healthz and /readyz stay open', async () => {
     const { admin } = await start(TOKEN);
-    for (const path of ['/metrics', '/api/stats', '/api/routes', '/api/patterns', '/api/closes', '/api/connections', '/', '/nope']) {
+    for (const path of [
+      '/metrics',
+      '/api/stats',
+      '/api/routes',
+      '/api/patterns',
+      '/api/closes',
+      '/api/connections',
+      '/',
+      '/nope',
+    ]) {
       const none = await get(admin, path);
       expect(none.status, path).toBe(401);
       expect(none.headers.get('www-authenticate'), path).toMatch(/^Bearer/);
@@ -136,7 +147,15 @@ describe('admin server: token', () => {
         expect((await get(admin, path, { headers: { Authorization: wrong } })).status, `${path} ${wrong}`).toBe(401);
       }
     }
-    for (const path of ['/metrics', '/api/stats', '/api/routes', '/api/patterns', '/api/closes', '/api/connections', '/']) {
+    for (const path of [
+      '/metrics',
+      '/api/stats',
+      '/api/routes',
+      '/api/patterns',
+      '/api/closes',
+      '/api/connections',
+      '/',
+    ]) {
       const ok = await get(admin, path, auth);
       expect(ok.status, path).toBe(200);
       await ok.arrayBuffer();

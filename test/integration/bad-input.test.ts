@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { captureClientHello, closed, connect, echoServer, freePorts, readBytes, HOST, type TestServer } from '../helpers/net.js';
+import {
+  captureClientHello,
+  closed,
+  connect,
+  echoServer,
+  freePorts,
+  readBytes,
+  HOST,
+  type TestServer,
+} from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
 /**
@@ -15,7 +24,11 @@ describe('bad input on an SNI port', () => {
   beforeAll(async () => {
     echo = await echoServer();
     [sni, small] = await freePorts(2);
-    const action = { type: 'forward' as const, target: { host: HOST, port: echo.port }, tls: { mode: 'passthrough' as const } };
+    const action = {
+      type: 'forward' as const,
+      target: { host: HOST, port: echo.port },
+      tls: { mode: 'passthrough' as const },
+    };
     p = await startProxy({
       initialDataTimeout: 300,
       routes: [
@@ -97,7 +110,13 @@ describe('bad input on an SNI port', () => {
 
   it('counts every bad-input close in termination statistics', () => {
     const stats = p.proxy.getStats().getTerminationStats().byReason;
-    for (const r of ['not_tls', 'client_hello_invalid', 'client_hello_too_large', 'initial_data_timeout', 'closed_before_data']) {
+    for (const r of [
+      'not_tls',
+      'client_hello_invalid',
+      'client_hello_too_large',
+      'initial_data_timeout',
+      'closed_before_data',
+    ]) {
       expect(Object.values(stats[r] ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
     }
   });
@@ -109,7 +128,13 @@ describe('pending data limit', () => {
     const [port] = await freePorts(1);
     const p = await startProxy({
       maxPendingDataSize: 100,
-      routes: [{ name: 'x', match: { ports: port!, domains: 'ok.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }],
+      routes: [
+        {
+          name: 'x',
+          match: { ports: port!, domains: 'ok.test' },
+          action: { type: 'forward', target: { host: HOST, port: echo.port } },
+        },
+      ],
     });
     const s = await connect(port!);
     s.write(await captureClientHello('ok.test'));

@@ -67,10 +67,18 @@ describe('bulk transfer through the real CLI, no node flags', () => {
         listenHost: '127.0.0.1',
         admin: { enabled: false },
         telemetry: { logging: { level: 'silent' } },
-        routes: [{ name: 'bulk', match: { ports: port }, action: { type: 'forward', target: { host: '127.0.0.1', port: backendPort } } }],
+        routes: [
+          {
+            name: 'bulk',
+            match: { ports: port },
+            action: { type: 'forward', target: { host: '127.0.0.1', port: backendPort } },
+          },
+        ],
       }),
     );
-    const child = spawn(process.execPath, ['--trace-gc', BIN, 'start', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--trace-gc', BIN, 'start', '-c', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -96,6 +104,12 @@ describe('bulk transfer through the real CLI, no node flags', () => {
     expect(received).toBeGreaterThanOrEqual(TOTAL);
     // Without the pacer Node 24 ran 7 in this transfer; with it 0-4 were seen on a shared 2-core VM
     // (V8 still starts the odd old-space collection on its own schedule), never more.
-    expect(markCompacts, out.split('\n').filter((l) => l.includes('Mark-Compact')).join('\n')).toBeLessThanOrEqual(5);
+    expect(
+      markCompacts,
+      out
+        .split('\n')
+        .filter((l) => l.includes('Mark-Compact'))
+        .join('\n'),
+    ).toBeLessThanOrEqual(5);
   }, 120_000);
 });

@@ -36,7 +36,10 @@ function config(extraRoute: boolean): string {
     `  - { name: echo, match: { ports: ${pEcho} }, action: { type: forward, target: { host: ${HOST}, port: ${echo.port} } } }`,
     `  - { name: aged, match: { ports: ${pAged} }, action: { type: forward, target: { host: ${HOST}, port: ${fixedAge.port} } } }`,
   ];
-  if (extraRoute) routes.push(`  - { name: added, match: { ports: ${pNew} }, action: { type: forward, target: { host: ${HOST}, port: ${echo.port} } } }`);
+  if (extraRoute)
+    routes.push(
+      `  - { name: added, match: { ports: ${pNew} }, action: { type: forward, target: { host: ${HOST}, port: ${echo.port} } } }`,
+    );
   return [
     'listenHost: 127.0.0.1',
     'gracefulShutdownTimeout: 1000',
@@ -120,7 +123,9 @@ describe('sightline start --workers 2', () => {
     for (let i = 0; i < 24; i++) await open(pEcho);
     await echoRoundTrip(pEcho, 'through a worker');
     await waitFor(() => true, 1);
-    let conns = await api<{ total: number; items: Array<{ worker: number; route: string }> }>('/api/connections?limit=1000');
+    let conns = await api<{ total: number; items: Array<{ worker: number; route: string }> }>(
+      '/api/connections?limit=1000',
+    );
     const deadline = Date.now() + 5000;
     while (conns.total < 24 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
@@ -132,7 +137,12 @@ describe('sightline start --workers 2', () => {
     // 24 connections all on one worker would be a 2^-23 accident of the kernel's hash.
     expect([...perWorker.keys()].sort()).toEqual([0, 1]);
 
-    const stats = await api<{ active: number; byRoute: Record<string, number>; workers: Array<{ worker: number; active: number }>; cluster: { restarts: number } }>('/api/stats');
+    const stats = await api<{
+      active: number;
+      byRoute: Record<string, number>;
+      workers: Array<{ worker: number; active: number }>;
+      cluster: { restarts: number };
+    }>('/api/stats');
     expect(stats.active).toBe(24);
     expect(stats.byRoute.echo).toBe(24);
     expect(stats.workers.map((w) => w.active).sort()).toEqual([...perWorker.values()].sort());
@@ -142,7 +152,9 @@ describe('sightline start --workers 2', () => {
     expect(sample(text, 'sightline_cluster_workers{state="listening"}')).toBe(2);
     expect(sample(text, 'sightline_build_info{version="0.1.0",node="' + process.versions.node + '"}')).toBe(1);
     // One round trip closed (client FIN) in one of the workers: counters sum across workers.
-    expect(sample(text, 'sightline_connections_closed_total{route="echo",reason="client_closed",initiator="client"}')).toBe(1);
+    expect(
+      sample(text, 'sightline_connections_closed_total{route="echo",reason="client_closed",initiator="client"}'),
+    ).toBe(1);
   }, 20_000);
 
   it('one detector fed by both workers: the pattern is found from the closes of both', async () => {
@@ -171,20 +183,33 @@ describe('sightline start --workers 2', () => {
     expect(perWorker[0]! + perWorker[1]!).toBe(12);
     expect(Math.min(...perWorker)).toBeGreaterThan(0);
     expect(p!.count).toBe(12);
-    const closes = await api<{ workers: Array<{ worker: number }>; terminations: { byReason: Record<string, Record<string, number>> } }>('/api/stats');
-    expect(closes.terminations.byReason.backend_reset?.backend ?? closes.terminations.byReason.backend_closed?.backend).toBeGreaterThanOrEqual(12);
+    const closes = await api<{
+      workers: Array<{ worker: number }>;
+      terminations: { byReason: Record<string, Record<string, number>> };
+    }>('/api/stats');
+    expect(
+      closes.terminations.byReason.backend_reset?.backend ?? closes.terminations.byReason.backend_closed?.backend,
+    ).toBeGreaterThanOrEqual(12);
     const text = await metrics();
     expect(sample(text, 'sightline_disconnect_patterns_total{route="aged",kind="age-clustered"}')).toBe(1);
-    expect(sample(text, 'sightline_disconnect_pattern_period_seconds{route="aged",kind="age-clustered"}')).toBeCloseTo(2.2, 0);
+    expect(sample(text, 'sightline_disconnect_pattern_period_seconds{route="aged",kind="age-clustered"}')).toBeCloseTo(
+      2.2,
+      0,
+    );
   }, 20_000);
 
   it('a killed worker is restarted with its connections recorded as closed', async () => {
-    const conns = await api<{ items: Array<{ worker: number; route: string }> }>('/api/connections?route=echo&limit=1000');
+    const conns = await api<{ items: Array<{ worker: number; route: string }> }>(
+      '/api/connections?route=echo&limit=1000',
+    );
     const onWorker0 = conns.items.filter((c) => c.worker === 0).length;
     const stats = await api<{ cluster: { workers: Array<{ worker: number; pid: number }> } }>('/api/stats');
     const pid = stats.cluster.workers.find((w) => w.worker === 0)!.pid;
     const beforeText = await metrics();
-    const before = sample(beforeText, 'sightline_connections_closed_total{route="echo",reason="internal_error",initiator="proxy"}');
+    const before = sample(
+      beforeText,
+      'sightline_connections_closed_total{route="echo",reason="internal_error",initiator="proxy"}',
+    );
     const acceptedBefore = sample(beforeText, `sightline_connections_accepted_total{port="${pEcho}"}`);
     process.kill(pid, 'SIGKILL');
     await cli.waitFor(/worker 0 \(pid \d+\) died \(signal SIGKILL\) with \d+ open connections?; restarting in 100 ms/);
@@ -198,10 +223,15 @@ describe('sightline start --workers 2', () => {
     expect(after.cluster.workers.every((w) => w.ready)).toBe(true);
     expect(after.cluster.workers[0]!.pid).not.toBe(pid);
     const text = await metrics();
-    expect(sample(text, 'sightline_connections_closed_total{route="echo",reason="internal_error",initiator="proxy"}') - (Number.isNaN(before) ? 0 : before)).toBe(onWorker0);
+    expect(
+      sample(text, 'sightline_connections_closed_total{route="echo",reason="internal_error",initiator="proxy"}') -
+        (Number.isNaN(before) ? 0 : before),
+    ).toBe(onWorker0);
     expect(sample(text, 'sightline_cluster_worker_restarts_total')).toBe(1);
     // The dead worker's counters stay in the sums: no drop (Prometheus would read a reset).
-    expect(sample(text, `sightline_connections_accepted_total{port="${pEcho}"}`)).toBeGreaterThanOrEqual(acceptedBefore);
+    expect(sample(text, `sightline_connections_accepted_total{port="${pEcho}"}`)).toBeGreaterThanOrEqual(
+      acceptedBefore,
+    );
     await echoRoundTrip(pEcho, 'still served');
   }, 20_000);
 
@@ -214,7 +244,8 @@ describe('sightline start --workers 2', () => {
     await cli.waitFor(/reloaded .* in all 2 workers \(generation \d+\), file sha256 [0-9a-f]{12}/);
     // Every worker reports the generation and the file it runs (a worker left behind would show).
     const hash = /in all 2 workers \(generation \d+\), file sha256 ([0-9a-f]{12})/.exec(cli.err)![1];
-    const perWorker = (await api<{ workers: Array<{ configGeneration: number; configHash: string }> }>('/api/stats')).workers;
+    const perWorker = (await api<{ workers: Array<{ configGeneration: number; configHash: string }> }>('/api/stats'))
+      .workers;
     expect(perWorker.map((w) => w.configHash)).toEqual([hash, hash]);
     // Generations count per process (a restarted worker starts at 1): each took this reload.
     for (const w of perWorker) expect(w.configGeneration).toBeGreaterThanOrEqual(2);
@@ -238,7 +269,9 @@ describe('sightline start --workers 2', () => {
   it('a worker restarted after an edit no SIGHUP applied runs what the others run', async () => {
     const [pEdit] = await freePorts(1);
     writeFileSync(cfg, config(true).replace(`ports: ${pNew}`, `ports: ${pEdit}`));
-    const stats = await api<{ cluster: { workers: Array<{ worker: number; pid: number }>; restarts: number } }>('/api/stats');
+    const stats = await api<{ cluster: { workers: Array<{ worker: number; pid: number }>; restarts: number } }>(
+      '/api/stats',
+    );
     const pid = stats.cluster.workers.find((w) => w.worker === 1)!.pid;
     process.kill(pid, 'SIGKILL');
     let after = stats;
@@ -246,7 +279,13 @@ describe('sightline start --workers 2', () => {
     do {
       await new Promise((r) => setTimeout(r, 200));
       after = await api('/api/stats');
-    } while (!(after.cluster.restarts === stats.cluster.restarts + 1 && after.cluster.workers.every((w) => (w as unknown as { ready: boolean }).ready)) && Date.now() < deadline);
+    } while (
+      !(
+        after.cluster.restarts === stats.cluster.restarts + 1 &&
+        after.cluster.workers.every((w) => (w as unknown as { ready: boolean }).ready)
+      ) &&
+      Date.now() < deadline
+    );
     expect(after.cluster.restarts).toBe(stats.cluster.restarts + 1);
     // The edit's port: nobody listens (the restarted worker did not load the edit)...
     const refused = await new Promise<string>((resolve) => {
@@ -277,13 +316,18 @@ describe('sightline start --workers 2 that cannot start', () => {
     const port = (taken.address() as net.AddressInfo).port;
     const d = mkdtempSync(path.join(os.tmpdir(), 'sightline-cluster-'));
     const file = path.join(d, 'sightline.yaml');
-    writeFileSync(file, `listenHost: 127.0.0.1\nadmin: { enabled: false }\nroutes:\n  - { name: r, match: { ports: ${port} }, action: { type: forward, target: { host: ${HOST}, port: 9 } } }\n`);
+    writeFileSync(
+      file,
+      `listenHost: 127.0.0.1\nadmin: { enabled: false }\nroutes:\n  - { name: r, match: { ports: ${port} }, action: { type: forward, target: { host: ${HOST}, port: 9 } } }\n`,
+    );
     const { sightline } = await import('../helpers/cli.js');
     const r = await sightline(['start', '-c', file, '--workers', '2']);
     taken.close();
     rmSync(d, { recursive: true, force: true });
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/sightline: worker \d: cannot listen on a configured port.*port \d+ on 127\.0\.0\.1: EADDRINUSE/);
+    expect(r.err).toMatch(
+      /sightline: worker \d: cannot listen on a configured port.*port \d+ on 127\.0\.0\.1: EADDRINUSE/,
+    );
     expect(r.err).not.toContain('restarting');
   }, 20_000);
 
@@ -291,6 +335,6 @@ describe('sightline start --workers 2 that cannot start', () => {
     const { sightline } = await import('../helpers/cli.js');
     const r = await sightline(['start', '-c', 'examples/quickstart.yaml', '--workers', 'many']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("--workers must be a number from 1 to 256 or 'auto', not \"many\"");
+    expect(r.err).toContain('--workers must be a number from 1 to 256 or \'auto\', not "many"');
   });
 });

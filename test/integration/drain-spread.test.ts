@@ -32,7 +32,9 @@ async function drainTimes(spreadMs: number): Promise<number[]> {
   p = await startProxy({
     gracefulShutdownTimeout: 1500,
     drain: { spreadMs },
-    routes: [{ name: 'tunnel', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }],
+    routes: [
+      { name: 'tunnel', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+    ],
   });
   const ends: Array<Promise<number>> = [];
   for (let i = 0; i < N; i++) {
@@ -82,7 +84,17 @@ describe('drain.spreadMs', () => {
     p = await startProxy({
       gracefulShutdownTimeout: 3000,
       drain: { spreadMs: 800 },
-      routes: [{ name: 'ws', match: { ports: port }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: (web.address() as net.AddressInfo).port } } }],
+      routes: [
+        {
+          name: 'ws',
+          match: { ports: port },
+          action: {
+            type: 'forward',
+            protocol: 'http',
+            target: { host: HOST, port: (web.address() as net.AddressInfo).port },
+          },
+        },
+      ],
     });
     const codes: Array<Promise<[number, number]>> = [];
     for (let i = 0; i < 10; i++) {
@@ -105,15 +117,19 @@ describe('drain.spreadMs', () => {
 describe('drain closes never make a disconnect pattern', () => {
   /** Twelve closes at the same age (5 s), 3 s apart: a textbook age-clustered pattern... */
   const events = (reason: string): CloseEvent[] =>
-    Array.from({ length: 12 }, (_, i) => ({
-      conn: { routeName: 'r', proxyId: 1 },
-      reason,
-      initiator: 'proxy',
-      endKind: 'local',
-      durationMs: 5000 + i,
-      idleAtCloseMs: 5000,
-      at: i * 3000,
-    }) as unknown as CloseEvent);
+    Array.from(
+      { length: 12 },
+      (_, i) =>
+        ({
+          conn: { routeName: 'r', proxyId: 1 },
+          reason,
+          initiator: 'proxy',
+          endKind: 'local',
+          durationMs: 5000 + i,
+          idleAtCloseMs: 5000,
+          at: i * 3000,
+        }) as unknown as CloseEvent,
+    );
 
   const feed = (reason: string): number => {
     const d = new PatternDetector();

@@ -17,7 +17,17 @@ import { injectFaults } from '../../src/core/faults.js';
 import type { Connection } from '../../src/net/connection.js';
 const UNKNOWN = Buffer.from('PROXY UNKNOWN\r\n', 'latin1');
 import { WsOpcode, encodeFrame } from '../../src/protocol/ws-frames.js';
-import { closed, connect, echoServer, freePorts, readBytes, testCert, waitFor, HOST, type TestServer } from '../helpers/net.js';
+import {
+  closed,
+  connect,
+  echoServer,
+  freePorts,
+  readBytes,
+  testCert,
+  waitFor,
+  HOST,
+  type TestServer,
+} from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
 let p: RunningProxy;
@@ -65,7 +75,9 @@ beforeAll(async () => {
   web.on('upgrade', (_req, socket: net.Socket) => {
     socket.on('error', () => {});
     socket.on('end', () => socket.end()); // the server keeps upgraded sockets half-open otherwise
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n');
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n',
+    );
     socket.write(encodeFrame(WsOpcode.Text, Buffer.from('hi'), false));
   });
   await new Promise<void>((r) => web.listen(0, HOST, r));
@@ -74,7 +86,8 @@ beforeAll(async () => {
   const { key, cert } = await testCert();
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') logLines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line !== '') logLines.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
@@ -84,11 +97,31 @@ beforeAll(async () => {
       proxyIPs: ['127.0.0.1'],
       initialDataTimeout: 300,
       routes: [
-        { name: 'tcp', match: { ports: tcpPort }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
-        { name: 'web', match: { ports: httpPort }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: webPort } } },
-        { name: 'tls', match: { ports: tlsPort }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: { key, cert } } } },
+        {
+          name: 'tcp',
+          match: { ports: tcpPort },
+          action: { type: 'forward', target: { host: HOST, port: echo.port } },
+        },
+        {
+          name: 'web',
+          match: { ports: httpPort },
+          action: { type: 'forward', protocol: 'http', target: { host: HOST, port: webPort } },
+        },
+        {
+          name: 'tls',
+          match: { ports: tlsPort },
+          action: {
+            type: 'forward',
+            target: { host: HOST, port: echo.port },
+            tls: { mode: 'terminate', certificate: { key, cert } },
+          },
+        },
         { name: 'pp', match: { ports: ppPort }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
-        { name: 'handler', match: { ports: handlerPort }, action: { type: 'socket-handler', socketHandler: (s: net.Socket) => s.pipe(s) } },
+        {
+          name: 'handler',
+          match: { ports: handlerPort },
+          action: { type: 'socket-handler', socketHandler: (s: net.Socket) => s.pipe(s) },
+        },
       ],
       // Only peers sending PROXY headers on ppPort are trusted; other ports take plain clients.
     },
@@ -143,7 +176,12 @@ const victims: Record<Site, () => Promise<net.Socket | tls.TLSSocket>> = {
   [FaultSite.Sweep]: async () => {
     const s = await client(tcpPort);
     // The sweep only checks connections in the tunnel.
-    await waitFor(() => [...p.proxy.connectionManager.getConnections().values()].some((c) => !keep.has(c.id) && c.phase === 'tunnel'), 5000, 'victim in tunnel');
+    await waitFor(
+      () =>
+        [...p.proxy.connectionManager.getConnections().values()].some((c) => !keep.has(c.id) && c.phase === 'tunnel'),
+      5000,
+      'victim in tunnel',
+    );
     p.proxy.tick();
     return s;
   },
@@ -166,7 +204,9 @@ const victims: Record<Site, () => Promise<net.Socket | tls.TLSSocket>> = {
   [FaultSite.Handler]: () => client(handlerPort),
   [FaultSite.WebSocket]: async () => {
     const s = await client(httpPort);
-    s.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    s.write(
+      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     s.write(encodeFrame(WsOpcode.Text, Buffer.from('hello'), true));
     return s;
   },
@@ -178,7 +218,10 @@ describe('an exception at any site closes that connection only', () => {
       const before = p.events.events.length;
       const arm = armOnce(site);
       const victim = await victims[site]();
-      const ev = await p.events.next((e, i = p.events.events.indexOf(e)) => i >= before && e.reason === 'internal_error', 5000);
+      const ev = await p.events.next(
+        (e, i = p.events.events.indexOf(e)) => i >= before && e.reason === 'internal_error',
+        5000,
+      );
       injectFaults(null);
       expect(arm.fired()).toBe(true);
       expect(ev.initiator).toBe('proxy');
@@ -204,16 +247,27 @@ describe('an exception at any site closes that connection only', () => {
     // A second fault at the accept site: counted, but no second stack within the window.
     armOnce(FaultSite.Accept);
     const v = await client(tcpPort);
-    await waitFor(() => p.events.events.filter((e) => e.reason === 'internal_error').length === ALL_FAULT_SITES.length + 1, 5000, 'second accept fault');
+    await waitFor(
+      () => p.events.events.filter((e) => e.reason === 'internal_error').length === ALL_FAULT_SITES.length + 1,
+      5000,
+      'second accept fault',
+    );
     injectFaults(null);
     await closed(v);
     expect((await p.proxy.telemetry!.scrape(false)).body).toContain('sightline_internal_errors_total{site="accept"} 2');
-    await waitFor(() => logLines.filter((l) => l.event === 'internal-error').length >= ALL_FAULT_SITES.length, 3000, 'log lines');
+    await waitFor(
+      () => logLines.filter((l) => l.event === 'internal-error').length >= ALL_FAULT_SITES.length,
+      3000,
+      'log lines',
+    );
     const faults = logLines.filter((l) => l.event === 'internal-error');
     expect(faults.map((l) => l.site).sort()).toEqual([...ALL_FAULT_SITES].sort());
     for (const l of faults) expect((l.err as { stack: string }).stack).toContain('injected fault at');
     // Every victim's record completed: only the two bystanders are open.
-    const open = (): string[] => [...p.proxy.connectionManager.getConnections().values()].filter((c) => !keep.has(c.id)).map((c) => `${c.id}:${c.routeName}:${c.phase}:${c.reason}`);
+    const open = (): string[] =>
+      [...p.proxy.connectionManager.getConnections().values()]
+        .filter((c) => !keep.has(c.id))
+        .map((c) => `${c.id}:${c.routeName}:${c.phase}:${c.reason}`);
     await waitFor(() => open().length === 0, 3000, 'victim records closed').catch(() => expect(open()).toEqual([]));
   });
 });

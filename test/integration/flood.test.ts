@@ -16,7 +16,13 @@ describe('flood of bad clients', () => {
       initialDataTimeout: 300,
       maxConnectionsPerIP: 0,
       connectionRateLimitPerMinute: 0,
-      routes: [{ name: 'sni', match: { ports: port, domains: 'ok.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'passthrough' } } }],
+      routes: [
+        {
+          name: 'sni',
+          match: { ports: port, domains: 'ok.test' },
+          action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'passthrough' } },
+        },
+      ],
     });
     const hello = await captureClientHello('ok.test');
     const healthy = await connect(port);
@@ -52,7 +58,12 @@ describe('flood of bad clients', () => {
     }
     const stats = () => p.proxy.getStats().getTerminationStats().byReason;
     const count = (r: string): number => Object.values(stats()[r] ?? {}).reduce((a, b) => a + b, 0);
-    await waitFor(() => count('not_tls') + count('initial_data_timeout') + count('client_reset') + count('closed_before_data') >= 3 * N, 10_000, 'every bad connection counted');
+    await waitFor(
+      () =>
+        count('not_tls') + count('initial_data_timeout') + count('client_reset') + count('closed_before_data') >= 3 * N,
+      10_000,
+      'every bad connection counted',
+    );
     expect(count('not_tls')).toBe(N);
     expect(count('initial_data_timeout')).toBe(N);
     expect(count('client_reset') + count('closed_before_data')).toBe(N);

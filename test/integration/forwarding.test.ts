@@ -2,14 +2,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { closed, connect, customServer, echoServer, freePort, readBytes, sha256, taggedServer, waitFor, HOST, type TestServer } from '../helpers/net.js';
+import {
+  closed,
+  connect,
+  customServer,
+  echoServer,
+  freePort,
+  readBytes,
+  sha256,
+  taggedServer,
+  waitFor,
+  HOST,
+  type TestServer,
+} from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { bufferedBytes } from '../../src/net/socket-events.js';
 
-const plainRoute = (name: string, listen: number, target: number | string[] | ((ctx: unknown) => string), port: number | 'preserve' = 0) => ({
+const plainRoute = (
+  name: string,
+  listen: number,
+  target: number | string[] | ((ctx: unknown) => string),
+  port: number | 'preserve' = 0,
+) => ({
   name,
   match: { ports: listen },
-  action: { type: 'forward' as const, target: { host: typeof target === 'number' ? HOST : target, port: typeof target === 'number' ? target : port } },
+  action: {
+    type: 'forward' as const,
+    target: { host: typeof target === 'number' ? HOST : target, port: typeof target === 'number' ? target : port },
+  },
 });
 
 describe('plain TCP forwarding', () => {
@@ -179,7 +199,13 @@ describe('plain TCP forwarding', () => {
         {
           name: 'rr',
           match: { ports: lp },
-          action: { type: 'forward', target: { host: ['127.0.0.1', '127.0.0.2'], port: (ctx: { routeName: string }) => (ctx.routeName === 'rr' ? bport : 1) } },
+          action: {
+            type: 'forward',
+            target: {
+              host: ['127.0.0.1', '127.0.0.2'],
+              port: (ctx: { routeName: string }) => (ctx.routeName === 'rr' ? bport : 1),
+            },
+          },
         },
       ],
     });
@@ -196,7 +222,15 @@ describe('plain TCP forwarding', () => {
     const pp = await freePort();
     const srv2 = net.createServer((s) => s.end('preserved'));
     await new Promise<void>((r) => srv2.listen(pp, '127.0.0.2', r));
-    const q2 = await startProxy({ routes: [{ name: 'pres', match: { ports: pp }, action: { type: 'forward', target: { host: '127.0.0.2', port: 'preserve' } } }] });
+    const q2 = await startProxy({
+      routes: [
+        {
+          name: 'pres',
+          match: { ports: pp },
+          action: { type: 'forward', target: { host: '127.0.0.2', port: 'preserve' } },
+        },
+      ],
+    });
     const s = await connect(pp);
     expect((await readBytes(s, 9)).toString()).toBe('preserved');
     await closed(s);
@@ -223,8 +257,13 @@ describe('plain TCP forwarding', () => {
 
   it('backend that never accepts: backend_connect_timeout after connectionTimeout', async () => {
     // A listener whose accept queue is full drops further SYNs: connect() hangs.
-    const py = spawn('python3', ['-c', "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)"]);
-    const blackhole = await new Promise<number>((r) => py.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+    const py = spawn('python3', [
+      '-c',
+      "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)",
+    ]);
+    const blackhole = await new Promise<number>((r) =>
+      py.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))),
+    );
     const fillers: net.Socket[] = [];
     for (let i = 0; i < 3; i++) {
       const f = net.connect(blackhole, HOST);

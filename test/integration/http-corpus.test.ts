@@ -19,15 +19,30 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { SightlineOptions } from '../../src/config/schema.js';
 import { freePort, HOST } from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
-import { corpusRows, exchange, recordingBackend, scriptedBackend, unescape, type Backend, type RawBackend } from './http-corpus/harness.js';
+import {
+  corpusRows,
+  exchange,
+  recordingBackend,
+  scriptedBackend,
+  unescape,
+  type Backend,
+  type RawBackend,
+} from './http-corpus/harness.js';
 
 const DIR = new URL('../corpus/http/', import.meta.url);
-const files = (sub: string): string[] => readdirSync(new URL(`${sub}/`, DIR)).filter((f) => f.endsWith('.md')).sort();
+const files = (sub: string): string[] =>
+  readdirSync(new URL(`${sub}/`, DIR))
+    .filter((f) => f.endsWith('.md'))
+    .sort();
 const read = (sub: string, f: string): string => readFileSync(new URL(`${sub}/${f}`, DIR), 'utf8');
 
 type Route = SightlineOptions['routes'][number];
 const route = (name: string, port: number, target: number, match: object = {}): Route =>
-  ({ name, match: { ports: port, ...match }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: target } } }) as Route;
+  ({
+    name,
+    match: { ports: port, ...match },
+    action: { type: 'forward', protocol: 'http', target: { host: HOST, port: target } },
+  }) as Route;
 
 /** Status lines of the answers in `out`, in order. */
 const statuses = (out: string): string[] => [...out.matchAll(/HTTP\/1\.1 (\d{3})[ \r]/g)].map((m) => m[1]!);
@@ -66,7 +81,9 @@ describe('request corpus', () => {
       const errorsBefore = be.clientErrors.length;
       const evBefore = p.requests.events.length;
       const out = await exchange(port, c.bytes);
-      const events = p.requests.events.slice(evBefore).map((e) => (e.reason === 'http_completed' ? String(e.status) : `${e.status} ${e.reason}`));
+      const events = p.requests.events
+        .slice(evBefore)
+        .map((e) => (e.reason === 'http_completed' ? String(e.status) : `${e.status} ${e.reason}`));
       expect(events, out).toEqual(want);
       expect(statuses(out), out).toEqual(want.map((w) => w.slice(0, 3)));
       for (const w of want) if (w.includes(' ')) expect(out).toContain(`(sightline: ${w.slice(4)})`);
@@ -117,9 +134,15 @@ describe('response corpus', () => {
     it(`${c.file}: ${c.name} → ${c.expect}`, async () => {
       const i = ++n;
       // Re-read the raw cell: {PAUSE} and {END} are instructions, not bytes.
-      const rawCell = read('responses', c.file).split('\n').find((l) => l.startsWith(`| ${c.name} |`))!;
+      const rawCell = read('responses', c.file)
+        .split('\n')
+        .find((l) => l.startsWith(`| ${c.name} |`))!;
       const cell = rawCell.slice(rawCell.lastIndexOf(' | `') + 4, rawCell.lastIndexOf('` |'));
-      const pieces = cell.split('{PAUSE}').flatMap((piece) => (piece.endsWith('{END}') ? [unescape(piece.slice(0, -5)), Buffer.alloc(0)] : [unescape(piece)]));
+      const pieces = cell
+        .split('{PAUSE}')
+        .flatMap((piece) =>
+          piece.endsWith('{END}') ? [unescape(piece.slice(0, -5)), Buffer.alloc(0)] : [unescape(piece)],
+        );
       answers.set(`/case-${i}`, pieces);
       const evBefore = p.requests.events.length;
       const out = await exchange(port, Buffer.from(`GET /case-${i} HTTP/1.1\r\nHost: h\r\n\r\n`));

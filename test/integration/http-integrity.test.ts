@@ -17,7 +17,12 @@ afterEach(async () => {
 
 type Route = SightlineOptions['routes'][number];
 
-function route(name: string, port: number, target: number, more: { match?: object; action?: object; security?: object } = {}): Route {
+function route(
+  name: string,
+  port: number,
+  target: number,
+  more: { match?: object; action?: object; security?: object } = {},
+): Route {
   return {
     name,
     match: { ports: port, ...more.match },
@@ -27,7 +32,12 @@ function route(name: string, port: number, target: number, more: { match?: objec
 }
 
 async function proxy(routes: Route[], extra: Partial<SightlineOptions> = {}): Promise<RunningProxy> {
-  const p = await startProxy({ gracefulShutdownTimeout: 200, ...extra, http: { upstream: { maxSockets: 1 }, ...extra.http }, routes });
+  const p = await startProxy({
+    gracefulShutdownTimeout: 200,
+    ...extra,
+    http: { upstream: { maxSockets: 1 }, ...extra.http },
+    routes,
+  });
   cleanup.push(() => p.stop());
   return p;
 }
@@ -49,8 +59,14 @@ async function victimGetsOwnResponse(port: number, be: Backend, n: number): Prom
 
 describe('fields named by Connection', () => {
   const cases = [
-    ['Content-Length', 'POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 40\r\nConnection: Content-Length\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n'],
-    ['Transfer-Encoding', 'POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive, transfer-encoding\r\n\r\n0\r\n\r\n'],
+    [
+      'Content-Length',
+      'POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 40\r\nConnection: Content-Length\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n',
+    ],
+    [
+      'Transfer-Encoding',
+      'POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive, transfer-encoding\r\n\r\n0\r\n\r\n',
+    ],
     ['Host', 'GET /x HTTP/1.1\r\nHost: h\r\nConnection: host\r\n\r\n'],
     ['a header a route matches on', 'GET /x HTTP/1.1\r\nHost: h\r\nX-Tenant: blue\r\nConnection: X-Tenant\r\n\r\n'],
   ] as const;
@@ -58,13 +74,20 @@ describe('fields named by Connection', () => {
     it(`refuses a request whose Connection names ${what}: 400 http_nominated_field, nothing forwarded`, async () => {
       const be = await backend();
       const port = await freePort();
-      const p = await proxy([route('blue', port, be.port, { match: { headers: { 'X-Tenant': 'blue' } } }), route('be', port, be.port)]);
+      const p = await proxy([
+        route('blue', port, be.port, { match: { headers: { 'X-Tenant': 'blue' } } }),
+        route('be', port, be.port),
+      ]);
       await victimGetsOwnResponse(port, be, 0);
       const out = await exchange(port, bytes(req));
       expect(out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*http_nominated_field/);
       expect(be.seen.map((s) => s.url)).toEqual(['/victim-0']);
       await victimGetsOwnResponse(port, be, 1);
-      expect(p.requests.events.map((e) => `${e.status} ${e.reason}`)).toEqual(['200 http_completed', '400 http_nominated_field', '200 http_completed']);
+      expect(p.requests.events.map((e) => `${e.status} ${e.reason}`)).toEqual([
+        '200 http_completed',
+        '400 http_nominated_field',
+        '200 http_completed',
+      ]);
       expect(be.connections()).toBe(1);
     });
   }
@@ -73,9 +96,23 @@ describe('fields named by Connection', () => {
     const cert = await certFor('t.test');
     const be = await backend();
     const port = await freePort();
-    const p = await proxy([{ name: 't', match: { ports: port, domains: 't.test' }, action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'terminate', certificate: cert } } } as Route]);
+    const p = await proxy([
+      {
+        name: 't',
+        match: { ports: port, domains: 't.test' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: be.port },
+          tls: { mode: 'terminate', certificate: cert },
+        },
+      } as Route,
+    ]);
     const out = await new Promise<string>((resolve) => {
-      const s = tls.connect({ host: HOST, port, servername: 't.test', ca: cert.cert }, () => s.end('POST /x HTTP/1.1\r\nHost: t.test\r\nContent-Length: 35\r\nConnection: Content-Length\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t.test\r\n\r\n'));
+      const s = tls.connect({ host: HOST, port, servername: 't.test', ca: cert.cert }, () =>
+        s.end(
+          'POST /x HTTP/1.1\r\nHost: t.test\r\nContent-Length: 35\r\nConnection: Content-Length\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t.test\r\n\r\n',
+        ),
+      );
       let got = '';
       s.on('data', (d: Buffer) => (got += d.toString('latin1')));
       s.on('error', () => undefined);
@@ -89,7 +126,9 @@ describe('fields named by Connection', () => {
   it('a response whose Connection names Content-Length: 502, its socket destroyed and counted, the next client unharmed', async () => {
     const be = await scriptedBackend((line) =>
       line.includes('/evil')
-        ? bytes('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: content-length\r\n\r\nhelloHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\npoison')
+        ? bytes(
+            'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: content-length\r\n\r\nhelloHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\npoison',
+          )
         : bytes(`HTTP/1.1 200 OK\r\nContent-Length: ${line.length}\r\n\r\n${line}`),
     );
     cleanup.push(() => be.close());
@@ -111,20 +150,33 @@ describe('identical duplicate Content-Length', () => {
     const be = await backend();
     const port = await freePort();
     await proxy([route('be', port, be.port)]);
-    const out = await exchange(port, bytes('POST /d HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc'));
+    const out = await exchange(
+      port,
+      bytes('POST /d HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc'),
+    );
     expect(out).toMatch(/seen 1 POST \/d 3$/);
     const cl = be.seen[0]!.rawHeaders.filter((_v, i, a) => i % 2 === 0 && a[i]!.toLowerCase() === 'content-length');
     expect(cl).toHaveLength(1);
-    expect(await exchange(port, bytes('POST /d HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 4\r\n\r\nabcd'))).toMatch(/^HTTP\/1\.1 400 [\s\S]*http_request_smuggling/);
+    expect(await exchange(port, bytes('POST /d HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 4\r\n\r\nabcd'))).toMatch(
+      /^HTTP\/1\.1 400 [\s\S]*http_request_smuggling/,
+    );
   });
 });
 
 describe('pooled sockets after a doubt', () => {
   it('bytes after a complete response, a close-framed response and bytes on an idle socket: each socket destroyed and counted', async () => {
     const be = await scriptedBackend((line) => {
-      if (line.includes('/extra')) return bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\npoison');
-      if (line.includes('/late')) return [bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), bytes('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\npoison')];
-      if (line.includes('/close')) return [bytes('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close'), Buffer.alloc(0)];
+      if (line.includes('/extra'))
+        return bytes(
+          'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\npoison',
+        );
+      if (line.includes('/late'))
+        return [
+          bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+          bytes('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\npoison'),
+        ];
+      if (line.includes('/close'))
+        return [bytes('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close'), Buffer.alloc(0)];
       return bytes(`HTTP/1.1 200 OK\r\nContent-Length: ${line.length}\r\n\r\n${line}`);
     });
     cleanup.push(() => be.close());
@@ -147,12 +199,25 @@ describe('pooled sockets after a doubt', () => {
 });
 
 describe('routing sees what the backend sees', () => {
-  const spellings = ['/admin/x', '/%61dmin/x', '//admin/x', '/./admin/x', '/x/../admin/x', '/%2e/admin/x', '/%2E%2E/admin/x', '/ADMIN/x', '/Admin/%78'];
+  const spellings = [
+    '/admin/x',
+    '/%61dmin/x',
+    '//admin/x',
+    '/./admin/x',
+    '/x/../admin/x',
+    '/%2e/admin/x',
+    '/%2E%2E/admin/x',
+    '/ADMIN/x',
+    '/Admin/%78',
+  ];
   it(`every spelling of /admin/x meets the admin route's IP list: ${spellings.join(' ')}`, async () => {
     const [admin, site] = await Promise.all([backend(), backend()]);
     const port = await freePort();
     const p = await proxy([
-      route('admin', port, admin.port, { match: { path: '/admin*', pathCaseInsensitive: true }, security: { ipAllowList: ['10.0.0.0/8'] } }),
+      route('admin', port, admin.port, {
+        match: { path: '/admin*', pathCaseInsensitive: true },
+        security: { ipAllowList: ['10.0.0.0/8'] },
+      }),
       route('site', port, site.port),
     ]);
     for (const path of spellings) {
@@ -160,7 +225,9 @@ describe('routing sees what the backend sees', () => {
       expect(out, path).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*route_ip_blocked/);
     }
     for (const path of ['/;/admin/x', '/admin%2Fx', '/x\\..\\admin']) {
-      expect(await exchange(port, bytes(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`)), path).toMatch(/^HTTP\/1\.1 400 [\s\S]*http_bad_path/);
+      expect(await exchange(port, bytes(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`)), path).toMatch(
+        /^HTTP\/1\.1 400 [\s\S]*http_bad_path/,
+      );
     }
     expect(admin.seen).toHaveLength(0);
     expect(site.seen).toHaveLength(0);
@@ -173,14 +240,21 @@ describe('routing sees what the backend sees', () => {
   it('path parameters and escaped slashes follow http.path when configured', async () => {
     const site = await backend();
     const port = await freePort();
-    await proxy([route('site', port, site.port)], { http: { path: { escapedSlashes: 'keep', pathParameters: 'strip' } } });
-    expect(await exchange(port, bytes('GET /a;x=1/b%2fc HTTP/1.1\r\nHost: h\r\n\r\n'))).toMatch(/seen 1 GET \/a\/b%2Fc 0$/);
+    await proxy([route('site', port, site.port)], {
+      http: { path: { escapedSlashes: 'keep', pathParameters: 'strip' } },
+    });
+    expect(await exchange(port, bytes('GET /a;x=1/b%2fc HTTP/1.1\r\nHost: h\r\n\r\n'))).toMatch(
+      /seen 1 GET \/a\/b%2Fc 0$/,
+    );
   });
 
   it('an absolute-form target routes by its authority, and the backend gets that Host and origin-form', async () => {
     const [internal, pub] = await Promise.all([backend(), backend()]);
     const port = await freePort();
-    await proxy([route('internal', port, internal.port, { match: { domains: 'internal.test' } }), route('public', port, pub.port)]);
+    await proxy([
+      route('internal', port, internal.port, { match: { domains: 'internal.test' } }),
+      route('public', port, pub.port),
+    ]);
     const out = await exchange(port, bytes('GET http://Internal.Test/x/../y HTTP/1.1\r\nHost: public.test\r\n\r\n'));
     expect(out).toMatch(/seen 1 GET \/y 0$/);
     expect(pub.seen).toHaveLength(0);
@@ -209,21 +283,37 @@ describe('Host across certificates (TLS termination)', () => {
     const be = await backend();
     const port = await freePort();
     const tlsRoute = (name: string, domain: string, cert: typeof a, allow: boolean): Route =>
-      ({ name, match: { ports: port, domains: domain }, action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'terminate', certificate: cert, allowMisdirected: allow } } }) as Route;
+      ({
+        name,
+        match: { ports: port, domains: domain },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: be.port },
+          tls: { mode: 'terminate', certificate: cert, allowMisdirected: allow },
+        },
+      }) as Route;
     const p = await proxy([tlsRoute('a', 'a.test', a, false), tlsRoute('b', 'b.test', b, true)]);
     const ask = (sni: string, host: string, ca: string): Promise<string> =>
       new Promise((resolve) => {
-        const s = tls.connect({ host: HOST, port, servername: sni, ca }, () => s.end(`GET /p HTTP/1.1\r\nHost: ${host}\r\n\r\n`));
+        const s = tls.connect({ host: HOST, port, servername: sni, ca }, () =>
+          s.end(`GET /p HTTP/1.1\r\nHost: ${host}\r\n\r\n`),
+        );
         let got = '';
         s.on('data', (d: Buffer) => (got += d.toString('latin1')));
         s.on('error', () => undefined);
         s.on('close', () => resolve(got));
       });
-    expect(await ask('a.test', 'b.test', a.cert)).toMatch(/^HTTP\/1\.1 421 Misdirected Request\r\n[\s\S]*http_misdirected_request/);
+    expect(await ask('a.test', 'b.test', a.cert)).toMatch(
+      /^HTTP\/1\.1 421 Misdirected Request\r\n[\s\S]*http_misdirected_request/,
+    );
     expect(await ask('a.test', 'a.test', a.cert)).toMatch(/^HTTP\/1\.1 200 /);
     expect(await ask('b.test', 'a.test', b.cert)).toMatch(/^HTTP\/1\.1 200 /); // route b allows it
     expect(be.seen).toHaveLength(2);
-    expect(p.requests.events.map((e) => e.reason)).toEqual(['http_misdirected_request', 'http_completed', 'http_completed']);
+    expect(p.requests.events.map((e) => e.reason)).toEqual([
+      'http_misdirected_request',
+      'http_completed',
+      'http_completed',
+    ]);
   });
 });
 
@@ -255,7 +345,10 @@ describe('segmentation and early bodies', () => {
     const be = await backend();
     const port = await freePort();
     const p = await proxy([route('be', port, be.port)]);
-    const out = await exchange(port, bytes('POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET /smuggled HTTP/1.1\r\n\r\n'));
+    const out = await exchange(
+      port,
+      bytes('POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET /smuggled HTTP/1.1\r\n\r\n'),
+    );
     expect(out).toMatch(/^HTTP\/1\.1 400 [\s\S]*invalid chunk size|^HTTP\/1\.1 400 /);
     expect((await p.requests.next()).error).toContain('invalid chunk size');
     expect(be.connections()).toBe(0);

@@ -16,9 +16,15 @@ afterEach(async () => {
 
 describe('bad requests', () => {
   const smuggling = [
-    ['Content-Length and Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    [
+      'Content-Length and Transfer-Encoding',
+      'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
     ['conflicting Content-Length', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde'],
-    ['Transfer-Encoding not ending in chunked', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n'],
+    [
+      'Transfer-Encoding not ending in chunked',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n',
+    ],
   ] as const;
   for (const [what, bytes] of smuggling) {
     it(`rejects a smuggling attempt (${what}) with 400 and never forwards it`, async () => {
@@ -87,7 +93,10 @@ describe('backend failures', () => {
     expect(r1.body).toContain('backend_connect_failed');
     expect((await request(port, { agent })).status).toBe(502);
     const evs = p.requests.events;
-    expect(evs.map((e) => `${e.status} ${e.reason} ${e.statusClass}`)).toEqual(['502 backend_connect_failed 5xx', '502 backend_connect_failed 5xx']);
+    expect(evs.map((e) => `${e.status} ${e.reason} ${e.statusClass}`)).toEqual([
+      '502 backend_connect_failed 5xx',
+      '502 backend_connect_failed 5xx',
+    ]);
     expect(p.events.events).toHaveLength(0); // the client connection is still open
   });
 
@@ -105,7 +114,9 @@ describe('backend failures', () => {
   it('answers 503 when every upstream socket stays busy past queueTimeout', async () => {
     const be = await backend('slow', (_req, res) => setTimeout(() => res.end('late'), 600));
     const port = await freePort();
-    const p = await proxy(port, [route('slow', port, be.port)], { http: { upstream: { maxSockets: 1, queueTimeout: 100 } } });
+    const p = await proxy(port, [route('slow', port, be.port)], {
+      http: { upstream: { maxSockets: 1, queueTimeout: 100 } },
+    });
     const [a, b] = await Promise.all([request(port, { path: '/a' }), request(port, { path: '/b' })]);
     expect([a.status, b.status].sort()).toEqual([200, 503]);
     await p.requests.next((e) => e.reason === 'http_upstream_busy');
@@ -142,17 +153,38 @@ describe('TLS termination with HTTP', () => {
     const be = await backend('be');
     const port = await freePort();
     await proxy(port, [
-      { name: 'a', match: { ports: port, domains: 'a.test' }, action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'terminate', certificate: a } } },
-      { name: 'b', match: { ports: port, domains: 'b.test' }, action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'terminate', certificate: b } } },
+      {
+        name: 'a',
+        match: { ports: port, domains: 'a.test' },
+        action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'terminate', certificate: a } },
+      },
+      {
+        name: 'b',
+        match: { ports: port, domains: 'b.test' },
+        action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'terminate', certificate: b } },
+      },
     ]);
-    for (const [name, pem] of [['a.test', a], ['b.test', b]] as const) {
+    for (const [name, pem] of [
+      ['a.test', a],
+      ['b.test', b],
+    ] as const) {
       const res = await new Promise<{ cn: string; body: string; alpn: string | false | null }>((resolve, reject) => {
-        const opts = { host: HOST, port, servername: name, ca: pem.cert, path: `/${name}`, headers: { host: name }, ALPNProtocols: ['h2', 'http/1.1'] } as https.RequestOptions;
+        const opts = {
+          host: HOST,
+          port,
+          servername: name,
+          ca: pem.cert,
+          path: `/${name}`,
+          headers: { host: name },
+          ALPNProtocols: ['h2', 'http/1.1'],
+        } as https.RequestOptions;
         const req = https.request(opts, (r) => {
           const sock = r.socket as import('node:tls').TLSSocket;
           let body = '';
           r.on('data', (d) => (body += d));
-          r.on('end', () => resolve({ cn: String(sock.getPeerCertificate().subject.CN), body, alpn: sock.alpnProtocol }));
+          r.on('end', () =>
+            resolve({ cn: String(sock.getPeerCertificate().subject.CN), body, alpn: sock.alpnProtocol }),
+          );
         });
         req.on('error', reject);
         req.end();
@@ -165,22 +197,49 @@ describe('TLS termination with HTTP', () => {
   it('re-encrypts to an HTTPS backend signed by a private CA, and answers 502 backend_tls_error for an untrusted one', async () => {
     const { ca, leaf } = await privateCa('backend.test');
     const front = await certFor('front.test');
-    const srv = https.createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => res.end(`secure ${req.url} via ${(req.socket as import('node:tls').TLSSocket).servername}`));
+    const srv = https.createServer({ key: leaf.key, cert: leaf.cert }, (req, res) =>
+      res.end(`secure ${req.url} via ${(req.socket as import('node:tls').TLSSocket).servername}`),
+    );
     await new Promise<void>((r) => srv.listen(0, HOST, r));
-    cleanup.push(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
+    cleanup.push(
+      () =>
+        new Promise<void>((r) => {
+          srv.closeAllConnections();
+          srv.close(() => r());
+        }),
+    );
     const bport = (srv.address() as AddressInfo).port;
     const port = await freePort();
     const p = await proxy(port, [
-      { name: 'trusted', match: { ports: port, domains: 'front.test', path: '/ok*' }, action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, ca: ca.cert, servername: 'backend.test' } } },
-      { name: 'untrusted', match: { ports: port, domains: 'front.test' }, action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, servername: 'backend.test' } } },
+      {
+        name: 'trusted',
+        match: { ports: port, domains: 'front.test', path: '/ok*' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: bport },
+          tls: { mode: 'terminate-and-reencrypt', certificate: front, ca: ca.cert, servername: 'backend.test' },
+        },
+      },
+      {
+        name: 'untrusted',
+        match: { ports: port, domains: 'front.test' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: bport },
+          tls: { mode: 'terminate-and-reencrypt', certificate: front, servername: 'backend.test' },
+        },
+      },
     ]);
     const get = (path: string): Promise<Res> =>
       new Promise((resolve, reject) => {
-        const req = https.request({ host: HOST, port, servername: 'front.test', ca: front.cert, path, headers: { host: 'front.test' } }, (r) => {
-          let body = '';
-          r.on('data', (d) => (body += d));
-          r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body }));
-        });
+        const req = https.request(
+          { host: HOST, port, servername: 'front.test', ca: front.cert, path, headers: { host: 'front.test' } },
+          (r) => {
+            let body = '';
+            r.on('data', (d) => (body += d));
+            r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body }));
+          },
+        );
         req.on('error', reject);
         req.end();
       });

@@ -14,7 +14,12 @@ afterEach(async () => {
 
 describe('HTTP/1.1 routing', () => {
   it('routes each request by path, header and Host, and sets X-Forwarded-* while passing traceparent on', async () => {
-    const [api, blue, web, other] = await Promise.all([backend('api'), backend('blue'), backend('web'), backend('other')]);
+    const [api, blue, web, other] = await Promise.all([
+      backend('api'),
+      backend('blue'),
+      backend('web'),
+      backend('other'),
+    ]);
     const port = await freePort();
     const p = await proxy(port, [
       route('api', port, api.port, { match: { path: '/api/*' } }),
@@ -25,9 +30,21 @@ describe('HTTP/1.1 routing', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     cleanup.push(() => agent.destroy());
     const trace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    expect((await request(port, { agent, path: '/api/users?x=1', headers: { host: 'www.example.test', traceparent: trace } })).body).toBe('api GET /api/users?x=1');
-    expect((await request(port, { agent, path: '/', headers: { 'x-tenant': 'blue', host: 'www.example.test' } })).body).toBe('blue GET /');
-    expect((await request(port, { agent, path: '/', headers: { host: 'WWW.Example.Test:8080' } })).body).toBe('web GET /');
+    expect(
+      (
+        await request(port, {
+          agent,
+          path: '/api/users?x=1',
+          headers: { host: 'www.example.test', traceparent: trace },
+        })
+      ).body,
+    ).toBe('api GET /api/users?x=1');
+    expect(
+      (await request(port, { agent, path: '/', headers: { 'x-tenant': 'blue', host: 'www.example.test' } })).body,
+    ).toBe('blue GET /');
+    expect((await request(port, { agent, path: '/', headers: { host: 'WWW.Example.Test:8080' } })).body).toBe(
+      'web GET /',
+    );
     expect((await request(port, { agent, path: '/', headers: { host: 'elsewhere.test' } })).body).toBe('other GET /');
     const h = api.seen[0]!.headers;
     expect(h['x-forwarded-for']).toBe('127.0.0.1');
@@ -43,7 +60,10 @@ describe('HTTP/1.1 routing', () => {
     const api = await backend('api');
     const port = await freePort();
     const p = await proxy(port, [route('api', port, api.port, { match: { path: '/api/*' } })]);
-    const out = await raw(port, 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /api/ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const out = await raw(
+      port,
+      'GET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /api/ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     expect(out).toMatch(/^HTTP\/1\.1 404 Not Found\r\n[\s\S]*no_route[\s\S]*HTTP\/1\.1 200 OK/);
     expect(p.requests.events.map((e) => `${e.status} ${e.reason}`)).toEqual(['404 no_route', '200 http_completed']);
     expect((await p.events.next()).reason).toBe('client_closed');
@@ -53,13 +73,22 @@ describe('HTTP/1.1 routing', () => {
     const [admin, site] = await Promise.all([backend('admin'), backend('site')]);
     const port = await freePort();
     const p = await proxy(port, [
-      { ...route('admin', port, admin.port, { match: { path: '/admin/*' } }), security: { ipAllowList: ['10.0.0.0/8'] } },
+      {
+        ...route('admin', port, admin.port, { match: { path: '/admin/*' } }),
+        security: { ipAllowList: ['10.0.0.0/8'] },
+      },
       route('site', port, site.port),
     ]);
-    const out = await raw(port, 'GET /admin/users HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const out = await raw(
+      port,
+      'GET /admin/users HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n',
+    );
     expect(out).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*route_ip_blocked[\s\S]*site GET \//);
     expect(admin.seen).toHaveLength(0);
-    expect(p.requests.events.map((e) => `${e.status} ${e.reason}`)).toEqual(['403 route_ip_blocked', '200 http_completed']);
+    expect(p.requests.events.map((e) => `${e.status} ${e.reason}`)).toEqual([
+      '403 route_ip_blocked',
+      '200 http_completed',
+    ]);
   });
 
   it('strips hop-by-hop headers both ways and appends to an incoming X-Forwarded-For', async () => {
@@ -71,7 +100,10 @@ describe('HTTP/1.1 routing', () => {
     });
     const port = await freePort();
     await proxy(port, [route('be', port, be.port)]);
-    const out = await raw(port, 'GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Drop, close\r\nX-Drop: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\nProxy-Authorization: Basic x\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: gopher\r\n\r\n');
+    const out = await raw(
+      port,
+      'GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Drop, close\r\nX-Drop: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\nProxy-Authorization: Basic x\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: gopher\r\n\r\n',
+    );
     const h = be.seen[0]!.headers;
     expect(h['x-drop']).toBeUndefined();
     expect(h['keep-alive']).toBeUndefined();
@@ -109,7 +141,10 @@ describe('keep-alive', () => {
     const be = await backend('be');
     const port = await freePort();
     await proxy(port, [route('be', port, be.port)]);
-    const out = await raw(port, 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const out = await raw(
+      port,
+      'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n',
+    );
     expect([...out.matchAll(/be GET \/(\d)/g)].map((m) => m[1])).toEqual(['1', '2', '3']);
   });
 
@@ -151,11 +186,14 @@ describe('bodies', () => {
     const port = await freePort();
     await proxy(port, [route('be', port, be.port)]);
     const got = await new Promise<{ hash: string; te: string | undefined }>((resolve, reject) => {
-      const req = http.request({ host: HOST, port, method: 'POST', path: '/up', headers: { 'content-length': big.length } }, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (d: Buffer) => parts.push(d));
-        res.on('end', () => resolve({ hash: sha256(parts), te: res.headers['transfer-encoding'] }));
-      });
+      const req = http.request(
+        { host: HOST, port, method: 'POST', path: '/up', headers: { 'content-length': big.length } },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve({ hash: sha256(parts), te: res.headers['transfer-encoding'] }));
+        },
+      );
       req.on('error', reject);
       req.end(big);
     });
@@ -168,7 +206,10 @@ describe('bodies', () => {
     const be = await backend('be', (_req, res, body) => res.end(`got ${body.length}`));
     const port = await freePort();
     await proxy(port, [route('be', port, be.port)]);
-    const out = await raw(port, 'POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+    const out = await raw(
+      port,
+      'POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+    );
     expect(out).toContain('HTTP/1.1 100 Continue');
     expect(out).toContain('got 11');
     expect(be.seen[0]!.headers['transfer-encoding']).toBe('chunked');

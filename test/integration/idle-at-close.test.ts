@@ -34,13 +34,22 @@ async function silentBackend(): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function proxy(backendPort: number, ws: { pingInterval: number; pingTimeout: number }): Promise<{ p: RunningProxy; port: number }> {
+async function proxy(
+  backendPort: number,
+  ws: { pingInterval: number; pingTimeout: number },
+): Promise<{ p: RunningProxy; port: number }> {
   const port = await freePort();
   const p = await startProxy({
     gracefulShutdownTimeout: 300,
     inactivityCheckInterval: 50,
     lifecycle: { activitySampleInterval: 50 },
-    routes: [{ name: 'ws', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: backendPort }, protocol: 'http', websocket: ws } }],
+    routes: [
+      {
+        name: 'ws',
+        match: { ports: port },
+        action: { type: 'forward', target: { host: HOST, port: backendPort }, protocol: 'http', websocket: ws },
+      },
+    ],
   } as SightlineOptions);
   cleanup.push(() => p.stop());
   return { p, port };

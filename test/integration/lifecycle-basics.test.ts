@@ -65,7 +65,9 @@ describe('other close reasons', () => {
     const [port] = await freePorts(1);
     const p = await startProxy({
       gracefulShutdownTimeout: 300,
-      routes: [{ name: 'd', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: srv.port } } }],
+      routes: [
+        { name: 'd', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: srv.port } } },
+      ],
     });
     const finishes = await connect(port!);
     const lingers = await connect(port!);
@@ -79,7 +81,10 @@ describe('other close reasons', () => {
     finishes.end();
     await stopping;
     await closed(lingers);
-    const reasons = p.events.events.map((e) => [e.conn.remotePort === finishes.localPort ? 'finishes' : 'lingers', e.reason]);
+    const reasons = p.events.events.map((e) => [
+      e.conn.remotePort === finishes.localPort ? 'finishes' : 'lingers',
+      e.reason,
+    ]);
     expect(reasons).toContainEqual(['finishes', 'client_closed']);
     expect(reasons).toContainEqual(['lingers', 'shutdown']);
     p.events.dispose();
@@ -92,7 +97,13 @@ describe('other close reasons', () => {
     const [port] = await freePorts(1);
     const p = await startProxy({
       defaults: { target: { host: HOST, port: fallback.port } },
-      routes: [{ name: 'only-10', match: { ports: port!, clientIp: ['10.0.0.0/8'] }, action: { type: 'forward', target: { host: HOST, port: a.port } } }],
+      routes: [
+        {
+          name: 'only-10',
+          match: { ports: port!, clientIp: ['10.0.0.0/8'] },
+          action: { type: 'forward', target: { host: HOST, port: a.port } },
+        },
+      ],
     });
     const s = await connect(port!);
     expect((await readBytes(s, 1)).toString()).toBe('F');
@@ -106,14 +117,22 @@ describe('other close reasons', () => {
     const [port] = await freePorts(1);
     const p = await startProxy({
       routes: [
-        { name: 'loop', match: { ports: port!, clientIp: ['127.0.0.0/8'] }, action: { type: 'forward', target: { host: HOST, port: a.port } } },
+        {
+          name: 'loop',
+          match: { ports: port!, clientIp: ['127.0.0.0/8'] },
+          action: { type: 'forward', target: { host: HOST, port: a.port } },
+        },
       ],
     });
     const s = await connect(port!);
     expect((await readBytes(s, 1)).toString()).toBe('A');
     s.destroy();
     await p.proxy.updateRoutes([
-      { name: 'ten', match: { ports: port!, clientIp: ['10.0.0.0/8', '::ffff:192.168.0.0/112'] }, action: { type: 'forward', target: { host: HOST, port: a.port } } },
+      {
+        name: 'ten',
+        match: { ports: port!, clientIp: ['10.0.0.0/8', '::ffff:192.168.0.0/112'] },
+        action: { type: 'forward', target: { host: HOST, port: a.port } },
+      },
     ]);
     const r = await connect(port!);
     await closed(r);

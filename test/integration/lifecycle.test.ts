@@ -10,7 +10,16 @@ import pino from 'pino';
 import { ManualClock } from '../../src/core/clock.js';
 import { CHANNEL_NAMES, type LifecycleEvent } from '../../src/core/channels.js';
 import type { SightlineOptions } from '../../src/config/schema.js';
-import { captureClientHello, connect, customServer, echoServer, freePort, readBytes, HOST, type TestServer } from '../helpers/net.js';
+import {
+  captureClientHello,
+  connect,
+  customServer,
+  echoServer,
+  freePort,
+  readBytes,
+  HOST,
+  type TestServer,
+} from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -40,16 +49,32 @@ function memoryLogger(): { logger: pino.Logger; lines: Array<Record<string, unkn
   return { logger: pino({ level: 'info' }, stream), lines };
 }
 
-async function rig(options: Partial<SightlineOptions>, backend?: TestServer, tls = false, logger: pino.Logger | null = null): Promise<Rig> {
+async function rig(
+  options: Partial<SightlineOptions>,
+  backend?: TestServer,
+  tls = false,
+  logger: pino.Logger | null = null,
+): Promise<Rig> {
   const be = backend ?? (await echoServer());
   const port = await freePort();
   const clock = new ManualClock(Date.now());
-  const action = { type: 'forward' as const, target: { host: HOST, port: be.port }, ...(tls ? { tls: { mode: 'passthrough' as const } } : {}) };
+  const action = {
+    type: 'forward' as const,
+    target: { host: HOST, port: be.port },
+    ...(tls ? { tls: { mode: 'passthrough' as const } } : {}),
+  };
   const p = await startProxy(
-    { gracefulShutdownTimeout: 200, ...options, routes: [{ name: 'r', match: { ports: port, ...(tls ? { domains: 'ok.test' } : {}) }, action }] } as SightlineOptions,
+    {
+      gracefulShutdownTimeout: 200,
+      ...options,
+      routes: [{ name: 'r', match: { ports: port, ...(tls ? { domains: 'ok.test' } : {}) }, action }],
+    } as SightlineOptions,
     { clock, autoTick: false, logger },
   );
-  cleanup.push(() => be.close(), () => p.stop());
+  cleanup.push(
+    () => be.close(),
+    () => p.stop(),
+  );
   return {
     clock,
     p,
@@ -102,7 +127,17 @@ describe('keep-alive treatments', () => {
 
   it('extended: warns when the idle timeout passes, kills after the grace (inactivity × multiplier)', async () => {
     const log = memoryLogger();
-    const r = await rig({ keepAliveTreatment: 'extended', inactivityTimeout: 100, keepAliveInactivityMultiplier: 10, lifecycle: { extendedWarningGrace: 500 } }, undefined, false, log.logger);
+    const r = await rig(
+      {
+        keepAliveTreatment: 'extended',
+        inactivityTimeout: 100,
+        keepAliveInactivityMultiplier: 10,
+        lifecycle: { extendedWarningGrace: 500 },
+      },
+      undefined,
+      false,
+      log.logger,
+    );
     const warnings = lifecycleEvents(r.p.proxy.id);
     const s = await connect(r.port);
     await echoRound(s);
@@ -123,7 +158,12 @@ describe('keep-alive treatments', () => {
   });
 
   it('extended: a connection that wakes up during the grace survives and the warning is cleared', async () => {
-    const r = await rig({ keepAliveTreatment: 'extended', inactivityTimeout: 100, keepAliveInactivityMultiplier: 10, lifecycle: { extendedWarningGrace: 500 } });
+    const r = await rig({
+      keepAliveTreatment: 'extended',
+      inactivityTimeout: 100,
+      keepAliveInactivityMultiplier: 10,
+      lifecycle: { extendedWarningGrace: 500 },
+    });
     const warnings = lifecycleEvents(r.p.proxy.id);
     const s = await connect(r.port);
     await echoRound(s);
@@ -140,7 +180,13 @@ describe('keep-alive treatments', () => {
   });
 
   it('immortal: survives far past every cap (ten years of idle)', async () => {
-    const r = await rig({ keepAliveTreatment: 'immortal', inactivityTimeout: 10, maxConnectionLifetime: 10, extendedKeepAliveLifetime: 10, socketTimeout: 10 });
+    const r = await rig({
+      keepAliveTreatment: 'immortal',
+      inactivityTimeout: 10,
+      maxConnectionLifetime: 10,
+      extendedKeepAliveLifetime: 10,
+      socketTimeout: 10,
+    });
     const s = await connect(r.port);
     await echoRound(s);
     await r.step(10 * 365 * 86_400_000);
@@ -175,7 +221,12 @@ describe('keep-alive treatments', () => {
     await r.step(300);
     expect((await r.p.events.next()).reason).toBe('socket_timeout');
 
-    const k = await rig({ keepAlive: true, keepAliveTreatment: 'standard', socketTimeout: 300, inactivityTimeout: 10_000 });
+    const k = await rig({
+      keepAlive: true,
+      keepAliveTreatment: 'standard',
+      socketTimeout: 300,
+      inactivityTimeout: 10_000,
+    });
     const t = await connect(k.port);
     await echoRound(t);
     await k.step(0);

@@ -16,11 +16,14 @@ afterEach(async () => {
 
 /** Backend that greets with '+', so an admitted connection is told apart from a refused one. */
 async function greeter(): Promise<TestServer> {
-  return customServer((s) => {
-    s.on('error', () => {});
-    s.write('+');
-    s.resume();
-  }, { allowHalfOpen: false }); // ends its side when the client does, so slots free up
+  return customServer(
+    (s) => {
+      s.on('error', () => {});
+      s.write('+');
+      s.resume();
+    },
+    { allowHalfOpen: false },
+  ); // ends its side when the client does, so slots free up
 }
 
 interface Lim {
@@ -34,7 +37,11 @@ interface Lim {
 async function limits(opts: Partial<SightlineOptions>, listenHost = '127.0.0.1', deps = {}): Promise<Lim> {
   const be = await greeter();
   const port = await freePort();
-  const routes = (opts.routes ?? [{ name: 'r', match: { ports: port }, action: { type: 'forward', target: { host: '127.0.0.1', port: be.port } } }]).map((r) => ({
+  const routes = (
+    opts.routes ?? [
+      { name: 'r', match: { ports: port }, action: { type: 'forward', target: { host: '127.0.0.1', port: be.port } } },
+    ]
+  ).map((r) => ({
     ...r,
     match: { ...r.match, ports: port },
     action: { type: 'forward' as const, target: { host: '127.0.0.1', port: be.port } },
@@ -127,13 +134,23 @@ describe('global limits', () => {
     expect((await mapped.attempt('127.0.0.1')).result).toBe('ok');
     const rec = [...mapped.p.proxy.connectionManager.getConnections().values()][0]!;
     expect(rec.remoteIP).toBe('127.0.0.1');
-    const mappedCidr = await limits({ defaults: { security: { ipBlockList: ['::ffff:127.0.0.0/104'] } } }, '::ffff:127.0.0.1');
+    const mappedCidr = await limits(
+      { defaults: { security: { ipBlockList: ['::ffff:127.0.0.0/104'] } } },
+      '::ffff:127.0.0.1',
+    );
     expect((await mappedCidr.attempt('127.0.0.9')).result).toBe('ip_blocked');
   });
 });
 
 describe('route limits', () => {
-  const route = (security: Record<string, unknown>) => [{ name: 'guarded', match: { ports: 1 }, action: { type: 'forward' as const, target: { host: 'x', port: 1 } }, security }];
+  const route = (security: Record<string, unknown>) => [
+    {
+      name: 'guarded',
+      match: { ports: 1 },
+      action: { type: 'forward' as const, target: { host: 'x', port: 1 } },
+      security,
+    },
+  ];
 
   it('route maxConnections', async () => {
     const l = await limits({ routes: route({ maxConnections: 1 }) });

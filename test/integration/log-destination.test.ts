@@ -21,7 +21,9 @@ afterAll(async () => {
 
 const options = (port: number, target: number, destination: string) => ({
   listenHost: HOST,
-  routes: [{ name: 'r', match: { ports: port }, action: { type: 'forward' as const, target: { host: HOST, port: target } } }],
+  routes: [
+    { name: 'r', match: { ports: port }, action: { type: 'forward' as const, target: { host: HOST, port: target } } },
+  ],
   telemetry: { logging: { destination } },
 });
 
@@ -54,7 +56,10 @@ describe('log destination', () => {
       await proxy.stop();
       await echo.close();
     }
-    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event?: string; reason?: string });
+    const lines = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event?: string; reason?: string });
     expect(lines.filter((l) => l.event === 'access').map((l) => l.reason)).toEqual(['client_closed']);
   });
 });

@@ -18,14 +18,18 @@ function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>>
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n'))
+        if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
       cb();
     },
   });
   return { logger: pino({ level: 'info', base: { service: 'sightline' } }, sink), lines };
 }
 
-async function proxy(options: Partial<SightlineOptions> & Pick<SightlineOptions, 'routes'>, deps: object): Promise<RunningProxy> {
+async function proxy(
+  options: Partial<SightlineOptions> & Pick<SightlineOptions, 'routes'>,
+  deps: object,
+): Promise<RunningProxy> {
   const p = await startProxy({ gracefulShutdownTimeout: 100, ...options }, deps);
   cleanup.push(() => p.stop());
   return p;
@@ -39,7 +43,18 @@ describe('access log', () => {
     const echo = await echoServer();
     cleanup.push(() => echo.close());
     const port = await freePort();
-    const p = await proxy({ routes: [{ name: 'echo', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] }, { logger, tracerProvider: provider });
+    const p = await proxy(
+      {
+        routes: [
+          {
+            name: 'echo',
+            match: { ports: port },
+            action: { type: 'forward', target: { host: HOST, port: echo.port } },
+          },
+        ],
+      },
+      { logger, tracerProvider: provider },
+    );
     await echoRoundTrip(port, 'twelve bytes');
     await p.events.next();
     await waitFor(() => lines.some((l) => l.event === 'access'));
@@ -70,7 +85,10 @@ describe('access log', () => {
     const { logger, lines } = capture();
     const port = await freePort();
     const p = await proxy(
-      { defaults: { security: { ipBlockList: ['127.0.0.1'] } }, routes: [{ name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } }] },
+      {
+        defaults: { security: { ipBlockList: ['127.0.0.1'] } },
+        routes: [{ name: 'x', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: 9 } } }],
+      },
       { logger },
     );
     for (let i = 0; i < 50; i++) {

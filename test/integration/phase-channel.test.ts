@@ -28,7 +28,15 @@ beforeAll(async () => {
   p = await startProxy({
     routes: [
       { name: 'tcp', match: { ports: tcpPort }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
-      { name: 'web', match: { ports: httpPort }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: (web.address() as AddressInfo).port } } },
+      {
+        name: 'web',
+        match: { ports: httpPort },
+        action: {
+          type: 'forward',
+          protocol: 'http',
+          target: { host: HOST, port: (web.address() as AddressInfo).port },
+        },
+      },
     ],
   });
   diagnostics.subscribe(CHANNEL_NAMES.phase, onPhase);

@@ -26,7 +26,9 @@ async function rig(): Promise<{ p: RunningProxy; port: number; close(): Promise<
     maxConnectionsPerIP: 5,
     // The default rate (300 a minute per IP) stays on: 1000 connections from the LB's address
     // would trip it; spread over 20 clients (50 each) they must not.
-    routes: [{ name: 'lb', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: backend.port } } }],
+    routes: [
+      { name: 'lb', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: backend.port } } },
+    ],
   });
   return {
     p,
@@ -48,7 +50,8 @@ async function oneExchange(port: number, h: Buffer): Promise<string> {
   return got;
 }
 
-const refusals = (p: RunningProxy): number => p.events.events.filter((e) => e.reason === 'ip_connection_limit' || e.reason === 'rate_limited').length;
+const refusals = (p: RunningProxy): number =>
+  p.events.events.filter((e) => e.reason === 'ip_connection_limit' || e.reason === 'rate_limited').length;
 
 describe('PROXY protocol: limits are charged to the client, not the load balancer', () => {
   for (const version of ['v1', 'v2'] as const) {
@@ -77,7 +80,15 @@ describe('PROXY protocol: limits are charged to the client, not the load balance
         s.write(Buffer.concat([header(version, '203.0.113.99'), Buffer.from('ping')]));
         open.push(s);
         // Each header is read before the next connection opens: the order of charges is fixed.
-        await waitFor(() => r.p.events.events.length > 0 || [...r.p.proxy.connectionManager.getConnections().values()].filter((c) => c.remoteIP === '203.0.113.99').length === i + 1, 5000, `connection ${i + 1} admitted`);
+        await waitFor(
+          () =>
+            r.p.events.events.length > 0 ||
+            [...r.p.proxy.connectionManager.getConnections().values()].filter((c) => c.remoteIP === '203.0.113.99')
+              .length ===
+              i + 1,
+          5000,
+          `connection ${i + 1} admitted`,
+        );
       }
       await r.p.events.next((e) => e.reason === 'ip_connection_limit');
       expect(r.p.events.reasons().filter((x) => x === 'ip_connection_limit')).toHaveLength(1);

@@ -34,12 +34,20 @@ describe('PROXY protocol', () => {
       const p = await startProxy({
         acceptProxyProtocol: true,
         proxyIPs: ['127.0.0.1'],
-        routes: [{ name: 'pp', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: backend.port }, sendProxyProtocol: version } }],
+        routes: [
+          {
+            name: 'pp',
+            match: { ports: port! },
+            action: { type: 'forward', target: { host: HOST, port: backend.port }, sendProxyProtocol: version },
+          },
+        ],
       });
       const s = await connect(port!);
       const src = { address: '203.0.113.7', port: 40123 };
       const dst = { address: '198.51.100.1', port: 443 };
-      s.write(Buffer.concat([version === 'v1' ? encodeProxyV1(src, dst) : encodeProxyV2(src, dst), Buffer.from('payload')]));
+      s.write(
+        Buffer.concat([version === 'v1' ? encodeProxyV1(src, dst) : encodeProxyV2(src, dst), Buffer.from('payload')]),
+      );
       const expected = `v${version === 'v1' ? 1 : 2} 203.0.113.7:40123|payload`;
       expect((await readBytes(s, expected.length)).toString()).toBe(expected);
       const conns = [...p.proxy.connectionManager.getConnections().values()];
@@ -56,7 +64,13 @@ describe('PROXY protocol', () => {
     const p = await startProxy({
       acceptProxyProtocol: true,
       proxyIPs: ['127.0.0.0/8'],
-      routes: [{ name: 'pp6', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: backend.port }, sendProxyProtocol: 'v2' } }],
+      routes: [
+        {
+          name: 'pp6',
+          match: { ports: port! },
+          action: { type: 'forward', target: { host: HOST, port: backend.port }, sendProxyProtocol: 'v2' },
+        },
+      ],
     });
     const s = await connect(port!);
     s.write(encodeProxyV2({ address: '2001:db8::1', port: 5555 }, { address: '2001:db8::2', port: 443 }));
@@ -73,7 +87,13 @@ describe('PROXY protocol', () => {
     const p = await startProxy({
       acceptProxyProtocol: true,
       proxyIPs: ['10.9.9.9'],
-      routes: [{ name: 'untrusted', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: backend.port } } }],
+      routes: [
+        {
+          name: 'untrusted',
+          match: { ports: port! },
+          action: { type: 'forward', target: { host: HOST, port: backend.port } },
+        },
+      ],
     });
     const s = await connect(port!);
     const hdr = encodeProxyV1({ address: '203.0.113.7', port: 1 }, { address: '198.51.100.1', port: 2 });
@@ -91,7 +111,13 @@ describe('PROXY protocol', () => {
     const p = await startProxy({
       acceptProxyProtocol: true,
       proxyIPs: ['127.0.0.1'],
-      routes: [{ name: 'bad', match: { ports: port! }, action: { type: 'forward', target: { host: HOST, port: backend.port } } }],
+      routes: [
+        {
+          name: 'bad',
+          match: { ports: port! },
+          action: { type: 'forward', target: { host: HOST, port: backend.port } },
+        },
+      ],
     });
     const s = await connect(port!);
     s.write('PROXY TCP4 not-an-ip 1.2.3.4 1 2\r\n');

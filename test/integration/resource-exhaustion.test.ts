@@ -25,7 +25,11 @@ import { startProxy } from '../helpers/proxy.js';
 const prlimit = needCommand('prlimit', 'util-linux');
 
 function softHard(): [number, number] {
-  const out = execFileSync('prlimit', ['--pid', String(process.pid), '--nofile', '--noheadings', '--raw', '--output=SOFT,HARD'], { encoding: 'utf8' }).trim();
+  const out = execFileSync(
+    'prlimit',
+    ['--pid', String(process.pid), '--nofile', '--noheadings', '--raw', '--output=SOFT,HARD'],
+    { encoding: 'utf8' },
+  ).trim();
   const [soft, hard] = out.split(/\s+/).map(Number);
   return [soft!, hard!];
 }
@@ -83,7 +87,9 @@ describe.skipIf(prlimit.skip)(`descriptor exhaustion ${prlimit.reason}`, () => {
     const p = await startProxy({
       maxConnectionsPerIP: 0,
       admin: { enabled: true, host: HOST, port: 0 },
-      routes: [{ name: 'tcp', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }],
+      routes: [
+        { name: 'tcp', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+      ],
     });
     restore.push(() => void echo.close());
     restore.push(() => void p.stop());
@@ -137,7 +143,9 @@ describe.skipIf(prlimit.skip)(`descriptor exhaustion ${prlimit.reason}`, () => {
     b.destroy();
     const metrics = (await p.proxy.telemetry!.scrape(false)).body;
     expect(metrics).toMatch(/sightline_resource_exhausted_total\{where="connect"\} [1-9]/);
-    expect(metrics).toContain('sightline_connections_closed_total{route="tcp",reason="local_resource_exhausted",initiator="proxy"} 1');
+    expect(metrics).toContain(
+      'sightline_connections_closed_total{route="tcp",reason="local_resource_exhausted",initiator="proxy"} 1',
+    );
     admin.destroy();
   }, 30_000);
 });

@@ -14,7 +14,15 @@ describe('seed monitoring loop', () => {
   it('runs unchanged: stats, connections by route, long-lived connection report', async () => {
     const echo = await echoServer();
     const port = await freePort();
-    const { proxy, stop } = await startProxy({ routes: [{ name: 'websocket-passthrough', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] });
+    const { proxy, stop } = await startProxy({
+      routes: [
+        {
+          name: 'websocket-passthrough',
+          match: { ports: port },
+          action: { type: 'forward', target: { host: HOST, port: echo.port } },
+        },
+      ],
+    });
     const s = await connect(port);
     s.write('x');
     await readBytes(s, 1);
@@ -34,7 +42,8 @@ describe('seed monitoring loop', () => {
       const connections = proxy.connectionManager.getConnections();
       for (const [id, conn] of connections) {
         const age = Date.now() - conn.incomingStartTime;
-        if (age > 300000) { // 5+ minutes
+        if (age > 300000) {
+          // 5+ minutes
           console.log(`Long-lived connection: ${id}, age: ${age}ms, route: ${conn.routeName}`);
         }
       }
@@ -49,7 +58,13 @@ describe('seed monitoring loop', () => {
     expect(logs[2]).toMatch(/^Long-lived connection: \d+, age: 4\d{5}ms, route: websocket-passthrough$/);
     const rec = [...proxy.connectionManager.getConnections().values()][0]!;
     // The record fields compat-semantics §4 names, plus the close-relevant ones.
-    expect(rec).toMatchObject({ routeName: 'websocket-passthrough', remoteIP: '127.0.0.1', isTLS: false, hasKeepAlive: true, phase: 'tunnel' });
+    expect(rec).toMatchObject({
+      routeName: 'websocket-passthrough',
+      remoteIP: '127.0.0.1',
+      isTLS: false,
+      hasKeepAlive: true,
+      phase: 'tunnel',
+    });
     expect(rec.bytesReceived).toBe(1);
     expect(rec.bytesSent).toBe(1);
     expect(typeof rec.lastActivity).toBe('number');
@@ -69,7 +84,12 @@ describe('drain', () => {
     const events: ProxyEvent[] = [];
     const fn = (m: unknown): void => void events.push(m as ProxyEvent);
     diagnostics.subscribe(CHANNEL_NAMES.proxy, fn);
-    const p = await startProxy({ gracefulShutdownTimeout: 400, routes: [{ name: 'long', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } }] });
+    const p = await startProxy({
+      gracefulShutdownTimeout: 400,
+      routes: [
+        { name: 'long', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: echo.port } } },
+      ],
+    });
     const s = await connect(port);
     const t0 = Date.now();
     const stopping = p.proxy.stop();

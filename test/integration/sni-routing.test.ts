@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tls from 'node:tls';
-import { captureClientHello, closed, connect, freePorts, readBytes, taggedServer, tlsTaggedServer, type TestServer, HOST } from '../helpers/net.js';
+import {
+  captureClientHello,
+  closed,
+  connect,
+  freePorts,
+  readBytes,
+  taggedServer,
+  tlsTaggedServer,
+  type TestServer,
+  HOST,
+} from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
 describe('SNI routing (TLS passthrough)', () => {
@@ -9,10 +19,20 @@ describe('SNI routing (TLS passthrough)', () => {
   let sniPort: number, mixedPort: number, tlsPort: number;
 
   beforeAll(async () => {
-    [a, b, wild, hi, plain] = (await Promise.all(['A', 'B', 'W', 'H', 'P'].map((t) => taggedServer(t)))) as [TestServer, TestServer, TestServer, TestServer, TestServer];
+    [a, b, wild, hi, plain] = (await Promise.all(['A', 'B', 'W', 'H', 'P'].map((t) => taggedServer(t)))) as [
+      TestServer,
+      TestServer,
+      TestServer,
+      TestServer,
+      TestServer,
+    ];
     tlsA = await tlsTaggedServer('TLS-A');
     [sniPort, mixedPort, tlsPort] = await freePorts(3);
-    const fwd = (port: number) => ({ type: 'forward' as const, target: { host: HOST, port }, tls: { mode: 'passthrough' as const } });
+    const fwd = (port: number) => ({
+      type: 'forward' as const,
+      target: { host: HOST, port },
+      tls: { mode: 'passthrough' as const },
+    });
     p = await startProxy({
       initialDataTimeout: 2000,
       routes: [
@@ -22,7 +42,11 @@ describe('SNI routing (TLS passthrough)', () => {
         // Same domain as 'wild' at a higher priority: must win although it comes later.
         { name: 'prio', priority: 10, match: { ports: sniPort, domains: 'vip.example.test' }, action: fwd(hi.port) },
         { name: 'mixed-sni', match: { ports: mixedPort, domains: 'a.test' }, action: fwd(a.port) },
-        { name: 'mixed-catchall', match: { ports: mixedPort }, action: { type: 'forward', target: { host: HOST, port: plain.port } } },
+        {
+          name: 'mixed-catchall',
+          match: { ports: mixedPort },
+          action: { type: 'forward', target: { host: HOST, port: plain.port } },
+        },
         { name: 'tls-a', match: { ports: tlsPort, domains: 'localhost' }, action: fwd(tlsA.port) },
       ],
     });

@@ -46,7 +46,18 @@ describe('TLS material at load time', () => {
     const err = issuesOf(
       () =>
         new SightlineProxy({
-          routes: [{ name: 'r', match: { ports: 18443 }, action: { type: 'forward', target: { host: HOST, port: 9 }, protocol: 'tcp', tls: { mode: 'terminate-and-reencrypt', certificate: { key: 'x', cert: 'y' }, caFile: missing } } }],
+          routes: [
+            {
+              name: 'r',
+              match: { ports: 18443 },
+              action: {
+                type: 'forward',
+                target: { host: HOST, port: 9 },
+                protocol: 'tcp',
+                tls: { mode: 'terminate-and-reencrypt', certificate: { key: 'x', cert: 'y' }, caFile: missing },
+              },
+            },
+          ],
         }),
     );
     // The certificate is checked first: fix it and the CA is named.
@@ -58,10 +69,23 @@ describe('TLS material at load time', () => {
     const other = await certFor('other.test');
     const missing = path.join(dir, 'no-such-ca.pem');
     const route = (tlsOpts: Record<string, unknown>) => ({
-      routes: [{ name: 'r', match: { ports: 18443 }, action: { type: 'forward' as const, target: { host: HOST, port: 9 }, protocol: 'tcp' as const, tls: { mode: 'terminate-and-reencrypt' as const, certificate: front, ...tlsOpts } } }],
+      routes: [
+        {
+          name: 'r',
+          match: { ports: 18443 },
+          action: {
+            type: 'forward' as const,
+            target: { host: HOST, port: 9 },
+            protocol: 'tcp' as const,
+            tls: { mode: 'terminate-and-reencrypt' as const, certificate: front, ...tlsOpts },
+          },
+        },
+      ],
     });
     const ca = issuesOf(() => new SightlineProxy(route({ caFile: missing })));
-    expect(ca.issues).toEqual([{ path: 'routes[0].action.tls.caFile', message: `cannot read ${missing} (no such file)` }]);
+    expect(ca.issues).toEqual([
+      { path: 'routes[0].action.tls.caFile', message: `cannot read ${missing} (no such file)` },
+    ]);
     const ciphers = issuesOf(() => new SightlineProxy(route({ ciphers: 'NOT-A-CIPHER' })));
     expect(ciphers.issues[0]?.path).toBe('routes[0].action.tls.ciphers');
     const mismatch = issuesOf(() => new SightlineProxy(route({ certificate: { key: other.key, cert: front.cert } })));
@@ -72,7 +96,11 @@ describe('TLS material at load time', () => {
   it('once running, no file is read: certificate, key and CA files deleted, handshakes and re-encrypted connects still work', async () => {
     const { ca, leaf } = await privateCa('backend.test');
     const front = await certFor('front.test');
-    const files = { certFile: path.join(dir, 'front.pem'), keyFile: path.join(dir, 'front.key'), caFile: path.join(dir, 'backend-ca.pem') };
+    const files = {
+      certFile: path.join(dir, 'front.pem'),
+      keyFile: path.join(dir, 'front.key'),
+      caFile: path.join(dir, 'backend-ca.pem'),
+    };
     await writeFile(files.certFile, front.cert);
     await writeFile(files.keyFile, front.key);
     await writeFile(files.caFile, ca.cert);
@@ -93,7 +121,12 @@ describe('TLS material at load time', () => {
             type: 'forward',
             protocol: 'tcp',
             target: { host: HOST, port: bport },
-            tls: { mode: 'terminate-and-reencrypt', certificate: { certFile: files.certFile, keyFile: files.keyFile }, caFile: files.caFile, servername: 'backend.test' },
+            tls: {
+              mode: 'terminate-and-reencrypt',
+              certificate: { certFile: files.certFile, keyFile: files.keyFile },
+              caFile: files.caFile,
+              servername: 'backend.test',
+            },
           },
         },
       ],
@@ -121,14 +154,26 @@ describe('TLS material at load time', () => {
     const port = await freePort();
     const backend = await import('../helpers/net.js').then((m) => m.taggedServer('T'));
     const route = (certificate: unknown) => [
-      { name: 'term', match: { ports: port }, action: { type: 'forward' as const, protocol: 'tcp' as const, target: { host: HOST, port: backend.port }, tls: { mode: 'terminate' as const, certificate: certificate as { key: string; cert: string } } } },
+      {
+        name: 'term',
+        match: { ports: port },
+        action: {
+          type: 'forward' as const,
+          protocol: 'tcp' as const,
+          target: { host: HOST, port: backend.port },
+          tls: { mode: 'terminate' as const, certificate: certificate as { key: string; cert: string } },
+        },
+      },
     ];
     const p = await startProxy({ routes: route(front) });
     try {
       const missing = path.join(dir, 'gone.pem');
       const err = await p.proxy.updateRoutes(route({ certFile: missing, keyFile: missing })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).issues[0]).toEqual({ path: 'routes[0].action.tls.certificate.certFile', message: `cannot read ${missing} (no such file)` });
+      expect((err as ConfigError).issues[0]).toEqual({
+        path: 'routes[0].action.tls.certificate.certFile',
+        message: `cannot read ${missing} (no such file)`,
+      });
       const s = await tlsClient(port, 'front.test');
       expect((await readBytes(s, 1)).toString()).toBe('T');
       s.destroy();

@@ -3,7 +3,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { SightlineOptions } from '../../src/config/schema.js';
-import { captureClientHello, certFor, closed, connect, echoServer, freePort, privateCa, readBytes, HOST } from '../helpers/net.js';
+import {
+  captureClientHello,
+  certFor,
+  closed,
+  connect,
+  echoServer,
+  freePort,
+  privateCa,
+  readBytes,
+  HOST,
+} from '../helpers/net.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -31,10 +41,31 @@ describe('TLS termination', () => {
     cleanup.push(() => echo.close());
     const port = await freePort();
     const p = await proxy([
-      { name: 'a', match: { ports: port, domains: 'a.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: a }, protocol: 'tcp' } },
-      { name: 'b', match: { ports: port, domains: 'b.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: b }, protocol: 'tcp' } },
+      {
+        name: 'a',
+        match: { ports: port, domains: 'a.test' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: echo.port },
+          tls: { mode: 'terminate', certificate: a },
+          protocol: 'tcp',
+        },
+      },
+      {
+        name: 'b',
+        match: { ports: port, domains: 'b.test' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: echo.port },
+          tls: { mode: 'terminate', certificate: b },
+          protocol: 'tcp',
+        },
+      },
     ]);
-    for (const [name, pem] of [['a.test', a], ['b.test', b]] as const) {
+    for (const [name, pem] of [
+      ['a.test', a],
+      ['b.test', b],
+    ] as const) {
       const s = await tlsClient(port, name, pem.cert);
       expect(s.getPeerCertificate().subject.CN).toBe(name);
       s.write(`hello ${name}`);
@@ -63,12 +94,22 @@ describe('TLS termination', () => {
       {
         name: 'trusted',
         match: { ports: trusted, domains: 'front.test' },
-        action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, ca: ca.cert, servername: 'backend.test' }, protocol: 'tcp' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: bport },
+          tls: { mode: 'terminate-and-reencrypt', certificate: front, ca: ca.cert, servername: 'backend.test' },
+          protocol: 'tcp',
+        },
       },
       {
         name: 'untrusted',
         match: { ports: untrusted, domains: 'front.test' },
-        action: { type: 'forward', target: { host: HOST, port: bport }, tls: { mode: 'terminate-and-reencrypt', certificate: front, servername: 'backend.test' }, protocol: 'tcp' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: bport },
+          tls: { mode: 'terminate-and-reencrypt', certificate: front, servername: 'backend.test' },
+          protocol: 'tcp',
+        },
       },
     ]);
     const s = await tlsClient(trusted, 'front.test', front.cert);
@@ -98,7 +139,11 @@ describe('TLS handshake failures, each with its own reason', () => {
       {
         name: 'term',
         match: { ports: port, domains: 'front.test' },
-        action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: front, handshakeTimeout: 300, ...extra } },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: echo.port },
+          tls: { mode: 'terminate', certificate: front, handshakeTimeout: 300, ...extra },
+        },
       },
     ]);
     return { p, port, hello: await captureClientHello('front.test') };
@@ -110,7 +155,9 @@ describe('TLS handshake failures, each with its own reason', () => {
     s.write(hello);
     await readBytes(s, 1); // the server's first flight: the handshake is under way
     // A handshake record whose declared length overruns what follows, then junk.
-    s.write(Buffer.from([0x16, 0x03, 0x03, 0x00, 0x05, 0x0b, 0xff, 0xff, 0xff, 0x00, 0x17, 0x03, 0x03, 0x00, 0x01, 0x00]));
+    s.write(
+      Buffer.from([0x16, 0x03, 0x03, 0x00, 0x05, 0x0b, 0xff, 0xff, 0xff, 0x00, 0x17, 0x03, 0x03, 0x00, 0x01, 0x00]),
+    );
     await closed(s);
     const ev = await p.events.next();
     expect(ev.reason).toBe('tls_protocol_error');
@@ -138,7 +185,17 @@ describe('TLS handshake failures, each with its own reason', () => {
     const echo = await echoServer();
     cleanup.push(() => echo.close());
     const port = await freePort();
-    const p = await proxy([{ name: 'auto', match: { ports: port, domains: 'x.test' }, action: { type: 'forward', target: { host: HOST, port: echo.port }, tls: { mode: 'terminate', certificate: 'auto' } } }]);
+    const p = await proxy([
+      {
+        name: 'auto',
+        match: { ports: port, domains: 'x.test' },
+        action: {
+          type: 'forward',
+          target: { host: HOST, port: echo.port },
+          tls: { mode: 'terminate', certificate: 'auto' },
+        },
+      },
+    ]);
     const s = await connect(port);
     s.write(await captureClientHello('x.test'));
     await closed(s);
@@ -150,7 +207,15 @@ describe('TLS handshake failures, each with its own reason', () => {
   it('refuses clients below the minimum TLS version (TLS 1.2 by default)', async () => {
     const { p, port } = await rig();
     // SECLEVEL=0: OpenSSL 3 (Node >= 22) refuses to build a TLS 1.1 hello at the default level.
-    const s = tls.connect({ host: HOST, port, servername: 'front.test', maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0', rejectUnauthorized: false });
+    const s = tls.connect({
+      host: HOST,
+      port,
+      servername: 'front.test',
+      maxVersion: 'TLSv1.1',
+      minVersion: 'TLSv1',
+      ciphers: 'DEFAULT@SECLEVEL=0',
+      rejectUnauthorized: false,
+    });
     s.on('error', () => {});
     await closed(s);
     expect((await p.events.next()).reason).toMatch(/tls_protocol_error|tls_client_abort/);

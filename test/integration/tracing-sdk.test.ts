@@ -53,7 +53,16 @@ function startSdk(): NonNullable<ReturnType<typeof startTracingSdk>> {
 }
 
 /** What node:http and node:net export, to prove nothing wrapped them. */
-const patchable = (): unknown[] => [http.request, http.get, http.Server.prototype.emit, http.ClientRequest.prototype.end, net.connect, net.createConnection, net.Socket.prototype.connect, net.Server.prototype.emit];
+const patchable = (): unknown[] => [
+  http.request,
+  http.get,
+  http.Server.prototype.emit,
+  http.ClientRequest.prototype.end,
+  net.connect,
+  net.createConnection,
+  net.Socket.prototype.connect,
+  net.Server.prototype.emit,
+];
 
 describe('the CLI path: NodeSDK from the environment', () => {
   it('exports the connection spans over OTLP/HTTP with the detected resource; nothing is instrumented', async () => {
@@ -77,9 +86,18 @@ describe('the CLI path: NodeSDK from the environment', () => {
     const be = await echoServer();
     cleanup.push(() => be.close());
     const port = await freePort();
-    const p = await startProxy({ ...quiet, telemetry: { metrics: { enabled: false }, tracing: { enabled: true } }, routes: [{ name: 'otlp', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } }] } as SightlineOptions, {
-      tracerProvider: sdk.provider,
-    });
+    const p = await startProxy(
+      {
+        ...quiet,
+        telemetry: { metrics: { enabled: false }, tracing: { enabled: true } },
+        routes: [
+          { name: 'otlp', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } },
+        ],
+      } as SightlineOptions,
+      {
+        tracerProvider: sdk.provider,
+      },
+    );
     cleanup.push(() => p.stop());
     const tracing = p.proxy.telemetry?.tracing;
     expect(tracing).toBeTruthy();
@@ -90,7 +108,11 @@ describe('the CLI path: NodeSDK from the environment', () => {
     await closed(s);
     await p.events.next();
     // An HTTP request in this process (instrumented http would make a span of it).
-    await new Promise<void>((resolve, reject) => http.get(rx.url.replace('/v1/traces', '/other'), (res) => (res.resume(), res.on('end', resolve))).on('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      http
+        .get(rx.url.replace('/v1/traces', '/other'), (res) => (res.resume(), res.on('end', resolve)))
+        .on('error', reject),
+    );
     await p.stop();
     await sdk.shutdown();
 
@@ -100,7 +122,11 @@ describe('the CLI path: NodeSDK from the environment', () => {
     expect(attrOf(conn!.span.attributes, 'sightline.close.reason')).toBe('client_closed');
     expect(attrOf(conn!.span.attributes, 'sightline.route')).toBe('otlp');
     // Only Sightline's own spans: the receiver's requests and the GET above were not traced.
-    expect(got.map((x) => x.span.name).sort()).toEqual(['sightline.connection', 'sightline.setup', 'sightline.upstream.connect']);
+    expect(got.map((x) => x.span.name).sort()).toEqual([
+      'sightline.connection',
+      'sightline.setup',
+      'sightline.upstream.connect',
+    ]);
     expect(tracing!.stats).toMatchObject({ exported: 3, sampledOut: 0 });
     // The resource: the SDK's detectors and the standard variables.
     const r = conn!.resource;
@@ -144,7 +170,11 @@ describe('the CLI path: NodeSDK from the environment', () => {
         routes: [
           { name: 'good', match: { ports: good }, action: { type: 'forward', target: { host: HOST, port: be.port } } },
           { name: 'refused', match: { ports: bad }, action: { type: 'forward', target: { host: HOST, port: dead } } },
-          { name: 'api', match: { ports: api }, action: { type: 'forward', protocol: 'http', target: { host: HOST, port: webPort } } },
+          {
+            name: 'api',
+            match: { ports: api },
+            action: { type: 'forward', protocol: 'http', target: { host: HOST, port: webPort } },
+          },
         ],
       } as SightlineOptions,
       { tracerProvider: sdk.provider },
@@ -161,7 +191,12 @@ describe('the CLI path: NodeSDK from the environment', () => {
     await p.events.next();
     for (const path of ['/fine', '/fail']) {
       const status = await new Promise<number>((resolve, reject) =>
-        http.get({ host: HOST, port: api, path, agent: false }, (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0)))).on('error', reject),
+        http
+          .get(
+            { host: HOST, port: api, path, agent: false },
+            (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0))),
+          )
+          .on('error', reject),
       );
       expect(status).toBe(path === '/fail' ? 503 : 200);
     }
@@ -186,7 +221,13 @@ describe('the CLI path: NodeSDK from the environment', () => {
     const be = await echoServer();
     cleanup.push(() => be.close());
     const port = await freePort();
-    const opts = { ...quiet, telemetry: { metrics: { enabled: false }, tracing: { enabled: true } }, routes: [{ name: 'g', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } }] } as SightlineOptions;
+    const opts = {
+      ...quiet,
+      telemetry: { metrics: { enabled: false }, tracing: { enabled: true } },
+      routes: [
+        { name: 'g', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } },
+      ],
+    } as SightlineOptions;
     const global = trace.getTracerProvider() as unknown as { getDelegateTracer(name: string): unknown };
     // No provider anywhere: tracing is off and nothing got registered by the proxy.
     const bare = await startProxy(opts);

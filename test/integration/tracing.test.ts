@@ -38,11 +38,25 @@ async function rig(
 ): Promise<Rig> {
   const port = await freePort();
   const action = { type: 'forward' as const, target, ...(opts.protocol ? { protocol: opts.protocol } : {}) };
-  const p = await startProxy({ ...quiet, routes: [{ name: 'r', match: { ports: port }, action }] } as SightlineOptions, opts.deps);
+  const p = await startProxy(
+    { ...quiet, routes: [{ name: 'r', match: { ports: port }, action }] } as SightlineOptions,
+    opts.deps,
+  );
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))] });
-  const tracing = startTracing({ proxyId: p.proxy.id, clock: opts.clock ?? systemClock, segmentLengthMs: opts.segmentLengthMs ?? 600_000, provider, normalSampleRatio: opts.ratio ?? 1 })!;
-  cleanup.push(() => p.stop(), () => tracing.close());
+  const provider = new TracerProvider({
+    spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))],
+  });
+  const tracing = startTracing({
+    proxyId: p.proxy.id,
+    clock: opts.clock ?? systemClock,
+    segmentLengthMs: opts.segmentLengthMs ?? 600_000,
+    provider,
+    normalSampleRatio: opts.ratio ?? 1,
+  })!;
+  cleanup.push(
+    () => p.stop(),
+    () => tracing.close(),
+  );
   return {
     p,
     port,
@@ -158,7 +172,12 @@ describe('connection spans', () => {
     expect(ev.reason).toBe('backend_connect_failed');
     const spans = await bad.spans();
     const conn = one(spans, 'sightline.connection');
-    expect(conn.attributes).toMatchObject({ 'error.type': 'backend_connect_failed', 'sightline.abnormal': true, 'sightline.close.reason': 'backend_connect_failed', 'sightline.close.phase': 'connecting' });
+    expect(conn.attributes).toMatchObject({
+      'error.type': 'backend_connect_failed',
+      'sightline.abnormal': true,
+      'sightline.close.reason': 'backend_connect_failed',
+      'sightline.close.phase': 'connecting',
+    });
     expect(conn.status.code).toBe(SpanStatusCode.ERROR);
     // Unsampled: no span existed while it lived; the abnormal close is traced after the fact with
     // its real times (connection span and the failed connect), and no setup span.
@@ -167,7 +186,11 @@ describe('connection spans', () => {
     expect(bad.tracing.spanContextOf(ev.conn)?.traceId).toBe(conn.spanContext().traceId);
     const up = one(spans, 'sightline.upstream.connect');
     expect(up.status.code).toBe(SpanStatusCode.ERROR);
-    expect(up.attributes).toMatchObject({ 'error.type': 'backend_connect_failed', 'server.address': HOST, 'server.port': dead });
+    expect(up.attributes).toMatchObject({
+      'error.type': 'backend_connect_failed',
+      'server.address': HOST,
+      'server.port': dead,
+    });
     expect(up.parentSpanContext?.spanId).toBe(conn.spanContext().spanId);
   });
 });
@@ -177,7 +200,10 @@ describe('segments', () => {
     const be = await echoServer();
     cleanup.push(() => be.close());
     const clock = new ManualClock(Date.now());
-    const r = await rig({ host: HOST, port: be.port }, { clock, segmentLengthMs: 1000, deps: { clock, autoTick: false, logger: null } });
+    const r = await rig(
+      { host: HOST, port: be.port },
+      { clock, segmentLengthMs: 1000, deps: { clock, autoTick: false, logger: null } },
+    );
     const s = await connect(r.port);
     s.write('x');
     await readBytes(s, 1);
@@ -209,7 +235,12 @@ describe('segments', () => {
     expect(spans[0]!.links).toHaveLength(0);
     expect(spans[1]!.links[0]!.context.spanId).toBe(spans[0]!.spanContext().spanId);
     expect(spans[2]!.links[0]!.context.spanId).toBe(spans[1]!.spanContext().spanId);
-    for (const x of spans) expect(x.attributes).toMatchObject({ 'client.address': '127.0.0.1', 'sightline.route': 'r', 'sightline.connection.id': spans[0]!.attributes['sightline.connection.id'] });
+    for (const x of spans)
+      expect(x.attributes).toMatchObject({
+        'client.address': '127.0.0.1',
+        'sightline.route': 'r',
+        'sightline.connection.id': spans[0]!.attributes['sightline.connection.id'],
+      });
     expect(spans[2]!.attributes['sightline.close.reason']).toBe('client_closed');
     expect(spans[0]!.attributes['sightline.close.reason']).toBeUndefined();
   });
@@ -237,10 +268,13 @@ async function httpBackend(status = 200): Promise<Backend> {
 
 function get(port: number, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, path: '/items/7?secret=1', headers: { connection: 'close', ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
+    const req = http.request(
+      { host: HOST, port, path: '/items/7?secret=1', headers: { connection: 'close', ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -315,11 +349,19 @@ describe('wired by the composition root', () => {
     const be = await echoServer();
     cleanup.push(() => be.close());
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))] });
+    const provider = new TracerProvider({
+      spanProcessors: [createSamplingProcessor(new SimpleSpanProcessor({ exporter }))],
+    });
     const clock = new ManualClock(Date.now());
     const port = await freePort();
     const p = await startProxy(
-      { ...quiet, telemetry: { metrics: { enabled: false }, tracing: { segmentLength: 1000 } }, routes: [{ name: 'w', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } }] } as SightlineOptions,
+      {
+        ...quiet,
+        telemetry: { metrics: { enabled: false }, tracing: { segmentLength: 1000 } },
+        routes: [
+          { name: 'w', match: { ports: port }, action: { type: 'forward', target: { host: HOST, port: be.port } } },
+        ],
+      } as SightlineOptions,
       { clock, autoTick: false, logger: null, tracerProvider: provider },
     );
     cleanup.push(() => p.stop());

@@ -31,7 +31,13 @@ describe('updateRoutes', () => {
     expect((await readBytes(fresh, 1)).toString()).toBe('B');
     const other = await connect(p2!);
     expect((await readBytes(other, 1)).toString()).toBe('A');
-    expect(p.proxy.getStats().getConnectionsByRoute()).toEqual(new Map([['old', 1], ['new', 1], ['extra', 1]]));
+    expect(p.proxy.getStats().getConnectionsByRoute()).toEqual(
+      new Map([
+        ['old', 1],
+        ['new', 1],
+        ['extra', 1],
+      ]),
+    );
 
     // Dropping port p2 closes its listener but not the connection it carries.
     await p.proxy.updateRoutes([route('new', p1!, b.port)]);
@@ -49,7 +55,11 @@ describe('updateRoutes', () => {
     const a = await taggedServer('A');
     const [p1] = await freePorts(1);
     const p = await startProxy({ routes: [route('keep', p1!, a.port)] });
-    await expect(p.proxy.updateRoutes([{ name: 'bad', match: { ports: 70000 }, action: { type: 'forward', target: { host: HOST, port: 1 } } }])).rejects.toThrow(/ports/);
+    await expect(
+      p.proxy.updateRoutes([
+        { name: 'bad', match: { ports: 70000 }, action: { type: 'forward', target: { host: HOST, port: 1 } } },
+      ]),
+    ).rejects.toThrow(/ports/);
     const s = await connect(p1!);
     expect((await readBytes(s, 1)).toString()).toBe('A');
     s.destroy();
@@ -57,4 +67,3 @@ describe('updateRoutes', () => {
     await a.close();
   });
 });
-

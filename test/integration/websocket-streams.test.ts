@@ -6,7 +6,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { certFor, connect, freePort, waitFor, HOST } from '../helpers/net.js';
-import { cleanup, sleep, wsBackend, openClient, roundTrip, expectEcho, within, proxy, httpRoute } from '../helpers/ws-proxy-rig.js';
+import {
+  cleanup,
+  sleep,
+  wsBackend,
+  openClient,
+  roundTrip,
+  expectEcho,
+  within,
+  proxy,
+  httpRoute,
+} from '../helpers/ws-proxy-rig.js';
 
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -22,7 +32,12 @@ describe('passthrough', () => {
         {
           name: 'pt',
           match: { ports: port, domains: 'pt.test' },
-          action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'passthrough' }, websocket: { pingInterval: 50, pingTimeout: 50 } },
+          action: {
+            type: 'forward',
+            target: { host: HOST, port: be.port },
+            tls: { mode: 'passthrough' },
+            websocket: { pingInterval: 50, pingTimeout: 50 },
+          },
         },
       ],
     });

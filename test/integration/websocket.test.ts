@@ -8,7 +8,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../src/core/clock.js';
 import { certFor, freePort, waitFor, HOST } from '../helpers/net.js';
-import { cleanup, sleep, type WsOpts, wsBackend, openClient, roundTrip, expectEcho, within, proxy, httpRoute, onlyRelay } from '../helpers/ws-proxy-rig.js';
+import {
+  cleanup,
+  sleep,
+  type WsOpts,
+  wsBackend,
+  openClient,
+  roundTrip,
+  expectEcho,
+  within,
+  proxy,
+  httpRoute,
+  onlyRelay,
+} from '../helpers/ws-proxy-rig.js';
 
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -22,9 +34,23 @@ describe('WebSocket over TLS termination', () => {
     const be = await wsBackend();
     const port = await freePort();
     const p = await proxy({
-      routes: [{ name: 'wss', match: { ports: port, domains: 'ws.test' }, action: { type: 'forward', target: { host: HOST, port: be.port }, tls: { mode: 'terminate', certificate: pem } } }],
+      routes: [
+        {
+          name: 'wss',
+          match: { ports: port, domains: 'ws.test' },
+          action: {
+            type: 'forward',
+            target: { host: HOST, port: be.port },
+            tls: { mode: 'terminate', certificate: pem },
+          },
+        },
+      ],
     });
-    const c = await openClient(`wss://${HOST}:${port}/chat`, { ca: pem.cert, servername: 'ws.test', headers: { host: 'ws.test' } });
+    const c = await openClient(`wss://${HOST}:${port}/chat`, {
+      ca: pem.cert,
+      servername: 'ws.test',
+      headers: { host: 'ws.test' },
+    });
 
     await expectEcho(c.ws, 'hello through TLS');
     const big = randomBytes(200 * 1024);
@@ -46,7 +72,14 @@ describe('WebSocket over TLS termination', () => {
     expect(ev.websocket).toMatchObject({ closeCode: 1000, closeFrame: true, closedBy: 'client' });
 
     const req = await p.requests.next((e) => e.routeName === 'wss');
-    expect(req).toMatchObject({ method: 'GET', status: 101, statusClass: '1xx', upgraded: true, reason: 'http_completed', reusedUpstream: false });
+    expect(req).toMatchObject({
+      method: 'GET',
+      status: 101,
+      statusClass: '1xx',
+      upgraded: true,
+      reason: 'http_completed',
+      reusedUpstream: false,
+    });
     expect(p.requests.events).toHaveLength(1);
   });
 });

@@ -49,7 +49,13 @@ async function proxyTo(backendPort: number, extra: Partial<SightlineOptions>) {
   const p = await startProxy({
     gracefulShutdownTimeout: 100,
     inactivityCheckInterval: 50,
-    lifecycle: { halfZombieGrace: OLD_GRACE, halfZombieGraceTls: OLD_GRACE, stuckThreshold: OLD_GRACE, stuckThresholdTls: OLD_GRACE, activitySampleInterval: 25 },
+    lifecycle: {
+      halfZombieGrace: OLD_GRACE,
+      halfZombieGraceTls: OLD_GRACE,
+      stuckThreshold: OLD_GRACE,
+      stuckThresholdTls: OLD_GRACE,
+      activitySampleInterval: 25,
+    },
     ...extra,
     routes: [
       {
@@ -69,10 +75,15 @@ async function proxyTo(backendPort: number, extra: Partial<SightlineOptions>) {
   return { p, port };
 }
 
-async function openClient(port: number): Promise<{ ws: WebSocket; closedAt: () => number | null; pingsSeen: () => number }> {
+async function openClient(
+  port: number,
+): Promise<{ ws: WebSocket; closedAt: () => number | null; pingsSeen: () => number }> {
   const { cert } = await testCert();
   // SNI 'localhost' routes the connection; the certificate also covers 127.0.0.1.
-  const ws = new WebSocket(`wss://${HOST}:${port}/`, { ca: cert, servername: 'localhost' } as unknown as import('ws').ClientOptions);
+  const ws = new WebSocket(`wss://${HOST}:${port}/`, {
+    ca: cert,
+    servername: 'localhost',
+  } as unknown as import('ws').ClientOptions);
   let closedAt: number | null = null;
   let pings = 0;
   ws.on('close', () => (closedAt = Date.now()));
@@ -114,7 +125,11 @@ describe('regression: seed 30 s drop of WebSockets over SNI passthrough', () => 
 
   it('an idle passthrough WebSocket under extended stays open across 3× the old grace', async () => {
     const be = await wssBackend(null);
-    const { p, port } = await proxyTo(be.port, { keepAliveTreatment: 'extended', inactivityTimeout: OLD_GRACE, keepAliveInactivityMultiplier: 10 });
+    const { p, port } = await proxyTo(be.port, {
+      keepAliveTreatment: 'extended',
+      inactivityTimeout: OLD_GRACE,
+      keepAliveInactivityMultiplier: 10,
+    });
     const c = await openClient(port);
     await sleep(3 * OLD_GRACE + 200);
     expect(c.closedAt()).toBeNull();

@@ -29,21 +29,49 @@ export default {
     const secs = Number(opts.duration ?? 5);
     const conns = Number(opts.connections ?? 32);
     return {
-      be, tlsPort, secs, conns,
+      be,
+      tlsPort,
+      secs,
+      conns,
       routeFor: await makeRouteFor({ tlsPort }),
-      params: { seconds: secs, connections: conns, wrk_threads: ctx.wrkThreads, sni: 'localhost', cert: 'ECDSA P-256 self-signed', backend: 'nginx https return 200' },
+      params: {
+        seconds: secs,
+        connections: conns,
+        wrk_threads: ctx.wrkThreads,
+        sni: 'localhost',
+        cert: 'ECDSA P-256 self-signed',
+        backend: 'nginx https return 200',
+      },
       loadgenCmd: `BENCH_CONN_CLOSE=1 BENCH_ADDR_PORT=<listen_port> wrk -t ${ctx.wrkThreads} -c ${conns} -d ${secs}s --timeout 5s -s wrk/report.lua https://localhost:<listen_port>/`,
       backendCmd: be.cmd,
     };
   },
   async runOnce(ctx, inst, env) {
     const lua = path.join(ctx.benchDir, 'wrk/report.lua');
-    const args = ['-t', String(ctx.wrkThreads), '-c', String(env.conns), '-d', `${env.secs}s`, '--timeout', '5s', '-s', lua, `https://localhost:${inst.port}/`];
-    const r = await runCapture('wrk', args, { timeoutMs: (env.secs + 20) * 1000, env: { ...process.env, BENCH_CONN_CLOSE: '1', BENCH_ADDR_PORT: String(inst.port) } });
+    const args = [
+      '-t',
+      String(ctx.wrkThreads),
+      '-c',
+      String(env.conns),
+      '-d',
+      `${env.secs}s`,
+      '--timeout',
+      '5s',
+      '-s',
+      lua,
+      `https://localhost:${inst.port}/`,
+    ];
+    const r = await runCapture('wrk', args, {
+      timeoutMs: (env.secs + 20) * 1000,
+      env: { ...process.env, BENCH_CONN_CLOSE: '1', BENCH_ADDR_PORT: String(inst.port) },
+    });
     const w = parseWrk(r);
     const secs = w.duration_us / 1e6;
     const errors = w.err_connect + w.err_read + w.err_write + w.err_status + w.err_timeout;
-    if (w.requests === 0) throw new Error(`no successful requests (errors: connect ${w.err_connect}, read ${w.err_read}, status ${w.err_status})`);
+    if (w.requests === 0)
+      throw new Error(
+        `no successful requests (errors: connect ${w.err_connect}, read ${w.err_read}, status ${w.err_status})`,
+      );
     const rate = w.requests / secs;
     return {
       conn_per_s: round(rate, 1),
@@ -59,7 +87,10 @@ export default {
     m.conns_per_cpu_s = m.proxy_cpu_s > 0 ? round(m.requests / m.proxy_cpu_s, 0) : null;
     m.proxy_cpu_pct = m.proxy_cpu_s != null ? round((100 * m.proxy_cpu_s) / m.seconds, 1) : null;
   },
-  brief: (m) => (m.error ? `ERROR ${m.error}` : `${m.conn_per_s} conn/s  p50 ${m.lat_p50_ms}ms p99 ${m.lat_p99_ms}ms  err ${m.errors}  cpu ${m.proxy_cpu_s ?? '-'}s`),
+  brief: (m) =>
+    m.error
+      ? `ERROR ${m.error}`
+      : `${m.conn_per_s} conn/s  p50 ${m.lat_p50_ms}ms p99 ${m.lat_p99_ms}ms  err ${m.errors}  cpu ${m.proxy_cpu_s ?? '-'}s`,
   columns: [
     { label: 'proxy', key: 'label' },
     { label: 'conn/s', key: 'conn_per_s', fmt: (v) => v.toFixed(0) },
@@ -73,5 +104,7 @@ export default {
     { label: 'conn per CPU-s', key: 'conns_per_cpu_s', fmt: (v) => v.toFixed(0) },
     { label: 'reps', get: (r) => `${r.reps_ok}/${r.reps}` },
   ],
-  async teardown(ctx, env) { await env.be.stop(); },
+  async teardown(ctx, env) {
+    await env.be.stop();
+  },
 };

@@ -5,12 +5,33 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { AdminSource, CloseConnectionResult, CloseAges, CloseRecord, ConnectionDetail, ConnectionQuery, HealthInfo, OpenAges, RecentCloses, RouteInfo, ConnectionList } from '../../admin/source.js';
+import type {
+  AdminSource,
+  CloseConnectionResult,
+  CloseAges,
+  CloseRecord,
+  ConnectionDetail,
+  ConnectionQuery,
+  HealthInfo,
+  OpenAges,
+  RecentCloses,
+  RouteInfo,
+  ConnectionList,
+} from '../../admin/source.js';
 import { CloseReason, Initiator } from '../../core/close-reasons.js';
 import { METRICS, type MetricName } from '../../telemetry/metric-catalogue.js';
 import { PatternDetector, type DetectedPattern } from '../../telemetry/patterns.js';
 import type { CloseSample } from '../../telemetry/pattern-types.js';
-import { mergeCloseAges, mergeCloseRecords, mergeCloses, mergeConnections, mergeMetrics, mergeOpenAges, mergeRoutes, mergeStats } from './merge.js';
+import {
+  mergeCloseAges,
+  mergeCloseRecords,
+  mergeCloses,
+  mergeConnections,
+  mergeMetrics,
+  mergeOpenAges,
+  mergeRoutes,
+  mergeStats,
+} from './merge.js';
 
 const isDetail = (v: unknown): v is ConnectionDetail => typeof v === 'object' && v !== null && 'state' in v;
 import type { MetricsJson } from './messages.js';
@@ -70,7 +91,11 @@ export class Fleet {
         this.set({ state: 'down' }, (s?.size ?? 0) - (s?.readyCount ?? 0));
       },
     });
-    this.#restarts = new Counter({ name: 'sightline_cluster_worker_restarts_total', help: 'Cluster workers restarted after they died. Only with `workers` > 1.', registers });
+    this.#restarts = new Counter({
+      name: 'sightline_cluster_worker_restarts_total',
+      help: 'Cluster workers restarted after they died. Only with `workers` > 1.',
+      registers,
+    });
     this.#restarts.inc(0);
   }
 
@@ -85,7 +110,20 @@ export class Fleet {
     for (const s of samples) {
       for (const p of d.observe(s)) {
         this.#detected.inc({ route: p.route, kind: p.kind });
-        this.#o.logger?.warn({ event: 'disconnect-pattern', route: p.route, kind: p.kind, periodMs: p.periodMs, spreadMs: p.spreadMs, count: p.count, timer: p.timer, initiator: p.initiator, culprits: p.culprits }, p.summary);
+        this.#o.logger?.warn(
+          {
+            event: 'disconnect-pattern',
+            route: p.route,
+            kind: p.kind,
+            periodMs: p.periodMs,
+            spreadMs: p.spreadMs,
+            count: p.count,
+            timer: p.timer,
+            initiator: p.initiator,
+            culprits: p.culprits,
+          },
+          p.summary,
+        );
         this.#o.logger?.flush();
       }
     }
@@ -131,7 +169,11 @@ export class Fleet {
       metrics: async () => {
         const parts = await ask<MetricsJson>('metrics');
         for (const p of parts) this.#seen.set(p.worker, p.body);
-        const merged = mergeMetrics([...parts.map((p) => p.body), this.#retired, (await this.registry.getMetricsAsJSON()) as MetricsJson]);
+        const merged = mergeMetrics([
+          ...parts.map((p) => p.body),
+          this.#retired,
+          (await this.registry.getMetricsAsJSON()) as MetricsJson,
+        ]);
         // Always the Prometheus text format: exemplars stay with the workers.
         return { contentType: TEXT, body: await merged.metrics() };
       },
@@ -146,11 +188,13 @@ export class Fleet {
           draining: this.draining,
           cluster: { workers: this.#sup?.describe() ?? [], restarts: this.#sup?.restarts ?? 0 },
         }),
-      connections: async (q: ConnectionQuery): Promise<ConnectionList> => mergeConnections(await ask<ConnectionList>('connections', q), q),
+      connections: async (q: ConnectionQuery): Promise<ConnectionList> =>
+        mergeConnections(await ask<ConnectionList>('connections', q), q),
       routes: async (): Promise<RouteInfo[]> => mergeRoutes(await ask<readonly RouteInfo[]>('routes')),
       patterns: () => (this.detector?.snapshot(Date.now()) ?? []) as unknown as ReturnType<AdminSource['patterns']>,
       recentCloses: async (): Promise<RecentCloses> => mergeCloses(await ask<RecentCloses>('closes')),
-      closeAges: async (route?: string): Promise<CloseAges> => mergeCloseAges(await ask<CloseAges>('close-ages', route)),
+      closeAges: async (route?: string): Promise<CloseAges> =>
+        mergeCloseAges(await ask<CloseAges>('close-ages', route)),
       openAges: async (): Promise<OpenAges> => mergeOpenAges(await ask<OpenAges>('open-ages')),
       closeRecords: async (filter: { route?: string; limit: number }): Promise<CloseRecord[]> =>
         mergeCloseRecords(await ask<readonly CloseRecord[]>('close-records', filter), filter.limit),
@@ -161,8 +205,15 @@ export class Fleet {
       },
       // Numeric ids repeat across workers: closing by one could hit the wrong connection.
       closeConnection: async (id: number | string): Promise<CloseConnectionResult> => {
-        if (typeof id === 'number') return { ok: false, status: 400, error: 'numeric connection ids are per worker in cluster mode: close by the uniqueId' };
-        const done = (await ask<CloseConnectionResult>('close-connection', id)).find((p) => typeof p.body === 'object' && p.body !== null && p.body.ok);
+        if (typeof id === 'number')
+          return {
+            ok: false,
+            status: 400,
+            error: 'numeric connection ids are per worker in cluster mode: close by the uniqueId',
+          };
+        const done = (await ask<CloseConnectionResult>('close-connection', id)).find(
+          (p) => typeof p.body === 'object' && p.body !== null && p.body.ok,
+        );
         return done === undefined ? { ok: false, status: 404, error: `no open connection with id ${id}` } : done.body;
       },
     };

@@ -5,7 +5,16 @@
  * oldest connection's age is the max over workers; build info is the same everywhere).
  */
 import { AggregatorRegistry, type Registry, type RegistryContentType } from 'prom-client';
-import type { CloseAges, CloseRecord, ConnectionInfo, ConnectionList, ConnectionQuery, OpenAges, RecentCloses, RouteInfo } from '../../admin/source.js';
+import type {
+  CloseAges,
+  CloseRecord,
+  ConnectionInfo,
+  ConnectionList,
+  ConnectionQuery,
+  OpenAges,
+  RecentCloses,
+  RouteInfo,
+} from '../../admin/source.js';
 import type { MetricsJson } from './messages.js';
 
 export interface Answer<T> {
@@ -25,7 +34,9 @@ const AGGREGATOR: Readonly<Record<string, 'max' | 'first'>> = {
 
 /** The workers' metrics (getMetricsAsJSON) and the primary's own, as one registry. */
 export function mergeMetrics(parts: readonly MetricsJson[]): Registry<RegistryContentType> {
-  const all = parts.map((p) => p.map((m) => (AGGREGATOR[m.name] === undefined ? m : { ...m, aggregator: AGGREGATOR[m.name]! })));
+  const all = parts.map((p) =>
+    p.map((m) => (AGGREGATOR[m.name] === undefined ? m : { ...m, aggregator: AGGREGATOR[m.name]! })),
+  );
   return AggregatorRegistry.aggregate(all as Parameters<typeof AggregatorRegistry.aggregate>[0]);
 }
 
@@ -55,9 +66,24 @@ export function mergeStats(parts: ReadonlyArray<Answer<Json>>, own: Json): Json 
     }
     if (b.draining === true) draining = true;
     // Each worker's generation and file hash: a worker left on an older configuration shows here.
-    per.push({ worker: p.worker, active: b.active, accepted: b.accepted, configGeneration: b.configGeneration, configHash: b.configHash });
+    per.push({
+      worker: p.worker,
+      active: b.active,
+      accepted: b.accepted,
+      configGeneration: b.configGeneration,
+      configHash: b.configHash,
+    });
   }
-  return { ...own, active: sum.active ?? 0, accepted: sum.accepted ?? 0, byRoute: sum.byRoute ?? {}, terminations: sum.terminations ?? { byReason: {}, total: 0 }, upstreamPools: sum.upstreamPools ?? {}, draining: draining || own.draining === true, workers: per };
+  return {
+    ...own,
+    active: sum.active ?? 0,
+    accepted: sum.accepted ?? 0,
+    byRoute: sum.byRoute ?? {},
+    terminations: sum.terminations ?? { byReason: {}, total: 0 },
+    upstreamPools: sum.upstreamPools ?? {},
+    draining: draining || own.draining === true,
+    workers: per,
+  };
 }
 
 /** /api/connections: every worker's matches, oldest first, each item marked with its worker. */
@@ -78,7 +104,8 @@ export function mergeRoutes(parts: ReadonlyArray<Answer<readonly RouteInfo[]>>):
   const first = parts.find((p) => Array.isArray(p.body));
   if (first === undefined) return [];
   const active = new Map<string, number>();
-  for (const p of parts) if (Array.isArray(p.body)) for (const r of p.body) active.set(r.name, (active.get(r.name) ?? 0) + r.active);
+  for (const p of parts)
+    if (Array.isArray(p.body)) for (const r of p.body) active.set(r.name, (active.get(r.name) ?? 0) + r.active);
   return first.body.map((r) => ({ ...r, active: active.get(r.name) ?? 0 }));
 }
 

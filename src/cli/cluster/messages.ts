@@ -6,7 +6,17 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { CloseSample } from '../../telemetry/pattern-types.js';
 
 /** What a worker is asked for; each answer is what its own admin API would serve. */
-export type Ask = 'metrics' | 'stats' | 'connections' | 'routes' | 'closes' | 'close-ages' | 'open-ages' | 'close-records' | 'connection' | 'close-connection';
+export type Ask =
+  | 'metrics'
+  | 'stats'
+  | 'connections'
+  | 'routes'
+  | 'closes'
+  | 'close-ages'
+  | 'open-ages'
+  | 'close-records'
+  | 'connection'
+  | 'close-connection';
 
 export type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 
@@ -16,7 +26,8 @@ export type ToWorker =
   | { readonly t: 'reload'; readonly id: number; readonly file: string }
   | { readonly t: 'drain' };
 
-export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly error: string };
+export type ReloadResult =
+  { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly error: string };
 
 export type FromWorker =
   /** Listening on every route port. */
@@ -31,4 +42,5 @@ export type FromWorker =
   | { readonly t: 'answer'; readonly id: number; readonly body: unknown }
   | { readonly t: 'reloaded'; readonly id: number; readonly result: ReloadResult };
 
-export const isMessage = (m: unknown): m is { t: string } => typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+export const isMessage = (m: unknown): m is { t: string } =>
+  typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

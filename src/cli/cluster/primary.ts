@@ -47,7 +47,9 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
   // Workers run with the primary's node flags and no others: each paces its own GC (core/buffer-gc.ts).
   const execArgv = [...process.execArgv];
   let settle: (v: { ok: true; ports: readonly number[] } | { ok: false; error: string }) => void = () => {};
-  const started = new Promise<{ ok: true; ports: readonly number[] } | { ok: false; error: string }>((r) => (settle = r));
+  const started = new Promise<{ ok: true; ports: readonly number[] } | { ok: false; error: string }>(
+    (r) => (settle = r),
+  );
   // What every worker runs (updated by each complete reload); restarted workers load it too.
   const lastGood: LastGood = { text: await readFile(file, 'utf8').catch(() => '') };
   let firstStart = true;
@@ -68,7 +70,9 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
     closes: (samples) => fleet.observe(samples),
     lost: (slot, pid, why, open, restartInMs) => {
       const n = fleet.lost(slot, open);
-      out.error(`sightline: worker ${slot} (pid ${pid ?? '?'}) died (${why}) with ${n} open connection${n === 1 ? '' : 's'}; restarting in ${restartInMs} ms\n`);
+      out.error(
+        `sightline: worker ${slot} (pid ${pid ?? '?'}) died (${why}) with ${n} open connection${n === 1 ? '' : 's'}; restarting in ${restartInMs} ms\n`,
+      );
     },
   });
   fleet.attach(sup);
@@ -88,7 +92,10 @@ export async function runPrimary(file: string, options: ResolvedOptions, count: 
   if (a !== undefined && a.enabled) {
     try {
       const { startAdmin } = await import('../../admin/server.js');
-      admin = await startAdmin({ host: a.host, port: a.port, token: a.token, allowedHosts: a.allowedHosts }, fleet.source());
+      admin = await startAdmin(
+        { host: a.host, port: a.port, token: a.token, allowedHosts: a.allowedHosts },
+        fleet.source(),
+      );
     } catch (err) {
       out.error(`sightline: ${describeError(err)}\n`);
       process.removeListener('SIGHUP', early);

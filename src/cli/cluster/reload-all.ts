@@ -72,7 +72,9 @@ export async function reloadAll(sup: Supervisor, file: string, lastGood: LastGoo
   if (failed.length === 0) {
     lastGood.text = text;
     const gens = results.map((r) => (r.result.ok ? r.result.generation : 0));
-    out.write(`reloaded ${file} in all ${results.length} workers (generation ${Math.max(...gens)}), file sha256 ${contentHash(text)}\n`);
+    out.write(
+      `reloaded ${file} in all ${results.length} workers (generation ${Math.max(...gens)}), file sha256 ${contentHash(text)}\n`,
+    );
     return true;
   }
   const why = failed.map((f) => `worker ${f.worker}: ${f.result.ok ? '' : f.result.error}`).join('; ');
@@ -84,7 +86,10 @@ export async function reloadAll(sup: Supervisor, file: string, lastGood: LastGoo
       try {
         const undone = await sup.reload(back, RELOAD_TIMEOUT_MS, applied);
         const stuck = undone.filter((r) => !r.result.ok).map((r) => r.worker);
-        rollback = stuck.length === 0 ? `the ${applied.size} that applied it were rolled back` : `rollback failed in worker(s) ${stuck.join(', ')}`;
+        rollback =
+          stuck.length === 0
+            ? `the ${applied.size} that applied it were rolled back`
+            : `rollback failed in worker(s) ${stuck.join(', ')}`;
       } finally {
         await rm(back, { force: true });
       }

@@ -37,7 +37,13 @@ export interface SupervisorEvents {
   /** A batch of closes for the pattern detector. */
   closes(samples: readonly CloseSample[]): void;
   /** A worker died unexpectedly; `open` is what it held in its last batch. */
-  lost(slot: number, pid: number | undefined, why: string, open: Readonly<Record<string, number>>, restartInMs: number): void;
+  lost(
+    slot: number,
+    pid: number | undefined,
+    why: string,
+    open: Readonly<Record<string, number>>,
+    restartInMs: number,
+  ): void;
 }
 
 export class Supervisor {
@@ -58,7 +64,16 @@ export class Supervisor {
     this.#execArgv = execArgv;
     this.#config = config;
     this.#on = on;
-    this.#slots = Array.from({ length: count }, (_, index) => ({ index, worker: null, ready: false, startedAt: 0, streak: 0, restarts: 0, open: {}, restartTimer: null }));
+    this.#slots = Array.from({ length: count }, (_, index) => ({
+      index,
+      worker: null,
+      ready: false,
+      startedAt: 0,
+      streak: 0,
+      restarts: 0,
+      open: {},
+      restartTimer: null,
+    }));
     for (const s of this.#slots) this.#fork(s);
   }
 
@@ -73,7 +88,12 @@ export class Supervisor {
   }
   /** Per worker: slot, pid, listening, restarts. */
   describe(): Array<{ worker: number; pid: number | null; ready: boolean; restarts: number }> {
-    return this.#slots.map((s) => ({ worker: s.index, pid: s.worker?.process.pid ?? null, ready: s.ready, restarts: s.restarts }));
+    return this.#slots.map((s) => ({
+      worker: s.index,
+      pid: s.worker?.process.pid ?? null,
+      ready: s.ready,
+      restarts: s.restarts,
+    }));
   }
 
   #fork(s: Slot): void {
@@ -132,7 +152,13 @@ export class Supervisor {
     s.streak = lived >= STABLE_MS ? 1 : s.streak + 1;
     s.restarts++;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (s.streak - 1));
-    this.#on.lost(s.index, w.process.pid, signal !== null ? `signal ${signal}` : `exit code ${code ?? '?'}`, s.open, delay);
+    this.#on.lost(
+      s.index,
+      w.process.pid,
+      signal !== null ? `signal ${signal}` : `exit code ${code ?? '?'}`,
+      s.open,
+      delay,
+    );
     s.open = {};
     s.restartTimer = setTimeout(() => this.#fork(s), delay);
   }
@@ -162,7 +188,11 @@ export class Supervisor {
   async ask<T>(what: Ask, query?: unknown): Promise<Array<Answer<T>>> {
     const replies = await Promise.all(
       this.#slots.map(async (s) => {
-        const r = await this.#request(s, (id) => ({ t: 'ask', id, what, ...(query === undefined ? {} : { query }) }), ASK_TIMEOUT_MS);
+        const r = await this.#request(
+          s,
+          (id) => ({ t: 'ask', id, what, ...(query === undefined ? {} : { query }) }),
+          ASK_TIMEOUT_MS,
+        );
         return r?.t === 'answer' && r.body !== null ? { worker: s.index, body: r.body as T } : null;
       }),
     );
@@ -170,13 +200,22 @@ export class Supervisor {
   }
 
   /** Tell every worker (or `only` these) to reload `file`; one result each (a worker that is down fails). */
-  async reload(file: string, timeoutMs: number, only?: ReadonlySet<number>): Promise<Array<{ worker: number; result: ReloadResult }>> {
+  async reload(
+    file: string,
+    timeoutMs: number,
+    only?: ReadonlySet<number>,
+  ): Promise<Array<{ worker: number; result: ReloadResult }>> {
     return Promise.all(
-      this.#slots.filter((s) => only === undefined || only.has(s.index)).map(async (s) => {
-        const r = await this.#request(s, (id) => ({ t: 'reload', id, file }), timeoutMs);
-        const result: ReloadResult = r?.t === 'reloaded' ? r.result : { ok: false, error: s.worker === null ? 'worker not running (restarting)' : 'no answer' };
-        return { worker: s.index, result };
-      }),
+      this.#slots
+        .filter((s) => only === undefined || only.has(s.index))
+        .map(async (s) => {
+          const r = await this.#request(s, (id) => ({ t: 'reload', id, file }), timeoutMs);
+          const result: ReloadResult =
+            r?.t === 'reloaded'
+              ? r.result
+              : { ok: false, error: s.worker === null ? 'worker not running (restarting)' : 'no answer' };
+          return { worker: s.index, result };
+        }),
     );
   }
 

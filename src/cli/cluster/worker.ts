@@ -63,7 +63,11 @@ export async function runWorker(file: string): Promise<void> {
     const o = await loadConfigFile(file);
     proxy = new SightlineProxy(
       // The primary owns the admin listener and the one pattern detector fed by every worker.
-      inheritConfigHash(o, { ...o, admin: { ...o.admin, enabled: false }, telemetry: { ...o.telemetry, patterns: { enabled: false } } }),
+      inheritConfigHash(o, {
+        ...o,
+        admin: { ...o.admin, enabled: false },
+        telemetry: { ...o.telemetry, patterns: { enabled: false } },
+      }),
       { reusePort: true },
     );
     await proxy.start();

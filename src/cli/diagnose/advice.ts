@@ -34,15 +34,20 @@ const OPTION_FOR_REASON: Readonly<Partial<Record<AdviceKey, (p: string) => strin
     `Sightline's stuck-connection check (≈ ${p} s: the client spoke, the backend never answered): \`lifecycle.stuckThreshold\` / \`lifecycle.stuckThresholdTls\`; or find out why the backend stays silent`,
   'websocket-heartbeat': () =>
     `Sightline's WebSocket heartbeat closed clients that did not answer a ping: the route's \`action.websocket.pingInterval\` / \`pingTimeout\`; clients behind something that drops pings cannot answer (on SNI passthrough Sightline cannot ping at all)`,
-  'http-keep-alive-timeout': (p) => `\`http.keepAliveTimeout\` (≈ ${p} s idle between HTTP requests on a client connection)`,
+  'http-keep-alive-timeout': (p) =>
+    `\`http.keepAliveTimeout\` (≈ ${p} s idle between HTTP requests on a client connection)`,
   'http-response-timeout': (p) => `\`http.responseTimeout\` (≈ ${p} s for the backend to start answering)`,
   'http-headers-timeout': (p) => `\`http.requestHeadersTimeout\` (≈ ${p} s for a whole request head)`,
-  'initial-data-timeout': (p) => `\`initialDataTimeout\` (≈ ${p} s for the first bytes, e.g. the TLS ClientHello, on SNI ports)`,
+  'initial-data-timeout': (p) =>
+    `\`initialDataTimeout\` (≈ ${p} s for the first bytes, e.g. the TLS ClientHello, on SNI ports)`,
   'tls-handshake-timeout': (p) => `the route's \`action.tls.handshakeTimeout\` (≈ ${p} s)`,
   'backend-connect-timeout': (p) => `\`connectionTimeout\` (≈ ${p} s to connect to the backend)`,
-  shutdown: (p) => `Sightline was stopped or restarted (≈ every ${p} s?): \`gracefulShutdownTimeout\`, and whatever restarts it`,
-  'admin-close': (p) => `an operator closed them through the admin API (\`POST /api/connections/:id/close\`, ≈ every ${p} s?): look for the script or job that calls it`,
-  'write-stall': (p) => `\`lifecycle.writeStallTimeout\` (≈ ${p} s a peer may leave data unread): the access log's \`initiator\` names the peer that stopped reading`,
+  shutdown: (p) =>
+    `Sightline was stopped or restarted (≈ every ${p} s?): \`gracefulShutdownTimeout\`, and whatever restarts it`,
+  'admin-close': (p) =>
+    `an operator closed them through the admin API (\`POST /api/connections/:id/close\`, ≈ every ${p} s?): look for the script or job that calls it`,
+  'write-stall': (p) =>
+    `\`lifecycle.writeStallTimeout\` (≈ ${p} s a peer may leave data unread): the access log's \`initiator\` names the peer that stopped reading`,
   'http-body-timeout': (p) => `\`http.requestBodyTimeout\` (≈ ${p} s without a byte of a request body still due)`,
 };
 
@@ -64,10 +69,15 @@ export function advice(a: AdviceInput): string[] {
   }
   if (a.local || a.initiator === 'proxy') {
     if (a.setting != null) out.push(`the setting that decided: \`${a.setting}\` on route ${a.route}`);
-    const reasons = Object.entries(a.reasons).sort((x, y) => y[1] - x[1]).map(([r]) => r);
+    const reasons = Object.entries(a.reasons)
+      .sort((x, y) => y[1] - x[1])
+      .map(([r]) => r);
     const known = reasons.map(optionFor).filter((o) => o !== undefined);
     for (const o of known.slice(0, 2)) out.push(o(p));
-    if (known.length === 0) out.push(`the close reason (${reasons[0] ?? 'unknown'}) names the Sightline setting that decided: see docs/close-reasons.md`);
+    if (known.length === 0)
+      out.push(
+        `the close reason (${reasons[0] ?? 'unknown'}) names the Sightline setting that decided: see docs/close-reasons.md`,
+      );
     out.push('`npx sightline check -c <config>` prints notes on timeouts that commonly cut long-lived connections');
   } else if (a.kind === 'wall-clock-aligned') {
     out.push(
@@ -90,7 +100,9 @@ export function advice(a: AdviceInput): string[] {
     }
   } else if (a.initiator === 'client') {
     if (a.timer === 'age-cap') {
-      out.push(`the client side ends them at a fixed age even while traffic flows: a maximum session or connection age in the client, or in a load balancer or CDN in front of Sightline`);
+      out.push(
+        `the client side ends them at a fixed age even while traffic flows: a maximum session or connection age in the client, or in a load balancer or CDN in front of Sightline`,
+      );
     } else {
       out.push(
         `something in front of Sightline (a load balancer, CDN, corporate proxy or NAT between the clients and Sightline), or the client itself, ends connections silent for ${p} s: HAProxy \`timeout client\` without \`timeout tunnel\`, a CDN edge idle cut, the client library's own ping/pong timeout`,
@@ -98,7 +110,9 @@ export function advice(a: AdviceInput): string[] {
       out.push(heartbeat(a.periodSeconds));
     }
   } else {
-    out.push(`the initiator is not recorded; compare the close reasons and the access log (\`initiator\`, \`reason\`, \`idleAtCloseMs\`) of route ${a.route}`);
+    out.push(
+      `the initiator is not recorded; compare the close reasons and the access log (\`initiator\`, \`reason\`, \`idleAtCloseMs\`) of route ${a.route}`,
+    );
   }
   return out;
 }

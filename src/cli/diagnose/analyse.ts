@@ -8,7 +8,15 @@
 import { closedBy, culpritsFor, type PatternShape, type PatternTimer } from '../../telemetry/fingerprints.js';
 import { ABNORMAL_KIND, abnormalFindings } from './abnormal.js';
 import { advice } from './advice.js';
-import { bucketAround, countBetween, histogramTotal, type Facts, type Histogram, type PatternFact, type RouteFacts } from './facts.js';
+import {
+  bucketAround,
+  countBetween,
+  histogramTotal,
+  type Facts,
+  type Histogram,
+  type PatternFact,
+  type RouteFacts,
+} from './facts.js';
 import { fingerprintSpikes, fleetPatterns, instanceCounts } from './fleet.js';
 
 export interface Finding {
@@ -37,7 +45,11 @@ export interface RouteReport {
   readonly status: 'pattern' | 'healthy';
   readonly active: number | null;
   readonly closes: number;
-  readonly closesByReason: ReadonlyArray<{ readonly reason: string; readonly initiator: string; readonly count: number }>;
+  readonly closesByReason: ReadonlyArray<{
+    readonly reason: string;
+    readonly initiator: string;
+    readonly count: number;
+  }>;
   readonly findings: readonly Finding[];
   readonly notes: readonly string[];
 }
@@ -89,7 +101,9 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
   // Who closed: the detector says; else the initiator most of the histogram's bucket holds.
   let initiator = p.initiator;
   if (initiator === undefined && bucket !== null) {
-    initiator = dominant(new Map([...r.duration.keys()].map((who) => [who, countBetween(r.duration, bucket.lo, bucket.hi, who)])));
+    initiator = dominant(
+      new Map([...r.duration.keys()].map((who) => [who, countBetween(r.duration, bucket.lo, bucket.hi, who)])),
+    );
   }
   if (initiator === undefined) {
     const by = new Map<string, number>();
@@ -101,7 +115,14 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
 
   // The timer: idle-at-close ≈ the age for most of the cluster means an idle timer.
   let timer = p.timer !== undefined && TIMERS.includes(p.timer) ? p.timer : undefined;
-  if (timer === undefined && shape === 'age-clustered' && inBucket > 0 && idleBucket !== null && bucket !== null && idleBucket.hi === bucket.hi) {
+  if (
+    timer === undefined &&
+    shape === 'age-clustered' &&
+    inBucket > 0 &&
+    idleBucket !== null &&
+    bucket !== null &&
+    idleBucket.hi === bucket.hi
+  ) {
     const share = idleIn / inBucket;
     timer = share >= 0.75 ? 'idle-timeout' : share <= 0.25 ? 'age-cap' : 'unknown';
   }
@@ -112,7 +133,10 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
   if (p.reasons !== undefined && Object.keys(p.reasons).length > 0) Object.assign(reasons, p.reasons);
   else for (const c of r.closes) if (c.initiator === initiator) reasons[c.reason] = (reasons[c.reason] ?? 0) + c.count;
 
-  const culprits = p.culprits !== undefined && p.culprits.length > 0 ? [...p.culprits] : culpritsFor(period, shape, timer as PatternTimer, closedBy(initiator, local));
+  const culprits =
+    p.culprits !== undefined && p.culprits.length > 0
+      ? [...p.culprits]
+      : culpritsFor(period, shape, timer as PatternTimer, closedBy(initiator, local));
   const spread = p.spreadMs === undefined ? '' : ` ± ${one(p.spreadMs / 1000)} s`;
   const side =
     local || initiator === 'proxy'
@@ -122,10 +146,16 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
         : initiator === 'client'
           ? 'by the client side'
           : 'by an unrecorded side';
-  const idleText = timer === 'idle-timeout' ? `, idle at close ≈ ${about(period)} s` : timer === 'age-cap' ? ', while traffic was still flowing (not idle)' : '';
+  const idleText =
+    timer === 'idle-timeout'
+      ? `, idle at close ≈ ${about(period)} s`
+      : timer === 'age-cap'
+        ? ', while traffic was still flowing (not idle)'
+        : '';
   // Which replicas the closes came from (Prometheus, when it scrapes several).
   const instances = bucket === null ? [] : instanceCounts(r, bucket.lo, bucket.hi);
-  for (const i of p.instances ?? []) if (!instances.some((x) => x.instance === i)) instances.push({ instance: i, closes: 0 });
+  for (const i of p.instances ?? [])
+    if (!instances.some((x) => x.instance === i)) instances.push({ instance: i, closes: 0 });
   const across = instances.length >= 2 ? ` across ${instances.length} instances` : '';
 
   const headline =
@@ -138,15 +168,25 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
     shape === 'wall-clock-aligned'
       ? 'wall-clock-aligned: connections of different ages closed at the same instants, a shared timer'
       : 'age-clustered: connections opened at different times all closed at the same age, a per-connection timer';
-  const seen = p.firstSeen !== undefined && p.lastSeen !== undefined ? `, first ${clockTime(p.firstSeen)}, last ${clockTime(p.lastSeen)} UTC` : '';
-  evidence.push(`${count === null ? 'the detector reports a pattern' : `${plural(count, 'close')} make up the pattern`} (${what}${seen})`);
+  const seen =
+    p.firstSeen !== undefined && p.lastSeen !== undefined
+      ? `, first ${clockTime(p.firstSeen)}, last ${clockTime(p.lastSeen)} UTC`
+      : '';
+  evidence.push(
+    `${count === null ? 'the detector reports a pattern' : `${plural(count, 'close')} make up the pattern`} (${what}${seen})`,
+  );
   if (p.fleet === true && bucket !== null) {
     evidence.push(
       `period ≈ ${one(period)} s: the fingerprint value in the ${edge(bucket.lo)}–${edge(bucket.hi)} s bucket of the duration histogram summed over the instances; no single instance's detector held enough of these closes to report them`,
     );
-  } else evidence.push(`period ${one(period)} s${spread}${p.spreadMs === undefined ? ' (the detector\'s period gauge)' : ''}`);
+  } else
+    evidence.push(
+      `period ${one(period)} s${spread}${p.spreadMs === undefined ? " (the detector's period gauge)" : ''}`,
+    );
   if (instances.length > 0) {
-    evidence.push(`instances: ${instances.map((i) => `${i.instance} (${plural(i.closes, 'close')}${(p.instances ?? []).includes(i.instance) && p.fleet !== true ? ', its detector reports it' : ''})`).join(', ')}`);
+    evidence.push(
+      `instances: ${instances.map((i) => `${i.instance} (${plural(i.closes, 'close')}${(p.instances ?? []).includes(i.instance) && p.fleet !== true ? ', its detector reports it' : ''})`).join(', ')}`,
+    );
   }
   evidence.push(
     `closed by: ${initiator}${local ? ' (a Sightline decision)' : initiator === 'unknown' ? '' : ' (a FIN/RST from that side, not a Sightline decision)'}`,
@@ -162,11 +202,15 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
   const total = histogramTotal(r.duration);
   if (bucket !== null && total > 0) {
     let h = `duration histogram: ${inBucket} of ${plural(total, 'close')} on this route${since} lasted ${edge(bucket.lo)}–${edge(bucket.hi)} s`;
-    if (idleBucket !== null && histogramTotal(r.idle) > 0) h += `; idle-at-close histogram: ${idleIn} had been idle ${edge(idleBucket.lo)}–${edge(idleBucket.hi)} s`;
+    if (idleBucket !== null && histogramTotal(r.idle) > 0)
+      h += `; idle-at-close histogram: ${idleIn} had been idle ${edge(idleBucket.lo)}–${edge(idleBucket.hi)} s`;
     evidence.push(h);
   }
   if (r.closes.length > 0) evidence.push(`close reasons on this route${since}: ${topReasons(r)}`);
-  if (p.measuredMs != null) evidence.push(`reported at the configured \`${p.setting ?? '?'}\`; measured ${one(p.measuredMs / 1000)} s (Sightline's sweep kills up to one sample late)`);
+  if (p.measuredMs != null)
+    evidence.push(
+      `reported at the configured \`${p.setting ?? '?'}\`; measured ${one(p.measuredMs / 1000)} s (Sightline's sweep kills up to one sample late)`,
+    );
   if (p.undecided != null) evidence.push(p.undecided);
 
   return {
@@ -181,7 +225,16 @@ function finding(r: RouteFacts, p: PatternFact, window: string | null): Finding 
     headline,
     evidence,
     culprits,
-    checks: advice({ route: r.route, periodSeconds: period, kind: shape, initiator, local, timer, reasons, setting: p.setting ?? null }),
+    checks: advice({
+      route: r.route,
+      periodSeconds: period,
+      kind: shape,
+      initiator,
+      local,
+      timer,
+      reasons,
+      setting: p.setting ?? null,
+    }),
     summary: p.summary ?? null,
     instances,
     timersOnPath: p.timersOnPath ?? [],
@@ -202,7 +255,10 @@ export function analyse(facts: Facts): Report {
     const periodic = [...r.patterns, ...fleetPatterns(r)].filter((p) => p.kind !== ABNORMAL_KIND);
     const timed = periodic.sort((a, b) => a.periodMs - b.periodMs).map((p) => finding(r, p, window));
     // A periodic finding already lists the route's close reasons: no second finding for them.
-    const findings = timed.length > 0 && facts.source.kind === 'prometheus' ? timed : [...timed, ...abnormalFindings(r, facts.source.kind, window)];
+    const findings =
+      timed.length > 0 && facts.source.kind === 'prometheus'
+        ? timed
+        : [...timed, ...abnormalFindings(r, facts.source.kind, window)];
     const closes = r.closes.reduce((n, c) => n + c.count, 0);
     return {
       route: r.route,
@@ -217,5 +273,12 @@ export function analyse(facts: Facts): Report {
   // Routes with findings first, then by name.
   routes.sort((a, b) => (a.status === b.status ? a.route.localeCompare(b.route) : a.status === 'pattern' ? -1 : 1));
   const findings = routes.reduce((n, r) => n + r.findings.length, 0);
-  return { source: facts.source, window, version: facts.version ?? null, routes, findings, exitCode: findings > 0 ? 1 : 0 };
+  return {
+    source: facts.source,
+    window,
+    version: facts.version ?? null,
+    routes,
+    findings,
+    exitCode: findings > 0 ? 1 : 0,
+  };
 }

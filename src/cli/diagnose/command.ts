@@ -35,15 +35,22 @@ export async function runDiagnose(o: DiagnoseOptions, io: DiagnoseIo): Promise<n
       throw new DiagnoseError(`give exactly one of --admin or --prometheus (${USAGE})`);
     }
     const timeoutS = o.timeout === undefined ? 5 : Number(o.timeout);
-    if (!(timeoutS > 0) || !Number.isFinite(timeoutS)) throw new DiagnoseError(`--timeout must be a number of seconds above 0, not ${JSON.stringify(o.timeout)}`);
+    if (!(timeoutS > 0) || !Number.isFinite(timeoutS))
+      throw new DiagnoseError(`--timeout must be a number of seconds above 0, not ${JSON.stringify(o.timeout)}`);
     const http = { token: o.token, timeoutMs: Math.round(timeoutS * 1000) };
     let facts;
     if (o.admin !== undefined) {
-      if (o.window !== undefined || o.selector !== undefined) throw new DiagnoseError('--window and --selector apply to --prometheus only (the admin API counts since the proxy started)');
+      if (o.window !== undefined || o.selector !== undefined)
+        throw new DiagnoseError(
+          '--window and --selector apply to --prometheus only (the admin API counts since the proxy started)',
+        );
       facts = await factsFromAdmin(baseUrl(o.admin, '--admin'), http);
     } else {
       const window = o.window ?? '1h';
-      if (!WINDOW_RE.test(window)) throw new DiagnoseError(`--window must be a Prometheus duration such as 15m, 1h or 1d, not ${JSON.stringify(window)}`);
+      if (!WINDOW_RE.test(window))
+        throw new DiagnoseError(
+          `--window must be a Prometheus duration such as 15m, 1h or 1d, not ${JSON.stringify(window)}`,
+        );
       facts = await factsFromPrometheus(baseUrl(o.prometheus!, '--prometheus'), window, o.selector ?? '', http);
     }
     const report = analyse(facts);

@@ -119,6 +119,10 @@ export function histogramOf(samples: Iterable<{ initiator: string; le: number; c
     m.set(s.le, (m.get(s.le) ?? 0) + s.count);
   }
   const out = new Map<string, Array<{ le: number; count: number }>>();
-  for (const [who, m] of by) out.set(who, [...m].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le));
+  for (const [who, m] of by)
+    out.set(
+      who,
+      [...m].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le),
+    );
   return out;
 }

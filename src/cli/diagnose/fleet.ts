@@ -56,5 +56,11 @@ export function fleetPatterns(r: RouteFacts): PatternFact[] {
   if (r.patterns.length > 0) return [];
   return fingerprintSpikes(r.duration)
     .filter((s) => instanceCounts(r, s.lo, s.hi).length >= 2)
-    .map((s) => ({ kind: 'age-clustered', periodMs: s.seconds * 1000, count: s.count, fleet: true, instances: instanceCounts(r, s.lo, s.hi).map((i) => i.instance) }));
+    .map((s) => ({
+      kind: 'age-clustered',
+      periodMs: s.seconds * 1000,
+      count: s.count,
+      fleet: true,
+      instances: instanceCounts(r, s.lo, s.hi).map((i) => i.instance),
+    }));
 }

@@ -4,7 +4,14 @@
  * route, reason and initiator; the duration and idle-at-close histograms). Counts are since the
  * proxy started.
  */
-import { histogramOf, type CloseCount, type Facts, type Histogram, type PatternFact, type RouteFacts } from './facts.js';
+import {
+  histogramOf,
+  type CloseCount,
+  type Facts,
+  type Histogram,
+  type PatternFact,
+  type RouteFacts,
+} from './facts.js';
 import { DiagnoseError, getJson, getText, type HttpOptions } from './http.js';
 import { leOf, parsePromText, type Sample } from './prom-text.js';
 
@@ -54,14 +61,19 @@ export async function factsFromAdmin(base: URL, http: Omit<HttpOptions, 'what'>)
   // Patterns first: it tells a Sightline admin listener from anything else answering there.
   const patternsBody = await getJson(new URL('api/patterns', base), o);
   if (!isObject(patternsBody) || !Array.isArray(patternsBody.patterns)) {
-    throw new DiagnoseError(`${new URL('api/patterns', base).href} is not a Sightline admin API answer (expected { patterns: [...] })`);
+    throw new DiagnoseError(
+      `${new URL('api/patterns', base).href} is not a Sightline admin API answer (expected { patterns: [...] })`,
+    );
   }
   const [routesBody, statsBody, metrics] = await Promise.all([
     getJson(new URL('api/routes', base), o),
     getJson(new URL('api/stats', base), o),
     getText(new URL('metrics', base), o),
   ]);
-  const patterns = patternsBody.patterns.filter(isObject).map(patternOf).filter((p): p is PatternFact & { route: string } => p !== null);
+  const patterns = patternsBody.patterns
+    .filter(isObject)
+    .map(patternOf)
+    .filter((p): p is PatternFact & { route: string } => p !== null);
   const samples = parsePromText(metrics.body);
 
   const names: string[] = [];

@@ -17,7 +17,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export const WINDOW_RE = /^\d+(ms|s|m|h|d|w|y)$/;
 
 /** The PromQL the report is built from (exported for the docs and tests). */
-export function queries(window: string, selector = ''): Readonly<Record<'patterns' | 'closes' | 'duration' | 'idle' | 'active' | 'patternInstances' | 'durationByInstance', string>> {
+export function queries(
+  window: string,
+  selector = '',
+): Readonly<
+  Record<'patterns' | 'closes' | 'duration' | 'idle' | 'active' | 'patternInstances' | 'durationByInstance', string>
+> {
   const sel = selector === '' ? '' : `{${selector}}`;
   return {
     patterns: `max by (route, kind) (sightline_disconnect_pattern_period_seconds${sel})`,
@@ -37,7 +42,9 @@ async function query(base: URL, q: string, o: HttpOptions): Promise<VectorItem[]
   const body = await getJson(url, o);
   if (!isObject(body)) throw new DiagnoseError(`${o.what} at ${base.href}: unexpected answer to ${q}`);
   if (body.status !== 'success') {
-    throw new DiagnoseError(`${o.what} at ${base.href} refused the query ${q}: ${typeof body.error === 'string' ? body.error : 'unknown error'}`);
+    throw new DiagnoseError(
+      `${o.what} at ${base.href} refused the query ${q}: ${typeof body.error === 'string' ? body.error : 'unknown error'}`,
+    );
   }
   const data = body.data;
   if (!isObject(data) || data.resultType !== 'vector' || !Array.isArray(data.result)) {
@@ -62,13 +69,20 @@ function byInstance(items: readonly VectorItem[], route: string): Map<string, Re
   const out = new Map<string, ReturnType<typeof histogramOf>>();
   const mine = items.filter((i) => i.metric.route === route && i.metric.instance !== undefined);
   for (const instance of new Set(mine.map((i) => i.metric.instance!))) {
-    const rows = mine.filter((i) => i.metric.instance === instance).map((i) => ({ initiator: 'all', le: leOf(i.metric.le), count: Math.round(i.value) }));
+    const rows = mine
+      .filter((i) => i.metric.instance === instance)
+      .map((i) => ({ initiator: 'all', le: leOf(i.metric.le), count: Math.round(i.value) }));
     out.set(instance, histogramOf(rows.filter((r) => !Number.isNaN(r.le))));
   }
   return out;
 }
 
-export async function factsFromPrometheus(base: URL, window: string, selector: string, http: Omit<HttpOptions, 'what'>): Promise<Facts> {
+export async function factsFromPrometheus(
+  base: URL,
+  window: string,
+  selector: string,
+  http: Omit<HttpOptions, 'what'>,
+): Promise<Facts> {
   const o: HttpOptions = { ...http, what: 'Prometheus' };
   const q = queries(window, selector);
   const [patterns, closes, duration, idle, active, patternInstances, durationByInstance] = await Promise.all([
@@ -107,11 +121,23 @@ export async function factsFromPrometheus(base: URL, window: string, selector: s
       .map((p) => ({
         kind: p.metric.kind ?? 'unknown',
         periodMs: p.value * 1000,
-        instances: patternInstances.filter((i) => i.metric.route === route && i.metric.kind === p.metric.kind && i.value > 0 && i.metric.instance !== undefined).map((i) => i.metric.instance!),
+        instances: patternInstances
+          .filter(
+            (i) =>
+              i.metric.route === route &&
+              i.metric.kind === p.metric.kind &&
+              i.value > 0 &&
+              i.metric.instance !== undefined,
+          )
+          .map((i) => i.metric.instance!),
       }));
     const cl: CloseCount[] = closes
       .filter((c) => c.metric.route === route && Math.round(c.value) > 0)
-      .map((c) => ({ reason: c.metric.reason ?? 'unknown', initiator: c.metric.initiator ?? 'unknown', count: Math.round(c.value) }));
+      .map((c) => ({
+        reason: c.metric.reason ?? 'unknown',
+        initiator: c.metric.initiator ?? 'unknown',
+        count: Math.round(c.value),
+      }));
     return {
       route,
       active: act === undefined ? undefined : Math.round(act.value),

@@ -88,7 +88,8 @@ export function baseUrl(raw: string, flag: string): URL {
   } catch {
     throw new DiagnoseError(`${flag} ${JSON.stringify(raw)} is not a URL (expected e.g. http://127.0.0.1:9464/)`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new DiagnoseError(`${flag} must be an http:// or https:// URL, not ${u.protocol}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new DiagnoseError(`${flag} must be an http:// or https:// URL, not ${u.protocol}`);
   u.search = '';
   u.hash = '';
   if (!u.pathname.endsWith('/')) u.pathname += '/';

@@ -18,7 +18,10 @@ function healthyLine(r: RouteReport): string {
 function findingsText(rep: Report): string {
   const abnormal = rep.routes.reduce((n, r) => n + r.findings.filter((f) => f.kind === ABNORMAL_KIND).length, 0);
   const periodic = rep.findings - abnormal;
-  const parts = [periodic > 0 ? plural(periodic, 'disconnect pattern') : null, abnormal > 0 ? plural(abnormal, 'abnormal-close finding') : null];
+  const parts = [
+    periodic > 0 ? plural(periodic, 'disconnect pattern') : null,
+    abnormal > 0 ? plural(abnormal, 'abnormal-close finding') : null,
+  ];
   return parts.filter((x) => x !== null).join(' and ');
 }
 
@@ -29,7 +32,10 @@ function about(x: number): string {
 export function renderText(rep: Report): string {
   const lines: string[] = [];
   const src = rep.source.kind === 'admin' ? `the admin API at ${rep.source.url}` : `Prometheus at ${rep.source.url}`;
-  const meta = [rep.version === null ? null : `Sightline ${rep.version}`, rep.window === null ? 'counts since the proxy started' : `counts over the last ${rep.window}`]
+  const meta = [
+    rep.version === null ? null : `Sightline ${rep.version}`,
+    rep.window === null ? 'counts since the proxy started' : `counts over the last ${rep.window}`,
+  ]
     .filter((x) => x !== null)
     .join(', ');
   lines.push(`sightline diagnose: ${src} (${meta})`);
@@ -49,12 +55,21 @@ export function renderText(rep: Report): string {
       lines.push('  evidence:');
       for (const e of f.evidence) lines.push(`    - ${e}`);
       if (f.culprits.length > 0) {
-        lines.push(abnormal ? '  what those reasons mean:' : `  likely culprits (fingerprint table, ${about(f.periodSeconds)} s):`);
+        lines.push(
+          abnormal
+            ? '  what those reasons mean:'
+            : `  likely culprits (fingerprint table, ${about(f.periodSeconds)} s):`,
+        );
         for (const c of f.culprits) lines.push(`    - ${c}`);
       } else if ((f.timersOnPath ?? []).length > 0) {
-        lines.push(`  likely culprits: no known default at this period (${about(f.periodSeconds)} s); timers configured on this path:`);
+        lines.push(
+          `  likely culprits: no known default at this period (${about(f.periodSeconds)} s); timers configured on this path:`,
+        );
         for (const t of f.timersOnPath!) lines.push(`    - ${t}`);
-      } else lines.push(`  likely culprits: no known default at this period (${about(f.periodSeconds)} s): a timer specific to this deployment`);
+      } else
+        lines.push(
+          `  likely culprits: no known default at this period (${about(f.periodSeconds)} s): a timer specific to this deployment`,
+        );
       lines.push('  what to check:');
       for (const c of f.checks) lines.push(`    - ${c}`);
       lines.push('');
@@ -62,7 +77,9 @@ export function renderText(rep: Report): string {
   }
   if (lines[lines.length - 1] !== '') lines.push('');
   lines.push(
-    rep.findings === 0 ? 'result: no disconnect pattern (exit 0)' : `result: ${findingsText(rep)} on ${plural(rep.routes.filter((r) => r.status === 'pattern').length, 'route')} (exit 1)`,
+    rep.findings === 0
+      ? 'result: no disconnect pattern (exit 0)'
+      : `result: ${findingsText(rep)} on ${plural(rep.routes.filter((r) => r.status === 'pattern').length, 'route')} (exit 1)`,
   );
   return `${lines.join('\n')}\n`;
 }

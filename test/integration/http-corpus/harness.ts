@@ -37,7 +37,13 @@ export async function recordingBackend(): Promise<Backend> {
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
       const body = Buffer.concat(parts).toString('latin1');
-      seen.push({ method: req.method!, url: req.url!, rawHeaders: req.rawHeaders, body, socket: ids.get(req.socket) ?? -1 });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        rawHeaders: req.rawHeaders,
+        body,
+        socket: ids.get(req.socket) ?? -1,
+      });
       res.end(`seen ${seen.length} ${req.method} ${req.url} ${body.length}`);
     });
   });
@@ -123,7 +129,11 @@ async function writePieces(s: net.Socket, pieces: Buffer[]): Promise<void> {
  * Send `bytes` on a fresh connection (in one write, or `pieces` bytes at a time), half-close, and
  * resolve with everything the proxy answered until it closed.
  */
-export function exchange(port: number, bytes: Buffer, opts: { pieces?: number; timeoutMs?: number; end?: boolean } = {}): Promise<string> {
+export function exchange(
+  port: number,
+  bytes: Buffer,
+  opts: { pieces?: number; timeoutMs?: number; end?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve) => {
     const s = net.connect(port, HOST);
     s.setNoDelay(true);

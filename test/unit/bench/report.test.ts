@@ -26,7 +26,12 @@ const results = {
   settings: { reps: 3, sightline: { name: 'sightline' } },
   workloads: {
     http_rps: {
-      rows: [row('direct', [100, 100, 100], 0), row('node', [10, 20, 10], 10), row('haproxy', [50, 40, 60], 60), row('sightline', [30, 30, 40], 30)],
+      rows: [
+        row('direct', [100, 100, 100], 0),
+        row('node', [10, 20, 10], 10),
+        row('haproxy', [50, 40, 60], 60),
+        row('sightline', [30, 30, 40], 30),
+      ],
       instances: [],
     },
   },

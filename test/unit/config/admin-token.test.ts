@@ -12,7 +12,9 @@ const file = (name: string, text: string): string => {
   writeFileSync(p, text);
   return p;
 };
-const routes = [{ name: 'r', match: { ports: 1 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 2 } } }];
+const routes = [
+  { name: 'r', match: { ports: 1 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 2 } } },
+];
 
 function issuesOf(admin: Record<string, unknown>): string[] {
   try {
@@ -31,15 +33,21 @@ describe('admin.tokenFile', () => {
   });
 
   it('names the key and the file when it is missing, empty, a directory, too large or holds two words', () => {
-    expect(issuesOf({ tokenFile: join(dir, 'absent') })).toEqual([`admin.tokenFile: ${join(dir, 'absent')}: no such file`]);
+    expect(issuesOf({ tokenFile: join(dir, 'absent') })).toEqual([
+      `admin.tokenFile: ${join(dir, 'absent')}: no such file`,
+    ]);
     expect(issuesOf({ tokenFile: file('empty', '\n') })[0]).toMatch(/^admin\.tokenFile: .*empty/);
     expect(issuesOf({ tokenFile: dir })[0]).toMatch(/^admin\.tokenFile: .*not a regular file/);
-    expect(issuesOf({ tokenFile: file('big', 'x'.repeat(5000)) })[0]).toMatch(/^admin\.tokenFile: .*at most 4096 bytes/);
+    expect(issuesOf({ tokenFile: file('big', 'x'.repeat(5000)) })[0]).toMatch(
+      /^admin\.tokenFile: .*at most 4096 bytes/,
+    );
     expect(issuesOf({ tokenFile: file('two', 'a b') })[0]).toMatch(/^admin\.tokenFile: .*whitespace/);
   });
 
   it('is refused beside admin.token, and a remote host without either is still refused', () => {
-    expect(issuesOf({ token: 't', tokenFile: file('both', 't') })).toEqual(['admin.tokenFile: set token or tokenFile, not both']);
+    expect(issuesOf({ token: 't', tokenFile: file('both', 't') })).toEqual([
+      'admin.tokenFile: set token or tokenFile, not both',
+    ]);
     expect(issuesOf({ host: '0.0.0.0' })[0]).toMatch(/^admin\.host: .*admin\.tokenFile/);
   });
 });

@@ -41,7 +41,12 @@ describe('docs/configuration.md', () => {
 
   it('has a row for every key of the schema, with its default', () => {
     const schema = buildJsonSchema();
-    const rows = new Map([...doc.matchAll(/^\| `([^`]+)`(?: \(required\))? \| [^|]*(?:\\\|[^|]*)* \| ([^|]+) \|/gm)].map((m) => [m[1], m[2]!.trim()]));
+    const rows = new Map(
+      [...doc.matchAll(/^\| `([^`]+)`(?: \(required\))? \| [^|]*(?:\\\|[^|]*)* \| ([^|]+) \|/gm)].map((m) => [
+        m[1],
+        m[2]!.trim(),
+      ]),
+    );
     const all = paths(schema, '', new Set());
     expect(all.size).toBeGreaterThan(80);
     for (const p of all) expect(rows.has(p), `no row for ${p}`).toBe(true);

@@ -13,7 +13,9 @@ const schemaPath = fileURLToPath(new URL('../../../schema/sightline.schema.json'
 const REGENERATE = 'run `npm run schema` to regenerate';
 
 // @ts-expect-error plain ESM script without type declarations
-const { renderSchema } = (await import('../../../scripts/gen-schema.mjs')) as { renderSchema: (s: Record<string, unknown>) => string };
+const { renderSchema } = (await import('../../../scripts/gen-schema.mjs')) as {
+  renderSchema: (s: Record<string, unknown>) => string;
+};
 const render = (): string => renderSchema(buildJsonSchema());
 
 async function committed(): Promise<string | undefined> {
@@ -30,7 +32,9 @@ describe('schema/sightline.schema.json', () => {
     const actual = await committed();
     if (actual === undefined) expect.fail(`schema/sightline.schema.json is missing; ${REGENERATE}`);
     if (actual !== expected) {
-      expect(JSON.parse(actual) as unknown, `schema/sightline.schema.json is out of date; ${REGENERATE}`).toEqual(JSON.parse(expected));
+      expect(JSON.parse(actual) as unknown, `schema/sightline.schema.json is out of date; ${REGENERATE}`).toEqual(
+        JSON.parse(expected),
+      );
       expect.fail(`schema/sightline.schema.json differs in formatting; ${REGENERATE}`);
     }
   });
@@ -57,7 +61,13 @@ describe('schema/sightline.schema.json', () => {
   it('drops function members from unions and notes standalone ones', () => {
     const text = JSON.stringify(buildJsonSchema());
     const s = JSON.parse(text) as {
-      properties: { routes: { items: { properties: { action: { properties: Record<string, { anyOf?: unknown[]; description?: string }> } } } } };
+      properties: {
+        routes: {
+          items: {
+            properties: { action: { properties: Record<string, { anyOf?: unknown[]; description?: string }> } };
+          };
+        };
+      };
     };
     const action = s.properties.routes.items.properties.action.properties;
     const target = action['target'] as unknown as { properties: Record<string, { anyOf: unknown[] }> };

@@ -101,8 +101,14 @@ describe('loadConfigFile', () => {
   });
 
   it('finds a duplicate key in a nested map, and a file of 5 000 keys parses in linear time', async () => {
-    const nested = await rejection(loadConfigFile(await write('dup-nested.yaml', 'routes: []\nhttp:\n  upstream:\n    maxSockets: 1\n    maxSockets: 2\n')));
-    expect(nested.message).toMatch(/dup-nested\.yaml: YAML syntax error at line 5, column 5: Map keys must be unique \(near "maxSockets: 2"\)/);
+    const nested = await rejection(
+      loadConfigFile(
+        await write('dup-nested.yaml', 'routes: []\nhttp:\n  upstream:\n    maxSockets: 1\n    maxSockets: 2\n'),
+      ),
+    );
+    expect(nested.message).toMatch(
+      /dup-nested\.yaml: YAML syntax error at line 5, column 5: Map keys must be unique \(near "maxSockets: 2"\)/,
+    );
     const many = Array.from({ length: 5000 }, (_, i) => `k${i}: 1\n`).join('');
     const t0 = performance.now();
     const err = (await rejection(loadConfigFile(await write('many.yaml', `routes: []\n${many}`)))) as ConfigError;
@@ -113,9 +119,13 @@ describe('loadConfigFile', () => {
   });
 
   it('an apostrophe in plain text does not hide brackets from the nesting scan; quoted brackets do not count', async () => {
-    const deep = await rejection(loadConfigFile(await write('apos.yaml', `routes: []\nname: it's\nx: ${'['.repeat(40)}${']'.repeat(40)}\n`)));
+    const deep = await rejection(
+      loadConfigFile(await write('apos.yaml', `routes: []\nname: it's\nx: ${'['.repeat(40)}${']'.repeat(40)}\n`)),
+    );
     expect(deep.message).toContain('apos.yaml: nesting deeper than 32 levels at line 3');
-    const quoted = await rejection(loadConfigFile(await write('quoted.yaml', `routes: []\nx: "${'['.repeat(40)}"\ny: '${'{'.repeat(40)}'\n`)));
+    const quoted = await rejection(
+      loadConfigFile(await write('quoted.yaml', `routes: []\nx: "${'['.repeat(40)}"\ny: '${'{'.repeat(40)}'\n`)),
+    );
     expect(quoted).toBeInstanceOf(ConfigError);
     expect((quoted as ConfigError).issues.map((i) => i.path)).toEqual(['x', 'y']);
   });
@@ -182,9 +192,21 @@ describe('loadConfigFile', () => {
   it('resolves against the directory of a relative config path too', async () => {
     await write('rel/k.pem', pem('key.pem'));
     await write('rel/c.pem', pem('cert.pem'));
-    await write('rel/tls.json', JSON.stringify({
-      routes: [{ match: { ports: 443 }, action: { type: 'forward', target: { host: 'b', port: 1 }, tls: { mode: 'terminate', certificate: { keyFile: 'k.pem', certFile: 'c.pem' } } } }],
-    }));
+    await write(
+      'rel/tls.json',
+      JSON.stringify({
+        routes: [
+          {
+            match: { ports: 443 },
+            action: {
+              type: 'forward',
+              target: { host: 'b', port: 1 },
+              tls: { mode: 'terminate', certificate: { keyFile: 'k.pem', certFile: 'c.pem' } },
+            },
+          },
+        ],
+      }),
+    );
     const relativePath = join(dir, 'rel/tls.json').replace(`${process.cwd()}/`, '');
     const cert = (await loadConfigFile(relativePath)).routes[0]?.action.tls?.certificate;
     expect(cert).toEqual({ keyFile: join(dir, 'rel/k.pem'), certFile: join(dir, 'rel/c.pem') });

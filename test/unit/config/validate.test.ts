@@ -30,7 +30,10 @@ function issueAt(input: unknown, path: string): ConfigIssue {
 
 describe('unknown keys', () => {
   it('a misspelt match key names the path and suggests the right key', () => {
-    const issue = issueAt({ routes: [{ match: { ports: 443, domain: 'a.example' }, action: { type: 'forward', target } }] }, 'routes[0].match.domain');
+    const issue = issueAt(
+      { routes: [{ match: { ports: 443, domain: 'a.example' }, action: { type: 'forward', target } }] },
+      'routes[0].match.domain',
+    );
     expect(issue.message).toBe('unknown key "domain"');
     expect(issue.hint).toBe('did you mean "domains"?');
   });
@@ -48,24 +51,35 @@ describe('unknown keys', () => {
 
   it('a key far from every valid key lists the valid keys instead', () => {
     const issue = issueAt({ routes: [], admin: { zzzzzzzz: 1 } }, 'admin.zzzzzzzz');
-    expect(issue.hint).toBe('valid keys: host, port, token, tokenFile, enabled, allowUnauthenticatedRemote, allowedHosts');
+    expect(issue.hint).toBe(
+      'valid keys: host, port, token, tokenFile, enabled, allowUnauthenticatedRemote, allowedHosts',
+    );
   });
 
   it('suggests keys of the union member the object resembles', () => {
     const tls = { mode: 'terminate', certificate: { keyfile: 'k.pem', certFile: 'c.pem' } };
-    const issue = issueAt({ routes: [route({ ports: 443 }, { action: { type: 'forward', target, tls } })] }, 'routes[0].action.tls.certificate.keyfile');
+    const issue = issueAt(
+      { routes: [route({ ports: 443 }, { action: { type: 'forward', target, tls } })] },
+      'routes[0].action.tls.certificate.keyfile',
+    );
     expect(issue.hint).toBe('did you mean "keyFile"?');
   });
 
   it('reports every unknown key, in nested sections too', () => {
-    const paths = issuesOf({ routes: [], telemetry: { logging: { levle: 'debug' } }, lifecycle: { stuckTreshold: 5 } }).map((i) => i.path);
+    const paths = issuesOf({
+      routes: [],
+      telemetry: { logging: { levle: 'debug' } },
+      lifecycle: { stuckTreshold: 5 },
+    }).map((i) => i.path);
     expect(paths).toEqual(['lifecycle.stuckTreshold', 'telemetry.logging.levle']);
   });
 });
 
 describe('wrong types and values', () => {
   it('names the path of a wrong type', () => {
-    expect(issueAt({ routes: [], inactivityTimeout: '4h' }, 'inactivityTimeout').message).toBe('expected a number, got "4h"');
+    expect(issueAt({ routes: [], inactivityTimeout: '4h' }, 'inactivityTimeout').message).toBe(
+      'expected a number, got "4h"',
+    );
     expect(issueAt({ routes: [], keepAlive: 'yes' }, 'keepAlive').message).toBe('expected true or false, got "yes"');
     expect(issueAt({ routes: 'none' }, 'routes').message).toBe('expected an array, got "none"');
   });
@@ -90,9 +104,12 @@ describe('wrong types and values', () => {
     expect(issueAt({ routes: [], sendProxyProtocol: 'v3' }, 'sendProxyProtocol').message).toBe(
       "expected true, false, 'v1' or 'v2'; got \"v3\"",
     );
-    expect(issueAt({ routes: [route({ ports: 1 }, { action: { type: 'forward', target: { host: 5, port: 1 } } })] }, 'routes[0].action.target.host').message).toBe(
-      'expected a host name, an array of host names or a function; got 5',
-    );
+    expect(
+      issueAt(
+        { routes: [route({ ports: 1 }, { action: { type: 'forward', target: { host: 5, port: 1 } } })] },
+        'routes[0].action.target.host',
+      ).message,
+    ).toBe('expected a host name, an array of host names or a function; got 5');
   });
 
   it('reports every issue at once', () => {
@@ -101,12 +118,15 @@ describe('wrong types and values', () => {
   });
 
   it('requires target on forward routes and socketHandler on socket-handler routes', () => {
-    expect(issueAt({ routes: [{ match: { ports: 80 }, action: { type: 'forward' } }] }, 'routes[0].action.target').message).toMatch(
-      /'forward' action needs target/,
-    );
-    expect(issueAt({ routes: [{ match: { ports: 80 }, action: { type: 'socket-handler' } }] }, 'routes[0].action.socketHandler').message).toMatch(
-      /needs socketHandler/,
-    );
+    expect(
+      issueAt({ routes: [{ match: { ports: 80 }, action: { type: 'forward' } }] }, 'routes[0].action.target').message,
+    ).toMatch(/'forward' action needs target/);
+    expect(
+      issueAt(
+        { routes: [{ match: { ports: 80 }, action: { type: 'socket-handler' } }] },
+        'routes[0].action.socketHandler',
+      ).message,
+    ).toMatch(/needs socketHandler/);
   });
 
   it('accepts functions for host, port and socketHandler (library API)', () => {
@@ -124,7 +144,12 @@ describe('wrong types and values', () => {
 
   it('rejects minVersion above maxVersion', () => {
     const tls = { mode: 'terminate', certificate: 'auto', minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' };
-    expect(issueAt({ routes: [route({ ports: 443 }, { action: { type: 'forward', target, tls } })] }, 'routes[0].action.tls.maxVersion').message).toMatch(/lower than minVersion/);
+    expect(
+      issueAt(
+        { routes: [route({ ports: 443 }, { action: { type: 'forward', target, tls } })] },
+        'routes[0].action.tls.maxVersion',
+      ).message,
+    ).toMatch(/lower than minVersion/);
   });
 });
 
@@ -149,7 +174,9 @@ describe('match.ports', () => {
   });
 
   it('rejects ports outside 1-65535', () => {
-    expect(portIssue(70000)).toEqual([{ path: 'routes[0].match.ports', message: 'a port must be between 1 and 65535' }]);
+    expect(portIssue(70000)).toEqual([
+      { path: 'routes[0].match.ports', message: 'a port must be between 1 and 65535' },
+    ]);
     expect(portIssue(0)[0]?.message).toBe('a port must be between 1 and 65535');
     expect(portIssue([80, 70000])[0]?.path).toBe('routes[0].match.ports[1]');
     expect(portIssue({ from: 1, to: 70000 })[0]?.path).toBe('routes[0].match.ports.to');
@@ -160,8 +187,12 @@ describe('match.ports', () => {
     expect(portIssue('443')).toEqual([
       { path: 'routes[0].match.ports', message: 'expected a port number, an array of ports or {from, to}; got "443"' },
     ]);
-    expect(portIssue([80, 'x'])).toEqual([{ path: 'routes[0].match.ports[1]', message: 'expected a port number or {from, to}; got "x"' }]);
-    expect(portIssue({ from: 80 })).toEqual([{ path: 'routes[0].match.ports.to', message: 'required: expected a number' }]);
+    expect(portIssue([80, 'x'])).toEqual([
+      { path: 'routes[0].match.ports[1]', message: 'expected a port number or {from, to}; got "x"' },
+    ]);
+    expect(portIssue({ from: 80 })).toEqual([
+      { path: 'routes[0].match.ports.to', message: 'required: expected a number' },
+    ]);
     expect(portIssue([])[0]?.message).toBe('list at least one port');
   });
 
@@ -173,27 +204,64 @@ describe('match.ports', () => {
 });
 
 describe('IP lists', () => {
-  const good = ['10.0.0.1', '10.0.0.0/8', '::1', '::1/128', '2001:db8::/32', '192.168.*', '10.*.*.1', '*', '::ffff:127.0.0.1'];
+  const good = [
+    '10.0.0.1',
+    '10.0.0.0/8',
+    '::1',
+    '::1/128',
+    '2001:db8::/32',
+    '192.168.*',
+    '10.*.*.1',
+    '*',
+    '::ffff:127.0.0.1',
+  ];
   it.each(good)('accepts %s', (ip) => {
     expect(() => validateOptions({ routes: [route({ ports: 80, clientIp: [ip] })], proxyIPs: [ip] })).not.toThrow();
   });
 
-  const bad = ['10.0.0.0/33', '::1/129', '10.0.0.0/', '300.1.1.1', 'localhost', '10.0.0.0/8/8', '192.168.**', '1.2.3.4.*', ''];
+  const bad = [
+    '10.0.0.0/33',
+    '::1/129',
+    '10.0.0.0/',
+    '300.1.1.1',
+    'localhost',
+    '10.0.0.0/8/8',
+    '192.168.**',
+    '1.2.3.4.*',
+    '',
+  ];
   it.each(bad)('rejects %j with a clear message', (ip) => {
-    const issue = issueAt({ routes: [], defaults: { security: { ipBlockList: ['1.2.3.4', ip] } } }, 'defaults.security.ipBlockList[1]');
-    expect(issue.message).toBe(`${JSON.stringify(ip)} is not an IP address, a CIDR (10.0.0.0/8, ::1/128) or a * pattern (192.168.*)`);
+    const issue = issueAt(
+      { routes: [], defaults: { security: { ipBlockList: ['1.2.3.4', ip] } } },
+      'defaults.security.ipBlockList[1]',
+    );
+    expect(issue.message).toBe(
+      `${JSON.stringify(ip)} is not an IP address, a CIDR (10.0.0.0/8, ::1/128) or a * pattern (192.168.*)`,
+    );
   });
 
   it('checks route security lists and clientIp', () => {
-    expect(issueAt({ routes: [route({ ports: 80 }, { security: { ipAllowList: ['10.0.0.0/99'] } })] }, 'routes[0].security.ipAllowList[0]')).toBeDefined();
-    expect(issueAt({ routes: [route({ ports: 80, clientIp: ['nope'] })] }, 'routes[0].match.clientIp[0]')).toBeDefined();
+    expect(
+      issueAt(
+        { routes: [route({ ports: 80 }, { security: { ipAllowList: ['10.0.0.0/99'] } })] },
+        'routes[0].security.ipAllowList[0]',
+      ),
+    ).toBeDefined();
+    expect(
+      issueAt({ routes: [route({ ports: 80, clientIp: ['nope'] })] }, 'routes[0].match.clientIp[0]'),
+    ).toBeDefined();
   });
 });
 
 describe('result', () => {
   it('is deep-frozen, functions included but not recursed into', () => {
     const host = (): string => 'a';
-    const o = validateOptions({ routes: [route({ ports: [80, { from: 90, to: 91 }] }), { match: { ports: 81 }, action: { type: 'forward', target: { host, port: 1 } } }] });
+    const o = validateOptions({
+      routes: [
+        route({ ports: [80, { from: 90, to: 91 }] }),
+        { match: { ports: 81 }, action: { type: 'forward', target: { host, port: 1 } } },
+      ],
+    });
     expect(Object.isFrozen(o)).toBe(true);
     expect(Object.isFrozen(o.routes)).toBe(true);
     expect(Object.isFrozen(o.routes[0]?.match.ports)).toBe(true);
@@ -207,12 +275,17 @@ describe('result', () => {
   });
 
   it('names unnamed routes route-<index>', () => {
-    const o = validateOptions({ routes: [route({ ports: 80 }), route({ ports: 81 }, { name: 'api' }), route({ ports: 82 })] });
+    const o = validateOptions({
+      routes: [route({ ports: 80 }), route({ ports: 81 }, { name: 'api' }), route({ ports: 82 })],
+    });
     expect(o.routes.map((r) => r.name)).toEqual(['route-0', 'api', 'route-2']);
   });
 
   it('rejects duplicate route names (they label metrics)', () => {
-    const issue = issueAt({ routes: [route({ ports: 80 }, { name: 'a' }), route({ ports: 81 }, { name: 'a' })] }, 'routes[1].name');
+    const issue = issueAt(
+      { routes: [route({ ports: 80 }, { name: 'a' }), route({ ports: 81 }, { name: 'a' })] },
+      'routes[1].name',
+    );
     expect(issue.message).toMatch(/duplicate route name "a" \(also routes\[0\]\)/);
   });
 
@@ -229,7 +302,14 @@ describe('result', () => {
       lifecycle: { halfZombieGrace: 50 },
       sendProxyProtocol: 'v2',
     });
-    expect(o.admin).toEqual({ host: '127.0.0.1', port: 0, token: 's3cret', enabled: true, allowUnauthenticatedRemote: false, allowedHosts: [] });
+    expect(o.admin).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+      token: 's3cret',
+      enabled: true,
+      allowUnauthenticatedRemote: false,
+      allowedHosts: [],
+    });
     expect(o.defaults).toEqual({ target: { host: 'fallback', port: 'preserve' }, security: { maxConnections: 5 } });
     expect(o.telemetry.logging).toEqual({ level: 'debug', destination: 'stderr' });
     expect(o.lifecycle.halfZombieGrace).toBe(50);
@@ -242,7 +322,12 @@ describe('validateRoutes', () => {
   it('returns named, defaulted, frozen routes', () => {
     const routes = validateRoutes([route({ ports: 80 }, { action: { type: 'forward', target, websocket: {} } })]);
     expect(routes[0]?.name).toBe('route-0');
-    expect(routes[0]?.action.websocket).toEqual({ enabled: true, pingInterval: 30_000, pingTimeout: 10_000, maxPayloadSize: 104_857_600 });
+    expect(routes[0]?.action.websocket).toEqual({
+      enabled: true,
+      pingInterval: 30_000,
+      pingTimeout: 10_000,
+      maxPayloadSize: 104_857_600,
+    });
     expect(Object.isFrozen(routes)).toBe(true);
   });
 
@@ -251,7 +336,9 @@ describe('validateRoutes', () => {
       validateRoutes([{ match: { ports: 80, domian: 'x' }, action: { type: 'forward', target } }]);
       expect.unreachable();
     } catch (err) {
-      expect((err as ConfigError).issues).toEqual([{ path: 'routes[0].match.domian', message: 'unknown key "domian"', hint: 'did you mean "domains"?' }]);
+      expect((err as ConfigError).issues).toEqual([
+        { path: 'routes[0].match.domian', message: 'unknown key "domian"', hint: 'did you mean "domains"?' },
+      ]);
     }
   });
 });

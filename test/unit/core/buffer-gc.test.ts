@@ -82,14 +82,19 @@ function markCompacts(pacer: boolean): Promise<{ markCompacts: number; collectio
     console.log('collections=' + pacer.collections + ' sink=' + (sink >= 0));
   `;
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--trace-gc', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, ['--trace-gc', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.once('error', reject);
     c.once('exit', (code) => {
       const m = /collections=(\d+)/.exec(out);
       if (code !== 0 || m === null) return reject(new Error(`churn child failed (${code}): ${out.slice(-500)}`));
-      resolve({ markCompacts: out.split('\n').filter((l) => l.includes('Mark-Compact')).length, collections: Number(m[1]) });
+      resolve({
+        markCompacts: out.split('\n').filter((l) => l.includes('Mark-Compact')).length,
+        collections: Number(m[1]),
+      });
     });
   });
 }

@@ -4,7 +4,10 @@ import { ALL_CLOSE_REASONS, isAbnormal } from '../../../src/core/close-reasons.j
 
 const doc = readFileSync(new URL('../../../docs/close-reasons.md', import.meta.url), 'utf8');
 // The last cell, "produced by", names the test that makes the reason happen (the other cells are the table's).
-const rows = [...doc.matchAll(/^\| `([a-z_]+)` \|.*\| ([^|]+) \|$/gm)].map((m) => ({ reason: m[1]!, test: /`([^`]+\.test\.ts)`/.exec(m[2]!)?.[1] ?? null }));
+const rows = [...doc.matchAll(/^\| `([a-z_]+)` \|.*\| ([^|]+) \|$/gm)].map((m) => ({
+  reason: m[1]!,
+  test: /`([^`]+\.test\.ts)`/.exec(m[2]!)?.[1] ?? null,
+}));
 
 describe('close reasons', () => {
   it('docs/close-reasons.md lists exactly the reasons in the code', () => {
@@ -21,7 +24,15 @@ describe('close reasons', () => {
     // and issue 14's new reasons until their detection lands (the "wire" and "story" branches name
     // their tests in the page's last column).
     const kernelOnly = ['backend_error', 'client_error'];
-    const issue14 = ['admin_closed', 'write_stall', 'client_keepalive_timeout', 'backend_keepalive_timeout', 'backend_dns_failed', 'ws_upgrade_rejected', 'http_body_timeout'];
+    const issue14 = [
+      'admin_closed',
+      'write_stall',
+      'client_keepalive_timeout',
+      'backend_keepalive_timeout',
+      'backend_dns_failed',
+      'ws_upgrade_rejected',
+      'http_body_timeout',
+    ];
     const untested = rows.filter((r) => r.test === null).map((r) => r.reason);
     expect(untested).toEqual(expect.arrayContaining(kernelOnly));
     expect([...kernelOnly, ...issue14]).toEqual(expect.arrayContaining(untested));

@@ -4,7 +4,10 @@ import { ErrorCodes, SightlineError, ConfigError } from '../../../src/core/error
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 const rows = new Map(
-  [...doc.matchAll(/^\| `(SL_ERR_[A-Z_]+)` \|[^|]*\| ([^|]+) \| (\d+) \|$/gm)].map((m) => [m[1]!, { reason: m[2]!.trim().replace(/`/g, ''), exit: Number(m[3]) }]),
+  [...doc.matchAll(/^\| `(SL_ERR_[A-Z_]+)` \|[^|]*\| ([^|]+) \| (\d+) \|$/gm)].map((m) => [
+    m[1]!,
+    { reason: m[2]!.trim().replace(/`/g, ''), exit: Number(m[3]) },
+  ]),
 );
 
 describe('error registry', () => {
@@ -22,7 +25,9 @@ describe('error registry', () => {
     expect(e.code).toBe('SL_ERR_LISTEN');
     expect(e.message).toBe('cannot listen on a configured port: port 443: EADDRINUSE');
     expect(e.exitCode).toBe(2);
-    const c = new ConfigError([{ path: 'routes[0].match', message: 'unknown key "domain"', hint: 'did you mean "domains"?' }]);
+    const c = new ConfigError([
+      { path: 'routes[0].match', message: 'unknown key "domain"', hint: 'did you mean "domains"?' },
+    ]);
     expect(c.code).toBe('SL_ERR_CONFIG_INVALID');
     expect(c.message).toContain('routes[0].match: unknown key "domain" (did you mean "domains"?)');
   });

@@ -13,7 +13,9 @@ describe('TimerWheel', () => {
     const fired: number[] = [];
     const ids: number[] = [];
     const mk = (id: number): WheelEntry => ({ onDeadline: () => ids.push(id) });
-    const a = mk(1), b = mk(2), c = mk(3);
+    const a = mk(1),
+      b = mk(2),
+      c = mk(3);
     wheel.schedule(a, clock.now() + 250);
     wheel.schedule(b, clock.now() + 50);
     wheel.schedule(c, clock.now() + 1000);
@@ -70,7 +72,14 @@ describe('TimerWheel', () => {
     const errors: unknown[] = [];
     const wheel = new TimerWheel(clock, { resolutionMs: 10, autoTick: false, onError: (e) => errors.push(e) });
     const ok: number[] = [];
-    wheel.schedule({ onDeadline: () => { throw new Error('boom'); } }, 10);
+    wheel.schedule(
+      {
+        onDeadline: () => {
+          throw new Error('boom');
+        },
+      },
+      10,
+    );
     wheel.schedule({ onDeadline: () => ok.push(1) }, 10);
     clock.set(20);
     wheel.tick();

@@ -61,16 +61,19 @@ describe('deploy/kubernetes renders', () => {
     spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 20_000 }).status === 0,
     '`kubectl` not found on PATH (not in Debian; the renderer is then checked by the tests below only)',
   );
-  it.skipIf(kubectl.skip)(titled('exactly as `kubectl kustomize` does (names with the content hash, order)', kubectl), () => {
-    for (const [dir, ours] of [
-      [BASE, base],
-      [OVERLAY, overlay],
-    ] as const) {
-      const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
-      expect(r.status, r.stderr).toBe(0);
-      expect(YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as unknown)).toEqual(ours);
-    }
-  });
+  it.skipIf(kubectl.skip)(
+    titled('exactly as `kubectl kustomize` does (names with the content hash, order)', kubectl),
+    () => {
+      for (const [dir, ours] of [
+        [BASE, base],
+        [OVERLAY, overlay],
+      ] as const) {
+        const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
+        expect(r.status, r.stderr).toBe(0);
+        expect(YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as unknown)).toEqual(ours);
+      }
+    },
+  );
 });
 
 describe('every object against the Kubernetes and prometheus-operator schemas, unknown fields rejected', () => {
@@ -90,12 +93,16 @@ describe('every object against the Kubernetes and prometheus-operator schemas, u
     const problems = validateObject(bad as K8sObject);
     expect(problems).toContain('Deployment/sightline /metadata/labelz: unknown field');
     expect(problems).toContain('Deployment/sightline /status_: unknown field');
-    expect(problems.some((p) => p.includes('/spec/template/spec/containers/0/readinessProbe/periodSekonds: unknown field'))).toBe(true);
+    expect(
+      problems.some((p) => p.includes('/spec/template/spec/containers/0/readinessProbe/periodSekonds: unknown field')),
+    ).toBe(true);
     expect(problems.some((p) => p.includes('/spec/replicas: type'))).toBe(true);
     expect(problems.some((p) => p.includes('required') && p.includes('selector'))).toBe(true);
     const rule = structuredClone(one(base, 'PrometheusRule')) as Json;
     rule.spec.groups[0].rules[0].exprr = 'up';
-    expect(validateObject(rule as K8sObject)).toEqual([expect.stringContaining('/spec/groups/0/rules/0/exprr: unknown field')]);
+    expect(validateObject(rule as K8sObject)).toEqual([
+      expect.stringContaining('/spec/groups/0/rules/0/exprr: unknown field'),
+    ]);
   });
 });
 
@@ -109,7 +116,10 @@ describe('the pieces fit', () => {
     expect(tokenMount.readOnly).toBe(true);
     const secretVolume = pod.volumes.find((v: Json) => v.name === 'admin-token');
     const monitor = one(base, 'ServiceMonitor', 'sightline');
-    expect(monitor.spec.endpoints[0].authorization.credentials).toEqual({ name: secretVolume.secret.secretName, key: tokenPath.slice(tokenMount.mountPath.length + 1) });
+    expect(monitor.spec.endpoints[0].authorization.credentials).toEqual({
+      name: secretVolume.secret.secretName,
+      key: tokenPath.slice(tokenMount.mountPath.length + 1),
+    });
     const tokenFile = join(tmp, 'admin-token');
     writeFileSync(tokenFile, 'k8s-test-token\n');
     writeFileSync(file, (configMap.data['sightline.yaml'] as string).replace(tokenPath, tokenFile));
@@ -132,7 +142,8 @@ describe('the pieces fit', () => {
     expect(byPort.get(sightlineYaml.admin.port)).toBe('admin');
     const proxySvc = one(base, 'Service', 'sightline');
     const adminSvc = one(base, 'Service', 'sightline-admin');
-    for (const port of routePorts) expect(proxySvc.spec.ports.some((p: Json) => p.targetPort === byPort.get(port))).toBe(true);
+    for (const port of routePorts)
+      expect(proxySvc.spec.ports.some((p: Json) => p.targetPort === byPort.get(port))).toBe(true);
     // The admin API shows client addresses: never on the proxy traffic's Service.
     expect(proxySvc.spec.ports.some((p: Json) => p.targetPort === 'admin')).toBe(false);
     expect(adminSvc.spec.ports.map((p: Json) => p.targetPort)).toEqual(['admin']);
@@ -162,13 +173,21 @@ describe('the pieces fit', () => {
   it('non-root, read-only root filesystem, no privilege escalation or capabilities, resource requests', () => {
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
-    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
   });
 
   it('the HPA scales this Deployment, never below what the PDB lets one disruption leave', () => {
     const hpa = one(overlay, 'HorizontalPodAutoscaler');
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: deployment.metadata.name,
+    });
     expect(hpa.spec.minReplicas).toBeGreaterThan(one(base, 'PodDisruptionBudget').spec.maxUnavailable);
     expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
   });
@@ -185,7 +204,10 @@ describe('the PrometheusRule', () => {
     expect(read(PROMETHEUS_RULE_FILE)).toBe(renderKubernetes(config())[PROMETHEUS_RULE_FILE]);
   });
 
-  const promtoolNeed = needOptional(promtoolMode !== 'skip', '`promtool` not found on PATH (apt-get install -y prometheus; .ci/run installs it)');
+  const promtoolNeed = needOptional(
+    promtoolMode !== 'skip',
+    '`promtool` not found on PATH (apt-get install -y prometheus; .ci/run installs it)',
+  );
   it.skipIf(promtoolNeed.skip)(titled('passes promtool check rules (lint fatal) once extracted', promtoolNeed), () => {
     expect(promtoolMode, 'promtool (Debian package "prometheus") must be installed in CI').not.toBe('fail');
     const file = join(tmp, 'from-prometheusrule.yml');

@@ -16,11 +16,14 @@ function steps(markdown: string, heading: string): string[][] {
   if (start === -1) return [];
   const end = markdown.indexOf('\n## ', start + 1);
   const section = markdown.slice(start, end === -1 ? undefined : end);
-  return [...section.matchAll(/^\d+\. (.*(?:\n {3,}.*)*)/gm)].map((m) => [...m[1]!.matchAll(/`(src\/[^`]+\.ts)`/g)].map((f) => f[1]!));
+  return [...section.matchAll(/^\d+\. (.*(?:\n {3,}.*)*)/gm)].map((m) =>
+    [...m[1]!.matchAll(/`(src\/[^`]+\.ts)`/g)].map((f) => f[1]!),
+  );
 }
 
 /** The file a step is about: the first one it names. */
-const pathOf = (markdown: string, heading: string): string[] => steps(markdown, heading).map((s) => s[0] ?? '(no file)');
+const pathOf = (markdown: string, heading: string): string[] =>
+  steps(markdown, heading).map((s) => s[0] ?? '(no file)');
 
 describe('docs/architecture.md', () => {
   it('names only source files that exist', () => {

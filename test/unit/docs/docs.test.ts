@@ -35,7 +35,18 @@ const TEXT = /\.(md|ts|mts|mjs|js|sh|ya?ml|json|lua)$|(^|\/)run$/;
 
 describe('self-contained', () => {
   it("nothing in the README, docs, scripts, tests, benchmarks, examples or sources needs the parent folder's shared/", () => {
-    const files = ['README.md', 'package.json', 'docs', 'scripts', 'test', 'bench', 'examples', 'src', 'monitoring', 'deploy']
+    const files = [
+      'README.md',
+      'package.json',
+      'docs',
+      'scripts',
+      'test',
+      'bench',
+      'examples',
+      'src',
+      'monitoring',
+      'deploy',
+    ]
       .flatMap((d) => filesUnder(d))
       .filter((f) => TEXT.test(f) && f !== 'test/unit/docs/docs.test.ts');
     expect(files.length).toBeGreaterThan(100);
@@ -44,7 +55,13 @@ describe('self-contained', () => {
   });
 
   it('the benchmark harness is in the repository (bench/lib) and run.sh uses it', () => {
-    for (const f of ['bench/lib/cli.mjs', 'bench/lib/driver.mjs', 'bench/lib/proxies.mjs', 'bench/lib/proxies/node-naive.mjs', 'bench/lib/wrk/report.lua']) {
+    for (const f of [
+      'bench/lib/cli.mjs',
+      'bench/lib/driver.mjs',
+      'bench/lib/proxies.mjs',
+      'bench/lib/proxies/node-naive.mjs',
+      'bench/lib/wrk/report.lua',
+    ]) {
       expect(existsSync(join(ROOT, f)), f).toBe(true);
     }
     expect(read('bench/run.sh')).toContain('HARNESS="$HERE/lib"');
@@ -59,8 +76,16 @@ describe('user-facing text', () => {
   const JARGON = /\bseed\b(?!-)|seed guide|the seed's/i;
 
   it('README, docs and examples say what they mean, without project-history jargon', () => {
-    const files = ['README.md', ...filesUnder('docs'), ...filesUnder('examples'), 'bench/README.md'].filter((f) => /\.(md|ya?ml)$/.test(f));
-    const hits = files.flatMap((f) => read(f).split('\n').map((l, i) => [f, i + 1, l] as const)).filter(([, , l]) => JARGON.test(l));
+    const files = ['README.md', ...filesUnder('docs'), ...filesUnder('examples'), 'bench/README.md'].filter((f) =>
+      /\.(md|ya?ml)$/.test(f),
+    );
+    const hits = files
+      .flatMap((f) =>
+        read(f)
+          .split('\n')
+          .map((l, i) => [f, i + 1, l] as const),
+      )
+      .filter(([, , l]) => JARGON.test(l));
     expect(hits.map(([f, n, l]) => `${f}:${n}: ${l.trim()}`)).toEqual([]);
   });
 
@@ -86,7 +111,12 @@ const anchorOf = (heading: string): string =>
     .replace(/\s/g, '-');
 
 describe('links', () => {
-  const pages = ['README.md', 'bench/README.md', 'monitoring/README.md', ...filesUnder('docs').filter((f) => f.endsWith('.md'))];
+  const pages = [
+    'README.md',
+    'bench/README.md',
+    'monitoring/README.md',
+    ...filesUnder('docs').filter((f) => f.endsWith('.md')),
+  ];
 
   it('every relative link and #anchor in the README and docs resolves', () => {
     const broken: string[] = [];
@@ -104,7 +134,11 @@ describe('links', () => {
           continue;
         }
         if (anchor !== undefined && path.endsWith('.md')) {
-          const anchors = [...read(path).replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6} (.+)$/gm)].map((h) => anchorOf(h[1]!));
+          const anchors = [
+            ...read(path)
+              .replace(/```[\s\S]*?```/g, '')
+              .matchAll(/^#{1,6} (.+)$/gm),
+          ].map((h) => anchorOf(h[1]!));
           if (!anchors.includes(anchor)) broken.push(`${page}: ${target} (no heading #${anchor} in ${path})`);
         }
       }
@@ -133,16 +167,21 @@ describe('docs/grafana.md', () => {
   });
 
   const AMTOOL = needCommand('amtool', 'prometheus-alertmanager');
-  it.skipIf(skipped(AMTOOL))(titled('its Alertmanager excerpt, given the receivers it names, passes amtool check-config', AMTOOL), () => {
-    const excerpt = yamlBlocks.find((b) => b.includes('inhibit_rules:'));
-    expect(excerpt).toBeDefined();
-    const file = join(tmp, 'alertmanager.yml');
-    const full = excerpt!.replace(/^route:\n/m, 'route:\n  receiver: default\n') + '\nreceivers:\n  - name: default\n  - name: oncall\n  - name: team-chat\n';
-    writeFileSync(file, full);
-    const r = spawnSync('amtool', ['check-config', file], { encoding: 'utf8' });
-    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
-    expect(r.stdout).toMatch(/SUCCESS/);
-  });
+  it.skipIf(skipped(AMTOOL))(
+    titled('its Alertmanager excerpt, given the receivers it names, passes amtool check-config', AMTOOL),
+    () => {
+      const excerpt = yamlBlocks.find((b) => b.includes('inhibit_rules:'));
+      expect(excerpt).toBeDefined();
+      const file = join(tmp, 'alertmanager.yml');
+      const full =
+        excerpt!.replace(/^route:\n/m, 'route:\n  receiver: default\n') +
+        '\nreceivers:\n  - name: default\n  - name: oncall\n  - name: team-chat\n';
+      writeFileSync(file, full);
+      const r = spawnSync('amtool', ['check-config', file], { encoding: 'utf8' });
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/SUCCESS/);
+    },
+  );
 
   it('names the exemplar label Sightline sets, and the generate command it shows exists', () => {
     expect(read('docs/grafana.md')).toContain('exemplarTraceIdDestinations');

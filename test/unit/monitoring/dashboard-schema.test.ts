@@ -36,7 +36,13 @@ type PartialJson<T> = T extends string ? \`\${T}\` : T extends number | boolean 
   : T extends ReadonlyArray<infer U> ? Array<PartialJson<U>> : T extends object ? { [K in keyof T]?: PartialJson<T[K]> } : T;
 `;
 
-type Panel = { type: string; title?: string; options?: unknown; fieldConfig?: { defaults?: { custom?: unknown } }; panels?: Panel[] };
+type Panel = {
+  type: string;
+  title?: string;
+  options?: unknown;
+  fieldConfig?: { defaults?: { custom?: unknown } };
+  panels?: Panel[];
+};
 
 /** The TypeScript source that type-checks the dashboards, and the checked file's path. */
 export function checkSource(dashboards: Record<string, string>): { text: string; unknownPanelTypes: string[] } {
@@ -58,11 +64,16 @@ export function checkSource(dashboards: Record<string, string>): { text: string;
         return;
       }
       const label = `${name} panel ${i} (${p.type}: ${p.title ?? ''})`.replace(/\*\//g, '');
-      if (p.options !== undefined) body.push(`/* ${label} options */\nexport const ${id}_${i}_options: PartialJson<P_${p.type}.Options> = ${JSON.stringify(p.options)};`);
+      if (p.options !== undefined)
+        body.push(
+          `/* ${label} options */\nexport const ${id}_${i}_options: PartialJson<P_${p.type}.Options> = ${JSON.stringify(p.options)};`,
+        );
       const custom = p.fieldConfig?.defaults?.custom;
       if (custom !== undefined) {
         const type = t.fieldConfig ? `PartialJson<P_${p.type}.FieldConfig>` : 'Record<string, never>';
-        body.push(`/* ${label} fieldConfig.defaults.custom */\nexport const ${id}_${i}_custom: ${type} = ${JSON.stringify(custom)};`);
+        body.push(
+          `/* ${label} fieldConfig.defaults.custom */\nexport const ${id}_${i}_custom: ${type} = ${JSON.stringify(custom)};`,
+        );
       }
     });
   }
@@ -100,7 +111,9 @@ const committed = Object.fromEntries(files.map((f) => [f.split('/').pop()!, read
 
 describe('dashboards against @grafana/schema', () => {
   it('uses the published package (Grafana Labs, Apache-2.0)', () => {
-    const pkg = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('@grafana/schema/package.json'), 'utf8')) as { name: string; license: string; author: string };
+    const pkg = JSON.parse(
+      readFileSync(createRequire(import.meta.url).resolve('@grafana/schema/package.json'), 'utf8'),
+    ) as { name: string; license: string; author: string };
     expect(pkg).toMatchObject({ name: '@grafana/schema', license: 'Apache-2.0', author: 'Grafana Labs' });
   });
 
@@ -119,10 +132,15 @@ describe('dashboards against @grafana/schema', () => {
     const variants = {
       'misspelt.json': { ...model, refesh: '30s' },
       'wrong-type.json': { ...model, schemaVersion: 'forty' },
-      'bad-enum.json': { ...model, panels: [{ ...panel, options: { ...(panel['options'] as object), legend: { displayMode: 'sideways' } } }] },
+      'bad-enum.json': {
+        ...model,
+        panels: [{ ...panel, options: { ...(panel['options'] as object), legend: { displayMode: 'sideways' } } }],
+      },
       'panel-key.json': { ...model, panels: [{ ...panel, gridPosition: { x: 0 } }] },
     };
-    const errors = typeErrors(checkSource(Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, JSON.stringify(v, null, 2)]))).text).join('\n');
+    const errors = typeErrors(
+      checkSource(Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, JSON.stringify(v, null, 2)]))).text,
+    ).join('\n');
     expect(errors).toMatch(/'"?refesh"?' does not exist/);
     expect(errors).toMatch(/Type 'string' is not assignable to type 'number'/);
     expect(errors).toMatch(/"sideways"/);

@@ -14,10 +14,18 @@ import { committedRules, filesIn, promtool, PROMTOOL, read } from './helpers.js'
 import { skipped, titled } from '../../helpers/needs.js';
 
 const files = filesIn('grafana/dashboards', '.json');
-const models: Record<string, Dashboard> = Object.fromEntries(files.map((f) => [f.split('/').pop()!, JSON.parse(read(f)) as Dashboard]));
+const models: Record<string, Dashboard> = Object.fromEntries(
+  files.map((f) => [f.split('/').pop()!, JSON.parse(read(f)) as Dashboard]),
+);
 const DS = { type: 'prometheus', uid: '${datasource}' };
 
-type Panel = Record<string, unknown> & { type: string; title: string; id: number; targets?: Array<Record<string, unknown>>; panels?: Panel[] };
+type Panel = Record<string, unknown> & {
+  type: string;
+  title: string;
+  id: number;
+  targets?: Array<Record<string, unknown>>;
+  panels?: Panel[];
+};
 const panelsOf = (d: Dashboard): Panel[] => (d.panels as Panel[]).flatMap((p) => [p, ...(p.panels ?? [])]);
 
 /** Every object in a JSON tree, with its path. */
@@ -31,7 +39,11 @@ function* walk(node: unknown, path = '$'): Generator<[string, Record<string, unk
 
 describe('dashboards', () => {
   it('are the three the stack provisions', () => {
-    expect(Object.keys(models).sort()).toEqual(['sightline-disconnect-forensics.json', 'sightline-overview.json', 'sightline-route-detail.json']);
+    expect(Object.keys(models).sort()).toEqual([
+      'sightline-disconnect-forensics.json',
+      'sightline-overview.json',
+      'sightline-route-detail.json',
+    ]);
   });
 
   for (const [name, d] of Object.entries(models)) {
@@ -72,7 +84,8 @@ describe('dashboards', () => {
       it('rates use $__rate_interval (or $__range), never a fixed window', () => {
         for (const p of panelsOf(d)) {
           for (const t of p.targets ?? []) {
-            for (const m of String(t.expr).matchAll(/\[([^\]]*)\]/g)) expect(['$__rate_interval', '$__range'], `${p.title}: ${t.expr}`).toContain(m[1]);
+            for (const m of String(t.expr).matchAll(/\[([^\]]*)\]/g))
+              expect(['$__rate_interval', '$__range'], `${p.title}: ${t.expr}`).toContain(m[1]);
           }
         }
       });
@@ -89,17 +102,29 @@ describe('dashboards', () => {
       'sum by (initiator) (rate(sightline_connections_closed_total',
       'sightline_bytes_total',
     ]) {
-      expect(exprs.some((e) => e.includes(needle)), needle).toBe(true);
+      expect(
+        exprs.some((e) => e.includes(needle)),
+        needle,
+      ).toBe(true);
     }
   });
 
   it('forensics: a lifetime heatmap per route, bands (bar gauge per band and a text panel), patterns table, exemplars on time series', () => {
     const d = models['sightline-disconnect-forensics.json']!;
     const panels = panelsOf(d);
-    const heat = panels.find((p) => p.type === 'heatmap' && String(p.targets?.[0]?.expr).includes('sightline_connection_duration_seconds_bucket'));
+    const heat = panels.find(
+      (p) =>
+        p.type === 'heatmap' && String(p.targets?.[0]?.expr).includes('sightline_connection_duration_seconds_bucket'),
+    );
     expect(heat).toMatchObject({ repeat: 'route' });
     expect(heat!.targets![0]).toMatchObject({ format: 'heatmap', exemplar: true });
-    expect(panels.some((p) => p.type === 'heatmap' && String(p.targets?.[0]?.expr).includes('sightline_connection_idle_at_close_seconds_bucket'))).toBe(true);
+    expect(
+      panels.some(
+        (p) =>
+          p.type === 'heatmap' &&
+          String(p.targets?.[0]?.expr).includes('sightline_connection_idle_at_close_seconds_bucket'),
+      ),
+    ).toBe(true);
     const bands = panels.find((p) => p.type === 'bargauge')!;
     expect(bands.targets).toHaveLength(config().bands.length);
     expect(String(bands.targets![3]!.expr)).toContain('le=~"32(\\\\.0)?"');
@@ -107,8 +132,17 @@ describe('dashboards', () => {
     for (const b of config().bands) expect(text.options.content).toContain(`| ${b.seconds} s | ${b.lo}–${b.hi} s |`);
     const table = panels.find((p) => p.type === 'table')!;
     expect(String(table.targets![0]!.expr)).toContain('sightline_disconnect_pattern_period_seconds');
-    for (const needle of ['sightline_inactivity_kills_total', 'sightline_zombie_detections_total', 'sightline_heartbeat_timeouts_total', 'sightline_connection_oldest_age_seconds', 'reason']) {
-      expect(panels.some((p) => p.targets?.some((t) => String(t.expr).includes(needle))), needle).toBe(true);
+    for (const needle of [
+      'sightline_inactivity_kills_total',
+      'sightline_zombie_detections_total',
+      'sightline_heartbeat_timeouts_total',
+      'sightline_connection_oldest_age_seconds',
+      'reason',
+    ]) {
+      expect(
+        panels.some((p) => p.targets?.some((t) => String(t.expr).includes(needle))),
+        needle,
+      ).toBe(true);
     }
     const series = panels.filter((p) => p.type === 'timeseries');
     expect(series.length).toBeGreaterThan(5);
@@ -118,7 +152,11 @@ describe('dashboards', () => {
   it('route detail: a route query variable, every query filtered by it', () => {
     const d = models['sightline-route-detail.json']!;
     const v = d.templating.list.find((x) => x.name === 'route') as Record<string, unknown>;
-    expect(v).toMatchObject({ type: 'query', query: { query: 'label_values(sightline_connections_closed_total, route)' }, datasource: DS });
+    expect(v).toMatchObject({
+      type: 'query',
+      query: { query: 'label_values(sightline_connections_closed_total, route)' },
+      datasource: DS,
+    });
     for (const e of panelExpressions([d])) expect(e.expr, `${e.panel}`).toContain('route="$route"');
   });
 
@@ -140,14 +178,21 @@ describe('panel expressions', () => {
       expect(e.refId).toMatch(/^[A-Z]$/);
     }
     expect(all.some((e) => e.expr.includes('$__rate_interval'))).toBe(true);
-    expect(panelExpressions(Object.fromEntries(Object.entries(models).map(([k, d]) => [k, JSON.stringify(d)])))).toEqual(all);
+    expect(
+      panelExpressions(Object.fromEntries(Object.entries(models).map(([k, d]) => [k, JSON.stringify(d)]))),
+    ).toEqual(all);
   });
 
   it('read only catalogued metrics or recorded series', () => {
     const records = new Set(committedRules().flatMap((r) => (r.record ? [r.record] : [])));
     const types = new Map<string, string>(METRICS.map((m) => [m.name, m.type]));
-    const known = (n: string): boolean => records.has(n) || types.has(n) || types.get(n.replace(/_(bucket|count|sum)$/, '')) === 'histogram';
-    const unknown = all.flatMap((e) => metricNames(e.expr).filter((n) => !known(n)).map((n) => `${e.dashboard} / ${e.panel}: ${n}`));
+    const known = (n: string): boolean =>
+      records.has(n) || types.has(n) || types.get(n.replace(/_(bucket|count|sum)$/, '')) === 'histogram';
+    const unknown = all.flatMap((e) =>
+      metricNames(e.expr)
+        .filter((n) => !known(n))
+        .map((n) => `${e.dashboard} / ${e.panel}: ${n}`),
+    );
     expect(unknown).toEqual([]);
     for (const d of Object.values(models)) {
       for (const v of d.templating.list.filter((x) => x.type === 'query')) {
@@ -159,12 +204,16 @@ describe('panel expressions', () => {
 
   const tmp = mkdtempSync(join(tmpdir(), 'sightline-dash-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  it.skipIf(skipped(PROMTOOL))(titled('are valid PromQL once Grafana variables are substituted (promtool check rules)', PROMTOOL), () => {
-    const substitute = (e: string): string => e.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '1h').replaceAll('$route', 'r1');
-    const file = join(tmp, 'dashboards.rules.yml');
-    const rules = all.map((e, i) => ({ record: `dashboard:expr_${i}:check`, expr: substitute(e.expr) }));
-    writeFileSync(file, YAML.stringify({ groups: [{ name: 'dashboards', rules }] }, { lineWidth: 0 }));
-    const r = promtool(['check', 'rules', file]);
-    expect(r.status, r.output).toBe(0);
-  });
+  it.skipIf(skipped(PROMTOOL))(
+    titled('are valid PromQL once Grafana variables are substituted (promtool check rules)', PROMTOOL),
+    () => {
+      const substitute = (e: string): string =>
+        e.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '1h').replaceAll('$route', 'r1');
+      const file = join(tmp, 'dashboards.rules.yml');
+      const rules = all.map((e, i) => ({ record: `dashboard:expr_${i}:check`, expr: substitute(e.expr) }));
+      writeFileSync(file, YAML.stringify({ groups: [{ name: 'dashboards', rules }] }, { lineWidth: 0 }));
+      const r = promtool(['check', 'rules', file]);
+      expect(r.status, r.output).toBe(0);
+    },
+  );
 });

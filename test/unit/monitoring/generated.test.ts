@@ -28,7 +28,11 @@ describe('generated files', () => {
 
   it('renderDashboards(config()) equals grafana/dashboards/*.json', () => {
     const rendered = renderDashboards(config());
-    expect(Object.keys(rendered).sort()).toEqual(['sightline-disconnect-forensics.json', 'sightline-overview.json', 'sightline-route-detail.json']);
+    expect(Object.keys(rendered).sort()).toEqual([
+      'sightline-disconnect-forensics.json',
+      'sightline-overview.json',
+      'sightline-route-detail.json',
+    ]);
     for (const [name, text] of Object.entries(rendered)) expect(read(`${DASHBOARD_DIR}/${name}`), name).toBe(text);
   });
 
@@ -41,7 +45,10 @@ describe('generated files', () => {
     expect(ok.status, ok.stderr).toBe(0);
     const empty = mkdtempSync(join(tmpdir(), 'sightline-gen-'));
     try {
-      const bad = spawnSync(process.execPath, ['monitoring/generate.mjs', '--check', '--out', empty], { cwd: ROOT, encoding: 'utf8' });
+      const bad = spawnSync(process.execPath, ['monitoring/generate.mjs', '--check', '--out', empty], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
       expect(bad.status).toBe(1);
       expect(bad.stderr).toContain(RULES_FILE);
       expect(bad.stderr).toContain(`${DASHBOARD_DIR}/sightline-overview.json`);
@@ -67,7 +74,10 @@ describe('fingerprint bands', () => {
 
   it('each band is the histogram bucket that brackets its value', () => {
     for (const b of bands) {
-      const tol = Math.max(0, ...FINGERPRINTS.filter((f) => f.seconds === b.seconds).map((f) => f.toleranceSeconds ?? 0));
+      const tol = Math.max(
+        0,
+        ...FINGERPRINTS.filter((f) => f.seconds === b.seconds).map((f) => f.toleranceSeconds ?? 0),
+      );
       const i = FINGERPRINT_BUCKETS_SECONDS.indexOf(b.lo);
       expect(i, `${b.name}: lo ${b.lo} is an edge`).toBeGreaterThanOrEqual(0);
       expect(FINGERPRINT_BUCKETS_SECONDS[i + 1], `${b.name}: hi is the next edge`).toBe(b.hi);
@@ -85,13 +95,17 @@ describe('grafana provisioning', () => {
     };
     const by = Object.fromEntries(f.datasources.map((d) => [d.uid, d]));
     expect(by.prometheus).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
-    expect(by.prometheus!.jsonData!.exemplarTraceIdDestinations).toEqual([{ name: 'trace_id', datasourceUid: 'tempo' }]);
+    expect(by.prometheus!.jsonData!.exemplarTraceIdDestinations).toEqual([
+      { name: 'trace_id', datasourceUid: 'tempo' },
+    ]);
     expect(by.tempo).toMatchObject({ type: 'tempo', url: 'http://tempo:3200' });
     expect(by.loki).toMatchObject({ type: 'loki', url: 'http://loki:3100' });
   });
 
   it('the dashboards provider reads the directory the dashboards are mounted at', () => {
-    const f = YAML.parse(read('grafana/provisioning/dashboards/sightline.yml')) as { providers: Array<{ type: string; options: { path: string } }> };
+    const f = YAML.parse(read('grafana/provisioning/dashboards/sightline.yml')) as {
+      providers: Array<{ type: string; options: { path: string } }>;
+    };
     expect(f.providers).toHaveLength(1);
     expect(f.providers[0]).toMatchObject({ type: 'file', options: { path: GRAFANA_DASHBOARD_PATH } });
   });

@@ -42,7 +42,10 @@ export interface AlertCase {
 }
 
 interface RuleTestFile {
-  tests: Array<{ name?: string; alert_rule_test?: Array<{ eval_time: string; alertname: string; exp_alerts?: AlertCase['expAlerts'] }> }>;
+  tests: Array<{
+    name?: string;
+    alert_rule_test?: Array<{ eval_time: string; alertname: string; exp_alerts?: AlertCase['expAlerts'] }>;
+  }>;
 }
 
 export function alertCases(parseDuration: (d: string) => number): AlertCase[] {
@@ -66,7 +69,13 @@ export function markdownAnchors(markdown: string): Set<string> {
   for (const line of markdown.split('\n')) {
     if (line.startsWith('```')) fenced = !fenced;
     const m = fenced ? null : /^#{1,6}\s+(.+?)\s*#*$/.exec(line);
-    if (m) anchors.add(m[1]!.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-'));
+    if (m)
+      anchors.add(
+        m[1]!
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N} _-]/gu, '')
+          .replace(/ /g, '-'),
+      );
   }
   return anchors;
 }

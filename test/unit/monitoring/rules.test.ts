@@ -8,8 +8,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../../src/telemetry/metric-catalogue.js';
-import { config, metricNames, parseDuration, renderRules, RUNBOOK_URL, rulesObject } from '../../../monitoring/generate.mjs';
-import { alertCases, committedRules, markdownAnchors, promtool, PROMTOOL, promtoolMode, read, ruleFiles, ruleTestFiles } from './helpers.js';
+import {
+  config,
+  metricNames,
+  parseDuration,
+  renderRules,
+  RUNBOOK_URL,
+  rulesObject,
+} from '../../../monitoring/generate.mjs';
+import {
+  alertCases,
+  committedRules,
+  markdownAnchors,
+  promtool,
+  PROMTOOL,
+  promtoolMode,
+  read,
+  ruleFiles,
+  ruleTestFiles,
+} from './helpers.js';
 import { skipped, titled } from '../../helpers/needs.js';
 
 const rules = committedRules();
@@ -41,7 +58,10 @@ describe('promtool', () => {
 
   itPromtool('the compressed (test-scale) rules fire every alert within minutes (prometheus/tests/test-scale)', () => {
     writeFileSync(join(tmp, 'sightline.rules.test-scale.rules.yml'), renderRules(config({ scale: 'test' })));
-    writeFileSync(join(tmp, 'sightline.rules.test-scale.yml'), read('prometheus/tests/test-scale/sightline.rules.test-scale.yml'));
+    writeFileSync(
+      join(tmp, 'sightline.rules.test-scale.yml'),
+      read('prometheus/tests/test-scale/sightline.rules.test-scale.yml'),
+    );
     const r = promtool(['test', 'rules', join(tmp, 'sightline.rules.test-scale.yml')]);
     expect(r.status, r.output).toBe(0);
   });
@@ -52,7 +72,13 @@ describe('promtool', () => {
       'selector.yml': config({ selector: 'job="sightline"' }),
     };
     for (const [name, c] of Object.entries(variants)) writeFileSync(join(tmp, name), renderRules(c));
-    const r = promtool(['check', 'rules', '--lint=all', '--lint-fatal', ...Object.keys(variants).map((n) => join(tmp, n))]);
+    const r = promtool([
+      'check',
+      'rules',
+      '--lint=all',
+      '--lint-fatal',
+      ...Object.keys(variants).map((n) => join(tmp, n)),
+    ]);
     expect(r.status, r.output).toBe(0);
   });
 });
@@ -91,17 +117,30 @@ describe('every alert is tested', () => {
       const firing = mine.filter((c) => c.expAlerts.length > 0);
       expect(firing.length, `${a.alert}: a case where it fires`).toBeGreaterThan(0);
       expect(
-        firing.some((c) => c.evalSeconds >= forSeconds && c.expAlerts.every((e) => e.exp_labels !== undefined && e.exp_annotations !== undefined)),
+        firing.some(
+          (c) =>
+            c.evalSeconds >= forSeconds &&
+            c.expAlerts.every((e) => e.exp_labels !== undefined && e.exp_annotations !== undefined),
+        ),
         `${a.alert}: a firing case after for: that checks exp_labels and exp_annotations`,
       ).toBe(true);
-      for (const c of firing) for (const e of c.expAlerts) expect(e.exp_labels?.severity, `${c.group}: severity label`).toBe(a.labels?.severity);
+      for (const c of firing)
+        for (const e of c.expAlerts)
+          expect(e.exp_labels?.severity, `${c.group}: severity label`).toBe(a.labels?.severity);
 
-      const before = mine.filter((c) => c.expAlerts.length === 0 && firing.some((f) => f.group === c.group && c.evalSeconds < f.evalSeconds));
+      const before = mine.filter(
+        (c) => c.expAlerts.length === 0 && firing.some((f) => f.group === c.group && c.evalSeconds < f.evalSeconds),
+      );
       expect(before.length, `${a.alert}: a quiet case before for:, in a test where it later fires`).toBeGreaterThan(0);
 
       const firingGroups = new Set(firing.map((c) => c.group));
-      const lookAlikes = mine.filter((c) => c.expAlerts.length === 0 && c.evalSeconds >= forSeconds && !firingGroups.has(c.group));
-      expect(lookAlikes.length, `${a.alert}: a look-alike test (exp_alerts: [] after for:, in a test where it never fires)`).toBeGreaterThan(0);
+      const lookAlikes = mine.filter(
+        (c) => c.expAlerts.length === 0 && c.evalSeconds >= forSeconds && !firingGroups.has(c.group),
+      );
+      expect(
+        lookAlikes.length,
+        `${a.alert}: a look-alike test (exp_alerts: [] after for:, in a test where it never fires)`,
+      ).toBeGreaterThan(0);
     });
   }
 });
@@ -130,7 +169,11 @@ describe('rule conventions', () => {
     const t = config({ scale: 'test' });
     expect(t.window).toBe('1m');
     expect(Object.values(t.alerts).every((a) => a.for === '30s')).toBe(true);
-    expect(rulesObject(t).groups.flatMap((g) => g.rules).filter((r) => r.alert).length).toBe(alerts.length);
+    expect(
+      rulesObject(t)
+        .groups.flatMap((g) => g.rules)
+        .filter((r) => r.alert).length,
+    ).toBe(alerts.length);
   });
 
   it('config overrides deep-merge over a scale, and a bad scale is refused', () => {
@@ -148,7 +191,7 @@ describe('rule conventions', () => {
     expect(text).toContain('le=~"32(\\\\.0)?"');
   });
 
-  it('the 30 s alert excludes Sightline\'s own closes', () => {
+  it("the 30 s alert excludes Sightline's own closes", () => {
     const bandRules = rules.filter((r) => r.labels?.band === '30s');
     expect(bandRules.length).toBe(1);
     expect(bandRules[0]!.expr).toContain('initiator!="proxy"');
@@ -164,7 +207,11 @@ describe('metric names', () => {
   };
 
   it('every metric a rule reads is in the catalogue or recorded by a rule', () => {
-    const unknown = rules.flatMap((r) => metricNames(r.expr).filter((n) => !known(n)).map((n) => `${r.record ?? r.alert}: ${n}`));
+    const unknown = rules.flatMap((r) =>
+      metricNames(r.expr)
+        .filter((n) => !known(n))
+        .map((n) => `${r.record ?? r.alert}: ${n}`),
+    );
     expect(unknown).toEqual([]);
     expect(rules.flatMap((r) => metricNames(r.expr)).length).toBeGreaterThan(40);
   });
@@ -175,16 +222,24 @@ describe('metric names', () => {
       for (const m of r.expr.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\{([^}]*)\}/g)) {
         const name = m[1]!;
         const base = /^(.*)_(bucket|count|sum)$/.exec(name)?.[1];
-        const labels = labelsOf.get(name) ?? (base ? labelsOf.get(base)?.concat(name.endsWith('_bucket') ? ['le'] : []) : undefined);
+        const labels =
+          labelsOf.get(name) ?? (base ? labelsOf.get(base)?.concat(name.endsWith('_bucket') ? ['le'] : []) : undefined);
         if (labels === undefined) continue; // a recording rule
-        for (const l of m[2]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)) expect(labels, `${r.alert ?? r.record}: ${name}{${l[1]}}`).toContain(l[1]);
+        for (const l of m[2]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g))
+          expect(labels, `${r.alert ?? r.record}: ${name}{${l[1]}}`).toContain(l[1]);
       }
     }
   });
 
   it('the metric-name scanner finds names and skips functions, keywords, labels and durations', () => {
-    expect(metricNames('sum by (route, le) (rate(a_total{x="y"}[5m] offset 1h)) / on (route) group_left () b:c:d > 0.5 and ignoring (le) c')).toEqual(['a_total', 'b:c:d', 'c']);
-    expect(metricNames('histogram_quantile(0.9, sum by (le) (rate(x_bucket[$__rate_interval]))) or vector(0)')).toEqual(['x_bucket']);
+    expect(
+      metricNames(
+        'sum by (route, le) (rate(a_total{x="y"}[5m] offset 1h)) / on (route) group_left () b:c:d > 0.5 and ignoring (le) c',
+      ),
+    ).toEqual(['a_total', 'b:c:d', 'c']);
+    expect(metricNames('histogram_quantile(0.9, sum by (le) (rate(x_bucket[$__rate_interval]))) or vector(0)')).toEqual(
+      ['x_bucket'],
+    );
   });
 });
 

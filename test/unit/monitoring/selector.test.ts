@@ -32,7 +32,8 @@ const dashDir = join(out, 'grafana/dashboards');
 const dashboards = readdirSync(dashDir).map((f) => readFileSync(join(dashDir, f), 'utf8'));
 
 /** Raw metric references (not recording rules, which have a colon) and what follows them. */
-const rawRefs = (expr: string): string[] => [...expr.matchAll(/(?<![\w:])(sightline_[a-z_]+)(\{[^}]*\})?/g)].map((m) => m[2] ?? '');
+const rawRefs = (expr: string): string[] =>
+  [...expr.matchAll(/(?<![\w:])(sightline_[a-z_]+)(\{[^}]*\})?/g)].map((m) => m[2] ?? '');
 
 describe('generate --selector --runbook-base', () => {
   it('writes the variant under --out and leaves the committed files unchanged', () => {
@@ -48,7 +49,9 @@ describe('generate --selector --runbook-base', () => {
     expect(refs.length).toBeGreaterThan(50);
     for (const r of refs) expect(r).toMatch(/^\{job="sightline",env=~"prod\|staging"/);
     // The route variable's query too.
-    expect(dashboards.join('\n')).toContain('label_values(sightline_connections_closed_total{job=\\"sightline\\",env=~\\"prod|staging\\"}, route)');
+    expect(dashboards.join('\n')).toContain(
+      'label_values(sightline_connections_closed_total{job=\\"sightline\\",env=~\\"prod|staging\\"}, route)',
+    );
   });
 
   it('every alert links to the runbook base, anchored by its name', () => {
@@ -80,14 +83,21 @@ describe('generate --selector --runbook-base', () => {
         return file;
       });
 
-  it.skipIf(skipped(PROMTOOL))(titled('promtool: the scoped rules pass the rule tests for the matched job, and alert on nothing for another job', PROMTOOL), () => {
-    const matched = promtool(['test', 'rules', ...scopedTests('sightline')]);
-    expect(matched.status, matched.output).toBe(0);
-    expect(matched.output).toMatch(/SUCCESS/);
-    const other = promtool(['test', 'rules', ...scopedTests('someone-else')]);
-    expect(other.status).toBe(1);
-    expect(other.output).toMatch(/FAILED/);
-    // Only "expected alert, got none" failures: nothing fires for series outside the selector.
-    expect(other.output).toMatch(/got:\s*\[\]/);
-  }, 180_000);
+  it.skipIf(skipped(PROMTOOL))(
+    titled(
+      'promtool: the scoped rules pass the rule tests for the matched job, and alert on nothing for another job',
+      PROMTOOL,
+    ),
+    () => {
+      const matched = promtool(['test', 'rules', ...scopedTests('sightline')]);
+      expect(matched.status, matched.output).toBe(0);
+      expect(matched.output).toMatch(/SUCCESS/);
+      const other = promtool(['test', 'rules', ...scopedTests('someone-else')]);
+      expect(other.status).toBe(1);
+      expect(other.output).toMatch(/FAILED/);
+      // Only "expected alert, got none" failures: nothing fires for series outside the selector.
+      expect(other.output).toMatch(/got:\s*\[\]/);
+    },
+    180_000,
+  );
 });

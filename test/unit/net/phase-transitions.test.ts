@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
 }
 
 /** `x.phase = ...` or `#phase = ...` (not `==`, `===`, nor a declaration's initialiser). */
@@ -26,7 +28,10 @@ describe('phase transitions', () => {
     expect(outside).toEqual([]);
     // The one assignment in connection.ts is enter()'s own.
     const text = readFileSync(connection, 'utf8');
-    const enter = text.slice(text.indexOf('  enter(phase: Phase): void {'), text.indexOf('\n  }\n', text.indexOf('  enter(phase: Phase): void {')));
+    const enter = text.slice(
+      text.indexOf('  enter(phase: Phase): void {'),
+      text.indexOf('\n  }\n', text.indexOf('  enter(phase: Phase): void {')),
+    );
     expect(found.filter((l) => l.startsWith(`${connection}:`))).toHaveLength(1);
     expect(enter).toMatch(/this\.#phase = phase;/);
   });

@@ -9,17 +9,32 @@ const H = 3_600_000;
 describe('effective timeouts (compat-semantics §3)', () => {
   it('defaults: extended treatment, 4 h × 6 = 24 h idle with a 10 min warning grace, 7 d age cap', () => {
     const t = effectiveTimeouts(opts(), true);
-    expect(t).toEqual({ treatment: 'extended', idleMs: 24 * H, ageCapMs: 7 * 24 * H, warningGraceMs: 600_000, socketTimeoutMs: null });
+    expect(t).toEqual({
+      treatment: 'extended',
+      idleMs: 24 * H,
+      ageCapMs: 7 * 24 * H,
+      warningGraceMs: 600_000,
+      socketTimeoutMs: null,
+    });
   });
 
   it('seed example 1: extended, ×10, 4 h base gives 40 h', () => {
-    const t = effectiveTimeouts(opts({ keepAliveTreatment: 'extended', keepAliveInactivityMultiplier: 10, inactivityTimeout: 14_400_000 }), true);
+    const t = effectiveTimeouts(
+      opts({ keepAliveTreatment: 'extended', keepAliveInactivityMultiplier: 10, inactivityTimeout: 14_400_000 }),
+      true,
+    );
     expect(t.idleMs).toBe(40 * H);
   });
 
   it('standard: the base idle timeout and maxConnectionLifetime; socketTimeout ignored for keep-alive', () => {
     const t = effectiveTimeouts(opts({ keepAliveTreatment: 'standard' }), true);
-    expect(t).toEqual({ treatment: 'standard', idleMs: 4 * H, ageCapMs: 24 * H, warningGraceMs: null, socketTimeoutMs: null });
+    expect(t).toEqual({
+      treatment: 'standard',
+      idleMs: 4 * H,
+      ageCapMs: 24 * H,
+      warningGraceMs: null,
+      socketTimeoutMs: null,
+    });
   });
 
   it('a connection that is not keep-alive gets standard rules and the socket timeout, whatever the treatment', () => {
@@ -34,15 +49,30 @@ describe('effective timeouts (compat-semantics §3)', () => {
 
   it('immortal keep-alive: no idle kill, no age cap, no timer at all', () => {
     const t = effectiveTimeouts(opts({ keepAliveTreatment: 'immortal' }), true);
-    expect(t).toEqual({ treatment: 'immortal', idleMs: null, ageCapMs: null, warningGraceMs: null, socketTimeoutMs: null });
+    expect(t).toEqual({
+      treatment: 'immortal',
+      idleMs: null,
+      ageCapMs: null,
+      warningGraceMs: null,
+      socketTimeoutMs: null,
+    });
   });
 
   it('inactivityTimeout 0 means the default', () => {
-    expect(effectiveTimeouts(opts({ inactivityTimeout: 0, keepAliveTreatment: 'standard' }), true).idleMs).toBe(DEFAULT_INACTIVITY_MS);
+    expect(effectiveTimeouts(opts({ inactivityTimeout: 0, keepAliveTreatment: 'standard' }), true).idleMs).toBe(
+      DEFAULT_INACTIVITY_MS,
+    );
   });
 
   it('clamps every value to 2^31−1 ms', () => {
-    const t = effectiveTimeouts(opts({ inactivityTimeout: 30 * 24 * H, keepAliveInactivityMultiplier: 100, extendedKeepAliveLifetime: 365 * 24 * H }), true);
+    const t = effectiveTimeouts(
+      opts({
+        inactivityTimeout: 30 * 24 * H,
+        keepAliveInactivityMultiplier: 100,
+        extendedKeepAliveLifetime: 365 * 24 * H,
+      }),
+      true,
+    );
     expect(t.idleMs).toBe(MAX_TIMER_MS);
     expect(t.ageCapMs).toBe(MAX_TIMER_MS);
   });
@@ -55,6 +85,8 @@ describe('effective timeouts (compat-semantics §3)', () => {
   });
 
   it('a zero age cap means none', () => {
-    expect(effectiveTimeouts(opts({ keepAliveTreatment: 'standard', maxConnectionLifetime: 0 }), true).ageCapMs).toBeNull();
+    expect(
+      effectiveTimeouts(opts({ keepAliveTreatment: 'standard', maxConnectionLifetime: 0 }), true).ageCapMs,
+    ).toBeNull();
   });
 });

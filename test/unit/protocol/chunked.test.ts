@@ -30,7 +30,6 @@ function feed(f: ChunkedFramer, pieces: readonly Buffer[]): { consumed: number; 
   return { consumed, last, doneAt };
 }
 
-
 describe('ChunkedFramer accepts', () => {
   it('a simple body in one push, leaving pipelined bytes', () => {
     const body = b('5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
@@ -160,7 +159,11 @@ describe('ChunkedFramer properties', () => {
           expect(last.done).toBe(true);
           expect(consumed).toBe(encoded.length);
           const finisher = pieces[doneAt]!;
-          expect(finisher.subarray(last.consumed).equals(all.subarray(encoded.length, encoded.length + finisher.length - last.consumed))).toBe(true);
+          expect(
+            finisher
+              .subarray(last.consumed)
+              .equals(all.subarray(encoded.length, encoded.length + finisher.length - last.consumed)),
+          ).toBe(true);
         },
       ),
     );
@@ -210,18 +213,24 @@ describe('LengthFramer', () => {
   });
 
   it('rejects invalid lengths', () => {
-    for (const n of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) expect(() => new LengthFramer(n)).toThrow(RangeError);
+    for (const n of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1])
+      expect(() => new LengthFramer(n)).toThrow(RangeError);
   });
 
   it('random splits consume exactly n', () => {
     fc.assert(
-      fc.property(fc.nat(500), fc.uint8Array({ maxLength: 800 }), fc.array(fc.nat(800), { maxLength: 8 }), (n, bytes, points) => {
-        fc.pre(bytes.length >= n);
-        const f = new LengthFramer(n);
-        let total = 0;
-        for (const p of splitAt(Buffer.from(bytes), points)) total += f.push(p).consumed;
-        expect(total).toBe(n);
-      }),
+      fc.property(
+        fc.nat(500),
+        fc.uint8Array({ maxLength: 800 }),
+        fc.array(fc.nat(800), { maxLength: 8 }),
+        (n, bytes, points) => {
+          fc.pre(bytes.length >= n);
+          const f = new LengthFramer(n);
+          let total = 0;
+          for (const p of splitAt(Buffer.from(bytes), points)) total += f.push(p).consumed;
+          expect(total).toBe(n);
+        },
+      ),
     );
   });
 });

@@ -20,7 +20,10 @@ function wellFormed(r: HelloResult): boolean {
 const hellos: Array<readonly [string, Buffer]> = [...SAMPLES];
 
 beforeAll(async () => {
-  hellos.push(['node default', await captureNodeHello({ servername: 'example.test', ALPNProtocols: ['h2', 'http/1.1'] })]);
+  hellos.push([
+    'node default',
+    await captureNodeHello({ servername: 'example.test', ALPNProtocols: ['h2', 'http/1.1'] }),
+  ]);
   hellos.push(['node tls1.2', await captureNodeHello({ servername: 'example.test', maxVersion: 'TLSv1.2' })]);
 });
 
@@ -70,12 +73,16 @@ describe('ClientHelloParser properties', () => {
 
   it('random bytes never throw and chunking does not change the answer', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 512 }), fc.array(fc.nat({ max: 512 }), { maxLength: 10 }), (bytes, points) => {
-        const buf = Buffer.from(bytes);
-        const r = parseClientHello(buf);
-        expect(wellFormed(r)).toBe(true);
-        expect(chunked(buf, points, cap)).toEqual(r);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.array(fc.nat({ max: 512 }), { maxLength: 10 }),
+        (bytes, points) => {
+          const buf = Buffer.from(bytes);
+          const r = parseClientHello(buf);
+          expect(wellFormed(r)).toBe(true);
+          expect(chunked(buf, points, cap)).toEqual(r);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

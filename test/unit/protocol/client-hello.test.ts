@@ -93,7 +93,9 @@ describe('ClientHelloParser: hand-built hellos', () => {
   });
 
   it('drops unknown versions and maps SSLv3..TLSv1.3', () => {
-    const h = done(parseClientHello(hello({ extensions: [versionsExt(0x7f1c, 0x0304, 0x0303, 0x0302, 0x0301, 0x0300)] })));
+    const h = done(
+      parseClientHello(hello({ extensions: [versionsExt(0x7f1c, 0x0304, 0x0303, 0x0302, 0x0301, 0x0300)] })),
+    );
     expect(h.versions).toEqual(['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'TLSv1', 'SSLv3']);
   });
 
@@ -163,18 +165,27 @@ describe('ClientHelloParser: hand-built hellos', () => {
 describe('ClientHelloParser: not TLS', () => {
   it('decides after 1 byte when the first byte is not 0x16', () => {
     expect(feedBytewise(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toEqual({ result: { status: 'not-tls' }, pushes: 1 });
-    expect(feedBytewise(Buffer.from([0x80, 0x2e, 0x01, 0x03, 0x01]))).toEqual({ result: { status: 'not-tls' }, pushes: 1 });
+    expect(feedBytewise(Buffer.from([0x80, 0x2e, 0x01, 0x03, 0x01]))).toEqual({
+      result: { status: 'not-tls' },
+      pushes: 1,
+    });
     expect(parseClientHello(Buffer.from([0x00])).status).toBe('not-tls');
   });
 
   it('decides once the record version major byte is known (byte 2)', () => {
-    expect(feedBytewise(Buffer.from([0x16, 0x02, 0x00, 0x00, 0x10]))).toEqual({ result: { status: 'not-tls' }, pushes: 2 });
+    expect(feedBytewise(Buffer.from([0x16, 0x02, 0x00, 0x00, 0x10]))).toEqual({
+      result: { status: 'not-tls' },
+      pushes: 2,
+    });
     expect(parseClientHello(Buffer.from([0x16])).status).toBe('need-more');
   });
 
   it('names a TLS alert sent instead of a hello (a client that gave up), in one piece or bytewise', () => {
     const alert = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]);
-    const expected = { status: 'invalid', detail: 'the client sent a TLS fatal alert (protocol_version) instead of a ClientHello' };
+    const expected = {
+      status: 'invalid',
+      detail: 'the client sent a TLS fatal alert (protocol_version) instead of a ClientHello',
+    };
     expect(parseClientHello(alert)).toEqual(expected);
     expect(feedBytewise(alert)).toEqual({ result: expected, pushes: 7 });
     expect(parseClientHello(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x63])).status).toBe('invalid');
@@ -232,14 +243,18 @@ describe('ClientHelloParser: invalid', () => {
     expect(invalid(withBody(Buffer.concat([base, vec16(Buffer.concat([u16(0), u16(9), u8(0)]))])))).toMatch(
       /extension data runs past/,
     );
-    expect(invalid(withBody(Buffer.concat([base, vec16(Buffer.concat([u16(0), u8(0)]))])))).toMatch(/extension data length/);
+    expect(invalid(withBody(Buffer.concat([base, vec16(Buffer.concat([u16(0), u8(0)]))])))).toMatch(
+      /extension data length/,
+    );
     expect(invalid(withBody(Buffer.concat([base, u8(1)])))).toMatch(/extensions length runs past/);
   });
 
   it('rejects overruns inside server_name, ALPN and supported_versions', () => {
     const ext = (type: number, data: Buffer) => hello({ extensions: [[type, data]] });
     expect(invalid(ext(0, Buffer.concat([u16(20), u8(0), u16(3), Buffer.from('abc')])))).toMatch(/server_name_list/);
-    expect(invalid(ext(0, vec16(Buffer.concat([u8(0), u16(30), Buffer.from('abc')]))))).toMatch(/server name runs past/);
+    expect(invalid(ext(0, vec16(Buffer.concat([u8(0), u16(30), Buffer.from('abc')]))))).toMatch(
+      /server name runs past/,
+    );
     expect(invalid(ext(0x10, vec16(Buffer.concat([u8(5), Buffer.from('h2')]))))).toMatch(/protocol name runs past/);
     expect(invalid(ext(0x10, vec16(u8(0))))).toMatch(/empty ALPN/);
     expect(invalid(ext(0x10, vec16(Buffer.alloc(0))))).toMatch(/protocol_name_list is empty/);
@@ -308,7 +323,12 @@ describe('ClientHelloParser: hellos captured from real clients', () => {
   it('node:tls with SNI and ALPN h2 + http/1.1', async () => {
     const wire = await captureNodeHello({ servername: 'example.test', ALPNProtocols: ['h2', 'http/1.1'] });
     const h = done(parseClientHello(wire));
-    expect(h).toMatchObject({ serverName: 'example.test', alpn: ['h2', 'http/1.1'], hasEch: false, length: wire.length });
+    expect(h).toMatchObject({
+      serverName: 'example.test',
+      alpn: ['h2', 'http/1.1'],
+      hasEch: false,
+      length: wire.length,
+    });
     expect(h.versions).toContain('TLSv1.3');
     expect(h.versions).toContain('TLSv1.2');
     expect(done(feedBytewise(wire).result)).toEqual(h);
@@ -330,15 +350,21 @@ describe('ClientHelloParser: hellos captured from real clients', () => {
     expect(done(parseClientHello(wire))).toMatchObject({ serverName: null, alpn: ['http/1.1'] });
   });
 
-  it.skipIf(!hasOpenssl)(`openssl s_client with -servername and -alpn${hasOpenssl ? '' : ' (skipped: no openssl binary on PATH)'}`, async () => {
-    const wire = await captureOpensslHello(['-servername', 'openssl.example.test', '-alpn', 'h2,http/1.1']);
-    const h = done(parseClientHello(wire));
-    expect(h).toMatchObject({ serverName: 'openssl.example.test', alpn: ['h2', 'http/1.1'] });
-    expect(h.versions[0]).toBe('TLSv1.3');
-  });
+  it.skipIf(!hasOpenssl)(
+    `openssl s_client with -servername and -alpn${hasOpenssl ? '' : ' (skipped: no openssl binary on PATH)'}`,
+    async () => {
+      const wire = await captureOpensslHello(['-servername', 'openssl.example.test', '-alpn', 'h2,http/1.1']);
+      const h = done(parseClientHello(wire));
+      expect(h).toMatchObject({ serverName: 'openssl.example.test', alpn: ['h2', 'http/1.1'] });
+      expect(h.versions[0]).toBe('TLSv1.3');
+    },
+  );
 
-  it.skipIf(!hasOpenssl)(`openssl s_client -tls1_2${hasOpenssl ? '' : ' (skipped: no openssl binary on PATH)'}`, async () => {
-    const wire = await captureOpensslHello(['-servername', 'old.example.test', '-tls1_2']);
-    expect(done(parseClientHello(wire))).toMatchObject({ serverName: 'old.example.test', versions: ['TLSv1.2'] });
-  });
+  it.skipIf(!hasOpenssl)(
+    `openssl s_client -tls1_2${hasOpenssl ? '' : ' (skipped: no openssl binary on PATH)'}`,
+    async () => {
+      const wire = await captureOpensslHello(['-servername', 'old.example.test', '-tls1_2']);
+      expect(done(parseClientHello(wire))).toMatchObject({ serverName: 'old.example.test', versions: ['TLSv1.2'] });
+    },
+  );
 });

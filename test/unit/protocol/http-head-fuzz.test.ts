@@ -33,7 +33,29 @@ const RESPONSE_SEEDS = [
   'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n',
   'HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n',
 ];
-const PIECES = ['X-Long: ' + 'y'.repeat(230) + '\r\n', '\r\n', '\r', '\n', ' ', '\t', ':', ',', ';', '\0', '\x7f', '\xff', 'a', '0', 'Content-Length: 5\r\n', 'Transfer-Encoding: chunked\r\n', 'Connection: content-length\r\n', 'Host: b\r\n', ' chunked', 'HTTP/1.1', 'x'.repeat(40)];
+const PIECES = [
+  'X-Long: ' + 'y'.repeat(230) + '\r\n',
+  '\r\n',
+  '\r',
+  '\n',
+  ' ',
+  '\t',
+  ':',
+  ',',
+  ';',
+  '\0',
+  '\x7f',
+  '\xff',
+  'a',
+  '0',
+  'Content-Length: 5\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  'Connection: content-length\r\n',
+  'Host: b\r\n',
+  ' chunked',
+  'HTTP/1.1',
+  'x'.repeat(40),
+];
 
 /** xorshift32: fast, seedable, good enough to pick mutations. */
 function prng(seed: number): () => number {
@@ -91,8 +113,11 @@ function parse(isRequest: boolean, head: Buffer): string {
   const reader = new HeadReader(isRequest, LIMITS);
   if (reader.push(head) !== HEAD_DONE) return 'reader disagrees';
   const fresh = isRequest ? parseRequestHead(head, LIMITS) : parseResponseHead(head, LIMITS, 'GET');
-  const spanned = isRequest ? parseRequestHead(head, LIMITS, reader.span) : parseResponseHead(head, LIMITS, 'GET', true, reader.span);
-  if (JSON.stringify(fresh) !== JSON.stringify(spanned)) return `span parse differs: ${JSON.stringify(fresh)} vs ${JSON.stringify(spanned)}`;
+  const spanned = isRequest
+    ? parseRequestHead(head, LIMITS, reader.span)
+    : parseResponseHead(head, LIMITS, 'GET', true, reader.span);
+  if (JSON.stringify(fresh) !== JSON.stringify(spanned))
+    return `span parse differs: ${JSON.stringify(fresh)} vs ${JSON.stringify(spanned)}`;
   return fresh.status === 'error' ? `parse error ${fresh.code}` : `parse ${fresh.status}`;
 }
 
@@ -116,42 +141,51 @@ function bytewise(buf: Buffer): Buffer[] {
 describe('head parsers: whole and split give the same result', () => {
   for (const isRequest of [true, false]) {
     const kind = isRequest ? 'request' : 'response';
-    it(`${INPUTS} mutated ${kind} heads`, () => {
-      const rand = prng(SEED + (isRequest ? 0 : 1));
-      const seeds = isRequest ? REQUEST_SEEDS : RESPONSE_SEEDS;
-      const outcomes = new Map<string, number>();
-      let boundaries = 0;
-      for (let n = 0; n < INPUTS; n++) {
-        const input = mutate(rand, seeds[n % seeds.length]!);
-        const whole = run(isRequest, input, [input]);
-        const where = `${kind} input #${n} (seed ${SEED}) ${JSON.stringify(input.toString('latin1'))}`;
-        const kindOf = whole.startsWith('done') ? parse(isRequest, input.subarray(0, Number(whole.slice(5)))) : whole.split(' ', 2).join(' ');
-        outcomes.set(kindOf, (outcomes.get(kindOf) ?? 0) + 1);
-        const a = Math.floor(rand() * (input.length + 1));
-        const b = Math.floor(rand() * (input.length + 1));
-        const feeds = n % EVERY_BYTEWISE === 0 ? [bytewise(input), splits(input, [a]), splits(input, [a, b])] : [splits(input, [a]), splits(input, [a, b])];
-        for (const pieces of feeds) {
-          const got = run(isRequest, input, pieces);
-          if (got !== whole) expect(got, `${where} split ${pieces.map((p) => p.length).join('+')}`).toBe(whole);
-        }
-        if (n % EVERY_BOUNDARY === 0) {
-          for (let cut = 1; cut < input.length; cut++) {
-            boundaries++;
-            const got = run(isRequest, input, splits(input, [cut]));
-            if (got !== whole) expect(got, `${where} split at ${cut}`).toBe(whole);
+    it(
+      `${INPUTS} mutated ${kind} heads`,
+      () => {
+        const rand = prng(SEED + (isRequest ? 0 : 1));
+        const seeds = isRequest ? REQUEST_SEEDS : RESPONSE_SEEDS;
+        const outcomes = new Map<string, number>();
+        let boundaries = 0;
+        for (let n = 0; n < INPUTS; n++) {
+          const input = mutate(rand, seeds[n % seeds.length]!);
+          const whole = run(isRequest, input, [input]);
+          const where = `${kind} input #${n} (seed ${SEED}) ${JSON.stringify(input.toString('latin1'))}`;
+          const kindOf = whole.startsWith('done')
+            ? parse(isRequest, input.subarray(0, Number(whole.slice(5))))
+            : whole.split(' ', 2).join(' ');
+          outcomes.set(kindOf, (outcomes.get(kindOf) ?? 0) + 1);
+          const a = Math.floor(rand() * (input.length + 1));
+          const b = Math.floor(rand() * (input.length + 1));
+          const feeds =
+            n % EVERY_BYTEWISE === 0
+              ? [bytewise(input), splits(input, [a]), splits(input, [a, b])]
+              : [splits(input, [a]), splits(input, [a, b])];
+          for (const pieces of feeds) {
+            const got = run(isRequest, input, pieces);
+            if (got !== whole) expect(got, `${where} split ${pieces.map((p) => p.length).join('+')}`).toBe(whole);
+          }
+          if (n % EVERY_BOUNDARY === 0) {
+            for (let cut = 1; cut < input.length; cut++) {
+              boundaries++;
+              const got = run(isRequest, input, splits(input, [cut]));
+              if (got !== whole) expect(got, `${where} split at ${cut}`).toBe(whole);
+            }
           }
         }
-      }
-      // The inputs reach every outcome (a fuzz that only ever sees one answer proves nothing).
-      const kinds = [...outcomes.keys()].join(' | ');
-      expect(kinds).not.toContain('differs');
-      expect(kinds).not.toContain('disagrees');
-      expect(kinds).toContain('parse done');
-      expect(kinds).toContain('parse error');
-      expect(kinds).toContain('need-more');
-      expect(kinds).toContain('error bad-request');
-      expect(kinds).toContain('error too-large');
-      expect(boundaries).toBeGreaterThan(INPUTS);
-    }, INPUTS > 1_000_000 ? 0 : 60_000);
+        // The inputs reach every outcome (a fuzz that only ever sees one answer proves nothing).
+        const kinds = [...outcomes.keys()].join(' | ');
+        expect(kinds).not.toContain('differs');
+        expect(kinds).not.toContain('disagrees');
+        expect(kinds).toContain('parse done');
+        expect(kinds).toContain('parse error');
+        expect(kinds).toContain('need-more');
+        expect(kinds).toContain('error bad-request');
+        expect(kinds).toContain('error too-large');
+        expect(boundaries).toBeGreaterThan(INPUTS);
+      },
+      INPUTS > 1_000_000 ? 0 : 60_000,
+    );
   }
 });

@@ -49,8 +49,12 @@ describe('HeadReader', () => {
 
   it('rejects bare LF, too many lines and heads that do not end within maxHeaderBytes', () => {
     expect(feed(true, 'GET / HTTP/1.1\nH: x\r\n\r\n')).toMatchObject({ r: { detail: 'bare LF line ending' } });
-    expect(feed(true, 'GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n')).toMatchObject({ r: { code: 'too-many-headers' } });
-    expect(feed(true, `GET / HTTP/1.1\r\nX: ${'a'.repeat(40)}`, 'a'.repeat(10))).toMatchObject({ r: { code: 'too-large' } });
+    expect(feed(true, 'GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n')).toMatchObject({
+      r: { code: 'too-many-headers' },
+    });
+    expect(feed(true, `GET / HTTP/1.1\r\nX: ${'a'.repeat(40)}`, 'a'.repeat(10))).toMatchObject({
+      r: { code: 'too-large' },
+    });
     // A head ending exactly at the limit passes.
     const exact = `GET / HTTP/1.1\r\nX: ${'a'.repeat(64 - 23)}\r\n\r\n`;
     expect(exact.length).toBe(64);

@@ -1,17 +1,47 @@
 // parseResponseHead, and what holds for both parsers: incremental parsing, properties, hop-by-hop.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { HOP_BY_HOP, isHopByHop, parseRequestHead, parseResponseHead, type HeadResult, type RequestHead, type ResponseHead } from '../../../src/protocol/http-head.js';
+import {
+  HOP_BY_HOP,
+  isHopByHop,
+  parseRequestHead,
+  parseResponseHead,
+  type HeadResult,
+  type RequestHead,
+  type ResponseHead,
+} from '../../../src/protocol/http-head.js';
 import { ChunkedFramer } from '../../../src/protocol/chunked.js';
 import { LIMITS, msg, req, res, doneReq, doneRes, H } from '../../helpers/http-head.js';
 
 describe('parseResponseHead', () => {
   it('Content-Length, chunked and close-delimited bodies', () => {
-    expect(doneRes(msg('HTTP/1.1 200 OK', 'Content-Length: 12'))).toMatchObject({ status: 200, reason: 'OK', contentLength: 12, chunked: false, keepAlive: true });
-    expect(doneRes(msg('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked'))).toMatchObject({ contentLength: null, chunked: true, keepAlive: true });
-    expect(doneRes(msg('HTTP/1.1 200 OK', 'Date: x'))).toMatchObject({ contentLength: null, chunked: false, keepAlive: false });
-    expect(doneRes(msg('HTTP/1.1 200 OK', 'Transfer-Encoding: gzip'))).toMatchObject({ contentLength: null, chunked: false, keepAlive: false });
-    expect(doneRes(msg('HTTP/1.0 200 OK', 'Transfer-Encoding: chunked'))).toMatchObject({ contentLength: null, chunked: false, keepAlive: false });
+    expect(doneRes(msg('HTTP/1.1 200 OK', 'Content-Length: 12'))).toMatchObject({
+      status: 200,
+      reason: 'OK',
+      contentLength: 12,
+      chunked: false,
+      keepAlive: true,
+    });
+    expect(doneRes(msg('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked'))).toMatchObject({
+      contentLength: null,
+      chunked: true,
+      keepAlive: true,
+    });
+    expect(doneRes(msg('HTTP/1.1 200 OK', 'Date: x'))).toMatchObject({
+      contentLength: null,
+      chunked: false,
+      keepAlive: false,
+    });
+    expect(doneRes(msg('HTTP/1.1 200 OK', 'Transfer-Encoding: gzip'))).toMatchObject({
+      contentLength: null,
+      chunked: false,
+      keepAlive: false,
+    });
+    expect(doneRes(msg('HTTP/1.0 200 OK', 'Transfer-Encoding: chunked'))).toMatchObject({
+      contentLength: null,
+      chunked: false,
+      keepAlive: false,
+    });
   });
 
   it('no body for HEAD, 1xx, 204, 304 and CONNECT 2xx', () => {
@@ -19,7 +49,9 @@ describe('parseResponseHead', () => {
     expect(doneRes(msg('HTTP/1.1 200 OK', 'Content-Length: 100'), 'HEAD')).toMatchObject({ ...zero, keepAlive: true });
     expect(doneRes(msg('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked'), 'HEAD')).toMatchObject(zero);
     expect(doneRes(msg('HTTP/1.1 100 Continue'))).toMatchObject(zero);
-    expect(doneRes(msg('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade'))).toMatchObject(zero);
+    expect(doneRes(msg('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade'))).toMatchObject(
+      zero,
+    );
     expect(doneRes(msg('HTTP/1.1 204 No Content'))).toMatchObject({ ...zero, keepAlive: true });
     expect(doneRes(msg('HTTP/1.1 304 Not Modified', 'Content-Length: 50'))).toMatchObject({ ...zero, keepAlive: true });
     expect(doneRes(msg('HTTP/1.1 200 Connection established'), 'CONNECT')).toMatchObject(zero);
@@ -56,11 +88,44 @@ describe('parseResponseHead', () => {
 });
 
 const SAMPLES: Array<[string, Buffer, 'req' | 'res']> = [
-  ['browser GET', msg('GET /index.html?x=1 HTTP/1.1', 'Host: www.example.com', 'User-Agent: Mozilla/5.0', 'Accept: text/html,*/*;q=0.8', 'Accept-Encoding: gzip, br', 'Cookie: a=b; c=d'), 'req'],
-  ['chunked POST + body', Buffer.concat([msg('POST /up HTTP/1.1', H, 'Transfer-Encoding: chunked', 'Content-Type: text/plain'), Buffer.from('5\r\nhello\r\n0\r\n\r\n')]), 'req'],
-  ['websocket upgrade', msg('GET /chat HTTP/1.1', H, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13'), 'req'],
+  [
+    'browser GET',
+    msg(
+      'GET /index.html?x=1 HTTP/1.1',
+      'Host: www.example.com',
+      'User-Agent: Mozilla/5.0',
+      'Accept: text/html,*/*;q=0.8',
+      'Accept-Encoding: gzip, br',
+      'Cookie: a=b; c=d',
+    ),
+    'req',
+  ],
+  [
+    'chunked POST + body',
+    Buffer.concat([
+      msg('POST /up HTTP/1.1', H, 'Transfer-Encoding: chunked', 'Content-Type: text/plain'),
+      Buffer.from('5\r\nhello\r\n0\r\n\r\n'),
+    ]),
+    'req',
+  ],
+  [
+    'websocket upgrade',
+    msg(
+      'GET /chat HTTP/1.1',
+      H,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+    ),
+    'req',
+  ],
   ['leading CRLF GET', Buffer.concat([Buffer.from('\r\n'), msg('GET / HTTP/1.0')]), 'req'],
-  ['200 response + body', Buffer.concat([msg('HTTP/1.1 200 OK', 'Content-Type: text/html', 'Content-Length: 5'), Buffer.from('hello')]), 'res'],
+  [
+    '200 response + body',
+    Buffer.concat([msg('HTTP/1.1 200 OK', 'Content-Type: text/html', 'Content-Length: 5'), Buffer.from('hello')]),
+    'res',
+  ],
   ['chunked response', msg('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', 'Connection: keep-alive'), 'res'],
 ];
 
@@ -78,7 +143,10 @@ describe('incremental parsing', () => {
     const parts = [
       msg('GET /1 HTTP/1.1', H),
       Buffer.concat([msg('POST /2 HTTP/1.1', H, 'Content-Length: 5'), Buffer.from('hello')]),
-      Buffer.concat([msg('POST /3 HTTP/1.1', H, 'Transfer-Encoding: chunked'), Buffer.from('3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n')]),
+      Buffer.concat([
+        msg('POST /3 HTTP/1.1', H, 'Transfer-Encoding: chunked'),
+        Buffer.from('3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n'),
+      ]),
       msg('GET /4 HTTP/1.1', H, 'Connection: close'),
     ];
     const all = Buffer.concat(parts);
@@ -106,41 +174,71 @@ describe('properties', () => {
   it('random valid headers round-trip, every prefix needs more', () => {
     const reserved = /^(host|content-length|transfer-encoding)$/i;
     fc.assert(
-      fc.property(fc.array(fc.tuple(tokenArb.filter((n) => !reserved.test(n)), valueArb), { maxLength: 20 }), (hs) => {
-        const raw = msg('GET / HTTP/1.1', H, ...hs.map(([n, v]) => `${n}: ${v}`));
-        const h = doneReq(raw);
-        expect(h.headers).toEqual([['Host', 'a.test'], ...hs]);
-        expect(h.headerBytes).toBe(raw.length);
-        const cut = Math.floor(raw.length / 2);
-        expect(req(raw.subarray(0, cut)).status).toBe('need-more');
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(
+            tokenArb.filter((n) => !reserved.test(n)),
+            valueArb,
+          ),
+          { maxLength: 20 },
+        ),
+        (hs) => {
+          const raw = msg('GET / HTTP/1.1', H, ...hs.map(([n, v]) => `${n}: ${v}`));
+          const h = doneReq(raw);
+          expect(h.headers).toEqual([['Host', 'a.test'], ...hs]);
+          expect(h.headerBytes).toBe(raw.length);
+          const cut = Math.floor(raw.length / 2);
+          expect(req(raw.subarray(0, cut)).status).toBe('need-more');
+        },
+      ),
     );
   });
 
   it('arbitrary bytes never throw and give a well-formed result', () => {
-    const codes = { 'too-large': 431, 'too-many-headers': 431, 'bad-request': 400, smuggling: 400, nominated: 400, 'unsupported-version': 505 };
+    const codes = {
+      'too-large': 431,
+      'too-many-headers': 431,
+      'bad-request': 400,
+      smuggling: 400,
+      nominated: 400,
+      'unsupported-version': 505,
+    };
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('GET / HTTP/1.1\r\nHost: a\r\n', 'HTTP/1.1 200 OK\r\n', ''), (bytes, prefix) => {
-        const buf = Buffer.concat([Buffer.from(prefix), Buffer.from(bytes)]);
-        for (const r of [parseRequestHead(buf, { maxHeaderBytes: 256, maxHeaderCount: 8 }), parseResponseHead(buf, LIMITS, 'GET')]) {
-          expect(['need-more', 'done', 'error']).toContain(r.status);
-          if (r.status === 'error') expect(r.httpStatus).toBe(codes[r.code]);
-          if (r.status === 'done') expect(r.head.headerBytes).toBeLessThanOrEqual(buf.length);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom('GET / HTTP/1.1\r\nHost: a\r\n', 'HTTP/1.1 200 OK\r\n', ''),
+        (bytes, prefix) => {
+          const buf = Buffer.concat([Buffer.from(prefix), Buffer.from(bytes)]);
+          for (const r of [
+            parseRequestHead(buf, { maxHeaderBytes: 256, maxHeaderCount: 8 }),
+            parseResponseHead(buf, LIMITS, 'GET'),
+          ]) {
+            expect(['need-more', 'done', 'error']).toContain(r.status);
+            if (r.status === 'error') expect(r.httpStatus).toBe(codes[r.code]);
+            if (r.status === 'done') expect(r.head.headerBytes).toBeLessThanOrEqual(buf.length);
+          }
+        },
+      ),
     );
   });
 });
 
 describe('hop-by-hop', () => {
   it('lists the fixed set and the Connection-named fields', () => {
-    const fixed = 'connection keep-alive proxy-authenticate proxy-authorization proxy-connection te trailer transfer-encoding upgrade';
+    const fixed =
+      'connection keep-alive proxy-authenticate proxy-authorization proxy-connection te trailer transfer-encoding upgrade';
     expect([...HOP_BY_HOP].sort().join(' ')).toBe(fixed);
     // Fields the Connection header names are hop-by-hop too (any case, several Connection fields).
-    const r = parseRequestHead(Buffer.from('GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Foo, keep-alive\r\nconnection:  X-Bar \r\nX-Foo: 1\r\n\r\n'), LIMITS);
+    const r = parseRequestHead(
+      Buffer.from(
+        'GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Foo, keep-alive\r\nconnection:  X-Bar \r\nX-Foo: 1\r\n\r\n',
+      ),
+      LIMITS,
+    );
     if (r.status !== 'done') throw new Error('expected a head');
     const tokens = r.head.connectionTokens;
-    for (const name of [...fixed.split(' '), 'x-bar', 'X-Foo', 'x-foo']) expect(isHopByHop(name, tokens), name).toBe(true);
+    for (const name of [...fixed.split(' '), 'x-bar', 'X-Foo', 'x-foo'])
+      expect(isHopByHop(name, tokens), name).toBe(true);
     for (const name of ['host', 'x-other', 'Content-Length']) expect(isHopByHop(name, tokens), name).toBe(false);
     expect(HOP_BY_HOP.has('x-foo')).toBe(false);
   });

@@ -19,7 +19,12 @@ const REQUEST_REJECTS: Reject[] = [
   ['TE gzip only', msg('POST / HTTP/1.1', H, 'Transfer-Encoding: gzip'), 'smuggling', 400],
   ['TE chunked twice', msg('POST / HTTP/1.1', H, 'Transfer-Encoding: chunked, chunked'), 'smuggling', 400],
   ['TE chunked;param', msg('POST / HTTP/1.1', H, 'Transfer-Encoding: chunked;x=1'), 'smuggling', 400],
-  ['TE split headers, gzip last', msg('POST / HTTP/1.1', H, 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip'), 'smuggling', 400],
+  [
+    'TE split headers, gzip last',
+    msg('POST / HTTP/1.1', H, 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip'),
+    'smuggling',
+    400,
+  ],
   ['TE empty', msg('POST / HTTP/1.1', H, 'Transfer-Encoding: '), 'bad-request', 400],
   ['TE not a token', msg('POST / HTTP/1.1', H, 'Transfer-Encoding: "chunked"'), 'bad-request', 400],
   ['TE in HTTP/1.0', msg('POST / HTTP/1.0', 'Transfer-Encoding: chunked'), 'smuggling', 400],
@@ -54,7 +59,12 @@ const REQUEST_REJECTS: Reject[] = [
   ['1.1 two Hosts', msg('GET / HTTP/1.1', H, 'Host: b.test'), 'bad-request', 400],
   ['1.0 two Hosts', msg('GET / HTTP/1.0', H, 'host: b.test'), 'bad-request', 400],
   ['Host with path', msg('GET / HTTP/1.1', 'Host: a.test/x'), 'bad-request', 400],
-  ['101 headers', msg('GET / HTTP/1.1', H, ...Array.from({ length: 100 }, (_, i) => `X-${i}: v`)), 'too-many-headers', 431],
+  [
+    '101 headers',
+    msg('GET / HTTP/1.1', H, ...Array.from({ length: 100 }, (_, i) => `X-${i}: v`)),
+    'too-many-headers',
+    431,
+  ],
   ['head over limit', msg('GET / HTTP/1.1', H, `X: ${'a'.repeat(16384)}`), 'too-large', 431],
   ['empty request line', Buffer.from('\r\n\r\n'), 'bad-request', 400],
 ];
@@ -84,10 +94,22 @@ describe('parseRequestHead rejects', () => {
 
 describe('parseRequestHead accepts', () => {
   it('a plain HTTP/1.1 GET', () => {
-    const raw = msg('GET /p?q=1 HTTP/1.1', 'Host: Example.COM:8080', 'User-Agent:  ua  ', 'X-Tab: a\tb', 'X-Latin: caf\xe9');
+    const raw = msg(
+      'GET /p?q=1 HTTP/1.1',
+      'Host: Example.COM:8080',
+      'User-Agent:  ua  ',
+      'X-Tab: a\tb',
+      'X-Latin: caf\xe9',
+    );
     const h = doneReq(raw);
     expect(h).toMatchObject({ method: 'GET', target: '/p?q=1', version: '1.1', host: 'example.com:8080' });
-    expect(h).toMatchObject({ contentLength: 0, chunked: false, keepAlive: true, upgrade: null, expectContinue: false });
+    expect(h).toMatchObject({
+      contentLength: 0,
+      chunked: false,
+      keepAlive: true,
+      upgrade: null,
+      expectContinue: false,
+    });
     expect(h.headerBytes).toBe(raw.length);
     expect(h.headers).toEqual([
       ['Host', 'Example.COM:8080'],
@@ -106,9 +128,14 @@ describe('parseRequestHead accepts', () => {
 
   it('chunked as the final transfer-coding, any case', () => {
     for (const te of ['chunked', 'Chunked', 'gzip, chunked', 'gzip,chunked', 'gzip;q=1, chunked']) {
-      expect(doneReq(msg('POST / HTTP/1.1', H, `Transfer-Encoding: ${te}`))).toMatchObject({ chunked: true, contentLength: null });
+      expect(doneReq(msg('POST / HTTP/1.1', H, `Transfer-Encoding: ${te}`))).toMatchObject({
+        chunked: true,
+        contentLength: null,
+      });
     }
-    expect(doneReq(msg('POST / HTTP/1.1', H, 'Transfer-Encoding: gzip', 'Transfer-Encoding: chunked')).chunked).toBe(true);
+    expect(doneReq(msg('POST / HTTP/1.1', H, 'Transfer-Encoding: gzip', 'Transfer-Encoding: chunked')).chunked).toBe(
+      true,
+    );
   });
 
   it('keep-alive per version and Connection', () => {
@@ -149,7 +176,9 @@ describe('parseRequestHead accepts', () => {
   });
 
   it('exactly maxHeaderCount headers and exactly maxHeaderBytes', () => {
-    expect(doneReq(msg('GET / HTTP/1.1', H, ...Array.from({ length: 99 }, (_, i) => `X-${i}: v`))).headers).toHaveLength(100);
+    expect(
+      doneReq(msg('GET / HTTP/1.1', H, ...Array.from({ length: 99 }, (_, i) => `X-${i}: v`))).headers,
+    ).toHaveLength(100);
     const base = msg('GET / HTTP/1.1', H, 'X: ').length;
     const exact = msg('GET / HTTP/1.1', H, `X: ${'a'.repeat(16384 - base)}`);
     expect(exact.length).toBe(16384);

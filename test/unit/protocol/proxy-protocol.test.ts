@@ -77,7 +77,11 @@ describe('PROXY v1', () => {
     expect(mapped.toString()).toBe('PROXY TCP4 10.1.2.3 10.0.0.1 1 2\r\n');
     const mixed = encodeProxyV1({ address: '10.1.2.3', port: 1 }, { address: '::1', port: 2 });
     expect(mixed.toString()).toBe('PROXY TCP6 ::ffff:a01:203 ::1 1 2\r\n');
-    expect(header(parseProxyHeader(mixed))).toMatchObject({ family: 'TCP6', sourceAddress: '10.1.2.3', destinationAddress: '::1' });
+    expect(header(parseProxyHeader(mixed))).toMatchObject({
+      family: 'TCP6',
+      sourceAddress: '10.1.2.3',
+      destinationAddress: '::1',
+    });
     const dotted = Buffer.from('PROXY TCP6 ::ffff:1.2.3.4 ::1 1 2\r\n');
     expect(header(parseProxyHeader(dotted)).sourceAddress).toBe('1.2.3.4');
   });
@@ -102,8 +106,12 @@ describe('PROXY v1', () => {
   });
 
   it('encodes PROXY UNKNOWN when an endpoint cannot be written', () => {
-    expect(encodeProxyV1({ address: 'not-an-ip', port: 1 }, { address: '1.2.3.4', port: 2 }).toString()).toBe('PROXY UNKNOWN\r\n');
-    expect(encodeProxyV1({ address: '1.2.3.4', port: 70000 }, { address: '1.2.3.4', port: 2 }).toString()).toBe('PROXY UNKNOWN\r\n');
+    expect(encodeProxyV1({ address: 'not-an-ip', port: 1 }, { address: '1.2.3.4', port: 2 }).toString()).toBe(
+      'PROXY UNKNOWN\r\n',
+    );
+    expect(encodeProxyV1({ address: '1.2.3.4', port: 70000 }, { address: '1.2.3.4', port: 2 }).toString()).toBe(
+      'PROXY UNKNOWN\r\n',
+    );
     const gone = { address: undefined as unknown as string, port: 1 };
     expect(encodeProxyV1(gone, { address: '1.2.3.4', port: 2 }).toString()).toBe('PROXY UNKNOWN\r\n');
   });
@@ -160,13 +168,21 @@ describe('PROXY v2', () => {
     });
     const b = encodeProxyV2({ address: '2001:db8::5', port: 1 }, { address: '::1', port: 2 });
     expect(b.length).toBe(16 + 36);
-    expect(expectIncremental(b)).toMatchObject({ family: 'TCP6', sourceAddress: '2001:db8::5', destinationAddress: '::1' });
+    expect(expectIncremental(b)).toMatchObject({
+      family: 'TCP6',
+      sourceAddress: '2001:db8::5',
+      destinationAddress: '::1',
+    });
   });
 
   it('reports IPv4-mapped TCP6 addresses in IPv4 form; encodes mapped pairs as TCP4', () => {
     const mixed = encodeProxyV2({ address: '::ffff:192.0.2.7', port: 1 }, { address: '2001:db8::1', port: 2 });
     expect(mixed[13]).toBe(0x21);
-    expect(header(parseProxyHeader(mixed))).toMatchObject({ family: 'TCP6', sourceAddress: '192.0.2.7', destinationAddress: '2001:db8::1' });
+    expect(header(parseProxyHeader(mixed))).toMatchObject({
+      family: 'TCP6',
+      sourceAddress: '192.0.2.7',
+      destinationAddress: '2001:db8::1',
+    });
     const mapped = encodeProxyV2({ address: '::ffff:192.0.2.7', port: 1 }, { address: '192.0.2.8', port: 2 });
     expect(mapped[13]).toBe(0x11);
   });
@@ -174,8 +190,18 @@ describe('PROXY v2', () => {
   it('LOCAL: encodes no address; parses to null addresses even when an address block is present', () => {
     const local = encodeProxyV2({ address: '1.2.3.4', port: 1 }, { address: '5.6.7.8', port: 2 }, 'LOCAL');
     expect(local.equals(v2(0x20, 0x00, Buffer.alloc(0)))).toBe(true);
-    expect(expectIncremental(local)).toMatchObject({ version: 2, command: 'LOCAL', family: 'UNKNOWN', sourceAddress: null, length: 16 });
-    expect(header(parseProxyHeader(v2(0x20, 0x11, ipv4Block)))).toMatchObject({ command: 'LOCAL', sourceAddress: null, length: 28 });
+    expect(expectIncremental(local)).toMatchObject({
+      version: 2,
+      command: 'LOCAL',
+      family: 'UNKNOWN',
+      sourceAddress: null,
+      length: 16,
+    });
+    expect(header(parseProxyHeader(v2(0x20, 0x11, ipv4Block)))).toMatchObject({
+      command: 'LOCAL',
+      sourceAddress: null,
+      length: 28,
+    });
   });
 
   it('falls back to LOCAL semantics for AF_UNSPEC, UDP and UNIX', () => {
@@ -186,21 +212,35 @@ describe('PROXY v2', () => {
       [0x22, Buffer.alloc(36)],
       [0x31, Buffer.alloc(216)],
     ] as const) {
-      expect(header(parseProxyHeader(v2(0x21, fam, body)))).toMatchObject({ command: 'LOCAL', family: 'UNKNOWN', length: 16 + body.length });
+      expect(header(parseProxyHeader(v2(0x21, fam, body)))).toMatchObject({
+        command: 'LOCAL',
+        family: 'UNKNOWN',
+        length: 16 + body.length,
+      });
     }
     const unknown = encodeProxyV2({ address: 'nope', port: 1 }, { address: '1.2.3.4', port: 2 });
     expect(unknown.equals(v2(0x21, 0x00, Buffer.alloc(0)))).toBe(true);
   });
 
   it('skips TLVs bounded by the length field', () => {
-    const tlvs = Buffer.concat([tlv(0x01, Buffer.from('h2')), tlv(0x04, Buffer.alloc(5)), tlv(0xea, Buffer.from('vpce-123'))]);
+    const tlvs = Buffer.concat([
+      tlv(0x01, Buffer.from('h2')),
+      tlv(0x04, Buffer.alloc(5)),
+      tlv(0xea, Buffer.from('vpce-123')),
+    ]);
     const head = v2(0x21, 0x11, Buffer.concat([ipv4Block, tlvs]));
-    expect(expectIncremental(head)).toMatchObject({ sourceAddress: '10.0.0.1', destinationPort: 443, length: 28 + tlvs.length });
+    expect(expectIncremental(head)).toMatchObject({
+      sourceAddress: '10.0.0.1',
+      destinationPort: 443,
+      length: 28 + tlvs.length,
+    });
   });
 
   it('rejects bad TLVs', () => {
     expect(invalid(v2(0x21, 0x11, Buffer.concat([ipv4Block, Buffer.from([0x01, 0x00])])))).toMatch(/truncated TLV/);
-    expect(invalid(v2(0x21, 0x11, Buffer.concat([ipv4Block, Buffer.from([0x01, 0x00, 0x05, 0x61])])))).toMatch(/TLV runs past/);
+    expect(invalid(v2(0x21, 0x11, Buffer.concat([ipv4Block, Buffer.from([0x01, 0x00, 0x05, 0x61])])))).toMatch(
+      /TLV runs past/,
+    );
   });
 
   it('rejects bad version, command, family and short address blocks', () => {
@@ -263,7 +303,12 @@ describe('PROXY properties', () => {
   });
 
   it('random bytes, with or without a signature in front, never throw', () => {
-    const prefix = fc.constantFrom(Buffer.alloc(0), Buffer.from('PROXY '), SIG, Buffer.concat([SIG, Buffer.from([0x21])]));
+    const prefix = fc.constantFrom(
+      Buffer.alloc(0),
+      Buffer.from('PROXY '),
+      SIG,
+      Buffer.concat([SIG, Buffer.from([0x21])]),
+    );
     fc.assert(
       fc.property(prefix, fc.uint8Array({ maxLength: 300 }), (pre, bytes) => {
         const r = parseProxyHeader(Buffer.concat([pre, bytes]));

@@ -47,7 +47,14 @@ export function versionsExt(...versions: number[]): Extension {
 }
 /** An ECH outer extension: type outer(0), cipher suite, config id, enc, payload (contents opaque here). */
 export function echExt(): Extension {
-  const body = Buffer.concat([u8(0), u16(0x0001), u16(0x0001), u8(7), vec16(Buffer.alloc(32, 1)), vec16(Buffer.alloc(128, 2))]);
+  const body = Buffer.concat([
+    u8(0),
+    u16(0x0001),
+    u16(0x0001),
+    u8(7),
+    vec16(Buffer.alloc(32, 1)),
+    vec16(Buffer.alloc(128, 2)),
+  ]);
   return [0xfe0d, body];
 }
 export function greaseExt(type: number, data: Buffer = Buffer.alloc(0)): Extension {

@@ -2,7 +2,16 @@
 import { describe, it, expect } from 'vitest';
 import { splitAt } from '../../helpers/bytes.js';
 import { WsOpcode, encodeFrame, type WsScanSink } from '../../../src/protocol/ws-frames.js';
-import { Receiver, wsFrame, Recorder, kinds, expectBytes, scan, server, client } from '../../helpers/ws-frame-scanner.js';
+import {
+  Receiver,
+  wsFrame,
+  Recorder,
+  kinds,
+  expectBytes,
+  scan,
+  server,
+  client,
+} from '../../helpers/ws-frame-scanner.js';
 
 describe('WsFrameScanner boundaries', () => {
   it('fires at the start of a chunk when already at a boundary, before forwarding', () => {
@@ -83,7 +92,12 @@ describe('WsFrameScanner boundaries', () => {
 
   it('a proxy injecting pings at boundaries produces a stream ws accepts', () => {
     const msgs = [Buffer.alloc(3000, 1), Buffer.from('two'), Buffer.alloc(70_000, 3)];
-    const input = Buffer.concat([wsFrame(2, msgs[0]!), wsFrame(1, msgs[1]!, { fin: false }), wsFrame(0, ''), wsFrame(2, msgs[2]!)]);
+    const input = Buffer.concat([
+      wsFrame(2, msgs[0]!),
+      wsFrame(1, msgs[1]!, { fin: false }),
+      wsFrame(0, ''),
+      wsFrame(2, msgs[2]!),
+    ]);
     const s = server();
     const out: Buffer[] = [];
     const sink: WsScanSink = {

@@ -1,6 +1,12 @@
 // encodeFrame / encodeClose / parseClosePayload, checked against ws and through the scanner.
 import { describe, it, expect } from 'vitest';
-import { WsFrameScanner, WsOpcode, encodeClose, encodeFrame, parseClosePayload } from '../../../src/protocol/ws-frames.js';
+import {
+  WsFrameScanner,
+  WsOpcode,
+  encodeClose,
+  encodeFrame,
+  parseClosePayload,
+} from '../../../src/protocol/ws-frames.js';
 import { Receiver, wsFrame, forwarded, controls, expectBytes, scan } from '../../helpers/ws-frame-scanner.js';
 
 describe('encodeFrame / encodeClose', () => {
@@ -67,7 +73,10 @@ describe('encodeFrame / encodeClose', () => {
     expect(ascii.length).toBe(2 + 125);
     expect(parseClosePayload(ascii.subarray(2))).toEqual({ code: 1000, reason: 'x'.repeat(123) });
     // '€' is 3 bytes: 41 fit in 123 bytes exactly; with one ASCII byte first only 40 fit (121 bytes).
-    expect(parseClosePayload(encodeClose(1000, '€'.repeat(50), false).subarray(2))).toEqual({ code: 1000, reason: '€'.repeat(41) });
+    expect(parseClosePayload(encodeClose(1000, '€'.repeat(50), false).subarray(2))).toEqual({
+      code: 1000,
+      reason: '€'.repeat(41),
+    });
     const shifted = encodeClose(1000, 'a' + '€'.repeat(50), false);
     expect(shifted.length).toBe(2 + 2 + 1 + 120);
     expect(parseClosePayload(shifted.subarray(2))).toEqual({ code: 1000, reason: 'a' + '€'.repeat(40) });
@@ -104,15 +113,21 @@ describe('parseClosePayload', () => {
     expect(parseClosePayload(p)).toBeNull();
   });
 
-  it.each([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999])('code %d is valid', (code) => {
-    const p = Buffer.alloc(2);
-    p.writeUInt16BE(code);
-    expect(parseClosePayload(p)).toEqual({ code, reason: '' });
-  });
+  it.each([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999])(
+    'code %d is valid',
+    (code) => {
+      const p = Buffer.alloc(2);
+      p.writeUInt16BE(code);
+      expect(parseClosePayload(p)).toEqual({ code, reason: '' });
+    },
+  );
 
   it('a reason that is not UTF-8 is invalid; a BOM is kept', () => {
     expect(parseClosePayload(Buffer.from([0x03, 0xe8, 0xff]))).toBeNull();
     expect(parseClosePayload(Buffer.from([0x03, 0xe8, 0xe2, 0x82]))).toBeNull();
-    expect(parseClosePayload(Buffer.from([0x03, 0xe8, 0xef, 0xbb, 0xbf, 0x61]))).toEqual({ code: 1000, reason: '\ufeffa' });
+    expect(parseClosePayload(Buffer.from([0x03, 0xe8, 0xef, 0xbb, 0xbf, 0x61]))).toEqual({
+      code: 1000,
+      reason: '\ufeffa',
+    });
   });
 });

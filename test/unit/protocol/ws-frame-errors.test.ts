@@ -3,14 +3,26 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { splitAt } from '../../helpers/bytes.js';
 import { WsFrameScanner, type WsScanError } from '../../../src/protocol/ws-frames.js';
-import { wsFrame, Recorder, reassemble, forwarded, bytesOf, scan, server, client } from '../../helpers/ws-frame-scanner.js';
+import {
+  wsFrame,
+  Recorder,
+  reassemble,
+  forwarded,
+  bytesOf,
+  scan,
+  server,
+  client,
+} from '../../helpers/ws-frame-scanner.js';
 
 describe('WsFrameScanner protocol errors', () => {
   const prefix = Buffer.concat([wsFrame(1, 'ok'), wsFrame(2, Buffer.alloc(130))]);
   const cases: Array<[string, Buffer]> = [
     ['RSV2 set', Buffer.from([0x82 | 0x20, 0x00])],
     ['RSV3 set', Buffer.from([0x82 | 0x10, 0x00])],
-    ...[3, 4, 5, 6, 7, 11, 12, 13, 14, 15].map((op): [string, Buffer] => [`opcode ${op}`, Buffer.from([0x80 | op, 0x00])]),
+    ...[3, 4, 5, 6, 7, 11, 12, 13, 14, 15].map((op): [string, Buffer] => [
+      `opcode ${op}`,
+      Buffer.from([0x80 | op, 0x00]),
+    ]),
     ['ping without FIN', Buffer.from([0x09, 0x00])],
     ['close without FIN', Buffer.from([0x08, 0x00])],
     ['RSV1 on a control frame', Buffer.from([0xc9, 0x00])],
@@ -59,24 +71,30 @@ describe('WsFrameScanner protocol errors', () => {
 
   it('never throws and never forwards out of bounds on random bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat({ max: 300 }), { maxLength: 10 }), fc.boolean(), fc.nat({ max: 200 }), (bytes, cuts, mask, max) => {
-        const s = new WsFrameScanner({ expectMasked: mask, maxPayloadSize: max });
-        s.wantBoundary = true;
-        const input = Buffer.from(bytes);
-        const rec = new Recorder();
-        rec.onBoundary = () => {
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat({ max: 300 }), { maxLength: 10 }),
+        fc.boolean(),
+        fc.nat({ max: 200 }),
+        (bytes, cuts, mask, max) => {
+          const s = new WsFrameScanner({ expectMasked: mask, maxPayloadSize: max });
           s.wantBoundary = true;
-        };
-        let failed: WsScanError | null = null;
-        for (const piece of splitAt(input, cuts)) {
-          const r = s.push(piece, rec); // Recorder checks the bounds of every forward()
-          if (failed !== null) expect(r).toBe(failed);
-          failed ??= r;
-        }
-        // Whatever was let through is a prefix of the input, in order.
-        const out = reassemble(rec.events);
-        expect(input.subarray(0, out.length)).toEqual(out);
-      }),
+          const input = Buffer.from(bytes);
+          const rec = new Recorder();
+          rec.onBoundary = () => {
+            s.wantBoundary = true;
+          };
+          let failed: WsScanError | null = null;
+          for (const piece of splitAt(input, cuts)) {
+            const r = s.push(piece, rec); // Recorder checks the bounds of every forward()
+            if (failed !== null) expect(r).toBe(failed);
+            failed ??= r;
+          }
+          // Whatever was let through is a prefix of the input, in order.
+          const out = reassemble(rec.events);
+          expect(input.subarray(0, out.length)).toEqual(out);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -3,7 +3,19 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { splitAt } from '../../helpers/bytes.js';
 import { WsFrameScanner, WsOpcode, parseClosePayload } from '../../../src/protocol/ws-frames.js';
-import { wsFrame, Recorder, reassemble, forwarded, controls, kinds, expectBytes, bytesOf, scan, server, client } from '../../helpers/ws-frame-scanner.js';
+import {
+  wsFrame,
+  Recorder,
+  reassemble,
+  forwarded,
+  controls,
+  kinds,
+  expectBytes,
+  bytesOf,
+  scan,
+  server,
+  client,
+} from '../../helpers/ws-frame-scanner.js';
 
 describe('WsFrameScanner forwards data frames without copying', () => {
   it('a chunk of complete data frames is one forward() of the whole chunk', () => {
@@ -127,7 +139,13 @@ describe('WsFrameScanner holds control frames', () => {
   });
 
   it('control frames between fragments of a message', () => {
-    const input = Buffer.concat([wsFrame(1, 'he', { fin: false }), wsFrame(9, 'p'), wsFrame(0, 'll', { fin: false }), wsFrame(8, ''), wsFrame(0, 'o')]);
+    const input = Buffer.concat([
+      wsFrame(1, 'he', { fin: false }),
+      wsFrame(9, 'p'),
+      wsFrame(0, 'll', { fin: false }),
+      wsFrame(8, ''),
+      wsFrame(0, 'o'),
+    ]);
     const { events, error } = scan(server(), [input]);
     expect(error).toBeNull();
     expect(kinds(events)).toBe('fwd,ctl,fwd,ctl,fwd');
@@ -170,7 +188,9 @@ function buildStream(spec: { mask: boolean; messages: MessageSpec[] }): { bytes:
   for (const m of spec.messages) {
     m.fragments.forEach((f, k) => {
       const last = k === m.fragments.length - 1;
-      parts.push(wsFrame(k === 0 ? m.opcode : 0, Buffer.from(f), { fin: last, rsv1: m.rsv1 && k === 0, mask: spec.mask }));
+      parts.push(
+        wsFrame(k === 0 ? m.opcode : 0, Buffer.from(f), { fin: last, rsv1: m.rsv1 && k === 0, mask: spec.mask }),
+      );
       if (k === 0) {
         for (const c of m.controls) {
           const raw = wsFrame(c.opcode, Buffer.from(c.payload), { mask: spec.mask });
@@ -198,9 +218,24 @@ describe('WsFrameScanner at every split position', () => {
       const stream = buildStream({
         mask,
         messages: [
-          { opcode: 1, rsv1: false, fragments: [Buffer.from('abc'), Buffer.alloc(200, 1)], controls: [{ opcode: 9, payload: Buffer.from('p') }] },
-          { opcode: 2, rsv1: true, fragments: [Buffer.alloc(66_000, 2)], controls: [{ opcode: 10, payload: Buffer.alloc(125, 5) }] },
-          { opcode: 2, rsv1: false, fragments: [Buffer.alloc(0), Buffer.alloc(0), Buffer.from('z')], controls: [{ opcode: 8, payload: Buffer.from([3, 0xe8]) }] },
+          {
+            opcode: 1,
+            rsv1: false,
+            fragments: [Buffer.from('abc'), Buffer.alloc(200, 1)],
+            controls: [{ opcode: 9, payload: Buffer.from('p') }],
+          },
+          {
+            opcode: 2,
+            rsv1: true,
+            fragments: [Buffer.alloc(66_000, 2)],
+            controls: [{ opcode: 10, payload: Buffer.alloc(125, 5) }],
+          },
+          {
+            opcode: 2,
+            rsv1: false,
+            fragments: [Buffer.alloc(0), Buffer.alloc(0), Buffer.from('z')],
+            controls: [{ opcode: 8, payload: Buffer.from([3, 0xe8]) }],
+          },
         ],
       });
       checkStream(mask, stream, bytesOf(stream.bytes));
@@ -211,7 +246,12 @@ describe('WsFrameScanner at every split position', () => {
     const stream = buildStream({
       mask: true,
       messages: [
-        { opcode: 1, rsv1: false, fragments: [Buffer.from('hello'), Buffer.alloc(130, 1)], controls: [{ opcode: 9, payload: Buffer.from('ping') }] },
+        {
+          opcode: 1,
+          rsv1: false,
+          fragments: [Buffer.from('hello'), Buffer.alloc(130, 1)],
+          controls: [{ opcode: 9, payload: Buffer.from('ping') }],
+        },
         { opcode: 2, rsv1: false, fragments: [Buffer.from('x')], controls: [] },
       ],
     });
@@ -225,7 +265,11 @@ describe('WsFrameScanner at every split position', () => {
       fc.property(
         streamArb.chain((spec) => {
           const stream = buildStream(spec);
-          return fc.tuple(fc.constant(spec.mask), fc.constant(stream), fc.array(fc.nat({ max: stream.bytes.length }), { maxLength: 40 }));
+          return fc.tuple(
+            fc.constant(spec.mask),
+            fc.constant(stream),
+            fc.array(fc.nat({ max: stream.bytes.length }), { maxLength: 40 }),
+          );
         }),
         ([mask, stream, cuts]) => checkStream(mask, stream, splitAt(stream.bytes, cuts)),
       ),

@@ -17,7 +17,11 @@ describe('mode table', () => {
   const table = new RouteTable(
     validateRoutes([
       { name: 'tcp', match: { ports: 1 }, action: { type: 'forward', target } },
-      { name: 'pass', match: { ports: 2, domains: 'a.test' }, action: { type: 'forward', target, tls: { mode: 'passthrough' } } },
+      {
+        name: 'pass',
+        match: { ports: 2, domains: 'a.test' },
+        action: { type: 'forward', target, tls: { mode: 'passthrough' } },
+      },
       { name: 'http', match: { ports: 3 }, action: { type: 'forward', protocol: 'http', target } },
       { name: 'handler', match: { ports: 4 }, action: { type: 'socket-handler', socketHandler: () => {} } },
     ]),
@@ -33,7 +37,11 @@ describe('mode table', () => {
   });
 
   it('terminating routes: tls-terminate, one value per inner mode, shared by routes', () => {
-    const facts = (protocol: 'http' | 'tcp') => ({ tlsMode: 'terminate' as const, protocol, config: table.routes[0]!.config });
+    const facts = (protocol: 'http' | 'tcp') => ({
+      tlsMode: 'terminate' as const,
+      protocol,
+      config: table.routes[0]!.config,
+    });
     const toHttp = modes.resolve(facts('http'));
     const toTunnel = modes.resolve(facts('tcp'));
     expect(toHttp.name).toBe('tls-terminate');

@@ -7,9 +7,11 @@ import { validateRoutes } from '../../../src/config/validate.js';
 describe('IpMatcher', () => {
   it('exact, CIDR v4/v6, globs, and IPv4-mapped IPv6 on both sides', () => {
     const m = new IpMatcher(['10.0.0.0/8', '192.168.1.7', '2001:db8::/32', '172.16.*', '::ffff:100.64.0.0/106']);
-    for (const ip of ['10.1.2.3', '192.168.1.7', '2001:db8::5', '172.16.9.9', '100.64.1.1']) expect(m.matches(normalizeIp(ip))).toBe(true);
+    for (const ip of ['10.1.2.3', '192.168.1.7', '2001:db8::5', '172.16.9.9', '100.64.1.1'])
+      expect(m.matches(normalizeIp(ip))).toBe(true);
     expect(m.matches(normalizeIp('::ffff:10.9.9.9'))).toBe(true);
-    for (const ip of ['11.0.0.1', '192.168.1.8', '2001:db9::1', '172.17.0.1', '100.128.0.1']) expect(m.matches(normalizeIp(ip))).toBe(false);
+    for (const ip of ['11.0.0.1', '192.168.1.8', '2001:db9::1', '172.17.0.1', '100.128.0.1'])
+      expect(m.matches(normalizeIp(ip))).toBe(false);
     expect(new IpMatcher(['*']).matches('8.8.8.8')).toBe(true);
     expect(new IpMatcher(['::1']).matches(normalizeIp('::1'))).toBe(true);
   });

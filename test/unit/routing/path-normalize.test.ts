@@ -52,7 +52,11 @@ const TABLE: ReadonlyArray<readonly [string, string, string, string]> = [
 describe('normalizePath', () => {
   for (const [raw, strict, keep, decode] of TABLE) {
     it(`${raw} → ${strict} | ${keep} | ${decode}`, () => {
-      for (const [policy, want] of [[STRICT, strict], [KEEP, keep], [DECODE, decode]] as const) {
+      for (const [policy, want] of [
+        [STRICT, strict],
+        [KEEP, keep],
+        [DECODE, decode],
+      ] as const) {
         const got = normalizePath(raw, policy);
         if (want === '!') expect(typeof got, JSON.stringify(policy)).toBe('object');
         else expect(got, JSON.stringify(policy)).toBe(want);
@@ -70,15 +74,24 @@ describe('normalizePath', () => {
 
 describe('parseTarget', () => {
   it('keeps the query, rewrites only the path, and leaves clean targets as they are', () => {
-    expect(parseTarget('/api/v1.0/users?x=/../y', STRICT)).toEqual({ authority: null, path: '/api/v1.0/users', target: '/api/v1.0/users?x=/../y' });
+    expect(parseTarget('/api/v1.0/users?x=/../y', STRICT)).toEqual({
+      authority: null,
+      path: '/api/v1.0/users',
+      target: '/api/v1.0/users?x=/../y',
+    });
     expect(parseTarget('//a/./b?q=%2F', STRICT)).toEqual({ authority: null, path: '/a/b', target: '/a/b?q=%2F' });
     expect(parseTarget('*', STRICT)).toEqual({ authority: null, path: '/', target: '*' });
   });
 
   it('takes an absolute-form target apart: its authority is the host', () => {
-    expect(parseTarget('http://Internal.Test/x/../admin?a', STRICT)).toEqual({ authority: 'internal.test', path: '/admin', target: '/admin?a' });
+    expect(parseTarget('http://Internal.Test/x/../admin?a', STRICT)).toEqual({
+      authority: 'internal.test',
+      path: '/admin',
+      target: '/admin?a',
+    });
     expect(parseTarget('HTTPS://h.test:8443', STRICT)).toEqual({ authority: 'h.test:8443', path: '/', target: '/' });
     expect(parseTarget('http://[::1]:80/p', STRICT)).toEqual({ authority: '[::1]:80', path: '/p', target: '/p' });
-    for (const bad of ['ftp://h.test/', 'http://user@h.test/', 'http:///x', 'http://h.test/a#f']) expect(parseTarget(bad, STRICT), bad).toHaveProperty('error');
+    for (const bad of ['ftp://h.test/', 'http://user@h.test/', 'http:///x', 'http://h.test/a#f'])
+      expect(parseTarget(bad, STRICT), bad).toHaveProperty('error');
   });
 });

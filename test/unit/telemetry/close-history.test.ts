@@ -1,13 +1,39 @@
 /** The status page's recent past (close-history.ts): log bins, the minute window, the closes ring. */
 import { describe, expect, it } from 'vitest';
 import type { CloseEvent } from '../../../src/core/channels.js';
-import { AGE_BINS, AGE_EDGES_MS, BUCKET_MS, CloseHistory, RECORDS, ageBin } from '../../../src/telemetry/close-history.js';
+import {
+  AGE_BINS,
+  AGE_EDGES_MS,
+  BUCKET_MS,
+  CloseHistory,
+  RECORDS,
+  ageBin,
+} from '../../../src/telemetry/close-history.js';
 
 let nextId = 1;
-function close(route: string | null, durationMs: number, over: Partial<CloseEvent> = {}, extra: Record<string, number> = {}): CloseEvent {
+function close(
+  route: string | null,
+  durationMs: number,
+  over: Partial<CloseEvent> = {},
+  extra: Record<string, number> = {},
+): CloseEvent {
   const start = 1_700_000_000_000;
   return {
-    conn: { proxyId: 1, id: nextId++, listenPort: 8080, remoteIP: '10.0.0.1', remotePort: 5000, routeName: route, serverName: null, isTLS: false, phase: 'tunnel', incomingStartTime: start, keepAliveTreatment: 'standard', mode: 'plain+tcp', ...extra },
+    conn: {
+      proxyId: 1,
+      id: nextId++,
+      listenPort: 8080,
+      remoteIP: '10.0.0.1',
+      remotePort: 5000,
+      routeName: route,
+      serverName: null,
+      isTLS: false,
+      phase: 'tunnel',
+      incomingStartTime: start,
+      keepAliveTreatment: 'standard',
+      mode: 'plain+tcp',
+      ...extra,
+    },
     reason: 'client_closed',
     initiator: 'client',
     firstSide: 'client',
@@ -53,7 +79,10 @@ describe('CloseHistory', () => {
     h.record(close('api', 50), t0 + BUCKET_MS);
     h.record(close(null, 5, { reason: 'ip_blocked', initiator: 'proxy' } as Partial<CloseEvent>), t0 + BUCKET_MS);
     const ages = h.closeAges(t0 + BUCKET_MS);
-    expect(ages.routes.map((r) => [r.route, r.total])).toEqual([['api', 1], ['ws', 6]]);
+    expect(ages.routes.map((r) => [r.route, r.total])).toEqual([
+      ['api', 1],
+      ['ws', 6],
+    ]);
     const ws = ages.routes.find((r) => r.route === 'ws')!;
     expect(ws.counts[ageBin(30_100)]).toBe(5);
     expect(ws.counts[ageBin(2_000)]).toBe(1);
@@ -72,12 +101,27 @@ describe('CloseHistory', () => {
   it('the closes ring keeps the last RECORDS, newest first, with milestones from the record', () => {
     const h = new CloseHistory();
     const first = nextId;
-    for (let i = 0; i < RECORDS + 7; i++) h.record(close('ws', 1000 + i, {}, i === RECORDS + 6 ? { connectStart: 1_700_000_000_010, backendConnectedAt: 1_700_000_000_012 } : {}), 1_700_000_000_000);
+    for (let i = 0; i < RECORDS + 7; i++)
+      h.record(
+        close(
+          'ws',
+          1000 + i,
+          {},
+          i === RECORDS + 6 ? { connectStart: 1_700_000_000_010, backendConnectedAt: 1_700_000_000_012 } : {},
+        ),
+        1_700_000_000_000,
+      );
     const all = h.records({ limit: 1000 });
     expect(all).toHaveLength(RECORDS);
     expect(all[0]!.id).toBe(first + RECORDS + 6);
     expect(all.at(-1)!.id).toBe(first + 7);
-    expect(all[0]!.milestones.map((m) => m.name)).toEqual(['accepted', 'backend connect started', 'backend connected', 'last activity', 'closed']);
+    expect(all[0]!.milestones.map((m) => m.name)).toEqual([
+      'accepted',
+      'backend connect started',
+      'backend connected',
+      'last activity',
+      'closed',
+    ]);
     expect(all[0]!.milestones.at(-1)!.at).toBe(1_700_000_000_000 + 1000 + RECORDS + 6);
     expect(h.records({ id: first + 9, limit: 1 }).map((r) => r.durationMs)).toEqual([1009]);
     expect(h.records({ id: first, limit: 1 })).toEqual([]);

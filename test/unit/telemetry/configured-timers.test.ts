@@ -4,15 +4,32 @@ import { validateOptions } from '../../../src/config/validate.js';
 import { configuredTimers } from '../../../src/telemetry/configured-timers.js';
 
 const settings = (o: unknown): Record<string, string[]> =>
-  Object.fromEntries([...configuredTimers(validateOptions(o))].map(([route, ts]) => [route, ts.map((t) => `${t.setting}=${t.ms}/${t.family}/${t.reason ?? '-'}`)]));
+  Object.fromEntries(
+    [...configuredTimers(validateOptions(o))].map(([route, ts]) => [
+      route,
+      ts.map((t) => `${t.setting}=${t.ms}/${t.family}/${t.reason ?? '-'}`),
+    ]),
+  );
 
 describe('configured timers per route', () => {
   it('defaults (keep-alive, extended): the multiplied idle timeout and the 7-day cap; TLS graces on TLS routes; HTTP routes add the heartbeat and HTTP timers', () => {
     const t = settings({
       routes: [
         { name: 'tcp', match: { ports: 7001 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } },
-        { match: { ports: 7002 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 }, protocol: 'http', websocket: { pingInterval: 1000, pingTimeout: 500 } } },
-        { name: 'sni', match: { ports: 7003, domains: 'a.test' }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 }, tls: { mode: 'passthrough' } } },
+        {
+          match: { ports: 7002 },
+          action: {
+            type: 'forward',
+            target: { host: '127.0.0.1', port: 1 },
+            protocol: 'http',
+            websocket: { pingInterval: 1000, pingTimeout: 500 },
+          },
+        },
+        {
+          name: 'sni',
+          match: { ports: 7003, domains: 'a.test' },
+          action: { type: 'forward', target: { host: '127.0.0.1', port: 1 }, tls: { mode: 'passthrough' } },
+        },
       ],
     });
     expect(t.tcp).toEqual([
@@ -36,20 +53,41 @@ describe('configured timers per route', () => {
       inactivityTimeout: 30_000,
       maxConnectionLifetime: 3_000,
       socketTimeout: 20_000,
-      routes: [{ name: 'r', match: { ports: 7004 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } }],
+      routes: [
+        { name: 'r', match: { ports: 7004 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } },
+      ],
     });
-    expect(t.r!.slice(0, 3)).toEqual(['inactivityTimeout: 30000=30000/idle/inactivity', 'socketTimeout: 20000=20000/idle/socket_timeout', 'maxConnectionLifetime: 3000=3000/age/lifetime']);
+    expect(t.r!.slice(0, 3)).toEqual([
+      'inactivityTimeout: 30000=30000/idle/inactivity',
+      'socketTimeout: 20000=20000/idle/socket_timeout',
+      'maxConnectionLifetime: 3000=3000/age/lifetime',
+    ]);
   });
 
   it("'immortal' keep-alive connections have no idle or age timer", () => {
-    const t = settings({ keepAliveTreatment: 'immortal', routes: [{ name: 'r', match: { ports: 7005 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } }] });
+    const t = settings({
+      keepAliveTreatment: 'immortal',
+      routes: [
+        { name: 'r', match: { ports: 7005 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } },
+      ],
+    });
     expect(t.r!.some((x) => /inactivity|lifetime/.test(x))).toBe(false);
   });
 
   it('the write-stall check is named when on and absent when off (0)', () => {
-    const on = settings({ lifecycle: { writeStallTimeout: 5_000 }, routes: [{ name: 'r', match: { ports: 7006 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } }] });
+    const on = settings({
+      lifecycle: { writeStallTimeout: 5_000 },
+      routes: [
+        { name: 'r', match: { ports: 7006 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } },
+      ],
+    });
     expect(on.r).toContain('lifecycle.writeStallTimeout: 5000=5000/idle/write_stall');
-    const off = settings({ lifecycle: { writeStallTimeout: 0 }, routes: [{ name: 'r', match: { ports: 7006 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } }] });
+    const off = settings({
+      lifecycle: { writeStallTimeout: 0 },
+      routes: [
+        { name: 'r', match: { ports: 7006 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 1 } } },
+      ],
+    });
     expect(off.r!.some((x) => x.includes('writeStall'))).toBe(false);
   });
 });

@@ -19,7 +19,9 @@ afterAll(() => closeSync(reader));
 describe('logger on a destination that stopped reading', () => {
   it('flushes without piling up drain listeners, and drops lines past 16 MiB', async () => {
     const logger = createLogger({ level: 'info', destination: fifo } as Parameters<typeof createLogger>[0]);
-    const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as NodeJS.EventEmitter & { _len: number };
+    const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as NodeJS.EventEmitter & {
+      _len: number;
+    };
     let dropped = 0;
     stream.on('drop', () => dropped++);
     const line = 'x'.repeat(1000);

@@ -8,17 +8,28 @@ const doc = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), '
 describe('metric catalogue', () => {
   it('docs/metrics.md is what scripts/gen-metrics-doc.mjs renders from the catalogue', async () => {
     // @ts-expect-error plain ESM script without type declarations
-    const { renderMetricsDoc } = (await import('../../../scripts/gen-metrics-doc.mjs')) as { renderMetricsDoc: (m: typeof METRICS) => string };
+    const { renderMetricsDoc } = (await import('../../../scripts/gen-metrics-doc.mjs')) as {
+      renderMetricsDoc: (m: typeof METRICS) => string;
+    };
     expect(doc).toBe(renderMetricsDoc(METRICS));
   });
 
   it('docs/metrics.md lists exactly the catalogue', () => {
-    const documented = [...doc.matchAll(/^\| `(sightline_[a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const documented = [...doc.matchAll(/^\| `(sightline_[a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
     expect(documented.sort()).toEqual(METRICS.map((m) => `${m.name} ${m.type}`).sort());
   });
 
   it('every catalogue metric is in a scrape, with its type, and nothing sightline_* is unlisted', async () => {
-    const p = new SightlineProxy({ routes: [{ name: 'r', match: { ports: 1 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 2 } } }] }, { logger: null });
+    const p = new SightlineProxy(
+      {
+        routes: [
+          { name: 'r', match: { ports: 1 }, action: { type: 'forward', target: { host: '127.0.0.1', port: 2 } } },
+        ],
+      },
+      { logger: null },
+    );
     // Telemetry starts with the proxy; no listener is needed to scrape (start binds, so build it by hand).
     const { startTelemetry } = await import('../../../src/telemetry/telemetry.js');
     const t = await startTelemetry({

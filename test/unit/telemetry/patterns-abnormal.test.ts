@@ -7,7 +7,14 @@ import { T0, sample, feed, lastAt, timers, cluster } from '../../helpers/pattern
 
 describe('abnormal-reason findings', () => {
   /** Closes at random moments and ages on `route`: `bad` of them with `reason`, the rest normal. */
-  function mixed(rng: () => number, route: string, n: number, badShare: number, reason: string, spanMs = 300_000): CloseSample[] {
+  function mixed(
+    rng: () => number,
+    route: string,
+    n: number,
+    badShare: number,
+    reason: string,
+    spanMs = 300_000,
+  ): CloseSample[] {
     return Array.from({ length: n }, () => {
       const d = 500 + rng() * 120_000;
       const bad = rng() < badShare;
@@ -26,11 +33,24 @@ describe('abnormal-reason findings', () => {
   it('heartbeat misses at random moments: a finding naming the heartbeat setting, reported once', () => {
     const rng = mulberry32(30);
     const closes = mixed(rng, 'ws', 60, 0.7, 'heartbeat_timeout');
-    const det = new PatternDetector({ timers: timers(['websocket.pingInterval: 30000 + pingTimeout: 10000', 40_000, TimerFamily.Idle, 'heartbeat_timeout']) });
+    const det = new PatternDetector({
+      timers: timers([
+        'websocket.pingInterval: 30000 + pingTimeout: 10000',
+        40_000,
+        TimerFamily.Idle,
+        'heartbeat_timeout',
+      ]),
+    });
     const reported = feed(det, closes);
     expect(reported.map((p) => p.kind)).toEqual(['abnormal-reason']);
     const [p] = det.snapshot(lastAt(closes));
-    expect(p).toMatchObject({ kind: 'abnormal-reason', route: 'ws', initiator: 'proxy', local: true, setting: 'websocket.pingInterval: 30000 + pingTimeout: 10000' });
+    expect(p).toMatchObject({
+      kind: 'abnormal-reason',
+      route: 'ws',
+      initiator: 'proxy',
+      local: true,
+      setting: 'websocket.pingInterval: 30000 + pingTimeout: 10000',
+    });
     expect(p!.culprits[0]).toMatch(/^Sightline's own `websocket.pingInterval: 30000 \+ pingTimeout: 10000`/);
     expect(p!.culprits[1]).toMatch(/^heartbeat_timeout: WebSocket clients stopped answering pings/);
     expect(p!.summary).toMatch(/closes on route ws are dominated by abnormal reasons .* mostly heartbeat_timeout/);
@@ -40,21 +60,48 @@ describe('abnormal-reason findings', () => {
 
   it('heartbeat on clients silent from the start: one age-clustered finding at pingInterval + pingTimeout, not a second abnormal one', () => {
     const rng = mulberry32(36);
-    const closes = cluster(rng, 40, () => 40_000 + rng() * 300, { initiator: 'proxy', local: true, reason: 'heartbeat_timeout' });
-    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['websocket.pingInterval: 30000 + pingTimeout: 10000', 40_000, TimerFamily.Idle, 'heartbeat_timeout']) });
+    const closes = cluster(rng, 40, () => 40_000 + rng() * 300, {
+      initiator: 'proxy',
+      local: true,
+      reason: 'heartbeat_timeout',
+    });
+    const det = new PatternDetector({
+      localSlackMs: 1_000,
+      timers: timers([
+        'websocket.pingInterval: 30000 + pingTimeout: 10000',
+        40_000,
+        TimerFamily.Idle,
+        'heartbeat_timeout',
+      ]),
+    });
     feed(det, closes);
     const snap = det.snapshot(lastAt(closes));
     expect(snap.map((p) => p.kind)).toEqual(['age-clustered']);
-    expect(snap[0]).toMatchObject({ periodMs: 40_000, timer: 'idle-timeout', setting: 'websocket.pingInterval: 30000 + pingTimeout: 10000' });
+    expect(snap[0]).toMatchObject({
+      periodMs: 40_000,
+      timer: 'idle-timeout',
+      setting: 'websocket.pingInterval: 30000 + pingTimeout: 10000',
+    });
   });
 
   it('and no transient abnormal finding first when the age cluster forms only by the 10th close', () => {
     const rng = mulberry32(37);
     const hb = { initiator: 'proxy', local: true, reason: 'heartbeat_timeout' } as const;
     // Two early misses at other ages keep the 8th close's analysis from seeing 8 at one age.
-    const early = [sample({ at: T0 - 60_000, durationMs: 47_000, ...hb }), sample({ at: T0 - 50_000, durationMs: 52_000, ...hb })];
+    const early = [
+      sample({ at: T0 - 60_000, durationMs: 47_000, ...hb }),
+      sample({ at: T0 - 50_000, durationMs: 52_000, ...hb }),
+    ];
     const closes = [...early, ...cluster(rng, 20, () => 40_000 + rng() * 300, hb)];
-    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['websocket.pingInterval: 30000 + pingTimeout: 10000', 40_000, TimerFamily.Idle, 'heartbeat_timeout']) });
+    const det = new PatternDetector({
+      localSlackMs: 1_000,
+      timers: timers([
+        'websocket.pingInterval: 30000 + pingTimeout: 10000',
+        40_000,
+        TimerFamily.Idle,
+        'heartbeat_timeout',
+      ]),
+    });
     expect(feed(det, closes).map((p) => p.kind)).toEqual(['age-clustered']);
   });
 
@@ -63,9 +110,19 @@ describe('abnormal-reason findings', () => {
     const rng = mulberry32(38);
     const closes = Array.from({ length: 40 }, (_, i) => {
       const d = (i < 18 ? 1 : i < 32 ? 2 : 3) * 1_000 + 600 + rng() * 50;
-      return sample({ at: T0 + rng() * 30_000, durationMs: d, idleAtCloseMs: d - 1_000, initiator: 'proxy', local: true, reason: 'heartbeat_timeout' });
+      return sample({
+        at: T0 + rng() * 30_000,
+        durationMs: d,
+        idleAtCloseMs: d - 1_000,
+        initiator: 'proxy',
+        local: true,
+        reason: 'heartbeat_timeout',
+      });
     });
-    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['websocket.pingInterval: 1000 + pingTimeout: 500', 1_500, TimerFamily.Idle, 'heartbeat_timeout']) });
+    const det = new PatternDetector({
+      localSlackMs: 1_000,
+      timers: timers(['websocket.pingInterval: 1000 + pingTimeout: 500', 1_500, TimerFamily.Idle, 'heartbeat_timeout']),
+    });
     feed(det, closes);
     expect(det.snapshot(lastAt(closes)).map((p) => p.kind)).toEqual(['abnormal-reason']);
   });
@@ -117,7 +174,16 @@ describe('cost', () => {
     const t = performance.now();
     for (let i = 0; i < 100_000; i++) {
       const bad = rng() < 0.6;
-      det.observe(sample({ route: `r${i % 50}`, at: T0 + i * 10, durationMs: 200 + rng() * 5_000, idleAtCloseMs: 100, reason: bad ? 'backend_reset' : 'client_closed', initiator: bad ? 'backend' : 'client' }));
+      det.observe(
+        sample({
+          route: `r${i % 50}`,
+          at: T0 + i * 10,
+          durationMs: 200 + rng() * 5_000,
+          idleAtCloseMs: 100,
+          reason: bad ? 'backend_reset' : 'client_closed',
+          initiator: bad ? 'backend' : 'client',
+        }),
+      );
     }
     const ms = performance.now() - t;
     expect(det.snapshot(T0 + 1_000_000).filter((p) => p.kind === 'abnormal-reason')).toHaveLength(50);

@@ -37,7 +37,13 @@ describe('wall-clock timers whatever the reconnect delay', () => {
 
   it('short periods (8 s) with prompt reconnects, and clients that all opened together mid-period', () => {
     const rng = mulberry32(9);
-    const closes = wallClock(rng, { clients: 10, periodMs: 8_000, kills: 6, delay: () => 10 + rng() * 60, startTogether: 3_000 });
+    const closes = wallClock(rng, {
+      clients: 10,
+      periodMs: 8_000,
+      kills: 6,
+      delay: () => 10 + rng() * 60,
+      startTogether: 3_000,
+    });
     const det = new PatternDetector();
     feed(det, closes);
     const snap = det.snapshot(lastAt(closes));
@@ -66,7 +72,8 @@ describe('wall-clock timers whatever the reconnect delay', () => {
         // Clients opened 500 ms apart before the first kill, then reconnecting 20 ms after each.
         const start = k === 1 ? T0 + c * 500 : T0 + (k - 1) * 7_000 + 20;
         const at = T0 + k * 7_000 + c * 2;
-        if (det.observe(sample({ at, durationMs: at - start })).some((p) => p.kind === 'wall-clock-aligned')) detectedAt = k;
+        if (det.observe(sample({ at, durationMs: at - start })).some((p) => p.kind === 'wall-clock-aligned'))
+          detectedAt = k;
       }
     }
     expect(detectedAt).toBe(3);
@@ -84,12 +91,20 @@ describe('wall-clock timers whatever the reconnect delay', () => {
   it('undecided while every burst holds connections of one age; the next burst of younger connections decides', () => {
     const rng = mulberry32(11);
     // Seen from after the first kill: every connection lived the whole period (less the reconnect).
-    const all = wallClock(rng, { clients: 12, periodMs: 30_000, kills: 7, delay: () => 20 + rng() * 100, startTogether: 0 });
+    const all = wallClock(rng, {
+      clients: 12,
+      periodMs: 30_000,
+      kills: 7,
+      delay: () => 20 + rng() * 100,
+      startTogether: 0,
+    });
     const det = new PatternDetector();
     const first = feed(det, all);
     expect(kinds(first)).toEqual(['age-clustered']);
     const [p] = det.snapshot(lastAt(all));
-    expect(p!.undecided).toMatch(/a burst at the next multiple of 30 s holding connections younger than 30 s would make it a wall-clock \(shared\) timer/);
+    expect(p!.undecided).toMatch(
+      /a burst at the next multiple of 30 s holding connections younger than 30 s would make it a wall-clock \(shared\) timer/,
+    );
     expect(p!.summary).toContain('undecided');
     // The decisive observation: new clients joined mid-period and die with the others at 8 × 30 s.
     const kill = T0 + 8 * 30_000;
@@ -104,7 +119,8 @@ describe('wall-clock timers whatever the reconnect delay', () => {
     const rng = mulberry32(12);
     const closes: CloseSample[] = [];
     for (let k = 0; k < 8; k++) {
-      for (let i = 0; i < 10; i++) closes.push(sample({ at: T0 + k * 60_000 + 10_000 + rng() * 200, durationMs: 10_000 + rng() * 200 }));
+      for (let i = 0; i < 10; i++)
+        closes.push(sample({ at: T0 + k * 60_000 + 10_000 + rng() * 200, durationMs: 10_000 + rng() * 200 }));
     }
     const det = new PatternDetector();
     feed(det, closes);
@@ -115,8 +131,15 @@ describe('wall-clock timers whatever the reconnect delay', () => {
 describe('culprits named by who closed and by the timer family', () => {
   it("Sightline's own inactivity kill: the setting and its value first, no products outside it, the configured value reported", () => {
     const rng = mulberry32(20);
-    const closes = cluster(rng, 30, () => 30_000 + rng() * 900, { initiator: 'proxy', local: true, reason: 'inactivity' });
-    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['inactivityTimeout: 30000', 30_000, TimerFamily.Idle, 'inactivity']) });
+    const closes = cluster(rng, 30, () => 30_000 + rng() * 900, {
+      initiator: 'proxy',
+      local: true,
+      reason: 'inactivity',
+    });
+    const det = new PatternDetector({
+      localSlackMs: 1_000,
+      timers: timers(['inactivityTimeout: 30000', 30_000, TimerFamily.Idle, 'inactivity']),
+    });
     feed(det, closes);
     const [p] = det.snapshot(lastAt(closes));
     expect(p!.culprits[0]).toBe("Sightline's own `inactivityTimeout: 30000` on route ws (reason inactivity)");
@@ -129,8 +152,16 @@ describe('culprits named by who closed and by the timer family', () => {
 
   it('a locally enforced 3 s age cap killed up to one sample late is reported as 3 s, not ≈3.9 s', () => {
     const rng = mulberry32(21);
-    const closes = cluster(rng, 30, () => 3_000 + rng() * 950, { initiator: 'proxy', local: true, reason: 'lifetime', idleAtCloseMs: 10 });
-    const det = new PatternDetector({ localSlackMs: 1_000, timers: timers(['maxConnectionLifetime: 3000', 3_000, TimerFamily.Age, 'lifetime']) });
+    const closes = cluster(rng, 30, () => 3_000 + rng() * 950, {
+      initiator: 'proxy',
+      local: true,
+      reason: 'lifetime',
+      idleAtCloseMs: 10,
+    });
+    const det = new PatternDetector({
+      localSlackMs: 1_000,
+      timers: timers(['maxConnectionLifetime: 3000', 3_000, TimerFamily.Age, 'lifetime']),
+    });
     feed(det, closes);
     const [p] = det.snapshot(lastAt(closes));
     expect(p!.periodMs).toBe(3_000);
@@ -141,7 +172,9 @@ describe('culprits named by who closed and by the timer family', () => {
   it('a peer closing at a period equal to a Sightline timeout says so', () => {
     const rng = mulberry32(22);
     const closes = cluster(rng, 30, () => 30_000 + rng() * 200, { initiator: 'client', reason: 'client_closed' });
-    const det = new PatternDetector({ timers: timers(['inactivityTimeout: 30000', 30_000, TimerFamily.Idle, 'inactivity']) });
+    const det = new PatternDetector({
+      timers: timers(['inactivityTimeout: 30000', 30_000, TimerFamily.Idle, 'inactivity']),
+    });
     feed(det, closes);
     const [p] = det.snapshot(lastAt(closes));
     expect(p!.culprits[0]).toMatch(/the period equals Sightline's own `inactivityTimeout: 30000` on route ws/);
@@ -153,13 +186,18 @@ describe('culprits named by who closed and by the timer family', () => {
     const rng = mulberry32(23);
     const closes = cluster(rng, 30, () => 7_000 + rng() * 100);
     const det = new PatternDetector({
-      timers: timers(['inactivityTimeout: 20000', 20_000, TimerFamily.Idle, 'inactivity'], ['maxConnectionLifetime: 86400000', 86_400_000, TimerFamily.Age, 'lifetime']),
+      timers: timers(
+        ['inactivityTimeout: 20000', 20_000, TimerFamily.Idle, 'inactivity'],
+        ['maxConnectionLifetime: 86400000', 86_400_000, TimerFamily.Age, 'lifetime'],
+      ),
     });
     feed(det, closes);
     const [p] = det.snapshot(lastAt(closes));
     expect(p!.culprits).toEqual([]);
     expect(p!.timersOnPath).toEqual(['inactivityTimeout: 20000 (20 s)', 'maxConnectionLifetime: 86400000 (86400 s)']);
-    expect(p!.summary).toMatch(/no known default at this period \(7\.\d s\); timers configured on this path: inactivityTimeout: 20000 \(20 s\)/);
+    expect(p!.summary).toMatch(
+      /no known default at this period \(7\.\d s\); timers configured on this path: inactivityTimeout: 20000 \(20 s\)/,
+    );
   });
 
   it('an idle cut never lists a shared timer (ingress reloads), a wall-clock one lists it first', () => {

@@ -24,7 +24,14 @@ function feed(det: PatternDetector, closes: CloseSample[]): DetectedPattern[] {
 }
 
 /** n connections started at random over `overMs`, each dying at `ageMs` ± `jitterMs`. */
-function ageCluster(rng: () => number, n: number, ageMs: number, jitterMs: number, idle: (age: number) => number, extra: Extra = {}): CloseSample[] {
+function ageCluster(
+  rng: () => number,
+  n: number,
+  ageMs: number,
+  jitterMs: number,
+  idle: (age: number) => number,
+  extra: Extra = {},
+): CloseSample[] {
   return Array.from({ length: n }, () => {
     const start = T0 + rng() * 20 * 60_000;
     const durationMs = ageMs + (rng() * 2 - 1) * jitterMs;
@@ -33,7 +40,13 @@ function ageCluster(rng: () => number, n: number, ageMs: number, jitterMs: numbe
 }
 
 /** Bursts of connections of random ages (5 s – 10 min) closed together at `t0 + k·periodMs`. */
-function alignedBursts(rng: () => number, bursts: number, perBurst: number, periodMs: number, t0 = T0 + 3_600_000): CloseSample[] {
+function alignedBursts(
+  rng: () => number,
+  bursts: number,
+  perBurst: number,
+  periodMs: number,
+  t0 = T0 + 3_600_000,
+): CloseSample[] {
   const out: CloseSample[] = [];
   for (let k = 0; k < bursts; k++) {
     for (let i = 0; i < perBurst; i++) {
@@ -96,7 +109,11 @@ describe('PatternDetector: age-clustered', () => {
 
   it('calls it an age cap when the proxy kills connections that were still busy', () => {
     const rng = mulberry32(2);
-    const closes = ageCluster(rng, 40, 30_000, 200, () => rng() * 2_000, { initiator: 'proxy', local: true, reason: 'lifetime' });
+    const closes = ageCluster(rng, 40, 30_000, 200, () => rng() * 2_000, {
+      initiator: 'proxy',
+      local: true,
+      reason: 'lifetime',
+    });
     const det = new PatternDetector();
     feed(det, closes);
     const [p, ...rest] = det.snapshot(lastAt(closes));
@@ -127,7 +144,11 @@ describe('PatternDetector: age-clustered', () => {
   it('groups proxy kills smeared over one sweep period only when told the slack', () => {
     const mk = (): CloseSample[] => {
       const rng = mulberry32(4);
-      return ageCluster(rng, 40, 35_000, 5_000, (d) => d - rng() * 500, { initiator: 'proxy', local: true, reason: 'inactivity' });
+      return ageCluster(rng, 40, 35_000, 5_000, (d) => d - rng() * 500, {
+        initiator: 'proxy',
+        local: true,
+        reason: 'inactivity',
+      });
     };
     expect(feed(new PatternDetector(), mk())).toHaveLength(0);
     const det = new PatternDetector({ localSlackMs: 10_000 });
@@ -154,7 +175,9 @@ describe('PatternDetector: age-clustered', () => {
     for (let k = 0; k < 5; k++) {
       for (let i = 0; i < 20; i++) {
         const start = T0 + k * 31_000 + rng() * 100;
-        closes.push(sample({ at: start + 30_000 + rng() * 100, durationMs: 30_000 + rng() * 100, idleAtCloseMs: 29_900 }));
+        closes.push(
+          sample({ at: start + 30_000 + rng() * 100, durationMs: 30_000 + rng() * 100, idleAtCloseMs: 29_900 }),
+        );
       }
     }
     const det = new PatternDetector();
@@ -212,7 +235,9 @@ describe('PatternDetector: wall-clock-aligned', () => {
   it('prefers the period that explains every burst over a multiple of it', () => {
     const rng = mulberry32(20);
     const keep = [0, 240_000, 480_000, 600_000];
-    const closes = alignedBursts(rng, 6, 6, 120_000).filter((c) => keep.some((k) => Math.abs(c.at - (T0 + 3_600_000 + k)) < 1_000));
+    const closes = alignedBursts(rng, 6, 6, 120_000).filter((c) =>
+      keep.some((k) => Math.abs(c.at - (T0 + 3_600_000 + k)) < 1_000),
+    );
     const det = new PatternDetector();
     feed(det, closes);
     const [p] = det.snapshot(lastAt(closes));
@@ -243,7 +268,10 @@ describe('PatternDetector: wall-clock-aligned', () => {
 
   it('a 6 s timer: its first burst is found though the next one lies within the 5 s it is judged against', () => {
     // Prompt reconnects: the first kill is the only one holding connections of different ages.
-    const found = feed(new PatternDetector(), shortTimer(mulberry32(10), 3, () => 20));
+    const found = feed(
+      new PatternDetector(),
+      shortTimer(mulberry32(10), 3, () => 20),
+    );
     expect(found.map((p) => [p.kind, Math.abs(p.periodMs - 5_950) < 100])).toEqual([['wall-clock-aligned', true]]);
   });
 
@@ -251,7 +279,9 @@ describe('PatternDetector: wall-clock-aligned', () => {
     const rng = mulberry32(11);
     const later = shortTimer(rng, 6, () => 500 + rng() * 2_000).filter((c) => c.at > T0 + 10_000);
     const found = feed(new PatternDetector(), later);
-    expect(found.map((p) => [p.kind, Math.abs(p.periodMs - 5_950) < 100, p.undecided])).toEqual([['wall-clock-aligned', true, null]]);
+    expect(found.map((p) => [p.kind, Math.abs(p.periodMs - 5_950) < 100, p.undecided])).toEqual([
+      ['wall-clock-aligned', true, null],
+    ]);
   });
 });
 
@@ -286,7 +316,8 @@ describe('PatternDetector: ordinary traffic', () => {
 
   it('ignores short-lived churn without keeping state for it', () => {
     const det = new PatternDetector();
-    for (let i = 0; i < 100; i++) expect(det.observe(sample({ at: T0 + i * 10, durationMs: 500, idleAtCloseMs: 500 }))).toHaveLength(0);
+    for (let i = 0; i < 100; i++)
+      expect(det.observe(sample({ at: T0 + i * 10, durationMs: 500, idleAtCloseMs: 500 }))).toHaveLength(0);
     expect(det.routes).toBe(0);
   });
 });

@@ -29,7 +29,11 @@ describe('sampling', () => {
     const spans = await r.spans();
     expect(spans.map((s) => s.name)).toEqual(['sightline.connection']);
     const span = spans[0]!;
-    expect(span.attributes).toMatchObject({ 'sightline.connection.id': broken.id, 'sightline.traced_at_close': true, 'error.type': 'heartbeat_timeout' });
+    expect(span.attributes).toMatchObject({
+      'sightline.connection.id': broken.id,
+      'sightline.traced_at_close': true,
+      'error.type': 'heartbeat_timeout',
+    });
     expect(span.startTime[0] * 1000 + span.startTime[1] / 1e6).toBeCloseTo(broken.incomingStartTime, -1);
     expect(broken.incomingStartTime).toBeLessThanOrEqual(opened);
     expect(r.tracing.spanContextOf(broken)?.spanId).toBe(span.spanContext().spanId);

@@ -22,7 +22,12 @@ describe('connection spans from events', () => {
     const t0 = r.clock.now();
     r.open(c);
     r.clock.advance(100);
-    r.close(c, 'backend_closed', { initiator: 'backend', firstSide: 'backend', websocket: { closeCode: 1001, closeFrame: true, closedBy: 'backend', pingsSent: 2, pongsReceived: 2 }, http: { requests: 1 } });
+    r.close(c, 'backend_closed', {
+      initiator: 'backend',
+      firstSide: 'backend',
+      websocket: { closeCode: 1001, closeFrame: true, closedBy: 'backend', pingsSent: 2, pongsReceived: 2 },
+      http: { requests: 1 },
+    });
     const spans = await r.spans();
     const [conn] = named(spans, 'sightline.connection');
     const [setup] = named(spans, 'sightline.setup');
@@ -32,8 +37,16 @@ describe('connection spans from events', () => {
     expect(ms(setup!.endTime)).toBe(t0 + 3);
     expect(ms(up!.startTime)).toBe(t0);
     expect(ms(up!.endTime)).toBe(t0 + 3);
-    expect(up!.attributes).toMatchObject({ 'server.address': '10.0.0.1', 'server.port': 443, 'sightline.connect_ms': 3 });
-    expect(setup!.events[0]!.attributes).toMatchObject({ 'sightline.tls.alpn_offered': ['h2', 'http/1.1'], 'sightline.tls.versions_offered': ['TLSv1.3'], 'tls.client.server_name': 'app.example.test' });
+    expect(up!.attributes).toMatchObject({
+      'server.address': '10.0.0.1',
+      'server.port': 443,
+      'sightline.connect_ms': 3,
+    });
+    expect(setup!.events[0]!.attributes).toMatchObject({
+      'sightline.tls.alpn_offered': ['h2', 'http/1.1'],
+      'sightline.tls.versions_offered': ['TLSv1.3'],
+      'tls.client.server_name': 'app.example.test',
+    });
     expect(conn!.attributes).toMatchObject({
       'server.address': 'app.example.test',
       'tls.client.server_name': 'app.example.test',
@@ -73,14 +86,21 @@ describe('connection spans from events', () => {
     const c = r.conn();
     channels.accept.publish({ conn: c });
     r.clock.advance(5000);
-    r.close(c, 'initial_data_timeout', { initiator: 'proxy', firstSide: null, endKind: 'local', phase: 'peek' as Phase });
+    r.close(c, 'initial_data_timeout', {
+      initiator: 'proxy',
+      firstSide: null,
+      endKind: 'local',
+      phase: 'peek' as Phase,
+    });
     const spans = await r.spans();
     expect(spans.map((s) => s.name).sort()).toEqual(['sightline.connection', 'sightline.setup']);
     for (const s of spans) {
       expect(s.status.code).toBe(SpanStatusCode.ERROR);
       expect(s.attributes['error.type']).toBe('initial_data_timeout');
     }
-    expect(spans.find((s) => s.name === 'sightline.connection')!.attributes['sightline.close.first_side']).toBeUndefined();
+    expect(
+      spans.find((s) => s.name === 'sightline.connection')!.attributes['sightline.close.first_side'],
+    ).toBeUndefined();
   });
 
   it('lifecycle moments become events on the current segment', async () => {
@@ -111,11 +131,13 @@ describe('segments', () => {
     r.tracing.sweep(r.clock.now());
     const segs = named(await r.spans(), 'sightline.connection');
     // a rolled at the first sweep (b was not due); at the second both, b first (older segment).
-    expect(segs.map((s) => [s.attributes['sightline.connection.id'], s.attributes['sightline.segment.index']])).toEqual([
-      [a.id, 0],
-      [b.id, 0],
-      [a.id, 1],
-    ]);
+    expect(segs.map((s) => [s.attributes['sightline.connection.id'], s.attributes['sightline.segment.index']])).toEqual(
+      [
+        [a.id, 0],
+        [b.id, 0],
+        [a.id, 1],
+      ],
+    );
   });
 
   it('segmentLengthMs 0: no segments', async () => {
@@ -131,12 +153,35 @@ describe('segments', () => {
 
 describe('HTTP request spans from events', () => {
   function start(c: Conn, over: Partial<HttpRequestStartEvent> = {}): HttpRequestStartEvent {
-    const e: HttpRequestStartEvent = { conn: c, routeName: 'api', method: 'GET', target: '/a?b=1', host: 'app.test', upstream: '10.0.0.1:80', traceparent: null, tracestate: null, ...over };
+    const e: HttpRequestStartEvent = {
+      conn: c,
+      routeName: 'api',
+      method: 'GET',
+      target: '/a?b=1',
+      host: 'app.test',
+      upstream: '10.0.0.1:80',
+      traceparent: null,
+      tracestate: null,
+      ...over,
+    };
     channels.httpRequestStart.publish(e);
     return e;
   }
   function done(c: Conn, over: Partial<HttpRequestEvent> = {}): void {
-    channels.httpRequest.publish({ conn: c, routeName: 'api', method: 'GET', status: 200, statusClass: '2xx', reason: 'http_completed', target: '10.0.0.1:80', durationMs: 5, reusedUpstream: false, upgraded: false, error: null, ...over });
+    channels.httpRequest.publish({
+      conn: c,
+      routeName: 'api',
+      method: 'GET',
+      status: 200,
+      statusClass: '2xx',
+      reason: 'http_completed',
+      target: '10.0.0.1:80',
+      durationMs: 5,
+      reusedUpstream: false,
+      upgraded: false,
+      error: null,
+      ...over,
+    });
   }
 
   it('an invalid client traceparent is ignored: the request continues the connection trace', async () => {
@@ -162,7 +207,11 @@ describe('HTTP request spans from events', () => {
     const [req] = await r.spans();
     expect(req!.name).toBe('HTTP');
     expect(req!.parentSpanContext).toBeUndefined();
-    expect(req!.attributes).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PURGE', 'url.path': '/x/y' });
+    expect(req!.attributes).toMatchObject({
+      'http.request.method': '_OTHER',
+      'http.request.method_original': 'PURGE',
+      'url.path': '/x/y',
+    });
   });
 
   it('a request the proxy answered before announcing it (404 no_route) gets a span after the fact, kept at ratio 0', async () => {
@@ -173,7 +222,11 @@ describe('HTTP request spans from events', () => {
     done(c, { status: 404, statusClass: '4xx', reason: 'no_route', durationMs: 2, routeName: null });
     const [req] = await r.spans();
     expect(req!.kind).toBe(SpanKind.SERVER);
-    expect(req!.attributes).toMatchObject({ 'http.response.status_code': 404, 'sightline.request.reason': 'no_route', 'error.type': 'no_route' });
+    expect(req!.attributes).toMatchObject({
+      'http.response.status_code': 404,
+      'sightline.request.reason': 'no_route',
+      'error.type': 'no_route',
+    });
     expect(req!.status.code).toBe(SpanStatusCode.UNSET);
     expect(ms(req!.endTime) - ms(req!.startTime)).toBe(2);
   });
@@ -203,7 +256,10 @@ describe('close', () => {
     const spans = await r.spans();
     expect(spans).toHaveLength(3);
     const [conn] = named(spans, 'sightline.connection');
-    expect(conn!.attributes).toMatchObject({ 'sightline.segment.final': false, 'sightline.segment.open_at_shutdown': true });
+    expect(conn!.attributes).toMatchObject({
+      'sightline.segment.final': false,
+      'sightline.segment.open_at_shutdown': true,
+    });
     expect(ms(conn!.endTime) - ms(conn!.startTime)).toBe(53);
   });
 });
@@ -212,7 +268,9 @@ describe('environment', () => {
   it('normal sample ratio from OTEL_TRACES_SAMPLER / _ARG', () => {
     expect(normalRatioFromEnv({})).toBe(1);
     expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' })).toBe(0.1);
-    expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' })).toBe(1);
+    expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' })).toBe(
+      1,
+    );
     expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'x' })).toBe(1);
     expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'always_off' })).toBe(0);
     expect(normalRatioFromEnv({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: '0.1' })).toBe(1);
