@@ -39,7 +39,10 @@ describe('diagnosis scenarios through the real CLI', () => {
   // SCENARIOS=name,name (while working on the detector) runs only those.
   const only = process.env.SCENARIOS?.split(',');
   for (const sc of SCENARIOS) {
-    it.skipIf(only !== undefined && !only.includes(sc.name))(`${sc.name}: ${sc.what}`, () => {
+    const left = only !== undefined && !only.includes(sc.name);
+    // A skipped scenario says why in its title: the SCENARIOS filter left it out.
+    const title = `${sc.name}: ${sc.what}${left ? ` (skipped: SCENARIOS=${only!.join(',')} leaves it out)` : ''}`;
+    it.skipIf(left)(title, () => {
       const o = outcomes.find((x) => x.name === sc.name);
       expect(o, 'the scenario ran').toBeDefined();
       const e = sc.expected;
